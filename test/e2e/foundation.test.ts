@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonOutput, runCli } from '../lib/cli.js';
+
+describe('spo binary (bin/run.js)', () => {
+  it('prints its version fast and exits 0', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^spo-p2p\/\d+\.\d+\.\d+ /);
+  });
+
+  it('lists its commands in --help', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('version');
+  });
+
+  it('answers --json with exactly one JSON document', async () => {
+    const r = await runCli(['version', '--json']);
+    expect(r.code).toBe(0);
+    const doc = parseJsonOutput<{ name: string; version: string }>(r);
+    expect(doc.name).toBe('spo-p2p');
+  });
+
+  it('rejects an unknown flag with one clear line, a hint and exit code 2', async () => {
+    const r = await runCli(['version', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^spo: Nonexistent flag: --bogus\nhint: /);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('reports a usage error as JSON with its code under --json', async () => {
+    const r = await runCli(['version', '--network', 'nowhere', '--json']);
+    expect(r.code).toBe(2);
+    const doc = parseJsonOutput<{ error: { code: string; message: string } }>(r);
+    expect(doc.error.code).toBe('USAGE');
+    expect(doc.error.message).toContain('--network');
+  });
+
+  it('accepts --no-color and writes no ANSI codes when piped', async () => {
+    const r = await runCli(['version', '--no-color'], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    expect(r.code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+  });
+});
