@@ -5,7 +5,9 @@ import { NETWORK_NAMES, type NetworkSelection, selectNetwork } from './lib/netwo
 import { makeChalk, type Palette, palette } from './ui/color.js';
 import { createProgress, type Progress } from './ui/progress.js';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SpoCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof SpoCommand)['baseFlags'] & T['flags']
+>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
@@ -121,7 +123,10 @@ export function toSpoError(error: unknown, signal?: AbortSignal): SpoError {
   if (isSpoError(error)) return error;
   if (signal?.aborted && signal.reason instanceof InterruptedError) return signal.reason;
   if (error instanceof Errors.CLIError) {
-    const isParse = error.constructor.name.includes('Parse') || error.constructor.name.includes('Flag') || /flag|argument/i.test(error.message);
+    const isParse =
+      error.constructor.name.includes('Parse') ||
+      error.constructor.name.includes('Flag') ||
+      /flag|argument/i.test(error.message);
     if (isParse) {
       const message = error.message.split('\n')[0] ?? error.message;
       return new SpoError('USAGE', message.replace(/^Error: /, ''), {
@@ -129,7 +134,9 @@ export function toSpoError(error: unknown, signal?: AbortSignal): SpoError {
         hint: 'see --help for the flags and examples',
       });
     }
-    return new SpoError('FAILED', error.message, { exitCode: (error.oclif?.exit as ExitCode | undefined) ?? ExitCode.failed });
+    return new SpoError('FAILED', error.message, {
+      exitCode: (error.oclif?.exit as ExitCode | undefined) ?? ExitCode.failed,
+    });
   }
   return new SpoError('INTERNAL', describeError(error), {
     hint: 'this is a bug in spo; run with DEBUG=1 for the stack trace and report it',

@@ -21,7 +21,8 @@ export type AddressClass =
   | 'reserved'
   | 'unique-local';
 
-const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.(?!-)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+const HOSTNAME =
+  /^(?=.{1,253}$)(?!-)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.(?!-)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
 
 export function hostKind(host: string): HostKind {
   if (isIPv4(host)) return 'ipv4';
@@ -99,7 +100,8 @@ export function parseEndpoint(text: string, defaultPort?: number): Endpoint {
     } else host = s;
   }
   if (host === '') throw badAddress(text, 'the host is empty');
-  if (!isIPv4(host) && !isIPv6(host) && !isValidHostname(host)) throw badAddress(text, `"${host}" is not a valid host name or IP address`);
+  if (!isIPv4(host) && !isIPv6(host) && !isValidHostname(host))
+    throw badAddress(text, `"${host}" is not a valid host name or IP address`);
   let port: number | undefined;
   if (portText !== undefined) {
     port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN;

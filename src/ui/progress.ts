@@ -17,7 +17,9 @@ export interface ProgressOptions {
 
 export function isInteractive(stream: NodeJS.WriteStream = process.stderr): boolean {
   // ora loops forever on a 0-column PTY (architecture.md §2.9), so such a terminal counts as non-interactive.
-  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && process.env.CI === undefined && process.env.TERM !== 'dumb';
+  return (
+    Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && process.env.CI === undefined && process.env.TERM !== 'dumb'
+  );
 }
 
 export function createProgress(options: ProgressOptions): Progress {

@@ -12,15 +12,28 @@ export interface Column<Row> {
 const width = (s: string): number => stripVTControlCharacters(s).length;
 
 /** Renders aligned columns with a header row; numbers right-aligned (docs/CONVENTIONS.md). */
-export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[], header = (s: string) => s): string {
+export function renderTable<Row>(
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  header = (s: string) => s,
+): string {
   const cells = rows.map((row) => columns.map((col) => formatCell(col.get(row))));
   const widths = columns.map((col, i) => Math.max(width(col.header), ...cells.map((r) => width(r[i] ?? ''))));
-  const aligns = columns.map((col) => col.align ?? (rows.length > 0 && typeof col.get(rows[0] as Row) === 'number' ? 'right' : 'left'));
+  const aligns = columns.map(
+    (col) => col.align ?? (rows.length > 0 && typeof col.get(rows[0] as Row) === 'number' ? 'right' : 'left'),
+  );
   const pad = (text: string, i: number): string => {
     const gap = ' '.repeat(Math.max(0, (widths[i] ?? 0) - width(text)));
     return aligns[i] === 'right' ? gap + text : text + gap;
   };
-  const lines = [header(columns.map((c, i) => pad(c.header, i)).join('  ').trimEnd())];
+  const lines = [
+    header(
+      columns
+        .map((c, i) => pad(c.header, i))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ];
   rows.forEach((row, r) => {
     const line = columns.map((col, i) => {
       const padded = pad(cells[r]?.[i] ?? '', i);
