@@ -1,0 +1,424 @@
+/**
+ * spo's DNS client on dns-packet: A, AAAA and SRV with their TTLs, resolved the way cardano-node
+ * does it (governor.md §6.2-6.3): A and AAAA concurrently (fail only when both fail), CNAME chains
+ * within a bound, SRV by the CIP-0155 rule, TTLs clipped to [60 s, 900 s] with the raw TTL kept.
+ * Queries go to explicit servers (default /etc/resolv.conf) over UDP, TCP when truncated, at most
+ * `concurrency` in flight, through a TTL-honouring LRU cache.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Endpoint } from '../lib/address.js';
+import { formatEndpoint, srvQueryName } from '../lib/address.js';
+import { TtlCache } from './cache.js';
+import { DnsError, moreInformative } from './errors.js';
+import { Limiter } from './limiter.js';
+import { normalizeName, type QueryType, type Rr } from './packet.js';
+import { systemServers } from './resolv-conf.js';
+import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
+import { type TransportStats, tcpExchange, udpExchange } from './transport.js';
+import { clipTtl, MAX_TTL_SEC } from './ttl.js';
+
+export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
+export { parseDnsServer, systemServers } from './resolv-conf.js';
+export type { RandomSource, SrvRecord } from './srv.js';
+export { clipTtl, MAX_TTL_SEC, MIN_TTL_SEC } from './ttl.js';
+
+export type AddressFamily = 'ipv4' | 'ipv6' | 'both';
+
+export interface DnsResolverOptions {
+  /** Servers to ask, in order; default: the nameservers of /etc/resolv.conf. */
+  servers?: Endpoint[];
+  /** Per-query (per server attempt) timeout; default 3000 ms as the node. */
+  timeoutMs?: number;
+  /** Rounds over the server list before giving up; default 2. */
+  attempts?: number;
+  /** DNS exchanges in flight at once; default 8 as the node. */
+  concurrency?: number;
+  /** Cached answers kept (LRU); 0 disables the cache; default 10,000. */
+  cacheSize?: number;
+  /** Longest CNAME chain followed; default 8. */
+  maxCnameHops?: number;
+  /** For the SRV weighted choice; default Math.random. */
+  rng?: RandomSource;
+  /** Monotonic clock in ms for cache expiry (tests); default performance.now. */
+  now?: () => number;
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+  /** The record the address came from (`IP` when the name was an IP literal). */
+  recordType: 'A' | 'AAAA' | 'IP';
+  /** SRV port (SRV lookups only). */
+  port?: number;
+  /** TTL clipped to [60, 900] s as cardano-node does (for SRV: the SRV record's TTL, as the node). */
+  ttlSec: number;
+  /** The TTL the server gave (for SRV: the SRV record's). */
+  rawTtlSec: number;
+  /** SRV lookups: the target name and the raw TTL of its A/AAAA record. */
+  target?: string;
+  addressRawTtlSec?: number;
+}
+
+export interface ResolvedName {
+  name: string;
+  /** The name the addresses belong to once CNAMEs are followed. */
+  canonicalName: string;
+  cnames: string[];
+  family: AddressFamily;
+  addresses: ResolvedAddress[];
+  /** A family that failed while the other succeeded (`both` only). */
+  partialErrors: Array<{ recordType: 'A' | 'AAAA'; code: string; message: string }>;
+  transport: 'udp' | 'tcp' | 'cache' | 'none';
+  elapsedMs: number;
+}
+
+export interface ResolvedSrvTarget {
+  target: string;
+  port: number;
+  priority: number;
+  weight: number;
+  ttlSec: number;
+  rawTtlSec: number;
+  addresses: ResolvedAddress[];
+  error?: { code: string; message: string };
+}
+
+export interface ResolvedSrv {
+  name: string;
+  /** The name queried: `_cardano._tcp.` + name (CIP-0155) unless asked as is. */
+  queryName: string;
+  /** Every SRV record of the answer, "." targets included, by priority then weight. */
+  records: Array<SrvRecord & { ttlSec: number }>;
+  /** Priority of the group used (the lowest). */
+  priority: number;
+  /** Targets tried, in weighted order: one (the node's choice) or the whole group. */
+  targets: ResolvedSrvTarget[];
+  /** Every address of the targets that resolved, with the SRV port. */
+  addresses: ResolvedAddress[];
+  elapsedMs: number;
+}
+
+export interface ResolveOptions {
+  family?: AddressFamily;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ResolveSrvOptions extends ResolveOptions {
+  /** Resolve every target of the lowest priority group (in weighted order), not just one. */
+  wholeGroup?: boolean;
+  /** Query the name exactly as given (a full `_service._proto.name`), without the CIP-0155 prefix. */
+  asIs?: boolean;
+}
+
+export interface DnsStats extends TransportStats {
+  queries: number;
+  cacheHits: number;
+  udp: number;
+  tcp: number;
+}
+
+interface QueryOutcome {
+  rcode: 'NOERROR' | 'NXDOMAIN';
+  answers: Rr[];
+  server: string;
+  transport: 'udp' | 'tcp' | 'cache';
+}
+
+interface LookupResult {
+  records: Rr[];
+  canonicalName: string;
+  cnames: string[];
+  transport: 'udp' | 'tcp' | 'cache';
+}
+
+const RCODE_ERRORS: Record<string, 'DNS_SERVFAIL' | 'DNS_REFUSED'> = {
+  SERVFAIL: 'DNS_SERVFAIL',
+  REFUSED: 'DNS_REFUSED',
+};
+
+export class DnsResolver {
+  readonly servers: readonly Endpoint[];
+  readonly timeoutMs: number;
+  readonly attempts: number;
+  readonly stats: DnsStats = { queries: 0, cacheHits: 0, udp: 0, tcp: 0, mismatched: 0, malformed: 0 };
+  private readonly limiter: Limiter;
+  private readonly cache: TtlCache<QueryOutcome>;
+  private readonly maxCnameHops: number;
+  private readonly rng: RandomSource;
+
+  constructor(options: DnsResolverOptions = {}) {
+    this.servers = options.servers && options.servers.length > 0 ? [...options.servers] : systemServers();
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.attempts = Math.max(1, options.attempts ?? 2);
+    this.limiter = new Limiter(options.concurrency ?? 8);
+    this.cache = new TtlCache(options.cacheSize ?? 10_000, options.now);
+    this.maxCnameHops = options.maxCnameHops ?? 8;
+    this.rng = options.rng ?? Math.random;
+  }
+
+  /** Entries held by the cache (bounded by `cacheSize`). */
+  get cacheEntries(): number {
+    return this.cache.size;
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  /** A/AAAA of a name (an IP literal passes through with the node's 900 s). */
+  async resolveAddresses(name: string, options: ResolveOptions = {}): Promise<ResolvedName> {
+    const started = performance.now();
+    const family = options.family ?? 'both';
+    const n = normalizeName(name);
+    const literal = isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
+    if (literal !== 0) {
+      return {
+        name: n,
+        canonicalName: n,
+        cnames: [],
+        family,
+        addresses: [{ address: n, family: literal, recordType: 'IP', ttlSec: MAX_TTL_SEC, rawTtlSec: MAX_TTL_SEC }],
+        partialErrors: [],
+        transport: 'none',
+        elapsedMs: performance.now() - started,
+      };
+    }
+    const types: Array<'A' | 'AAAA'> = family === 'ipv4' ? ['A'] : family === 'ipv6' ? ['AAAA'] : ['A', 'AAAA'];
+    const settled = await Promise.allSettled(types.map((t) => this.lookup(n, t, options.signal)));
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    const addresses: ResolvedAddress[] = [];
+    const errors: Array<{ recordType: 'A' | 'AAAA'; error: DnsError }> = [];
+    let canonicalName = n;
+    let cnames: string[] = [];
+    let transport: ResolvedName['transport'] = 'cache';
+    settled.forEach((s, i) => {
+      const recordType = types[i] as 'A' | 'AAAA';
+      if (s.status === 'rejected') {
+        if (!(s.reason instanceof DnsError)) throw s.reason;
+        errors.push({ recordType, error: s.reason });
+        return;
+      }
+      if (s.value.cnames.length > cnames.length) {
+        cnames = s.value.cnames;
+        canonicalName = s.value.canonicalName;
+      }
+      if (s.value.transport !== 'cache') transport = transport === 'tcp' ? 'tcp' : s.value.transport;
+      for (const rr of s.value.records) {
+        addresses.push({
+          address: rr.data as string,
+          family: recordType === 'A' ? 4 : 6,
+          recordType,
+          ttlSec: clipTtl(rr.ttl),
+          rawTtlSec: rr.ttl,
+        });
+      }
+    });
+    if (addresses.length === 0) {
+      let worst: DnsError | undefined;
+      for (const e of errors) worst = moreInformative(worst, e.error);
+      if (worst) {
+        if (errors.length > 1) {
+          worst.details.errors = errors.map((e) => ({ recordType: e.recordType, code: e.error.code }));
+        }
+        throw worst;
+      }
+      const what = types.join(' or ');
+      throw new DnsError('DNS_NO_DATA', `${n}: no ${what} records`, { details: { name: n, types } });
+    }
+    return {
+      name: n,
+      canonicalName,
+      cnames,
+      family,
+      addresses,
+      partialErrors: errors.map((e) => ({ recordType: e.recordType, code: e.error.code, message: e.error.message })),
+      transport,
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  /** SRV by the node's rule: "." dropped, lowest priority group, weighted choice, targets with the SRV port. */
+  async resolveSrv(name: string, options: ResolveSrvOptions = {}): Promise<ResolvedSrv> {
+    const started = performance.now();
+    const n = normalizeName(name);
+    const queryName = options.asIs ? n : srvQueryName(n);
+    const found = await this.lookup(queryName, 'SRV', options.signal);
+    const records: SrvRecord[] = found.records.map((rr) => {
+      const d = rr.data as { priority: number; weight: number; port: number; target: string };
+      return { priority: d.priority, weight: d.weight, port: d.port, target: normalizeName(d.target), ttl: rr.ttl };
+    });
+    records.sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target));
+    if (records.length === 0) {
+      throw new DnsError('DNS_NO_DATA', `${queryName}: no SRV records`, { details: { name: n, queryName } });
+    }
+    const group = lowestPriorityGroup(records);
+    if (group.length === 0) {
+      throw new DnsError('DNS_NO_DATA', `${queryName}: the service is not available (every SRV target is ".")`, {
+        details: { name: n, queryName },
+      });
+    }
+    const order = weightedOrder(group, this.rng);
+    const targets: ResolvedSrvTarget[] = [];
+    const resolveTarget = async (r: SrvRecord): Promise<ResolvedSrvTarget> => {
+      const base = {
+        target: r.target,
+        port: r.port,
+        priority: r.priority,
+        weight: r.weight,
+        ttlSec: clipTtl(r.ttl),
+        rawTtlSec: r.ttl,
+      };
+      try {
+        const res = await this.resolveAddresses(r.target, { family: options.family ?? 'both', signal: options.signal });
+        const addresses = res.addresses.map(
+          (a): ResolvedAddress => ({
+            ...a,
+            port: r.port,
+            ttlSec: clipTtl(r.ttl),
+            rawTtlSec: r.ttl,
+            target: r.target,
+            addressRawTtlSec: a.rawTtlSec,
+          }),
+        );
+        return { ...base, addresses };
+      } catch (error) {
+        if (!(error instanceof DnsError)) throw error;
+        return { ...base, addresses: [], error: { code: error.code, message: error.message } };
+      }
+    };
+    if (options.wholeGroup) {
+      targets.push(...(await Promise.all(order.map(resolveTarget))));
+    } else {
+      // The node draws one target; when it does not resolve, spo goes on to the next in weighted order.
+      for (const r of order) {
+        const t = await resolveTarget(r);
+        targets.push(t);
+        if (t.addresses.length > 0) break;
+      }
+    }
+    const addresses = targets.flatMap((t) => t.addresses);
+    if (addresses.length === 0) {
+      const first = targets[0]?.error;
+      throw new DnsError(
+        (first?.code as DnsError['code'] | undefined) ?? 'DNS_NO_DATA',
+        `${queryName}: no SRV target resolved (${targets.map((t) => `${t.target}: ${t.error?.code ?? 'no addresses'}`).join(', ')})`,
+        { details: { name: n, queryName, targets: targets.map((t) => ({ target: t.target, error: t.error })) } },
+      );
+    }
+    return {
+      name: n,
+      queryName,
+      records: records.map((r) => ({ ...r, ttlSec: clipTtl(r.ttl) })),
+      priority: (group[0] as SrvRecord).priority,
+      targets,
+      addresses,
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  /** Records of one type for a name, following CNAMEs (in the answer, then by new queries) within the bound. */
+  private async lookup(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<LookupResult> {
+    const cnames: string[] = [];
+    const seen = new Set<string>([name]);
+    let current = name;
+    let transport: LookupResult['transport'] = 'cache';
+    for (let hop = 0; hop <= this.maxCnameHops; hop++) {
+      const outcome = await this.query(current, type, signal);
+      if (outcome.transport !== 'cache') transport = outcome.transport;
+      if (outcome.rcode === 'NXDOMAIN') {
+        const via = current === name ? '' : ` (CNAME target ${current})`;
+        throw new DnsError('DNS_NXDOMAIN', `${name}: no such name${via} (NXDOMAIN from ${outcome.server})`, {
+          details: { name, type, server: outcome.server, ...(current === name ? {} : { cnameTarget: current }) },
+        });
+      }
+      // Only records on the chain from the queried name are used: anything else in the answer is ignored.
+      let target = current;
+      for (;;) {
+        const records = outcome.answers.filter((r) => r.name === target && r.type === type);
+        if (records.length > 0) return { records, canonicalName: target, cnames, transport };
+        const cname = outcome.answers.find((r) => r.name === target && r.type === 'CNAME');
+        if (!cname) break;
+        const next = normalizeName(cname.data as string);
+        if (seen.has(next)) {
+          throw new DnsError('DNS_CNAME_LIMIT', `${name}: CNAME loop at ${next}`, { details: { name, cnames } });
+        }
+        seen.add(next);
+        cnames.push(next);
+        if (cnames.length > this.maxCnameHops) {
+          throw new DnsError('DNS_CNAME_LIMIT', `${name}: CNAME chain longer than ${this.maxCnameHops}`, {
+            details: { name, cnames },
+          });
+        }
+        target = next;
+      }
+      if (target === current) return { records: [], canonicalName: current, cnames, transport };
+      current = target;
+    }
+    throw new DnsError('DNS_CNAME_LIMIT', `${name}: CNAME chain longer than ${this.maxCnameHops}`, {
+      details: { name, cnames },
+    });
+  }
+
+  /** One question, answered from the cache or by the servers in turn (UDP, then TCP when truncated). */
+  private async query(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<QueryOutcome> {
+    const key = `${type} ${name}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.stats.cacheHits++;
+      const left = hit.remainingSec;
+      return {
+        ...hit.value,
+        transport: 'cache',
+        answers: hit.value.answers.map((r) => ({ ...r, ttl: Math.min(r.ttl, left) })),
+      };
+    }
+    return this.limiter.run(async () => {
+      let worst: DnsError | undefined;
+      for (let round = 0; round < this.attempts; round++) {
+        for (const server of this.servers) {
+          const options = { timeoutMs: this.timeoutMs, signal, stats: this.stats };
+          try {
+            this.stats.queries++;
+            this.stats.udp++;
+            let result = await udpExchange(server, name, type, options);
+            if (result.response.truncated) {
+              this.stats.tcp++;
+              result = await tcpExchange(server, name, type, options);
+            }
+            const { rcode } = result.response;
+            const where = formatEndpoint(server);
+            if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') {
+              const outcome: QueryOutcome = {
+                rcode,
+                answers: result.response.answers,
+                server: where,
+                transport: result.transport,
+              };
+              const ttl =
+                rcode === 'NOERROR' && outcome.answers.length > 0
+                  ? Math.min(...outcome.answers.map((r) => r.ttl))
+                  : (result.response.negativeTtl ?? 0);
+              this.cache.set(key, outcome, ttl);
+              return outcome;
+            }
+            worst = moreInformative(
+              worst,
+              new DnsError(RCODE_ERRORS[rcode] ?? 'DNS_RCODE', `${name} ${type}: ${rcode} from ${where}`, {
+                details: { name, type, server: where, rcode },
+              }),
+            );
+          } catch (error) {
+            if (signal?.aborted) throw abortReason(signal);
+            if (!(error instanceof DnsError)) throw error;
+            worst = moreInformative(worst, error);
+          }
+        }
+      }
+      throw worst ?? new DnsError('DNS_TIMEOUT', `${name} ${type}: no DNS server to ask`);
+    }, signal);
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
