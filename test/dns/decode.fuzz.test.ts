@@ -1,0 +1,82 @@
+/** Property tests of the safe decoder: any bytes give a DnsResponse or a DnsError, never another exception. */
+import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DnsError } from '../../src/dns/errors.js';
+import { decodeResponse, MAX_RECORDS } from '../../src/dns/packet.js';
+
+function outcome(buf: Buffer): 'ok' | 'malformed' {
+  try {
+    const r = decodeResponse(buf);
+    expect(r.answers.length).toBeLessThanOrEqual(MAX_RECORDS);
+    return 'ok';
+  } catch (error) {
+    if (!(error instanceof DnsError) || error.code !== 'DNS_MALFORMED') throw error;
+    return 'malformed';
+  }
+}
+
+const valid = dnsPacket.encode({
+  type: 'response',
+  id: 4242,
+  flags: dnsPacket.RECURSION_AVAILABLE,
+  questions: [{ type: 'SRV', name: '_cardano._tcp.pool.test', class: 'IN' }],
+  answers: [
+    {
+      type: 'SRV',
+      name: '_cardano._tcp.pool.test',
+      ttl: 60,
+      data: { priority: 1, weight: 5, port: 3001, target: 'r1.pool.test' },
+    },
+    { type: 'CNAME', name: 'r1.pool.test', ttl: 60, data: 'r2.pool.test' },
+    { type: 'A', name: 'r2.pool.test', ttl: 60, data: '192.0.2.1' },
+    { type: 'AAAA', name: 'r2.pool.test', ttl: 60, data: '2001:db8::1' },
+  ],
+  authorities: [
+    {
+      type: 'SOA',
+      name: 'pool.test',
+      ttl: 60,
+      data: { mname: 'ns.pool.test', rname: 'h.pool.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 30 },
+    },
+  ],
+});
+
+describe('decodeResponse (fuzz)', () => {
+  it('decodes the valid packet', () => {
+    const r = decodeResponse(valid);
+    expect(r.answers).toHaveLength(4);
+    expect(r.negativeTtl).toBe(30);
+  });
+
+  it('never throws anything but DNS_MALFORMED on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 600 }), (bytes) => {
+        outcome(Buffer.from(bytes));
+      }),
+      { seed: 3, numRuns: 20_000 },
+    );
+  });
+
+  it('never throws anything but DNS_MALFORMED on mutated valid packets', () => {
+    const mutation = fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+      minLength: 1,
+      maxLength: 8,
+    });
+    let ok = 0;
+    fc.assert(
+      fc.property(mutation, fc.nat({ max: valid.length }), (edits, cut) => {
+        const buf = Buffer.from(valid);
+        for (const [i, v] of edits) buf[i] = v;
+        if (outcome(buf.subarray(0, Math.max(cut, 12))) === 'ok') ok++;
+      }),
+      { seed: 7, numRuns: 20_000 },
+    );
+    // the generator is useful only if some mutants still decode
+    expect(ok).toBeGreaterThan(0);
+  });
+
+  it('rejects every truncation of a valid packet without crashing', () => {
+    for (let n = 0; n < valid.length; n++) expect(outcome(valid.subarray(0, n))).toBe('malformed');
+  });
+});

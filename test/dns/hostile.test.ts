@@ -1,0 +1,272 @@
+/**
+ * A hostile DNS server of the test's own: wrong ids, wrong questions, wrong source ports, compression
+ * loops, lengths past the end, oversized answers and out-of-chain records. spo must not crash, must
+ * give a clear error, and must never use anything from a mismatched answer.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import dnsPacket from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DnsError, DnsResolver } from '../../src/dns/index.js';
+
+type Query = { id: number; name: string; type: string; raw: Buffer };
+type Behaviour = (q: Query, reply: (buf: Buffer) => void, replyFromElsewhere: (buf: Buffer) => void) => void;
+
+const EVIL = '203.0.113.66';
+const GOOD = '192.0.2.1';
+
+function answer(
+  q: Query,
+  opts: { id?: number; name?: string; data?: string; flags?: number; answers?: number } = {},
+): Buffer {
+  const name = opts.name ?? q.name;
+  const count = opts.answers ?? 1;
+  return dnsPacket.encode({
+    type: 'response',
+    id: opts.id ?? q.id,
+    flags: opts.flags ?? dnsPacket.RECURSION_AVAILABLE,
+    questions: [{ type: q.type as 'A', name, class: 'IN' }],
+    answers: Array.from({ length: count }, () => ({
+      type: 'A' as const,
+      name,
+      ttl: 300,
+      data: opts.data ?? GOOD,
+    })),
+  });
+}
+
+/** A response whose answer name is a compression pointer to itself. */
+function compressionLoop(q: Query): Buffer {
+  const good = answer(q);
+  const qEnd = 12 + dnsPacket.name.encodingLength(q.name) + 4;
+  const buf = Buffer.from(good);
+  // the answer's name starts at qEnd (dns-packet compresses it to a pointer to 12): point it at itself
+  buf.writeUInt16BE(0xc000 | qEnd, qEnd);
+  return buf;
+}
+
+/** A response whose A record claims more data than the packet holds. */
+function lengthPastEnd(q: Query): Buffer {
+  const good = answer(q);
+  const buf = Buffer.from(good);
+  buf.writeUInt16BE(400, buf.length - 6); // rdlength of the last (only) record
+  return buf;
+}
+
+let behaviour: Behaviour = () => {};
+let udp: Socket;
+let other: Socket;
+let tcp: Server;
+let port = 0;
+let tcpBehaviour: (q: Query) => Buffer | undefined = () => undefined;
+
+beforeAll(async () => {
+  udp = createSocket('udp4');
+  other = createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
+  port = (udp.address() as { port: number }).port;
+  udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const p = dnsPacket.decode(msg);
+    const q0 = p.questions?.[0];
+    const q: Query = { id: p.id ?? 0, name: q0?.name ?? '', type: q0?.type ?? 'A', raw: msg };
+    behaviour(
+      q,
+      (buf) => udp.send(buf, rinfo.port, rinfo.address),
+      (buf) => other.send(buf, rinfo.port, rinfo.address),
+    );
+  });
+  // The same port over TCP, for the truncation path.
+  tcp = createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < buf.readUInt16BE(0) + 2) return;
+      const p = dnsPacket.decode(buf.subarray(2));
+      const q0 = p.questions?.[0];
+      const out = tcpBehaviour({ id: p.id ?? 0, name: q0?.name ?? '', type: q0?.type ?? 'A', raw: buf });
+      if (out) sock.end(out);
+      else sock.end();
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r, j) => {
+    tcp.once('error', j);
+    tcp.listen(port, '127.0.0.1', () => r());
+  });
+});
+afterAll(() => {
+  udp?.close();
+  other?.close();
+  tcp?.close();
+});
+
+const resolver = (): DnsResolver =>
+  new DnsResolver({ servers: [{ host: '127.0.0.1', port }], timeoutMs: 300, attempts: 1, cacheSize: 0 });
+
+async function fails(r: DnsResolver, name = 'a.test'): Promise<DnsError> {
+  const e = await r.resolveAddresses(name, { family: 'ipv4' }).then(
+    (ok) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(ok.addresses)}`);
+    },
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(DnsError);
+  return e as DnsError;
+}
+
+describe('hostile DNS server', () => {
+  it('drops answers with a wrong id and uses the genuine one that follows', async () => {
+    behaviour = (q, reply) => {
+      reply(answer(q, { id: (q.id + 1) & 0xffff, data: EVIL }));
+      setTimeout(() => reply(answer(q)), 20);
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(r.stats.mismatched).toBe(1);
+  });
+
+  it('times out, using nothing, when only wrong ids come back', async () => {
+    behaviour = (q, reply) => {
+      for (let i = 1; i <= 5; i++) reply(answer(q, { id: (q.id + i) & 0xffff, data: EVIL }));
+    };
+    const r = resolver();
+    const e = await fails(r);
+    expect(e.code).toBe('DNS_TIMEOUT');
+    expect(e.details.mismatched).toBe(5);
+    expect(JSON.stringify(e)).not.toContain(EVIL);
+  });
+
+  it('drops answers to another question (same id)', async () => {
+    behaviour = (q, reply) => {
+      reply(answer(q, { name: 'evil.test', data: EVIL }));
+      setTimeout(() => reply(answer(q)), 20);
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(r.stats.mismatched).toBe(1);
+  });
+
+  it('drops answers for another type', async () => {
+    behaviour = (q, reply) => {
+      const wrong = dnsPacket.encode({
+        type: 'response',
+        id: q.id,
+        questions: [{ type: 'AAAA', name: q.name, class: 'IN' }],
+        answers: [{ type: 'AAAA', name: q.name, ttl: 300, data: '2001:db8::66' }],
+      });
+      reply(wrong);
+    };
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_TIMEOUT');
+  });
+
+  it('drops answers from another source port', async () => {
+    behaviour = (q, _reply, fromElsewhere) => fromElsewhere(answer(q, { data: EVIL }));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_TIMEOUT');
+  });
+
+  it('reports a compression loop as malformed, without crashing', async () => {
+    behaviour = (q, reply) => reply(compressionLoop(q));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_MALFORMED');
+    expect(e.message).toMatch(/compression pointer/);
+  });
+
+  it('reports a record length past the end of the packet as malformed', async () => {
+    behaviour = (q, reply) => reply(lengthPastEnd(q));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_MALFORMED');
+    expect(e.message).toMatch(/past the end/);
+  });
+
+  it('refuses an oversized answer', async () => {
+    behaviour = (q, reply) => reply(answer(q, { answers: 2000, data: EVIL }));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_MALFORMED');
+    expect(e.message).toMatch(/oversized/);
+  });
+
+  it('still takes the genuine answer after a malformed one', async () => {
+    behaviour = (q, reply) => {
+      reply(lengthPastEnd(q));
+      reply(Buffer.from([1, 2, 3]));
+      setTimeout(() => reply(answer(q)), 20);
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(r.stats.malformed).toBe(2);
+  });
+
+  it('ignores records that are not on the chain from the queried name', async () => {
+    behaviour = (q, reply) => {
+      reply(
+        dnsPacket.encode({
+          type: 'response',
+          id: q.id,
+          questions: [{ type: 'A', name: q.name, class: 'IN' }],
+          answers: [
+            { type: 'A', name: 'evil.test', ttl: 300, data: EVIL },
+            { type: 'A', name: q.name, ttl: 300, data: GOOD },
+          ],
+        }),
+      );
+    };
+    const res = await resolver().resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+  });
+
+  it('reports a CNAME loop clearly', async () => {
+    behaviour = (q, reply) => {
+      reply(
+        dnsPacket.encode({
+          type: 'response',
+          id: q.id,
+          questions: [{ type: 'A', name: q.name, class: 'IN' }],
+          answers: [
+            { type: 'CNAME', name: q.name, ttl: 300, data: 'loop.test' },
+            { type: 'CNAME', name: 'loop.test', ttl: 300, data: q.name },
+          ],
+        }),
+      );
+    };
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_CNAME_LIMIT');
+  });
+
+  it('over TCP, refuses an answer to another query and a cut answer', async () => {
+    behaviour = (q, reply) => reply(answer(q, { flags: dnsPacket.TRUNCATED_RESPONSE }));
+    tcpBehaviour = (q) =>
+      dnsPacket.streamEncode({
+        type: 'response',
+        id: (q.id + 1) & 0xffff,
+        questions: [{ type: 'A', name: q.name, class: 'IN' }],
+        answers: [{ type: 'A', name: q.name, ttl: 300, data: EVIL }],
+      });
+    const e1 = await fails(resolver());
+    expect(e1.code).toBe('DNS_MALFORMED');
+    expect(e1.message).toMatch(/another query/);
+    tcpBehaviour = (q) =>
+      dnsPacket
+        .streamEncode({
+          type: 'response',
+          id: q.id,
+          questions: [{ type: 'A', name: q.name, class: 'IN' }],
+          answers: [{ type: 'A', name: q.name, ttl: 300, data: EVIL }],
+        })
+        .subarray(0, 20);
+    const e2 = await fails(resolver());
+    expect(e2.code).toBe('DNS_MALFORMED');
+    expect(e2.message).toMatch(/closed the TCP connection/);
+  });
+
+  it('maps SERVFAIL to its own code', async () => {
+    behaviour = (q, reply) => reply(answer(q, { flags: 2, answers: 0 }));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_SERVFAIL');
+  });
+});
