@@ -1,0 +1,348 @@
+/**
+ * The churn governor (Cardano's `PeerSelection/Churn.hs`, governor.md §4), as a pure state machine.
+ *
+ * It never picks peers: it lowers targets, waits until the governor's counters show that the
+ * governor followed (or the step's timeout fires), then restores them, in the 12-step cycle of
+ * §4.3. The governor's policies decide who leaves and who enters. Between cycles it waits a fuzzed
+ * interval (deadline: 3300 s + U(0, 600); bulk sync: 900 s + U(0, 60)) minus the cycle's duration.
+ *
+ * Drive it with `churnStep(state, {now, counters, ...}, rng)` whenever the counters change or its
+ * wake-up time is reached; write the returned targets into the governor's targets input.
+ */
+import type { FetchMode } from './peer-metrics.js';
+import type { Rng } from './rng.js';
+import type { Counters, Targets, Time } from './types.js';
+
+/** Churn regime: deadline (caught up), Praos bulk sync, or bulk sync with bootstrap peers. */
+export type ChurnRegime = 'default' | 'praosSync' | 'bootstrapPraosSync';
+
+export const DEADLINE_CHURN_INTERVAL = 3300;
+export const DEADLINE_CHURN_FUZZ = 600;
+export const BULK_CHURN_INTERVAL = 900;
+export const BULK_CHURN_FUZZ = 60;
+/** Startup: root target 0 for this long to give local roots and big ledger peers a head start. */
+export const CHURN_STARTUP_DELAY = 3;
+
+export type ChurnAction =
+  | 'DecreasedActiveBigLedgerPeers'
+  | 'IncreasedActiveBigLedgerPeers'
+  | 'DecreasedEstablishedBigLedgerPeers'
+  | 'DecreasedKnownBigLedgerPeers'
+  | 'IncreasedKnownBigLedgerPeers'
+  | 'IncreasedEstablishedBigLedgerPeers'
+  | 'DecreasedActivePeers'
+  | 'IncreasedActivePeers'
+  | 'DecreasedEstablishedPeers'
+  | 'DecreasedKnownPeers'
+  | 'IncreasedKnownPeers'
+  | 'IncreasedEstablishedPeers';
+
+/** The 12 steps in the order the reference's code runs them (§4.3; §14.3.7: the code is authoritative). */
+export const CHURN_STEPS: readonly ChurnAction[] = [
+  'DecreasedActiveBigLedgerPeers',
+  'IncreasedActiveBigLedgerPeers',
+  'DecreasedEstablishedBigLedgerPeers',
+  'DecreasedKnownBigLedgerPeers',
+  'IncreasedKnownBigLedgerPeers',
+  'IncreasedEstablishedBigLedgerPeers',
+  'DecreasedActivePeers',
+  'IncreasedActivePeers',
+  'DecreasedEstablishedPeers',
+  'DecreasedKnownPeers',
+  'IncreasedKnownPeers',
+  'IncreasedEstablishedPeers',
+];
+
+/** Per-step timeouts (seconds): deactivate 300, close 1 + 120, peer-share 2·10 + 60, establish 60. */
+export const CHURN_STEP_TIMEOUTS: Readonly<Record<ChurnAction, number>> = {
+  DecreasedActiveBigLedgerPeers: 300,
+  IncreasedActiveBigLedgerPeers: 60,
+  DecreasedEstablishedBigLedgerPeers: 121,
+  DecreasedKnownBigLedgerPeers: 60,
+  IncreasedKnownBigLedgerPeers: 80,
+  IncreasedEstablishedBigLedgerPeers: 60,
+  DecreasedActivePeers: 300,
+  IncreasedActivePeers: 60,
+  DecreasedEstablishedPeers: 121,
+  DecreasedKnownPeers: 60,
+  IncreasedKnownPeers: 80,
+  IncreasedEstablishedPeers: 60,
+};
+
+/** Replace 20%, at least one: max(0, v − max(1, ⌊v/5⌋)). */
+export function decrease(v: number): number {
+  return Math.max(0, v - Math.max(1, Math.floor(v / 5)));
+}
+
+/** Like `decrease` but at least `u` (how many the tier above just churned). */
+export function decreaseWithMin(u: number, v: number): number {
+  return Math.max(0, v - Math.max(u, Math.max(1, Math.floor(v / 5))));
+}
+
+export interface ChurnTrace {
+  at: Time;
+  action: ChurnAction | 'Startup' | 'FullTargets' | 'CycleDone';
+  /** true: the step's condition held; false: its timeout fired. */
+  ok: boolean;
+  /** Seconds the step took. */
+  duration: number;
+  /** How many peers actually changed (absolute counter delta). */
+  delta: number;
+  targets: Targets;
+}
+
+export interface ChurnState {
+  phase: 'init' | 'startup' | 'interval' | 'step';
+  /** Index into CHURN_STEPS while in a step. */
+  step: number;
+  stepStarted: Time;
+  /** The counter value watched by the current step, when it started. */
+  stepStartValue: number;
+  cycleStarted: Time;
+  /** When the current wait (startup, interval) ends. */
+  waitUntil: Time;
+  /** Deltas of steps 1, 3, 7 and 9 (`d1`, `d3`, `d7`, `d9`). */
+  deltas: Record<number, number>;
+  /** The targets churn currently asks for. */
+  targets: Targets;
+  cycles: number;
+}
+
+export interface ChurnInput {
+  now: Time;
+  counters: Counters;
+  /** The configured (base) targets; re-read every step. */
+  base: Targets;
+  regime?: ChurnRegime;
+  /** The fetch mode decides the interval: deadline or bulk sync. */
+  fetchMode?: FetchMode;
+  /** Sum of local-root hot valencies (`ltt` in the bulk-sync regimes). */
+  localRootHotTarget?: number;
+}
+
+export interface ChurnResult {
+  state: ChurnState;
+  /** New targets to install, when they changed. */
+  targets: Targets | undefined;
+  trace: ChurnTrace[];
+  /** Call again at this time if the counters do not change earlier. */
+  wakeupAt: Time;
+}
+
+export function initialChurnState(): ChurnState {
+  return {
+    phase: 'init',
+    step: 0,
+    stepStarted: 0,
+    stepStartValue: 0,
+    cycleStarted: 0,
+    waitUntil: 0,
+    deltas: {},
+    targets: {
+      root: 0,
+      known: 0,
+      established: 0,
+      active: 0,
+      knownBigLedger: 0,
+      establishedBigLedger: 0,
+      activeBigLedger: 0,
+    },
+    cycles: 0,
+  };
+}
+
+function syncActiveCap(input: ChurnInput): number {
+  return Math.max(1, input.localRootHotTarget ?? 0);
+}
+
+/** Targets at startup: the bulk-sync regimes cap active (and active BLP at 1). */
+function startupTargets(input: ChurnInput): Targets {
+  const b = input.base;
+  if ((input.regime ?? 'default') === 'default') return { ...b };
+  const active = Math.min(syncActiveCap(input) + 1, b.active);
+  const activeBigLedger = Math.min(1, b.activeBigLedger);
+  return { ...b, active, activeBigLedger };
+}
+
+function interval(input: ChurnInput, rng: Rng): number {
+  return (input.fetchMode ?? 'deadline') === 'deadline'
+    ? DEADLINE_CHURN_INTERVAL + rng.uniform(0, DEADLINE_CHURN_FUZZ)
+    : BULK_CHURN_INTERVAL + rng.uniform(0, BULK_CHURN_FUZZ);
+}
+
+/** The counter a step watches. */
+function watched(action: ChurnAction, c: Counters): number {
+  switch (action) {
+    case 'DecreasedActiveBigLedgerPeers':
+    case 'IncreasedActiveBigLedgerPeers':
+      return c.activeBigLedger;
+    case 'DecreasedEstablishedBigLedgerPeers':
+    case 'IncreasedEstablishedBigLedgerPeers':
+      return c.establishedBigLedger;
+    case 'DecreasedKnownBigLedgerPeers':
+    case 'IncreasedKnownBigLedgerPeers':
+      return c.knownBigLedger;
+    case 'DecreasedActivePeers':
+    case 'IncreasedActivePeers':
+      return c.active;
+    case 'DecreasedEstablishedPeers':
+    case 'IncreasedEstablishedPeers':
+      return c.established;
+    case 'DecreasedKnownPeers':
+    case 'IncreasedKnownPeers':
+      return c.known;
+  }
+}
+
+/** The targets a step installs, derived from the base targets and the current (churned) targets. */
+export function stepTargets(
+  action: ChurnAction,
+  cur: Targets,
+  input: ChurnInput,
+  deltas: Record<number, number>,
+): Targets {
+  const b = startupTargets(input);
+  const regime = input.regime ?? 'default';
+  const d = (i: number) => deltas[i] ?? 0;
+  switch (action) {
+    case 'DecreasedActiveBigLedgerPeers':
+      return { ...cur, activeBigLedger: decrease(b.activeBigLedger) };
+    case 'IncreasedActiveBigLedgerPeers':
+      return { ...cur, activeBigLedger: b.activeBigLedger };
+    case 'DecreasedEstablishedBigLedgerPeers':
+      return {
+        ...cur,
+        establishedBigLedger: decreaseWithMin(d(1), b.establishedBigLedger - b.activeBigLedger) + b.activeBigLedger,
+      };
+    case 'DecreasedKnownBigLedgerPeers':
+      return {
+        ...cur,
+        knownBigLedger: decreaseWithMin(d(3), b.knownBigLedger - b.establishedBigLedger) + b.establishedBigLedger,
+      };
+    case 'IncreasedKnownBigLedgerPeers':
+      return { ...cur, knownBigLedger: b.knownBigLedger };
+    case 'IncreasedEstablishedBigLedgerPeers':
+      return { ...cur, establishedBigLedger: b.establishedBigLedger };
+    case 'DecreasedActivePeers': {
+      const base = input.base.active;
+      const active = regime === 'default' ? decrease(base) : Math.max(0, Math.min(syncActiveCap(input), base - 1));
+      return { ...cur, active };
+    }
+    case 'IncreasedActivePeers':
+      return { ...cur, active: b.active };
+    case 'DecreasedEstablishedPeers': {
+      const established =
+        regime === 'bootstrapPraosSync'
+          ? Math.min(b.active, b.established - 1)
+          : decreaseWithMin(d(7), b.established - b.active) + b.active;
+      return { ...cur, established: Math.max(established, cur.active) };
+    }
+    case 'DecreasedKnownPeers': {
+      const known = decreaseWithMin(d(9), b.known - b.established) + b.established;
+      // Kept <= known so the targets stay sane (a large d9 could otherwise push root above known,
+      // and the governor would ignore the whole update; docs/governor-deviations.md).
+      const root = Math.min(b.root, decrease(b.root - b.established) + b.established, known);
+      return { ...cur, known, root };
+    }
+    case 'IncreasedKnownPeers':
+      return { ...cur, known: b.known, root: b.root };
+    case 'IncreasedEstablishedPeers':
+      return {
+        ...cur,
+        established: regime === 'bootstrapPraosSync' ? Math.min(b.active + 1, b.established) : b.established,
+      };
+  }
+}
+
+/** Whether a step's "done" condition holds. */
+function stepDone(action: ChurnAction, t: Targets, c: Counters): boolean {
+  switch (action) {
+    case 'DecreasedActiveBigLedgerPeers':
+      return c.activeBigLedger <= t.activeBigLedger;
+    case 'IncreasedActiveBigLedgerPeers':
+      return c.activeBigLedger >= t.activeBigLedger;
+    case 'DecreasedEstablishedBigLedgerPeers':
+      return c.establishedBigLedger <= t.establishedBigLedger;
+    case 'DecreasedKnownBigLedgerPeers':
+      return c.knownBigLedger <= t.knownBigLedger;
+    case 'IncreasedKnownBigLedgerPeers':
+      return c.knownBigLedger >= t.knownBigLedger;
+    case 'IncreasedEstablishedBigLedgerPeers':
+      return c.establishedBigLedger >= t.establishedBigLedger;
+    case 'DecreasedActivePeers':
+      return c.active <= t.active;
+    case 'IncreasedActivePeers':
+      return c.active >= t.active;
+    case 'DecreasedEstablishedPeers':
+      return c.established <= t.established;
+    case 'DecreasedKnownPeers':
+      return c.known <= t.known; // the root target is not checked
+    case 'IncreasedKnownPeers':
+      return c.root >= t.root && c.known >= t.known;
+    case 'IncreasedEstablishedPeers':
+      return c.established >= t.established;
+  }
+}
+
+/** Advances the churn state machine to `input.now`. */
+export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): ChurnResult {
+  let s: ChurnState = { ...state, deltas: { ...state.deltas }, targets: { ...state.targets } };
+  const trace: ChurnTrace[] = [];
+  let changed = false;
+  const now = input.now;
+  const install = (t: Targets) => {
+    s.targets = t;
+    changed = true;
+  };
+  const startStep = (i: number) => {
+    const action = CHURN_STEPS[i] as ChurnAction;
+    s = { ...s, phase: 'step', step: i, stepStarted: now, stepStartValue: watched(action, input.counters) };
+    install(stepTargets(action, s.targets, input, s.deltas));
+  };
+
+  for (let guard = 0; guard < 64; guard++) {
+    if (s.phase === 'init') {
+      // Root target 0 at first: local roots and big ledger peers get a head start.
+      install({ ...startupTargets(input), root: 0 });
+      s = { ...s, phase: 'startup', waitUntil: now + CHURN_STARTUP_DELAY };
+      trace.push({ at: now, action: 'Startup', ok: true, duration: 0, delta: 0, targets: s.targets });
+      continue;
+    }
+    if (s.phase === 'startup') {
+      if (now < s.waitUntil) break;
+      install(startupTargets(input));
+      trace.push({ at: now, action: 'FullTargets', ok: true, duration: 0, delta: 0, targets: s.targets });
+      s = { ...s, phase: 'interval', waitUntil: now + interval(input, rng) };
+      continue;
+    }
+    if (s.phase === 'interval') {
+      if (now < s.waitUntil) break;
+      s = { ...s, cycleStarted: now, deltas: {} };
+      startStep(0);
+      continue;
+    }
+    // In a step: done, or timed out?
+    const action = CHURN_STEPS[s.step] as ChurnAction;
+    const done = stepDone(action, s.targets, input.counters);
+    const timedOut = now >= s.stepStarted + CHURN_STEP_TIMEOUTS[action];
+    if (!done && !timedOut) break;
+    const delta = Math.abs(s.stepStartValue - watched(action, input.counters));
+    if (s.step === 0 || s.step === 2 || s.step === 6 || s.step === 8) s.deltas[s.step + 1] = delta;
+    trace.push({ at: now, action, ok: done, duration: now - s.stepStarted, delta, targets: s.targets });
+    if (s.step + 1 < CHURN_STEPS.length) {
+      startStep(s.step + 1);
+      continue;
+    }
+    const cycleDuration = now - s.cycleStarted;
+    trace.push({ at: now, action: 'CycleDone', ok: true, duration: cycleDuration, delta: 0, targets: s.targets });
+    s = {
+      ...s,
+      phase: 'interval',
+      cycles: s.cycles + 1,
+      waitUntil: now + Math.max(0, interval(input, rng) - cycleDuration),
+    };
+  }
+  const wakeupAt =
+    s.phase === 'step' ? s.stepStarted + CHURN_STEP_TIMEOUTS[CHURN_STEPS[s.step] as ChurnAction] : s.waitUntil;
+  return { state: s, targets: changed ? { ...s.targets } : undefined, trace, wakeupAt };
+}

@@ -1,0 +1,166 @@
+/**
+ * Monitors: decisions that react to the world (the reference's `Governor/Monitor.hs` and Cardano's
+ * override, governor.md §2.5): asynchronous demotions, completed jobs, target changes and
+ * local-root changes. They come first in the priority order.
+ */
+import { asyncColdDelay, asyncWarmDelay } from '../policies.js';
+import { deleteEstablished, insertKnown, reportFailure } from '../state.js';
+import {
+  clampLocalRoots,
+  type GovernorState,
+  type LocalRoots,
+  localRootsEqual,
+  normaliseLocalRoots,
+  type Peer,
+  saneTargets,
+  type TraceEvent,
+  targetsEqual,
+} from '../types.js';
+import * as activePeers from './active-peers.js';
+import * as bigLedgerPeers from './big-ledger-peers.js';
+import * as establishedPeers from './established-peers.js';
+import { type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
+import * as knownPeers from './known-peers.js';
+import * as rootPeers from './root-peers.js';
+
+/**
+ * `Monitor.connections`: compares every established peer's reported status with the governor's
+ * view and handles demotions the governor did not initiate.
+ */
+export function connections(s: GovernorState, ctx: Ctx): Guarded {
+  const toWarm: Array<[Peer, number | undefined]> = [];
+  const toCooling: Peer[] = [];
+  const toCold: Array<[Peer, number | undefined]> = [];
+  for (const p of s.established.keys()) {
+    const st = s.connStatus.get(p);
+    if (!st) continue;
+    const isActive = s.active.has(p);
+    if (st.status === 'warm') {
+      if (isActive && !s.inProgressDemoteHot.has(p)) toWarm.push([p, st.repromoteDelay]);
+    } else if (st.status === 'cooling') {
+      if (
+        (!isActive && !s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteToCold.has(p)) ||
+        (isActive && !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p))
+      )
+        toCooling.push(p);
+    } else if (st.status === 'cold') {
+      if (!s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteHot.has(p)) toCold.push([p, st.repromoteDelay]);
+    }
+  }
+  if (toWarm.length + toCooling.length + toCold.length === 0) return skip();
+  return ready(() => {
+    const trace: TraceEvent[] = [];
+    for (const [p, delay] of toWarm) {
+      s.active.delete(p);
+      s.since.set(p, ctx.now);
+      if (delay !== undefined) s.nextActivate.set(p, ctx.now + asyncWarmDelay(delay, ctx.rng));
+    }
+    for (const p of toCooling) {
+      if (s.active.delete(p)) s.since.set(p, ctx.now);
+      s.inProgressDemoteToCold.add(p);
+      s.inProgressPromoteWarm.delete(p);
+    }
+    const forgotten: Peer[] = [];
+    for (const [p, delay] of toCold) {
+      deleteEstablished(s, p);
+      s.inProgressDemoteToCold.delete(p);
+      s.inProgressPromoteWarm.delete(p);
+      if (reportFailure(s, p, ctx.policy, () => asyncColdDelay(delay ?? 0, ctx.rng))) forgotten.push(p);
+    }
+    if (toWarm.length > 0) trace.push({ type: 'DemoteAsynchronousToWarm', peers: toWarm.map(([p]) => p) });
+    if (toCooling.length > 0) trace.push({ type: 'DemoteAsynchronousToCooling', peers: toCooling });
+    if (toCold.length > 0)
+      trace.push({
+        type: 'DemoteAsynchronousToCold',
+        peers: toCold.map(([p]) => p),
+        ...(forgotten.length > 0 ? { detail: `forgotten: ${forgotten.join(' ')}` } : {}),
+      });
+    return { trace, jobs: [] };
+  });
+}
+
+/** `Monitor.jobs`: applies the first completed job to the current state. */
+export function jobs(s: GovernorState, ctx: Ctx): Guarded {
+  if (s.completions.length === 0) return skip();
+  return ready(() => {
+    const c = s.completions.shift();
+    if (!c) return { trace: [], jobs: [] };
+    switch (c.kind) {
+      case 'rootPeers':
+        return { trace: rootPeers.complete(s, c, ctx), jobs: [] };
+      case 'bigLedgerPeers':
+        return { trace: bigLedgerPeers.complete(s, c, ctx), jobs: [] };
+      case 'peerShare':
+        return { trace: knownPeers.complete(s, c, ctx), jobs: [] };
+      case 'connect':
+        return { trace: establishedPeers.completeConnect(s, c, ctx), jobs: [] };
+      case 'close':
+        return { trace: establishedPeers.completeClose(s, c, ctx), jobs: [] };
+      case 'activate':
+        return { trace: activePeers.completeActivate(s, c, ctx), jobs: [] };
+      case 'deactivate':
+        return { trace: activePeers.completeDeactivate(s, c, ctx), jobs: [] };
+    }
+  });
+}
+
+/** Local roots are removed from every public-root set (the sets stay disjoint). */
+function subtractLocalRoots(s: GovernorState, roots: LocalRoots): void {
+  for (const p of roots.config.keys()) {
+    s.publicRoots.ledger.delete(p);
+    s.publicRoots.bigLedger.delete(p);
+    s.publicRoots.extra.delete(p);
+  }
+}
+
+/**
+ * `targetPeers` (Cardano variant): new sane targets are installed, local roots clamped to the new
+ * known target, local roots removed from public roots. All-zero targets (the variable's initial
+ * value before churn writes it) and insane targets are ignored.
+ */
+export function targets(s: GovernorState, ctx: Ctx): Guarded {
+  const t = s.targetsVar;
+  if (targetsEqual(t, s.targets) || !saneTargets(t, ctx.policy.sanityLimits)) return skip();
+  if (Object.values(t).every((v) => v === 0)) return skip();
+  return ready(() => {
+    s.targets = { ...t };
+    s.localRoots = clampLocalRoots(s.localRoots, t.known);
+    subtractLocalRoots(s, s.localRoots);
+    return { trace: [{ type: 'TargetsChanged', detail: JSON.stringify(t) }], jobs: [] };
+  });
+}
+
+/**
+ * `localRoots`: install the normalised, clamped configuration. New local roots become known with
+ * their advertise flag; removed ones stay known (they may have live connections) but lose root
+ * status, and those that are hot are demoted to warm so that replacements can be promoted.
+ */
+export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
+  const next = clampLocalRoots(normaliseLocalRoots(s.localRootsVar), s.targets.known);
+  if (localRootsEqual(next, s.localRoots)) return skip();
+  return ready(() => {
+    const old = s.localRoots;
+    const added: Peer[] = [];
+    for (const [p, cfg] of next.config) {
+      if (!old.config.has(p)) {
+        added.push(p);
+        insertKnown(s, p, { advertise: cfg.advertise, origin: 'local-root' });
+      }
+    }
+    const removed = [...old.config.keys()].filter((p) => !next.config.has(p));
+    s.localRoots = next;
+    subtractLocalRoots(s, next);
+    const jobs = [];
+    const demote: Peer[] = [];
+    for (const p of removed) {
+      if (s.active.has(p) && !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p)) {
+        s.inProgressDemoteHot.add(p);
+        demote.push(p);
+        jobs.push({ kind: 'deactivate' as const, id: newJobId(s), peer: p });
+      }
+    }
+    const trace: TraceEvent[] = [{ type: 'LocalRootPeersChanged', peers: added, count: removed.length }];
+    if (demote.length > 0) trace.push({ type: 'DemoteLocalHotPeers', peers: demote, detail: 'no longer local roots' });
+    return { trace, jobs };
+  });
+}

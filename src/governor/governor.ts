@@ -1,0 +1,158 @@
+/**
+ * The governor's step function (the reference's `peerSelectionGovernorLoop`, governor.md §2.4).
+ *
+ * `step(state, inputs, now, rng)` records what the shell reports (completions, target and
+ * local-root changes, connection statuses, inbound peers), advances the time-keyed structures to
+ * `now`, then repeatedly takes the first ready decision in the reference's priority order until
+ * none is ready. It returns the new state, the decisions taken (each with its trace and jobs for
+ * the shell to perform) and the time at which it should be called again if nothing else happens.
+ *
+ * Pure: no I/O, no clock, no global randomness. The given state is not modified (the step works on
+ * a copy); the generator is advanced.
+ */
+import * as activePeers from './decisions/active-peers.js';
+import * as bigLedgerPeers from './decisions/big-ledger-peers.js';
+import * as establishedPeers from './decisions/established-peers.js';
+import { type Ctx, type DecisionFn, orElse } from './decisions/guarded.js';
+import * as knownPeers from './decisions/known-peers.js';
+import * as monitor from './decisions/monitor.js';
+import * as rootPeers from './decisions/root-peers.js';
+import type { MetricScores } from './peer-metrics.js';
+import { DEFAULT_POLICY, type GovernorPolicy } from './policies.js';
+import type { Rng } from './rng.js';
+import { setCurrentTime } from './state.js';
+import {
+  type Counters,
+  cloneState,
+  counters,
+  type Decision,
+  type GovernorState,
+  type Input,
+  type Job,
+  type Time,
+} from './types.js';
+
+/**
+ * All decisions in priority order (left-biased: the first ready one wins). The targets monitor
+ * must come before the local-roots monitor: initial targets are zero and installing roots first
+ * would break "local roots <= known target".
+ */
+export const guardedDecisions: DecisionFn = orElse(
+  monitor.connections,
+  monitor.jobs,
+  monitor.targets,
+  monitor.localRoots,
+  bigLedgerPeers.belowTarget,
+  bigLedgerPeers.aboveTarget,
+  rootPeers.belowTarget,
+  knownPeers.belowTarget,
+  knownPeers.aboveTarget,
+  establishedPeers.belowTarget,
+  establishedPeers.aboveTarget,
+  activePeers.belowTarget,
+  activePeers.aboveTarget,
+);
+
+export interface StepOptions {
+  policy?: GovernorPolicy;
+  /** Hot-demotion scores from the shell's peer metrics. */
+  metrics?: MetricScores | undefined;
+  /** Livelock guard: at most this many decisions in one step (the reference's test allows 1000 per instant). */
+  maxDecisions?: number;
+}
+
+export interface StepResult {
+  state: GovernorState;
+  decisions: Decision[];
+  /** All jobs of all decisions, in order. */
+  jobs: Job[];
+  /** Call `step` again at this time if no input arrives earlier (undefined: only on input). */
+  wakeupAt: Time | undefined;
+  counters: Counters;
+  /** The decision limit was hit (a livelock). */
+  livelock: boolean;
+}
+
+/** Records the shell's reports in the state (the reference's TVars and job queue). */
+export function applyInputs(s: GovernorState, inputs: readonly Input[]): void {
+  for (const input of inputs) {
+    switch (input.kind) {
+      case 'completion':
+        s.completions.push(input.completion);
+        break;
+      case 'targets':
+        s.targetsVar = { ...input.targets };
+        break;
+      case 'localRoots':
+        s.localRootsVar = input.groups;
+        break;
+      case 'peerStatus':
+        s.connStatus.set(input.peer, {
+          status: input.status,
+          ...(input.repromoteDelay === undefined ? {} : { repromoteDelay: input.repromoteDelay }),
+        });
+        break;
+      case 'inboundPeers':
+        s.inboundPeers = new Map(input.peers);
+        break;
+    }
+  }
+}
+
+export function step(
+  state: GovernorState,
+  inputs: readonly Input[],
+  now: Time,
+  rng: Rng,
+  options: StepOptions = {},
+): StepResult {
+  const s = cloneState(state);
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const ctx: Ctx = { now, rng, policy, metrics: options.metrics };
+  const maxDecisions = options.maxDecisions ?? 1000;
+  applyInputs(s, inputs);
+  setCurrentTime(s, Math.max(now, s.now));
+  const decisions: Decision[] = [];
+  const jobs: Job[] = [];
+  let wakeupAt: Time | undefined;
+  let livelock = false;
+  for (;;) {
+    const g = guardedDecisions(s, ctx);
+    if (!g.ready) {
+      wakeupAt = g.wakeup !== undefined && g.wakeup > now ? g.wakeup : undefined;
+      break;
+    }
+    if (decisions.length >= maxDecisions) {
+      livelock = true;
+      break;
+    }
+    const outcome = g.run();
+    s.decisionCount++;
+    decisions.push({ at: now, trace: outcome.trace, jobs: outcome.jobs });
+    jobs.push(...outcome.jobs);
+    setCurrentTime(s, now);
+  }
+  // Timers that fall due later than now are wake-ups too (fail-count resets, share timers...).
+  wakeupAt = minDefined(wakeupAt, nextTimer(s, now));
+  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock };
+}
+
+function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/** The earliest pending timer after `now`: reaching it may enable a decision. */
+function nextTimer(s: GovernorState, now: Time): Time | undefined {
+  let t: Time | undefined;
+  const consider = (x: Time) => {
+    if (x > now && (t === undefined || x < t)) t = x;
+  };
+  for (const x of s.nextConnect.values()) consider(x);
+  for (const x of s.clearFailCount.values()) consider(x);
+  for (const x of s.nextShare.values()) consider(x);
+  for (const x of s.nextActivate.values()) consider(x);
+  if (s.inProgressPublicRootsReq === false) consider(s.publicRootRetryTime);
+  if (s.inProgressBigLedgerPeersReq === false) consider(s.bigLedgerPeerRetryTime);
+  consider(s.inboundPeersRetryTime);
+  return t;
+}

@@ -1,0 +1,236 @@
+/**
+ * Pick policies, delays and the peer-sharing answer policy (governor.md §2.5-2.7, §7, §11).
+ *
+ * A pick policy receives the candidates and at most how many to pick, and returns a non-empty
+ * subset of at most that many (the reference asserts these pre/postconditions in `pickPeers`).
+ * Every policy draws one random 32-bit key per candidate and keeps the smallest keys:
+ * - uniform random promotion (`simplePromotionPolicy`): key = random;
+ * - warm demotion: key = random, halved for tepid peers (ex-hot peers are closed first);
+ * - cold forgetting: key = random / (failCount + 1) (failing peers forgotten first);
+ * - hot demotion: by (upstreamyness score, join slot, random), lowest demoted; peers unknown to the
+ *   metrics score (0, none) and go first; on equal scores the earlier joiner goes first.
+ */
+import type { MetricScores } from './peer-metrics.js';
+import type { Rng } from './rng.js';
+import type { GovernorState, Peer, Time } from './types.js';
+
+/** The reference's `PeerSelectionPolicy` timing knobs and Cardano constants (governor.md §11). */
+export interface GovernorPolicy {
+  maxInProgressPeerShareReqs: number;
+  peerShareRetryTime: number;
+  peerShareBatchWaitTime: number;
+  peerShareOverallTimeout: number;
+  peerShareActivationDelay: number;
+  maxConnectionRetries: number;
+  clearFailCountDelay: number;
+  /** `repromoteErrorDelay`, used after a failed warm->hot promotion. */
+  errorDelay: number;
+  maxInboundPeers: number;
+  inboundPeersRetryDelay: number;
+  /** Whether we take part in peer sharing (`PeerSharingEnabled`; relays on, block producers off). */
+  peerSharing: boolean;
+  /** Sanity limits for targets (reference values; raised only by benchmarks). */
+  sanityLimits: { active: number; established: number; known: number };
+}
+
+export const DEFAULT_POLICY: Readonly<GovernorPolicy> = Object.freeze({
+  maxInProgressPeerShareReqs: 2,
+  peerShareRetryTime: 900,
+  peerShareBatchWaitTime: 3,
+  peerShareOverallTimeout: 10,
+  peerShareActivationDelay: 300,
+  maxConnectionRetries: 5,
+  clearFailCountDelay: 120,
+  errorDelay: 10,
+  maxInboundPeers: 10,
+  inboundPeersRetryDelay: 60,
+  peerSharing: true,
+  sanityLimits: Object.freeze({ active: 100, established: 1000, known: 10000 }),
+});
+
+/** `c_PEER_DEMOTION_TIMEOUT`: how long close/failed-deactivate jobs wait for the peer to be cold. */
+export const PEER_DEMOTION_TIMEOUT = 600;
+/** `ps_POLICY_PEER_SHARE_MAX_PEERS` and `ps_POLICY_PEER_SHARE_STICKY_TIME`. */
+export const PEER_SHARE_MAX_PEERS = 10;
+export const PEER_SHARE_STICKY_TIME = 823;
+
+// ---------------------------------------------------------------------------------------------
+// Selecting the n smallest keys without sorting everything (candidate sets reach 100k peers).
+
+function smallestN<K>(items: readonly Peer[], n: number, key: (p: Peer) => K, less: (a: K, b: K) => boolean): Peer[] {
+  if (n <= 0 || items.length === 0) return [];
+  const keyed = items.map((p) => ({ p, k: key(p) }));
+  if (n >= keyed.length) return keyed.sort((a, b) => (less(a.k, b.k) ? -1 : less(b.k, a.k) ? 1 : 0)).map((e) => e.p);
+  // A max-heap of the n smallest seen so far.
+  const heap: Array<{ p: Peer; k: K }> = [];
+  const up = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const a = heap[i] as { p: Peer; k: K };
+      const b = heap[parent] as { p: Peer; k: K };
+      if (!less(b.k, a.k)) break;
+      heap[i] = b;
+      heap[parent] = a;
+      i = parent;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less((heap[m] as { k: K }).k, (heap[l] as { k: K }).k)) m = l;
+      if (r < heap.length && less((heap[m] as { k: K }).k, (heap[r] as { k: K }).k)) m = r;
+      if (m === i) return;
+      const t = heap[i] as { p: Peer; k: K };
+      heap[i] = heap[m] as { p: Peer; k: K };
+      heap[m] = t;
+      i = m;
+    }
+  };
+  for (const e of keyed) {
+    if (heap.length < n) {
+      heap.push(e);
+      up(heap.length - 1);
+    } else if (less(e.k, (heap[0] as { k: K }).k)) {
+      heap[0] = e;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (less(a.k, b.k) ? -1 : less(b.k, a.k) ? 1 : 0)).map((e) => e.p);
+}
+
+const lessNum = (a: number, b: number) => a < b;
+
+/** Candidates in iteration order: Maps and Sets keep insertion order, which a seeded run
+ * reproduces, so picks depend only on the seed (sorting 100k addresses per pick would cost more). */
+function ordered(candidates: Iterable<Peer>): Peer[] {
+  return Array.isArray(candidates) ? (candidates as Peer[]) : [...candidates];
+}
+
+/** Uniform random choice of at most n (`simplePromotionPolicy`). */
+export function pickUniform(candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
+  return smallestN(ordered(candidates), n, () => rng.nextU32(), lessNum);
+}
+
+/** Warm demotion: random key, halved for tepid peers. */
+export function pickWarmToDemote(s: GovernorState, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
+  return smallestN(
+    ordered(candidates),
+    n,
+    (p) => {
+      const r = rng.nextU32();
+      return s.known.get(p)?.tepid ? Math.floor(r / 2) : r;
+    },
+    lessNum,
+  );
+}
+
+/** Cold forgetting: random key divided by (failCount + 1). */
+export function pickColdToForget(s: GovernorState, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
+  return smallestN(
+    ordered(candidates),
+    n,
+    (p) => Math.floor(rng.nextU32() / ((s.known.get(p)?.failCount ?? 0) + 1)),
+    lessNum,
+  );
+}
+
+type HotKey = [number, number, number];
+const lessHot = (a: HotKey, b: HotKey) => (a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2]);
+
+/**
+ * Hot demotion by upstreamness: sort by (score, join slot, random) and demote the lowest. A peer
+ * absent from the metrics scores (0, none), and "none" sorts before any slot.
+ */
+export function pickHotToDemote(
+  candidates: Iterable<Peer>,
+  n: number,
+  rng: Rng,
+  metrics: MetricScores | undefined,
+): Peer[] {
+  return smallestN<HotKey>(
+    ordered(candidates),
+    n,
+    (p) => [metrics?.score.get(p) ?? 0, metrics?.joined.get(p) ?? Number.NEGATIVE_INFINITY, rng.nextU32()],
+    lessHot,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delays (all fuzzed, §2.10)
+
+/** cold->warm failure: 5·2^min(failCount−1, 5) s + U(−2, 2) s (5, 10, ... 160 s). */
+export function connectFailureDelay(failCount: number, rng: Rng): number {
+  return 5 * 2 ** Math.min(Math.max(failCount - 1, 0), 5) + rng.uniform(-2, 2);
+}
+
+/** warm->hot failure: repromote error delay (10 s) + U(−2, 2) s. */
+export function activateFailureDelay(policy: GovernorPolicy, rng: Rng): number {
+  return policy.errorDelay + rng.uniform(-2, 2);
+}
+
+/** Asynchronous demotion to warm: repromote delay + U(0.1, 10) s before the peer may go hot again. */
+export function asyncWarmDelay(repromoteDelay: number, rng: Rng): number {
+  return repromoteDelay + rng.uniform(0.1, 10);
+}
+
+/** Asynchronous demotion to cold: repromote delay + U(0.1, 4) s before the peer may be dialled again. */
+export function asyncColdDelay(repromoteDelay: number, rng: Rng): number {
+  return repromoteDelay + rng.uniform(0.1, 4);
+}
+
+/** Public-root and big-ledger request backoff: 2^min(n, 8) s. */
+export function requestBackoffDelay(backoffs: number): number {
+  return 2 ** Math.min(Math.abs(backoffs), 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peer sharing
+
+/** 32-bit FNV-1a over the salt and the peer: the "salted hash" ordering of peer-share answers. */
+export function saltedHash(salt: number, peer: Peer): number {
+  let h = (0x811c9dc5 ^ (salt >>> 0)) >>> 0;
+  h = Math.imul(h, 0x01000193) >>> 0;
+  for (let i = 0; i < peer.length; i++) {
+    h ^= peer.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** Orders peers by their salted hash (ties by address so the order is total). */
+export function orderBySalt(peers: Iterable<Peer>, salt: number): Peer[] {
+  return [...peers]
+    .map((p) => ({ p, h: saltedHash(salt, p) }))
+    .sort((a, b) => a.h - b.h || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0))
+    .map((e) => e.p);
+}
+
+/** The sticky salt: it changes every 823 s, so repeated requests mostly get the same answer. */
+export function stickySalt(now: Time, secret: number): number {
+  return saltedHash(secret, String(Math.floor(now / PEER_SHARE_STICKY_TIME)));
+}
+
+/**
+ * The peers we may share (`availableToShare`): known, advertised, connected successfully at least
+ * once, no current failures, and never a big ledger peer.
+ */
+export function shareablePeers(s: GovernorState): Peer[] {
+  const out: Peer[] = [];
+  for (const [p, info] of s.known) {
+    if (info.advertise && info.successfulConnection && info.failCount === 0 && !s.publicRoots.bigLedger.has(p))
+      out.push(p);
+  }
+  return out;
+}
+
+/** The answer to a peer-share request for `amount` peers: at most min(amount, 10), in salted-hash order. */
+export function answerPeerShare(candidates: Iterable<Peer>, amount: number, salt: number): Peer[] {
+  return orderBySalt(candidates, salt).slice(0, Math.max(0, Math.min(amount, PEER_SHARE_MAX_PEERS)));
+}
+
+/** Amount asked of each peer in a peer-share batch: clamp(objective ÷ #asked, 8, 255). */
+export function peerShareAmount(objective: number, asked: number): number {
+  return Math.min(255, Math.max(8, Math.floor(objective / Math.max(1, asked))));
+}

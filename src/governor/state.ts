@@ -1,0 +1,149 @@
+/**
+ * Operations on the governor state's containers: the reference's `State/KnownPeers.hs`,
+ * `State/EstablishedPeers.hs` and `PublicRootPeers.hs`. They change the (already copied) state
+ * in place; `step` copies the caller's state once before any of them runs.
+ */
+import type { GovernorPolicy } from './policies.js';
+import type { GovernorState, KnownPeerInfo, Peer, PeerOrigin, Time } from './types.js';
+
+/** Inserts peers into known peers; existing peers keep their counters and get the given flags. */
+export function insertKnown(
+  s: GovernorState,
+  peer: Peer,
+  flags: { sharing?: boolean | undefined; advertise?: boolean | undefined; origin: PeerOrigin },
+): void {
+  const old = s.known.get(peer);
+  if (!old) {
+    s.known.set(peer, {
+      failCount: 0,
+      tepid: false,
+      sharing: flags.sharing,
+      advertise: flags.advertise ?? false,
+      successfulConnection: false,
+      origin: flags.origin,
+    });
+    s.since.set(peer, s.now);
+    return;
+  }
+  if (flags.sharing === undefined && flags.advertise === undefined) return;
+  s.known.set(peer, {
+    ...old,
+    ...(flags.sharing === undefined ? {} : { sharing: flags.sharing }),
+    ...(flags.advertise === undefined ? {} : { advertise: flags.advertise }),
+  });
+}
+
+export function updateKnown(s: GovernorState, peer: Peer, patch: Partial<KnownPeerInfo>): void {
+  const old = s.known.get(peer);
+  if (old) s.known.set(peer, { ...old, ...patch });
+}
+
+/** Removes peers from known peers and from every public-root set (never called for local roots). */
+export function forget(s: GovernorState, peer: Peer): void {
+  s.known.delete(peer);
+  s.nextConnect.delete(peer);
+  s.clearFailCount.delete(peer);
+  s.since.delete(peer);
+  s.publicRoots.ledger.delete(peer);
+  s.publicRoots.bigLedger.delete(peer);
+  s.publicRoots.extra.delete(peer);
+}
+
+/** Local roots and extra peers (topology public roots, bootstrap peers) are never forgotten on failures. */
+export function isUnforgettable(s: GovernorState, peer: Peer): boolean {
+  return s.localRoots.config.has(peer) || s.publicRoots.extra.has(peer);
+}
+
+/**
+ * `reportFailures`: fail count++, next connect time from the caller's delay function (given the new
+ * count), pending fail-count reset cancelled. A peer whose stored count is already at the retry
+ * limit is forgotten instead (the 6th consecutive failure), unless unforgettable. Returns whether
+ * the peer was forgotten. A peer no longer known (it raced with forgetting) is ignored.
+ */
+export function reportFailure(
+  s: GovernorState,
+  peer: Peer,
+  policy: GovernorPolicy,
+  delay: (failCount: number) => number,
+): boolean {
+  const info = s.known.get(peer);
+  if (!info) return false;
+  if (info.failCount >= policy.maxConnectionRetries && !isUnforgettable(s, peer)) {
+    forget(s, peer);
+    return true;
+  }
+  const failCount = info.failCount + 1;
+  s.known.set(peer, { ...info, failCount });
+  s.clearFailCount.delete(peer);
+  s.nextConnect.set(peer, s.now + delay(failCount));
+  return false;
+}
+
+/** `setCurrentTime` of KnownPeers and EstablishedPeers: release due timers. */
+export function setCurrentTime(s: GovernorState, now: Time): void {
+  s.now = now;
+  for (const [p, t] of s.nextConnect) if (t <= now) s.nextConnect.delete(p);
+  for (const [p, t] of s.clearFailCount) {
+    if (t <= now) {
+      s.clearFailCount.delete(p);
+      updateKnown(s, p, { failCount: 0 });
+    }
+  }
+  for (const [p, t] of s.nextShare) {
+    if (t <= now) {
+      s.nextShare.delete(p);
+      s.availableForShare.add(p);
+    }
+  }
+  for (const [p, t] of s.nextActivate) if (t <= now) s.nextActivate.delete(p);
+}
+
+/** Adds an established peer; its first peer-share request waits for the activation delay. */
+export function insertEstablished(s: GovernorState, peer: Peer, sharing: boolean, policy: GovernorPolicy): void {
+  s.established.set(peer, { sharing, since: s.now });
+  s.since.set(peer, s.now);
+  s.availableForShare.delete(peer);
+  s.nextActivate.delete(peer);
+  if (sharing && policy.peerSharing) s.nextShare.set(peer, s.now + policy.peerShareActivationDelay);
+  else s.nextShare.delete(peer);
+}
+
+/** Removes a peer from established (and active) peers and their timers. */
+export function deleteEstablished(s: GovernorState, peer: Peer): void {
+  s.established.delete(peer);
+  s.active.delete(peer);
+  s.availableForShare.delete(peer);
+  s.nextShare.delete(peer);
+  s.nextActivate.delete(peer);
+  if (s.known.has(peer)) s.since.set(peer, s.now);
+  else s.since.delete(peer);
+}
+
+export function isAvailableToConnect(s: GovernorState, peer: Peer): boolean {
+  return s.known.has(peer) && !s.nextConnect.has(peer);
+}
+
+/** Ready established peers may be activated: not waiting for an activation time. */
+export function isReady(s: GovernorState, peer: Peer): boolean {
+  return s.established.has(peer) && !s.nextActivate.has(peer);
+}
+
+/** The earliest of the given times, or undefined. */
+export function earliest(times: Iterable<Time | undefined>): Time | undefined {
+  let min: Time | undefined;
+  for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
+  return min;
+}
+
+export function countIn(set: ReadonlySet<Peer> | ReadonlyMap<Peer, unknown>, peers: Iterable<Peer>): number {
+  let n = 0;
+  for (const p of peers) if (set.has(p)) n++;
+  return n;
+}
+
+/** Number of peers of `set` that are (or are not) big ledger peers. */
+export function countBlp(s: GovernorState, set: Iterable<Peer>, blp: boolean): number {
+  let n = 0;
+  for (const p of set) if (s.publicRoots.bigLedger.has(p) === blp) n++;
+  return n;
+}
