@@ -670,6 +670,11 @@ export class MockEnvironment {
     );
   }
 
+  /** The environment's view of a peer's connection (undefined: no connection ever). */
+  envStatus(peer: Peer): PeerStatus | undefined {
+    return this.status.get(peer);
+  }
+
   /** The next pending event time, if any. */
   nextEventAt(): Time | undefined {
     return this.heap.peek()?.at;

@@ -1,0 +1,364 @@
+/**
+ * The reference's governor properties (governor.md §12.1) re-expressed on random mock
+ * environments. Every run is seeded (fast-check seed and environment seed), numRuns bounded.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHURN_STEPS, decrease } from '../../src/governor/churn.js';
+import { type MockEnvConfig, MockEnvironment, randomEnvironment } from '../../src/governor/mock-env.js';
+import { pickColdToForget, pickHotToDemote, pickWarmToDemote } from '../../src/governor/policies.js';
+import { createRng } from '../../src/governor/rng.js';
+import { type GovernorState, initialState, type Targets } from '../../src/governor/types.js';
+
+const FC = { seed: 20261123, numRuns: 12 };
+
+const envArb = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  peers: fc.integer({ min: 20, max: 250 }),
+  localRootGroups: fc.integer({ min: 0, max: 3 }),
+  publicRoots: fc.integer({ min: 0, max: 8 }),
+  pools: fc.integer({ min: 0, max: 60 }),
+  churn: fc.boolean(),
+});
+
+function run(cfg: MockEnvConfig, until: number, observe?: (env: MockEnvironment) => void): MockEnvironment {
+  const env = new MockEnvironment(cfg);
+  if (observe) env.observers.push((e) => observe(e));
+  env.runUntil(until);
+  return env;
+}
+
+const nonBlp = (s: GovernorState, xs: Iterable<string>) => [...xs].filter((p) => !s.publicRoots.bigLedger.has(p));
+
+describe('governor properties on random environments (§12.1)', () => {
+  it('hasoutput, nofail (invariants after every step), nolivelock (≤ 1000 decisions per instant)', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const env = run({ ...randomEnvironment(o.seed, o), checkInvariants: true }, 4 * 3600);
+        expect(env.decisionCount).toBeGreaterThan(0);
+        expect(env.violations).toEqual([]);
+        expect(env.maxDecisionsAtOneInstant).toBeLessThanOrEqual(1000);
+      }),
+      FC,
+    );
+  });
+
+  it('connstatus: after every instant the governor view equals the environment (ignoring cooling)', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const problems: string[] = [];
+        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+          const s = env.state;
+          for (const p of s.established.keys()) {
+            const st = env.envStatus(p);
+            if (s.inProgressDemoteToCold.has(p) || st === 'cooling') continue;
+            if (s.inProgressDemoteWarm.has(p) || s.inProgressDemoteHot.has(p) || s.inProgressPromoteWarm.has(p))
+              continue;
+            const gov = s.active.has(p) ? 'hot' : 'warm';
+            if (st !== gov) problems.push(`${env.now}: ${p} governor ${gov} env ${st}`);
+          }
+        });
+        expect(problems.slice(0, 5)).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('known peers come only from announced sources (roots, ledger, peer sharing, inbound)', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const bad: string[] = [];
+        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+          for (const p of env.state.known.keys()) if (!env.announced.has(p)) bad.push(p);
+        });
+        expect(bad.slice(0, 5)).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('peer sharing is not too chatty: no peer asked again within the retry time unless reconnected', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const env = run(randomEnvironment(o.seed, { ...o, pools: 0, publicRoots: 6 }), 4 * 3600);
+        const lastAsked = new Map<string, number>();
+        const lastConnected = new Map<string, number>();
+        for (const { at, job } of env.jobLog) {
+          if (job.kind === 'connect') lastConnected.set(job.peer, at);
+          if (job.kind !== 'peerShare') continue;
+          expect(job.peers.length).toBeLessThanOrEqual(2);
+          for (const p of job.peers) {
+            const prev = lastAsked.get(p);
+            if (prev !== undefined && (lastConnected.get(p) ?? -1) < prev)
+              expect(at - prev).toBeGreaterThanOrEqual(900 - 1e-6);
+            lastAsked.set(p, at);
+          }
+        }
+      }),
+      FC,
+    );
+  });
+
+  it('opportunities are taken at once: below target with candidates, promotions are in flight', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const problems: string[] = [];
+        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+          const s = env.state;
+          // established (other peers): below target and a dialable, non-local, non-BLP cold peer exists
+          const est = nonBlp(s, s.established.keys()).length + nonBlp(s, s.inProgressPromoteCold).length;
+          if (est < s.targets.established) {
+            for (const p of s.known.keys()) {
+              if (s.publicRoots.bigLedger.has(p) || s.localRoots.config.has(p)) continue;
+              if (!s.established.has(p) && !s.inProgressPromoteCold.has(p) && !s.nextConnect.has(p)) {
+                problems.push(`${env.now}: established ${est} < ${s.targets.established} with ${p} dialable`);
+                break;
+              }
+            }
+          }
+          // active: below target and a ready warm non-local non-BLP peer exists
+          const act = nonBlp(s, s.active).length + nonBlp(s, s.inProgressPromoteWarm).length;
+          if (act < s.targets.active) {
+            for (const p of s.established.keys()) {
+              if (s.publicRoots.bigLedger.has(p) || s.localRoots.config.has(p) || s.active.has(p)) continue;
+              if (s.nextActivate.has(p) || s.inProgressPromoteWarm.has(p) || s.inProgressDemoteWarm.has(p)) continue;
+              if (s.inProgressDemoteToCold.has(p)) continue;
+              problems.push(`${env.now}: active ${act} < ${s.targets.active} with ${p} ready`);
+              break;
+            }
+          }
+          // known above target with forgettable cold peers: forgetting happened
+          const known = s.known.size - s.publicRoots.bigLedger.size;
+          if (known > s.targets.known) {
+            for (const p of s.known.keys()) {
+              if (s.established.has(p) || s.localRoots.config.has(p) || s.publicRoots.bigLedger.has(p)) continue;
+              if (s.inProgressPromoteCold.has(p) || s.publicRoots.ledger.has(p) || s.publicRoots.extra.has(p)) continue;
+              problems.push(`${env.now}: known ${known} > ${s.targets.known} with ${p} forgettable`);
+              break;
+            }
+          }
+        });
+        expect(problems.slice(0, 3)).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('no overshoot with stable targets and no local roots', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const problems: string[] = [];
+        run(randomEnvironment(o.seed, { ...o, localRootGroups: 0, churn: false }), 2 * 3600, (env) => {
+          const s = env.state;
+          const est = nonBlp(s, s.established.keys()).length + nonBlp(s, s.inProgressPromoteCold).length;
+          const act = nonBlp(s, s.active).length + nonBlp(s, s.inProgressPromoteWarm).length;
+          const known = s.known.size - s.publicRoots.bigLedger.size;
+          if (est > s.targets.established) problems.push(`${env.now}: established ${est} > ${s.targets.established}`);
+          if (act > s.targets.active) problems.push(`${env.now}: active ${act} > ${s.targets.active}`);
+          if (known > s.targets.known) problems.push(`${env.now}: known ${known} > ${s.targets.known}`);
+          const blpAct = s.active.size - nonBlp(s, s.active).length;
+          if (blpAct > s.targets.activeBigLedger) problems.push(`${env.now}: active BLP ${blpAct}`);
+        });
+        expect(problems.slice(0, 3)).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('targets are reached from below and shed from above within bounded time', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+        const base = randomEnvironment(seed, { peers: 200, publicRoots: 10, pools: 80, degree: 12, deadShare: 0 });
+        const high: Targets = {
+          root: 10,
+          known: 60,
+          established: 20,
+          active: 10,
+          knownBigLedger: 8,
+          establishedBigLedger: 5,
+          activeBigLedger: 2,
+        };
+        const low: Targets = {
+          root: 5,
+          known: 30,
+          established: 8,
+          active: 4,
+          knownBigLedger: 4,
+          establishedBigLedger: 2,
+          activeBigLedger: 1,
+        };
+        const env = new MockEnvironment({
+          ...base,
+          targets: high,
+          peers: base.peers.map((p) => ({ ...p, connectSuccess: 1, activateFailure: 0, hotLifetime: undefined })),
+          targetScript: [{ at: 3 * 3600, targets: low }],
+        });
+        // From below: peer sharing needs the 300 s activation delay and 900 s retry time.
+        env.runUntil(2 * 3600);
+        const c = env.snapshot().counters;
+        expect(c.established).toBe(high.established);
+        expect(c.active).toBe(high.active);
+        expect(c.known).toBeGreaterThanOrEqual(high.known);
+        expect(c.establishedBigLedger).toBe(high.establishedBigLedger);
+        expect(c.activeBigLedger).toBe(high.activeBigLedger);
+        // From above: demotions within deactivation + close time-wait (60 s) + slack.
+        env.runUntil(3 * 3600 + 180);
+        const d = env.snapshot().counters;
+        expect(d.active).toBe(low.active);
+        expect(d.established).toBe(low.established);
+        expect(d.known).toBeLessThanOrEqual(low.known);
+        expect(d.activeBigLedger).toBe(low.activeBigLedger);
+        expect(d.establishedBigLedger).toBe(low.establishedBigLedger);
+        expect(d.knownBigLedger).toBe(low.knownBigLedger);
+      }),
+      { ...FC, numRuns: 6 },
+    );
+  });
+
+  it('local-root groups are kept at their valencies and never demoted for the general targets', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+        const base = randomEnvironment(seed, { peers: 120, localRootGroups: 3, publicRoots: 6, pools: 30 });
+        const localPeers = new Set((base.localRoots ?? []).flatMap((g) => g.peers.map((p) => p.peer)));
+        // local roots always connect and stay up; tiny general targets so local roots exceed them
+        const env = new MockEnvironment({
+          ...base,
+          targets: { ...base.targets, established: 2, active: 1 },
+          peers: base.peers.map((p) =>
+            localPeers.has(p.peer) ? { ...p, connectSuccess: 1, activateFailure: 0, hotLifetime: undefined } : p,
+          ),
+        });
+        env.runUntil(600);
+        const s = env.state;
+        for (const g of s.localRoots.groups) {
+          expect(g.members.filter((p) => s.established.has(p)).length).toBeGreaterThanOrEqual(g.warmValency);
+          expect(g.members.filter((p) => s.active.has(p)).length).toBe(g.hotValency);
+        }
+        for (const r of env.trace) {
+          if (r.type === 'DemoteHotPeers' || r.type === 'DemoteWarmPeers')
+            for (const p of r.peers ?? []) expect(localPeers.has(p)).toBe(false);
+        }
+      }),
+      FC,
+    );
+  });
+
+  it('repromote delays are always fuzzed', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const bad: string[] = [];
+        const cfg = randomEnvironment(o.seed, o);
+        const env = new MockEnvironment({
+          ...cfg,
+          peers: cfg.peers.map((p) => ({ ...p, hotLifetime: 300, asyncErrorShare: 0.3 })),
+        });
+        env.observers.push((e, decisions) => {
+          for (const d of decisions)
+            for (const t of d.trace)
+              if (t.type === 'DemoteAsynchronousToWarm')
+                for (const p of t.peers ?? []) {
+                  const at = e.state.nextActivate.get(p);
+                  if (at === undefined) continue;
+                  const delay = at - e.now;
+                  if ([10, 120, 180].includes(delay) || delay < 10.1 || delay > 190) bad.push(`${p} ${delay}`);
+                }
+        });
+        env.runUntil(2 * 3600);
+        expect(bad).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('churn runs its steps in order, decreasing by at least 20% and at least one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+        const cfg = randomEnvironment(seed, { peers: 200, publicRoots: 10, pools: 80, churn: true, deadShare: 0 });
+        const env = new MockEnvironment(cfg);
+        env.runUntil(3 * 4000);
+        const steps = env.churnTrace.filter((c) => (CHURN_STEPS as readonly string[]).includes(c.action));
+        expect(steps.length).toBeGreaterThanOrEqual(12);
+        steps.forEach((c, i) => {
+          expect(c.action).toBe(CHURN_STEPS[i % 12]);
+        });
+        const b = cfg.targets;
+        for (const c of steps) {
+          if (c.action === 'DecreasedActivePeers') expect(c.targets.active).toBeLessThanOrEqual(decrease(b.active));
+          if (c.action === 'DecreasedActiveBigLedgerPeers')
+            expect(c.targets.activeBigLedger).toBeLessThanOrEqual(decrease(b.activeBigLedger));
+          if (c.action === 'DecreasedEstablishedPeers')
+            expect(b.established - c.targets.established).toBeGreaterThanOrEqual(
+              Math.max(1, Math.floor((b.established - b.active) / 5)),
+            );
+          if (c.action === 'DecreasedKnownPeers')
+            expect(b.known - c.targets.known).toBeGreaterThanOrEqual(
+              Math.max(1, Math.floor((b.known - b.established) / 5)),
+            );
+          if (c.action.startsWith('Increased')) {
+            for (const k of Object.keys(b) as Array<keyof Targets>) expect(c.targets[k]).toBeLessThanOrEqual(b[k]);
+          }
+        }
+      }),
+      { ...FC, numRuns: 5 },
+    );
+  });
+});
+
+describe('policy properties (Policies.hs)', () => {
+  it('prop_hotToWarm: no unpicked peer has a lower score than a picked one', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.option(fc.integer({ min: 0, max: 50 }))), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer(),
+        (entries, n, seed) => {
+          const peers = entries.map((_, i) => `p${i}`);
+          const score = new Map<string, number>();
+          const joined = new Map<string, number>();
+          entries.forEach(([sc, j], i) => {
+            if (j !== null) {
+              score.set(`p${i}`, sc);
+              joined.set(`p${i}`, j);
+            }
+          });
+          const picked = pickHotToDemote(peers, n, createRng(seed), { score, joined });
+          expect(picked.length).toBe(Math.min(n, peers.length));
+          const pickedSet = new Set(picked);
+          const key = (p: string) => [score.get(p) ?? 0, joined.get(p) ?? Number.NEGATIVE_INFINITY] as const;
+          const le = (a: readonly [number, number], b: readonly [number, number]) =>
+            a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
+          for (const u of peers.filter((p) => !pickedSet.has(p)))
+            for (const p of picked) expect(le(key(p), key(u))).toBe(true);
+        },
+      ),
+      { seed: 7, numRuns: 200 },
+    );
+  });
+
+  it('prop_randomDemotion: tepid peers demoted and failing peers forgotten more often (10,000 draws)', () => {
+    const s = initialState();
+    const peers = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    peers.forEach((p, i) =>
+      s.known.set(p, {
+        failCount: i < 5 ? 3 : 0,
+        tepid: i < 5,
+        sharing: undefined,
+        advertise: false,
+        successfulConnection: true,
+        origin: 'ledger',
+      }),
+    );
+    const rng = createRng(11);
+    let tepidDemoted = 0;
+    let failingForgotten = 0;
+    for (let i = 0; i < 10_000; i++) {
+      if ((pickWarmToDemote(s, peers, 1, rng)[0] ?? 'p9') < 'p5') tepidDemoted++;
+      if ((pickColdToForget(s, peers, 1, rng)[0] ?? 'p9') < 'p5') failingForgotten++;
+    }
+    expect(tepidDemoted).toBeGreaterThan(6000);
+    expect(failingForgotten).toBeGreaterThan(6000);
+  });
+});
