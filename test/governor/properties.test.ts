@@ -341,7 +341,7 @@ describe('policy properties (Policies.hs)', () => {
   it('prop_randomDemotion: tepid peers demoted and failing peers forgotten more often (10,000 draws)', () => {
     const s = initialState();
     const peers = Array.from({ length: 10 }, (_, i) => `p${i}`);
-    peers.forEach((p, i) =>
+    peers.forEach((p, i) => {
       s.known.set(p, {
         failCount: i < 5 ? 3 : 0,
         tepid: i < 5,
@@ -349,8 +349,8 @@ describe('policy properties (Policies.hs)', () => {
         advertise: false,
         successfulConnection: true,
         origin: 'ledger',
-      }),
-    );
+      });
+    });
     const rng = createRng(11);
     let tepidDemoted = 0;
     let failingForgotten = 0;
