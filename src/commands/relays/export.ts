@@ -1,0 +1,103 @@
+import { Flags } from '@oclif/core';
+import { SpoCommand } from '../../base-command.js';
+import { writeOutput } from '../../lib/atomic-write.js';
+import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
+import { registryFlags, registryOptions } from '../../registry/flags.js';
+import { loadRegistry } from '../../registry/index.js';
+import type { RegistryFinding } from '../../registry/model.js';
+
+export interface RelaysExportJson {
+  source: string;
+  format: ExportFormat;
+  scope: 'big' | 'all';
+  /** The file written, or null when the export went to standard output. */
+  out: string | null;
+  pools: number;
+  relays: number;
+  bytes: number;
+  /** What the export left out or assumed (hygiene findings of the source are in `spo relays list --json`). */
+  findings: RegistryFinding[];
+  /** With --json and no --out: the export itself (an object, or the CSV text). */
+  data?: unknown;
+}
+
+export default class RelaysExport extends SpoCommand {
+  static override summary = 'Export the registry as a peer snapshot (v2 or NodeToClientVersion form), JSON or CSV.';
+  static override description =
+    `Reads the registry from --source (embedded by default) and writes it in one of four formats:
+  snapshot-v2    {"bigLedgerPools"|"allLedgerPools", "slotNo", "version": 2}, as cardano-cli writes it
+  snapshot-n2c   {"NetworkMagic", "NodeToClientVersion": 23, "Point", "bigLedgerPools"|"allLedgerPools"}
+  json           spo's normalised model: pools with id, ticker, stake, status, relays and flags, plus findings
+  csv            one row per relay: pool,ticker,stake,status,kind,host,port,flags
+
+--big-ledger keeps the largest pools until their cumulative stake reaches 90% (the pool crossing the line is kept, as cardano-node does); --all-pools keeps every pool. Default: --big-ledger for the snapshot formats, --all-pools for json and csv. Snapshots leave out relays the node cannot use (private, loopback, unspecified, port 0, malformed names) unless --keep-unusable; what was left out is reported on standard error and in --json.
+
+With --out the file is written atomically (temporary file, fsync, rename; the previous file is kept as FILE.bak): a reader never sees a half-written file. Without --out, or with --out -, the export goes to standard output.`;
+  static override examples = [
+    '<%= config.bin %> relays export --format snapshot-v2 --out peer-snapshot.json',
+    '<%= config.bin %> relays export --source koios --format snapshot-n2c --big-ledger --out mainnet-peer-snapshot.json',
+    '<%= config.bin %> relays export --source peer-snapshot.v1.json --format snapshot-v2 --all-pools',
+    '<%= config.bin %> relays export --format csv > relays.csv',
+    '<%= config.bin %> relays export --source pool-state.json --stake-snapshot stake.json --format json --out registry.json',
+  ];
+  static override flags = {
+    ...registryFlags,
+    format: Flags.string({ description: 'output format', options: [...EXPORT_FORMATS], required: true }),
+    'big-ledger': Flags.boolean({
+      description: 'only the big ledger pools (90% cumulative stake)',
+      exclusive: ['all-pools'],
+    }),
+    'all-pools': Flags.boolean({ description: 'every pool', exclusive: ['big-ledger'] }),
+    out: Flags.string({ char: 'o', description: 'write to FILE atomically (- or absent: standard output)' }),
+    'keep-unusable': Flags.boolean({ description: 'keep relays the node cannot use in snapshot formats' }),
+  };
+
+  async run(): Promise<RelaysExportJson> {
+    const { flags } = await this.parse(RelaysExport);
+    const format = flags.format as ExportFormat;
+    const snapshot = format === 'snapshot-v2' || format === 'snapshot-n2c';
+    const scope: 'big' | 'all' = flags['big-ledger'] ? 'big' : flags['all-pools'] ? 'all' : snapshot ? 'big' : 'all';
+    const progress = this.progress();
+    const remote = flags.source === 'koios' || flags.source === 'blockfrost';
+    if (remote) progress.start(`reading the registry from ${flags.source}`);
+    const reg = await loadRegistry({
+      ...registryOptions(flags, this.network, this.signal),
+      onProgress: (p) =>
+        progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
+    }).catch((error: unknown) => {
+      if (remote) progress.fail(`could not read the registry from ${flags.source}`);
+      throw error;
+    });
+    if (remote) progress.succeed(`${reg.pools.length} pools from ${flags.source}`);
+    const result = exportRegistry(reg, {
+      format,
+      scope,
+      keepUnusable: flags['keep-unusable'],
+      networkMagic: reg.networkMagic ?? this.network.magic,
+    });
+    const toStdout = flags.out === undefined || flags.out === '-';
+    // Under --json the export itself must not share stdout with the JSON document.
+    if (!(toStdout && this.jsonEnabled())) {
+      await writeOutput(flags.out, result.text, (s) => process.stdout.write(s));
+    }
+    for (const f of result.findings) this.note(f.message);
+    if (!toStdout && !this.jsonEnabled()) {
+      process.stderr.write(
+        `wrote ${flags.out}: ${result.pools} pools, ${result.relays} relays (${format}, ${scope === 'big' ? 'big ledger pools' : 'all pools'})\n`,
+      );
+    }
+    const doc: RelaysExportJson = {
+      source: reg.source,
+      format,
+      scope,
+      out: toStdout ? null : (flags.out as string),
+      pools: result.pools,
+      relays: result.relays,
+      bytes: Buffer.byteLength(result.text),
+      findings: result.findings,
+    };
+    // --json without --out: the exported data goes inside the one JSON document
+    if (toStdout) doc.data = format === 'csv' ? result.text : (JSON.parse(result.text) as unknown);
+    return doc;
+  }
+}

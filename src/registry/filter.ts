@@ -1,0 +1,36 @@
+/** Selection of pools and relays for the relays commands. Pure. */
+import { poolIdHex } from './cardano-cli.js';
+import type { Pool, RelayKind } from './model.js';
+import { sortByStake } from './stake.js';
+
+export interface PoolFilter {
+  pools?: string[] | undefined;
+  tickers?: string[] | undefined;
+  kind?: RelayKind | undefined;
+  /** Keep the N largest pools (after the other filters). */
+  top?: number | undefined;
+}
+
+/** Filters pools (by id: bech32, hex or `#N`; by ticker, case-insensitive) and relays (by kind); sorted by stake. */
+export function selectPools(pools: readonly Pool[], f: PoolFilter): Pool[] {
+  const ids = f.pools?.length ? new Set(f.pools.map((p) => poolIdHex(p) ?? p)) : undefined;
+  const tickers = f.tickers?.length ? new Set(f.tickers.map((t) => t.toLowerCase())) : undefined;
+  let out = sortByStake(pools).filter(
+    (p) =>
+      (!ids || ids.has(poolIdHex(p.id) ?? p.id)) &&
+      (!tickers || (p.ticker !== undefined && tickers.has(p.ticker.toLowerCase()))),
+  );
+  if (f.kind) {
+    out = out
+      .map((p) => ({ ...p, relays: p.relays.filter((r) => r.kind === f.kind) }))
+      .filter((p) => p.relays.length > 0);
+  }
+  if (f.top !== undefined) out = out.slice(0, f.top);
+  return out;
+}
+
+export function countByKind(pools: readonly Pool[]): Record<RelayKind, number> {
+  const c: Record<RelayKind, number> = { ipv4: 0, ipv6: 0, dns: 0, srv: 0 };
+  for (const p of pools) for (const r of p.relays) c[r.kind]++;
+  return c;
+}

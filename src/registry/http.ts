@@ -1,0 +1,163 @@
+/**
+ * A small JSON-over-HTTP client on undici 7 for the registry APIs: an explicit dispatcher (never the
+ * global one, architecture.md §2.8), retries with exponential backoff on 429/5xx and socket errors
+ * honouring Retry-After, per-request and total timeouts, cancellation by AbortSignal, and errors that
+ * name the service and path but never a secret.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher, request } from 'undici';
+import { describeError, SpoError } from '../lib/errors.js';
+
+export interface HttpClientOptions {
+  /** For messages: `Koios`, `Blockfrost`. */
+  service: string;
+  baseUrl: string;
+  headers?: Record<string, string>;
+  dispatcher?: Dispatcher | undefined;
+  signal?: AbortSignal | undefined;
+  /** Total time for everything this client does, in ms. */
+  totalTimeoutMs: number;
+  /** Time for one request (headers and body each), in ms (default 30 s). */
+  requestTimeoutMs?: number;
+  maxRetries?: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Values never to appear in an error message (tokens, project ids). */
+  secrets?: Array<string | undefined>;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+
+export class HttpClient {
+  private readonly deadline: number;
+  private readonly signal: AbortSignal;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownDispatcher: boolean;
+
+  constructor(private readonly o: HttpClientOptions) {
+    this.deadline = performance.now() + o.totalTimeoutMs;
+    const total = AbortSignal.timeout(o.totalTimeoutMs);
+    this.signal = o.signal ? AbortSignal.any([o.signal, total]) : total;
+    this.ownDispatcher = o.dispatcher === undefined;
+    this.dispatcher = o.dispatcher ?? new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 4_000 });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownDispatcher) await this.dispatcher.close().catch(() => {});
+  }
+
+  /** GET a JSON document, retrying what is worth retrying. */
+  async getJson(path: string, headers: Record<string, string> = {}): Promise<JsonResponse> {
+    const url = this.o.baseUrl.replace(/\/+$/, '') + path;
+    const maxRetries = this.o.maxRetries ?? 5;
+    let lastProblem = '';
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      this.checkAborted(path);
+      let retryAfterMs: number | undefined;
+      try {
+        const remaining = Math.max(1, this.deadline - performance.now());
+        const perRequest = Math.min(this.o.requestTimeoutMs ?? 30_000, remaining);
+        const res = await request(url, {
+          method: 'GET',
+          headers: { accept: 'application/json', ...this.o.headers, ...headers },
+          dispatcher: this.dispatcher,
+          signal: this.signal,
+          headersTimeout: perRequest,
+          bodyTimeout: perRequest,
+        });
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          const text = await res.body.text();
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch (error) {
+            throw this.error('HTTP_MALFORMED', `${path}: the response is not valid JSON (${describeError(error)})`, {
+              hint: `check --${this.o.service.toLowerCase()}-url points at the ${this.o.service} API`,
+            });
+          }
+          return { status: res.statusCode, headers: res.headers, body };
+        }
+        await res.body.dump().catch(() => {});
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          throw this.error('HTTP_AUTH', `${path}: HTTP ${res.statusCode} (not authorised)`, {
+            hint:
+              this.o.service === 'Blockfrost'
+                ? 'check the project id (--blockfrost-project-id or BLOCKFROST_PROJECT_ID) and that it is for this network'
+                : 'check the token (--koios-token or KOIOS_TOKEN)',
+            details: { status: res.statusCode },
+          });
+        }
+        if (!RETRY_STATUS.has(res.statusCode)) {
+          throw this.error('HTTP_STATUS', `${path}: HTTP ${res.statusCode}`, { details: { status: res.statusCode } });
+        }
+        lastProblem = `HTTP ${res.statusCode}`;
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      } catch (error) {
+        if (error instanceof SpoError) throw error;
+        this.checkAborted(path);
+        const code = (error as { code?: string }).code;
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') lastProblem = 'no answer in time';
+        else lastProblem = describeError(error);
+      }
+      if (attempt === maxRetries) break;
+      const backoff = Math.min(this.o.maxDelayMs ?? 30_000, (this.o.minDelayMs ?? 500) * 2 ** attempt);
+      const wait = retryAfterMs ?? backoff;
+      if (performance.now() + wait > this.deadline) {
+        throw this.error(
+          'HTTP_TIMEOUT',
+          `${path}: ${lastProblem}, and retrying after ${wait} ms would pass the time limit`,
+          {
+            hint: 'try again later, or allow more time with --source-timeout',
+          },
+        );
+      }
+      try {
+        await sleep(wait, undefined, { signal: this.signal });
+      } catch {
+        this.checkAborted(path);
+      }
+    }
+    const status = /^HTTP (\d+)/.exec(lastProblem)?.[1];
+    throw this.error(
+      status ? 'HTTP_STATUS' : 'HTTP_UNREACHABLE',
+      `${path}: ${lastProblem} after ${maxRetries + 1} attempts`,
+      status ? { details: { status: Number(status) } } : {},
+    );
+  }
+
+  private checkAborted(path: string): void {
+    if (!this.signal.aborted) return;
+    if (this.o.signal?.aborted) throw this.o.signal.reason; // Ctrl-C: InterruptedError
+    throw this.error('HTTP_TIMEOUT', `${path}: the total time limit of ${this.o.totalTimeoutMs} ms was reached`, {
+      hint: 'try again later, or allow more time with --source-timeout',
+    });
+  }
+
+  error(code: string, message: string, extra: { hint?: string; details?: Record<string, unknown> } = {}): SpoError {
+    return new SpoError(code, this.redact(`${this.o.service}: ${message}`), {
+      hint: extra.hint ?? `check that ${this.o.service} at ${this.redact(this.o.baseUrl)} is reachable`,
+      details: { service: this.o.service.toLowerCase(), ...extra.details },
+    });
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.o.secrets ?? []) if (s && s.length > 0) out = out.split(s).join('***');
+    return out;
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}

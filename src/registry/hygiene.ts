@@ -1,0 +1,146 @@
+/**
+ * Registry hygiene: classifies every relay, lower-cases names, removes exact duplicates inside a
+ * pool and finds endpoints registered by more than one pool. Everything done or found is reported
+ * as a finding and as flags on the relay; nothing is dropped here (export decides, and says so).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { classifyAddress, isValidHostname } from '../lib/address.js';
+import type { Pool, RegistryFinding, Relay, RelayKind } from './model.js';
+
+/** A relay as a parser read it, before hygiene. */
+export interface RawRelay {
+  kind: RelayKind;
+  host: string;
+  port?: number | undefined;
+  /** Set by parsers, e.g. `default-port` when the source gave none. */
+  flags?: string[];
+}
+
+export interface RawPool extends Omit<Pool, 'relays'> {
+  relays: RawRelay[];
+}
+
+/** `host:port`, `[v6]:port`, or the bare name for SRV. */
+export function relayLabel(r: { host: string; port?: number | undefined }): string {
+  if (r.port === undefined) return r.host;
+  return isIPv6(r.host) ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
+}
+
+const ADDRESS_FLAG: Record<string, string> = {
+  unspecified: 'unspecified',
+  loopback: 'loopback',
+  private: 'private',
+  'unique-local': 'unique-local',
+  'link-local': 'link-local',
+  shared: 'shared-address-space',
+  documentation: 'documentation',
+  multicast: 'multicast',
+  reserved: 'reserved',
+};
+
+const FLAG_TEXT: Record<string, string> = {
+  unspecified: 'an unspecified address (0.0.0.0 or ::) is not reachable',
+  loopback: 'a loopback address is only reachable from the machine itself',
+  private: 'a private (RFC 1918) address is not reachable from the Internet',
+  'unique-local': 'a unique-local IPv6 address is not reachable from the Internet',
+  'link-local': 'a link-local address is not reachable from the Internet',
+  'shared-address-space': 'a carrier-grade NAT address (100.64.0.0/10) is not reachable from the Internet',
+  documentation: 'a documentation address is not a real host',
+  multicast: 'a multicast address cannot be a relay',
+  reserved: 'a reserved address cannot be a relay',
+  'invalid-port': 'port 0 cannot be connected to',
+  'malformed-name': 'not a valid DNS name',
+  'malformed-address': 'not a valid IP address',
+};
+
+export interface HygieneResult {
+  pools: Pool[];
+  findings: RegistryFinding[];
+}
+
+/** Applies the hygiene rules to parsed pools. Pure. */
+export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
+  const findings: RegistryFinding[] = [];
+  const owners = new Map<string, string[]>();
+  const pools: Pool[] = [];
+  for (const rp of raw) {
+    const seen = new Set<string>();
+    const relays: Relay[] = [];
+    for (const r of rp.relays) {
+      const flags = [...(r.flags ?? [])];
+      let host = r.host;
+      if (r.kind === 'dns' || r.kind === 'srv') {
+        const lower = host.toLowerCase();
+        if (lower !== host) {
+          flags.push('lower-cased');
+          findings.push({
+            code: 'lower-cased',
+            severity: 'info',
+            pool: rp.id,
+            relay: relayLabel({ host, port: r.port }),
+            message: `name "${host}" lower-cased to "${lower}"`,
+          });
+          host = lower;
+        }
+        if (!isValidHostname(host)) flags.push('malformed-name');
+      } else {
+        const valid = r.kind === 'ipv4' ? isIPv4(host) : isIPv6(host);
+        const cls = valid ? classifyAddress(host) : undefined;
+        if (!valid) flags.push('malformed-address');
+        else if (cls) flags.push(ADDRESS_FLAG[cls] ?? cls);
+      }
+      if (r.port === 0) flags.push('invalid-port');
+      const label = relayLabel({ host, port: r.port });
+      const key = `${r.kind}|${label}`;
+      if (seen.has(key)) {
+        findings.push({
+          code: 'duplicate-relay',
+          severity: 'info',
+          pool: rp.id,
+          relay: label,
+          message: `${label} is registered twice by the same pool; kept once`,
+        });
+        continue;
+      }
+      seen.add(key);
+      for (const f of flags) {
+        const text = FLAG_TEXT[f];
+        if (text) {
+          findings.push({ code: f, severity: 'warning', pool: rp.id, relay: label, message: `${label}: ${text}` });
+        }
+      }
+      const relay: Relay = { kind: r.kind, host, flags };
+      if (r.port !== undefined) relay.port = r.port;
+      relays.push(relay);
+      const list = owners.get(key);
+      if (list) list.push(rp.id);
+      else owners.set(key, [rp.id]);
+    }
+    if (relays.length === 0) {
+      findings.push({ code: 'no-relays', severity: 'info', pool: rp.id, message: `pool ${rp.id} registers no relay` });
+    }
+    pools.push({ ...rp, relays });
+  }
+  // Endpoints registered by more than one pool: operators running several pools behind one relay set.
+  const shared = new Set<string>();
+  for (const [key, ids] of owners) {
+    if (ids.length < 2) continue;
+    shared.add(key);
+    const label = key.slice(key.indexOf('|') + 1);
+    findings.push({
+      code: 'shared-endpoint',
+      severity: 'info',
+      relay: label,
+      pools: ids,
+      message: `${label} is registered by ${ids.length} pools`,
+    });
+  }
+  if (shared.size > 0) {
+    for (const p of pools) {
+      for (const r of p.relays) {
+        if (shared.has(`${r.kind}|${relayLabel(r)}`)) r.flags.push('shared-endpoint');
+      }
+    }
+  }
+  return { pools, findings };
+}

@@ -1,0 +1,147 @@
+/**
+ * Peer snapshot files (`cardano-cli query ledger-peer-snapshot`) in every version seen in the wild:
+ * - `"version": 1` with `slotNo`; names under `domain`, IPs under `address` (current nodes reject `domain`);
+ * - `"version": 2` with `slotNo`; everything under `address`, an `address` without `port` is an SRV name;
+ * - the `NodeToClientVersion` form with `NetworkMagic` and `Point {blockPointHash, blockPointSlot}`.
+ * Each holds `bigLedgerPools` (with `accumulatedStake`) or `allLedgerPools`. Pure.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { SpoError } from '../lib/errors.js';
+import {
+  asArray,
+  asFraction,
+  asInteger,
+  asObject,
+  asString,
+  FieldPath,
+  fieldError,
+  isObject,
+  type JsonObject,
+  missingField,
+  optPort,
+} from './fields.js';
+import type { RawPool, RawRelay } from './hygiene.js';
+import type { Registry, RegistryFinding } from './model.js';
+
+export type SnapshotFormat = 'snapshot-v1' | 'snapshot-v2' | 'snapshot-n2c';
+
+/** NodeToClientVersion values accepted (V16 is the oldest a current node speaks). */
+export const MIN_N2C_VERSION = 16;
+export const MAX_N2C_VERSION = 64;
+
+export interface ParsedSource extends Omit<Registry, 'pools' | 'findings' | 'source'> {
+  pools: RawPool[];
+  /** Facts found while reading (before hygiene), e.g. retired pools left out. */
+  findings?: RegistryFinding[];
+}
+
+/** Which snapshot version a JSON document is, or undefined when it is not a peer snapshot. */
+export function snapshotFormat(doc: unknown, file: string): SnapshotFormat | undefined {
+  if (!isObject(doc)) return undefined;
+  const root = new FieldPath(file, '');
+  if ('NodeToClientVersion' in doc) {
+    asInteger(doc.NodeToClientVersion, root.key('NodeToClientVersion'), 0);
+    const v = doc.NodeToClientVersion as number;
+    if (v < MIN_N2C_VERSION || v > MAX_N2C_VERSION) throw unknownVersion(file, `NodeToClientVersion ${v}`);
+    return 'snapshot-n2c';
+  }
+  const hasPools = 'bigLedgerPools' in doc || 'allLedgerPools' in doc;
+  if ('version' in doc) {
+    if (doc.version === 1) return 'snapshot-v1';
+    if (doc.version === 2) return 'snapshot-v2';
+    if (hasPools || 'slotNo' in doc) throw unknownVersion(file, `version ${JSON.stringify(doc.version)}`);
+    return undefined;
+  }
+  if (hasPools) throw unknownVersion(file, 'no version marker');
+  return undefined;
+}
+
+function unknownVersion(file: string, what: string): SpoError {
+  return new SpoError('SNAPSHOT_VERSION', `${file}: unknown peer snapshot version (${what})`, {
+    hint: `spo reads "version": 1 or 2 and "NodeToClientVersion": ${MIN_N2C_VERSION}-${MAX_N2C_VERSION}; regenerate it with cardano-cli query ledger-peer-snapshot`,
+    details: { file },
+  });
+}
+
+export function parseSnapshot(doc: unknown, file: string): ParsedSource {
+  const format = snapshotFormat(doc, file);
+  if (!format) {
+    throw new SpoError('REGISTRY_FORMAT', `${file}: not a peer snapshot`, { details: { file } });
+  }
+  const root = new FieldPath(file, '');
+  const obj = doc as JsonObject;
+  const out: ParsedSource = { format, pools: [] };
+  if (format === 'snapshot-n2c') {
+    if (obj.NetworkMagic !== undefined) {
+      out.networkMagic = asInteger(obj.NetworkMagic, root.key('NetworkMagic'), 0, 0xffffffff);
+    }
+    const point = obj.Point;
+    if (isObject(point)) {
+      const at = root.key('Point');
+      out.slot = asInteger(point.blockPointSlot, at.key('blockPointSlot'));
+      const hash = asString(point.blockPointHash, at.key('blockPointHash'));
+      if (!/^[0-9a-f]{64}$/i.test(hash)) throw fieldError(at.key('blockPointHash'), 'a 64-digit hex hash', hash);
+      out.blockHash = hash.toLowerCase();
+    } else if (point !== undefined && point !== 'Origin' && point !== 'origin') {
+      throw fieldError(root.key('Point'), 'an object {blockPointHash, blockPointSlot} or "Origin"', point);
+    }
+  } else if (obj.slotNo !== undefined) {
+    out.slot = asInteger(obj.slotNo, root.key('slotNo'));
+  }
+  const big = obj.bigLedgerPools;
+  const all = obj.allLedgerPools;
+  if (big !== undefined && all !== undefined) {
+    throw fieldError(root, 'either bigLedgerPools or allLedgerPools, not both', 'both');
+  }
+  if (big === undefined && all === undefined) throw missingField(root.key('bigLedgerPools'));
+  const scope = big !== undefined ? 'big' : 'all';
+  const key = scope === 'big' ? 'bigLedgerPools' : 'allLedgerPools';
+  out.scope = scope;
+  const list = asArray(obj[key], root.key(key));
+  const v1 = format === 'snapshot-v1';
+  for (let i = 0; i < list.length; i++) {
+    out.pools.push(parsePool(list[i], root.key(key).index(i), i + 1, scope === 'big', v1));
+  }
+  return out;
+}
+
+function parsePool(v: unknown, at: FieldPath, rank: number, big: boolean, v1: boolean): RawPool {
+  const o = asObject(v, at);
+  if (big) {
+    if (o.accumulatedStake === undefined) throw missingField(at.key('accumulatedStake'));
+    asFraction(o.accumulatedStake, at.key('accumulatedStake'));
+  }
+  if (o.relativeStake === undefined) throw missingField(at.key('relativeStake'));
+  const stake = asFraction(o.relativeStake, at.key('relativeStake'));
+  if (o.relays === undefined) throw missingField(at.key('relays'));
+  const rl = asArray(o.relays, at.key('relays'));
+  const relays: RawRelay[] = [];
+  for (let j = 0; j < rl.length; j++) relays.push(parseRelay(rl[j], at.key('relays').index(j), v1));
+  return { id: `#${rank}`, stake, status: 'registered', relays };
+}
+
+function parseRelay(v: unknown, at: FieldPath, v1: boolean): RawRelay {
+  const o = asObject(v, at);
+  const port = optPort(o.port, at.key('port'));
+  if (v1 && o.domain !== undefined) {
+    const name = asString(o.domain, at.key('domain'));
+    if (port === undefined) throw missingField(at.key('port'));
+    // real v1 files carry IP literals under `domain` too (preview: 172.30.100.10)
+    const kind = isIPv4(name) ? 'ipv4' : isIPv6(name) ? 'ipv6' : 'dns';
+    return { kind, host: name, port };
+  }
+  if (o.address === undefined) throw missingField(at.key(v1 ? 'address or domain' : 'address'));
+  const address = asString(o.address, at.key('address'));
+  if (address === '') throw fieldError(at.key('address'), 'a non-empty host', address);
+  const ip = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (ip) {
+    if (port === undefined) throw missingField(at.key('port'));
+    return { kind: ip, host: address, port };
+  }
+  // v2 and later: a name without a port is an SRV name (CIP-0155); v1 has no SRV relays.
+  if (port === undefined) {
+    if (v1) throw missingField(at.key('port'));
+    return { kind: 'srv', host: address };
+  }
+  return { kind: 'dns', host: address, port };
+}
