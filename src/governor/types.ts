@@ -301,6 +301,9 @@ export interface RootPeerResult {
  * Completions: the shell's report of a finished job, applied by the core to the then-current state
  * (the world may have moved on meanwhile: every handler tolerates it, §2.10).
  * Contract with the shell (what the reference's jobs do inside themselves):
+ * - a connection's new status (`peerStatus` warm after a connect, hot after an activation, warm
+ *   after a deactivation) is reported before or with the job's completion, as the reference reads
+ *   it from the same connection handle;
  * - `activate` failures are reported after the 1 s anti-busy-loop pause;
  * - `close` and failed `deactivate` wait (<= 600 s) until the connection is cold before reporting,
  *   `becameCold` says whether that happened;
