@@ -8,7 +8,7 @@
  * the shell to perform) and the time at which it should be called again if nothing else happens.
  *
  * Pure: no I/O, no clock, no global randomness. The given state is not modified (the step works on
- * a copy); the generator is advanced.
+ * a copy, unless the caller hands it over with `consume`); the generator is advanced.
  */
 import * as activePeers from './decisions/active-peers.js';
 import * as bigLedgerPeers from './decisions/big-ledger-peers.js';
@@ -59,6 +59,13 @@ export interface StepOptions {
   metrics?: MetricScores | undefined;
   /** Livelock guard: at most this many decisions in one step (the reference's test allows 1000 per instant). */
   maxDecisions?: number;
+  /**
+   * The caller hands the state over and will not use it again (a simulator or a live shell that
+   * only keeps the newest state): the step then updates its collections instead of copying them
+   * first, which keeps a decision's cost independent of the number of known peers. The result is
+   * the same as with a copy.
+   */
+  consume?: boolean;
 }
 
 export interface StepResult {
@@ -106,7 +113,7 @@ export function step(
   rng: Rng,
   options: StepOptions = {},
 ): StepResult {
-  const s = cloneState(state);
+  const s = options.consume ? state : cloneState(state);
   const policy = options.policy ?? DEFAULT_POLICY;
   const ctx: Ctx = { now, rng, policy, metrics: options.metrics };
   const maxDecisions = options.maxDecisions ?? 1000;

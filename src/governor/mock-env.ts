@@ -83,6 +83,8 @@ export interface MockEnvConfig {
   ledgerPools?: LedgerPool<Peer>[];
   /** Use ledger peers (topology `useLedgerAfterSlot` >= 0). */
   useLedger?: boolean;
+  /** Answer root-peer requests with ordinary ledger peers (default true; false: big ledger peers only). */
+  ordinaryLedgerPeers?: boolean;
   /** Run the churn governor (otherwise the targets are installed once at time 0). */
   churn?: boolean;
   regime?: ChurnRegime;
@@ -299,6 +301,7 @@ export class MockEnvironment {
         policy: this.policy,
         metrics,
         maxDecisions: this.config.maxDecisionsPerInstant ?? 1000,
+        consume: true,
       });
       this.inbox = [];
       this.state = res.state;
@@ -416,7 +419,7 @@ export class MockEnvironment {
     const pools = this.config.ledgerPools ?? [];
     let peers: RootPeerResult[] = [];
     let ttl = 5;
-    if (this.config.useLedger !== false && pools.length > 0) {
+    if (this.config.useLedger !== false && this.config.ordinaryLedgerPeers !== false && pools.length > 0) {
       peers = pickLedgerPeers(pools, job.count, this.envRng).map((p) => ({
         peer: p.relay,
         kind: 'ledger' as const,

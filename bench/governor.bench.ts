@@ -1,0 +1,169 @@
+/**
+ * Governor benchmark: microseconds per decision and wall time from a cold start to all targets
+ * met, with 1,000, 10,000 and 100,000 known peers (issue 6). The peers are topology public roots
+ * returned by one root-peers request (so the governor knows all of them at once), plus 200 staked
+ * pools for big ledger peers; targets: root = known = N, established 30, active 20, BLP 15/10/5.
+ * The 100,000-peer run raises the known-target sanity limit (10,000 in the reference) for the
+ * measurement only.
+ *
+ * Baseline: the per-decision cost at 1,000 peers; the ratio at 100,000 must stay within the
+ * linear bound (100x), and the 10,000-peer cold start must converge in under 2 s of wall time.
+ */
+import { step } from '../src/governor/governor.js';
+import { MockEnvironment, type SimPeer } from '../src/governor/mock-env.js';
+import { DEFAULT_POLICY } from '../src/governor/policies.js';
+import { createRng } from '../src/governor/rng.js';
+import { cloneState, type GovernorState, type Peer } from '../src/governor/types.js';
+import type { BenchResult } from './run.js';
+
+const addr = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:3001`;
+
+function environment(n: number): MockEnvironment {
+  const rng = createRng(n);
+  const peers: SimPeer[] = [];
+  for (let i = 0; i < n + 200; i++) {
+    peers.push({
+      peer: addr(i),
+      connectSuccess: 0.9,
+      latency: 0.02 + 0.2 * rng.next(),
+      activateFailure: 0.02,
+      hotLifetime: undefined,
+      asyncErrorShare: 0,
+      sharing: true,
+      neighbours: [],
+      headerDelay: 0.5 + rng.next(),
+    });
+  }
+  const publicRoots = Array.from({ length: n }, (_, i) => ({
+    peer: addr(i),
+    kind: 'public-root' as const,
+    advertise: false,
+  }));
+  const ledgerPools = Array.from({ length: 200 }, (_, i) => ({
+    id: `pool${i}`,
+    stake: (1 + rng.next()) / 300,
+    relays: [addr(n + i)] as Peer[],
+  }));
+  return new MockEnvironment({
+    seed: n,
+    peers,
+    publicRoots,
+    ledgerPools,
+    // The pools serve big ledger peers only; root requests are answered by the N public roots.
+    useLedger: true,
+    ordinaryLedgerPeers: false,
+    targets: {
+      root: n,
+      known: n,
+      established: 30,
+      active: 20,
+      knownBigLedger: 15,
+      establishedBigLedger: 10,
+      activeBigLedger: 5,
+    },
+    policy: { ...DEFAULT_POLICY, sanityLimits: { active: 100, established: 1000, known: Math.max(10_000, n) } },
+    keepTrace: false,
+    blockInterval: 0,
+  });
+}
+
+interface Measured {
+  coldStartMs: number;
+  simSeconds: number;
+  decisions: number;
+  steps: number;
+  usPerDecision: number;
+  steadyUsPerDecision: number;
+  known: number;
+}
+
+function measure(n: number): Measured {
+  const env = environment(n);
+  const started = performance.now();
+  let t = 0;
+  while (!env.targetsMet() && t < 3600) {
+    t += 0.5;
+    env.runUntil(t);
+  }
+  const coldStartMs = performance.now() - started;
+  // Steady state: the cost of one decision on the converged state (a warm promotion completion).
+  const s = env.state;
+  const rng = createRng(1);
+  const peer = [...s.established.keys()].find((p) => !s.active.has(p)) ?? '';
+  const policy = env.policy;
+  const reps = n >= 100_000 ? 10 : 50;
+  // Copies made outside the timed region: each step consumes its state, as the simulator does.
+  const states = Array.from({ length: reps }, () => {
+    const c = cloneState(s);
+    c.inProgressPromoteWarm.add(peer);
+    return c;
+  });
+  const t0 = performance.now();
+  let decisions = 0;
+  for (let i = 0; i < reps; i++) {
+    const r = step(
+      states[i] as GovernorState,
+      [{ kind: 'completion', completion: { kind: 'activate', jobId: 0, peer, ok: false, error: 'bench' } }],
+      env.now + 1,
+      rng,
+      { policy, consume: true },
+    );
+    decisions += r.decisions.length;
+  }
+  const steadyUsPerDecision = ((performance.now() - t0) * 1000) / Math.max(1, decisions);
+  return {
+    coldStartMs,
+    simSeconds: t,
+    decisions: env.decisionCount,
+    steps: env.stepCount,
+    usPerDecision: (coldStartMs * 1000) / Math.max(1, env.decisionCount),
+    steadyUsPerDecision,
+    known: s.known.size,
+  };
+}
+
+export default async function (): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const sizes = [1_000, 10_000, 100_000];
+  const m = new Map<number, Measured>();
+  measure(1_000); // warm up the JIT
+  for (const n of sizes) {
+    const r = measure(n);
+    m.set(n, r);
+    process.stderr.write(
+      `${n} peers: known ${r.known}, cold start ${r.coldStartMs.toFixed(0)} ms wall, ${r.simSeconds} s simulated, ` +
+        `${r.decisions} decisions in ${r.steps} steps, ${r.usPerDecision.toFixed(1)} µs/decision (cold start), ` +
+        `${r.steadyUsPerDecision.toFixed(1)} µs/decision (steady)\n`,
+    );
+  }
+  const base = m.get(1_000) as Measured;
+  for (const n of sizes) {
+    const r = m.get(n) as Measured;
+    const linear = n / 1_000;
+    results.push({
+      name: `governor µs per decision, steady state, ${n} known peers`,
+      value: r.steadyUsPerDecision,
+      unit: 'µs',
+      baseline: { name: 'same at 1,000 known peers', value: base.steadyUsPerDecision },
+      ratio: r.steadyUsPerDecision / base.steadyUsPerDecision,
+      target: `<= ${linear}x (linear in known peers)`,
+      met: r.steadyUsPerDecision / base.steadyUsPerDecision <= linear,
+    });
+    results.push({
+      name: `governor µs per decision, cold start, ${n} known peers`,
+      value: r.usPerDecision,
+      unit: 'µs',
+      baseline: { name: 'same at 1,000 known peers', value: base.usPerDecision },
+      ratio: r.usPerDecision / base.usPerDecision,
+      target: `<= ${linear}x (linear in known peers)`,
+      met: r.usPerDecision / base.usPerDecision <= linear,
+    });
+    results.push({
+      name: `governor cold start to all targets met, ${n} known peers (wall)`,
+      value: r.coldStartMs,
+      unit: 'ms',
+      ...(n === 10_000 ? { target: '< 2000 ms', met: r.coldStartMs < 2000 } : {}),
+    });
+  }
+  return results;
+}
