@@ -8,13 +8,14 @@
  *   crossing the quota is included), sampled linearly in stake.
  * Pure: the randomness comes from the injected generator.
  */
+import { bigLedgerCut } from '../registry/stake.js';
 import type { Rng } from './rng.js';
 
 /** The part of a registry pool that ledger-peer picking needs (structurally a registry `Pool`). */
 export interface LedgerPool<R = unknown> {
   id: string;
   /** Relative stake, 0..1; missing or non-positive stake never gets picked. */
-  stake?: number | undefined;
+  stake?: number;
   relays: readonly R[];
 }
 
@@ -86,20 +87,14 @@ export function pickLedgerPeers<R>(pools: readonly LedgerPool<R>[], count: numbe
 }
 
 /**
- * The big ledger pools: sorted by stake descending, cumulated until the running total reaches the
- * quota (the pool that crosses it is included).
+ * The big ledger pools: sorted by stake descending, kept until the cumulative relative stake
+ * reaches the quota (the pool that crosses it is included); the registry's `bigLedgerCut`.
  */
 export function bigLedgerPools<R>(pools: readonly LedgerPool<R>[], fraction = BIG_LEDGER_PEER_QUOTA): LedgerPool<R>[] {
-  const sorted = pools.filter((p) => stakeOf(p) > 0).sort((a, b) => stakeOf(b) - stakeOf(a));
-  const total = sorted.reduce((s, p) => s + stakeOf(p), 0);
-  const out: LedgerPool<R>[] = [];
-  let acc = 0;
-  for (const p of sorted) {
-    if (acc >= fraction * total) break;
-    out.push(p);
-    acc += stakeOf(p);
-  }
-  return out;
+  return bigLedgerCut(
+    pools.filter((p) => stakeOf(p) > 0),
+    fraction,
+  );
 }
 
 /** Picks up to `count` big ledger peers, linearly weighted by stake among the big ledger pools. */
