@@ -10,20 +10,30 @@ export const MAX_STRING = 255;
 export type Json = unknown;
 export type JsonObject = Record<string, unknown>;
 
-/** Where a value sits: the file and the JSON path, for error messages. */
+/**
+ * Where a value sits: the file and the JSON path, for error messages. Built lazily (a parent link
+ * and one segment) because parsers create one per field and the string is only needed on error.
+ */
 export class FieldPath {
   constructor(
     readonly file: string,
-    readonly path: string,
+    private readonly segment: string,
+    private readonly parent?: FieldPath,
   ) {}
   key(k: string): FieldPath {
-    return new FieldPath(this.file, this.path === '' ? k : `${this.path}.${k}`);
+    return new FieldPath(this.file, k, this);
   }
   index(i: number): FieldPath {
-    return new FieldPath(this.file, `${this.path}[${i}]`);
+    return new FieldPath(this.file, `[${i}]`, this);
+  }
+  get path(): string {
+    const up = this.parent?.path ?? '';
+    if (up === '') return this.segment;
+    return this.segment.startsWith('[') ? up + this.segment : `${up}.${this.segment}`;
   }
   toString(): string {
-    return this.path === '' ? '(top level)' : this.path;
+    const p = this.path;
+    return p === '' ? '(top level)' : p;
   }
 }
 

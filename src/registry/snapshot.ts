@@ -120,6 +120,14 @@ function parsePool(v: unknown, at: FieldPath, rank: number, big: boolean, v1: bo
   return { id: `#${rank}`, stake, status: 'registered', relays };
 }
 
+/** ipv4/ipv6 for an IP literal; cheap character tests first, since most relays are names. */
+export function ipKind(host: string): 'ipv4' | 'ipv6' | undefined {
+  if (host.includes(':')) return isIPv6(host) ? 'ipv6' : undefined;
+  const last = host.charCodeAt(host.length - 1);
+  if (last < 48 || last > 57) return undefined; // an IPv4 literal ends with a digit
+  return isIPv4(host) ? 'ipv4' : undefined;
+}
+
 function parseRelay(v: unknown, at: FieldPath, v1: boolean): RawRelay {
   const o = asObject(v, at);
   const port = optPort(o.port, at.key('port'));
@@ -127,13 +135,13 @@ function parseRelay(v: unknown, at: FieldPath, v1: boolean): RawRelay {
     const name = asString(o.domain, at.key('domain'));
     if (port === undefined) throw missingField(at.key('port'));
     // real v1 files carry IP literals under `domain` too (preview: 172.30.100.10)
-    const kind = isIPv4(name) ? 'ipv4' : isIPv6(name) ? 'ipv6' : 'dns';
+    const kind = ipKind(name) ?? 'dns';
     return { kind, host: name, port };
   }
   if (o.address === undefined) throw missingField(at.key(v1 ? 'address or domain' : 'address'));
   const address = asString(o.address, at.key('address'));
   if (address === '') throw fieldError(at.key('address'), 'a non-empty host', address);
-  const ip = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  const ip = ipKind(address);
   if (ip) {
     if (port === undefined) throw missingField(at.key('port'));
     return { kind: ip, host: address, port };
