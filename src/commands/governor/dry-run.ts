@@ -1,0 +1,365 @@
+import { Flags } from '@oclif/core';
+import { SpoCommand } from '../../base-command.js';
+import { MockEnvironment, type Snapshot, type TraceRecord } from '../../governor/mock-env.js';
+import { buildScenario, splitPeer, targetsFromNodeConfig } from '../../governor/scenario.js';
+import {
+  type Counters,
+  type LocalRootGroupConfig,
+  RELAY_DEFAULT_TARGETS,
+  type RootPeerResult,
+  saneTargets,
+  type Targets,
+} from '../../governor/types.js';
+import { formatDuration, parseDuration } from '../../lib/duration.js';
+import { SpoError, UsageError } from '../../lib/errors.js';
+import { parseJsonText, readInput } from '../../lib/read-input.js';
+import { registryFlags, registryOptions } from '../../registry/flags.js';
+import { loadRegistry } from '../../registry/index.js';
+import { renderTable } from '../../ui/table.js';
+
+export interface DryRunPeerJson {
+  address: string;
+  port: number | null;
+  source: string;
+  temperature: 'cold' | 'warm' | 'hot';
+  failCount: number;
+  upstreamness: number;
+  /** Simulated time at which the peer entered its temperature. */
+  sinceMs: number;
+}
+
+export interface DryRunJson {
+  seed: number;
+  simulatedMs: number;
+  counters: Counters;
+  targets: Targets;
+  peers: DryRunPeerJson[];
+  snapshots: Array<{ atMs: number; counters: Counters; targets: Targets; peers: DryRunPeerJson[] }>;
+  summary: {
+    decisions: number;
+    maxDecisionsAtOneInstant: number;
+    churnCycles: number;
+    invariantViolations: number;
+    targetsFrom: string;
+    registry: { source: string; pools: number };
+    localRoots: number;
+    publicRoots: number;
+    ledgerPeers: boolean;
+  };
+  trace?: Array<{ atMs: number; source: string; type: string; peers?: string[]; count?: number; detail?: string }>;
+}
+
+interface TopologyRoots {
+  localRoots: LocalRootGroupConfig[];
+  publicRoots: RootPeerResult[];
+  /** undefined: do not use ledger peers; n: use them once the ledger tip slot >= n. */
+  useLedgerAfterSlot: number | undefined;
+}
+
+/** An access point as a peer id (`host:port`; a bare domain is an SRV name). */
+function accessPointPeer(ap: unknown, file: string, where: string): string {
+  const a = ap as { address?: unknown; port?: unknown };
+  if (typeof a?.address !== 'string' || a.address === '') {
+    throw new SpoError('TOPOLOGY_FIELD', `${file}: ${where}: an access point needs an "address"`, {
+      details: { file, field: where },
+    });
+  }
+  if (a.port === undefined) return a.address;
+  if (typeof a.port !== 'number' || !Number.isInteger(a.port) || a.port < 0 || a.port > 65535) {
+    throw new SpoError('TOPOLOGY_FIELD', `${file}: ${where}: invalid port ${JSON.stringify(a.port)}`, {
+      details: { file, field: where },
+    });
+  }
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/**
+ * The roots of a P2P topology file (localRoots, publicRoots, useLedgerAfterSlot). Bootstrap peers
+ * are only used in the bootstrap "sensitive" state, which the dry-run does not simulate.
+ */
+function readTopologyRoots(doc: unknown, file: string): TopologyRoots {
+  const t = doc as { localRoots?: unknown; publicRoots?: unknown; useLedgerAfterSlot?: unknown; Producers?: unknown };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new SpoError('TOPOLOGY_FORMAT', `${file}: not a topology file (expected a JSON object)`, {
+      details: { file },
+    });
+  }
+  if (t.Producers !== undefined && t.localRoots === undefined) {
+    throw new SpoError(
+      'TOPOLOGY_FORMAT',
+      `${file}: legacy (non-P2P) topology: the governor needs localRoots/publicRoots`,
+      {
+        hint: 'convert it to the P2P format (localRoots, publicRoots, useLedgerAfterSlot) first',
+        details: { file },
+      },
+    );
+  }
+  const localRoots: LocalRootGroupConfig[] = [];
+  (Array.isArray(t.localRoots) ? t.localRoots : []).forEach((g: Record<string, unknown>, i: number) => {
+    const where = `localRoots[${i}]`;
+    const aps = Array.isArray(g.accessPoints) ? g.accessPoints : [];
+    const hot = typeof g.hotValency === 'number' ? g.hotValency : typeof g.valency === 'number' ? g.valency : 1;
+    const warm = typeof g.warmValency === 'number' ? g.warmValency : hot;
+    localRoots.push({
+      hotValency: hot,
+      warmValency: warm,
+      peers: aps.map((ap: unknown, j: number) => ({
+        peer: accessPointPeer(ap, file, `${where}.accessPoints[${j}]`),
+        config: {
+          advertise: g.advertise === true,
+          trustable: g.trustable === true,
+          behindFirewall: g.behindFirewall === true,
+          diffusionMode: g.diffusionMode === 'InitiatorOnly' ? 'InitiatorOnly' : 'InitiatorAndResponder',
+        },
+      })),
+    });
+  });
+  const publicRoots: RootPeerResult[] = [];
+  (Array.isArray(t.publicRoots) ? t.publicRoots : []).forEach((g: Record<string, unknown>, i: number) => {
+    const aps = Array.isArray(g.accessPoints) ? g.accessPoints : [];
+    aps.forEach((ap: unknown, j: number) => {
+      publicRoots.push({
+        peer: accessPointPeer(ap, file, `publicRoots[${i}].accessPoints[${j}]`),
+        kind: 'public-root',
+        advertise: g.advertise === true,
+      });
+    });
+  });
+  const slot = t.useLedgerAfterSlot;
+  return {
+    localRoots,
+    publicRoots,
+    useLedgerAfterSlot: typeof slot === 'number' && slot >= 0 ? slot : undefined,
+  };
+}
+
+/** Parses a node configuration: JSON, or the top-level `Key: value` lines of a YAML file. */
+function parseNodeConfig(text: string, file: string): Record<string, unknown> {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    const doc = parseJsonText(text, file);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new SpoError('CONFIG_FORMAT', `${file}: not a node configuration (expected an object)`, {
+        details: { file },
+      });
+    }
+    return doc as Record<string, unknown>;
+  }
+  const out: Record<string, unknown> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^([A-Za-z][A-Za-z0-9]*):\s*(.*?)\s*(#.*)?$/.exec(line);
+    if (!m) continue;
+    const v = (m[2] as string).replace(/^["']|["']$/g, '');
+    out[m[1] as string] = /^-?\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  return out;
+}
+
+const peerJson = (s: Snapshot): DryRunPeerJson[] =>
+  s.peers.map((p) => {
+    const { address, port } = splitPeer(p.peer);
+    return {
+      address,
+      port,
+      source: p.source,
+      temperature: p.temperature,
+      failCount: p.failCount,
+      upstreamness: p.upstreamness,
+      sinceMs: Math.round(p.since * 1000),
+    };
+  });
+
+export default class GovernorDryRun extends SpoCommand {
+  static override summary =
+    'Run the peer-selection governor in simulated time against a simulated network, to see what a configuration will do.';
+  static override description =
+    `Takes the targets from a cardano-node configuration (its TargetNumberOf* keys; missing keys take the relay defaults 60/150/30/20 and 15/10/5 big ledger peers), the roots from a P2P topology file and the ledger peers from a registry source (the embedded snapshot by default, offline), and runs the governor port (src/governor) with churn against a simulated network built from them: relays with hygiene flags never answer, the others answer most of the time with random latencies, occasional failures and asynchronous demotions, and share peers along a random graph. Everything is drawn from --seed, so a run is reproducible.
+
+Prints the peer temperature table (peer, source, temperature, fail count, upstreamness, since) at the end of the run and at every --at time, and with --trace the decision trace (governor decisions, churn steps, environment events). With --json the last thing printed is one JSON object with the counters, targets and peers.`;
+  static override examples = [
+    '<%= config.bin %> governor dry-run',
+    '<%= config.bin %> governor dry-run --topology topology.json --config config.json --duration 3h --at 10m --at 1h',
+    '<%= config.bin %> governor dry-run --seed 7 --trace --duration 5m',
+    '<%= config.bin %> governor dry-run --json | jq .counters',
+  ];
+  static override flags = {
+    topology: Flags.string({ description: 'P2P topology file: local roots, public roots, useLedgerAfterSlot' }),
+    config: Flags.string({ description: 'cardano-node configuration (JSON or YAML) with the TargetNumberOf* keys' }),
+    ...registryFlags,
+    duration: Flags.string({ description: 'simulated time to run (e.g. 30m, 2h)', default: '2h' }),
+    at: Flags.string({ description: 'also print the table at this simulated time (repeatable)', multiple: true }),
+    seed: Flags.integer({
+      description: 'seed of the simulation (network behaviour and governor randomness)',
+      default: 1,
+    }),
+    trace: Flags.boolean({ description: 'print the decision trace' }),
+    churn: Flags.boolean({ description: 'run the churn governor', default: true, allowNo: true }),
+  };
+
+  async run(): Promise<DryRunJson> {
+    const { flags } = await this.parse(GovernorDryRun);
+    const durationS = parseDuration(flags.duration, '--duration') / 1000;
+    const ats = (flags.at ?? []).map((a) => parseDuration(a, '--at') / 1000).sort((a, b) => a - b);
+    const end = Math.max(durationS, ...ats);
+    if (end <= 0)
+      throw new UsageError('BAD_DURATION', '--duration must be more than 0', { hint: 'e.g. --duration 2h' });
+
+    let targets: Targets = { ...RELAY_DEFAULT_TARGETS };
+    let targetsFrom = 'relay defaults';
+    let peerSharing = true;
+    if (flags.config) {
+      const cfg = targetsFromNodeConfig(parseNodeConfig(await readInput(flags.config), flags.config));
+      if (cfg.invalid.length > 0) {
+        throw new SpoError('CONFIG_TARGETS', `${flags.config}: ${cfg.invalid.join(', ')}: not a non-negative integer`, {
+          details: { file: flags.config, fields: cfg.invalid },
+        });
+      }
+      targets = cfg.targets;
+      targetsFrom = cfg.found.length > 0 ? flags.config : `relay defaults (no TargetNumberOf* keys in ${flags.config})`;
+      if (cfg.peerSharing !== undefined) peerSharing = cfg.peerSharing;
+    }
+    if (!saneTargets(targets)) {
+      throw new SpoError('CONFIG_TARGETS', `${flags.config ?? 'targets'}: insane targets ${JSON.stringify(targets)}`, {
+        hint: 'need 0 <= active <= established <= known, root <= known (same for big ledger peers), active <= 100, established <= 1000, known <= 10000',
+        details: { targets },
+      });
+    }
+
+    let roots: TopologyRoots = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 0 };
+    if (flags.topology)
+      roots = readTopologyRoots(parseJsonText(await readInput(flags.topology), flags.topology), flags.topology);
+
+    const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
+    const useLedger =
+      roots.useLedgerAfterSlot !== undefined &&
+      (roots.useLedgerAfterSlot === 0 || (reg.slot ?? 0) >= roots.useLedgerAfterSlot);
+
+    const env = new MockEnvironment(
+      buildScenario({
+        seed: flags.seed,
+        pools: reg.pools,
+        localRoots: roots.localRoots,
+        publicRoots: roots.publicRoots,
+        useLedger,
+        targets,
+        peerSharing,
+        churn: flags.churn,
+        keepTrace: flags.trace,
+      }),
+    );
+    const snapshots: Snapshot[] = [];
+    for (const t of ats) {
+      if (this.signal.aborted) break;
+      env.runUntil(t);
+      snapshots.push(env.snapshot());
+    }
+    env.runUntil(end);
+    const final = env.snapshot();
+
+    const doc: DryRunJson = {
+      seed: flags.seed,
+      simulatedMs: Math.round(end * 1000),
+      counters: final.counters,
+      targets: final.targets,
+      peers: peerJson(final),
+      snapshots: snapshots.map((s) => ({
+        atMs: Math.round(s.at * 1000),
+        counters: s.counters,
+        targets: s.targets,
+        peers: peerJson(s),
+      })),
+      summary: {
+        decisions: env.decisionCount,
+        maxDecisionsAtOneInstant: env.maxDecisionsAtOneInstant,
+        churnCycles: env.churnState.cycles,
+        invariantViolations: env.violations.length,
+        targetsFrom,
+        registry: { source: reg.source, pools: reg.pools.length },
+        localRoots: roots.localRoots.reduce((n, g) => n + g.peers.length, 0),
+        publicRoots: roots.publicRoots.length,
+        ledgerPeers: useLedger,
+      },
+      ...(flags.trace ? { trace: env.trace.map(traceJson) } : {}),
+    };
+
+    if (!this.jsonEnabled()) this.render(doc, snapshots, final, env.trace, flags.trace);
+    return doc;
+  }
+
+  private render(doc: DryRunJson, snapshots: Snapshot[], final: Snapshot, trace: TraceRecord[], showTrace: boolean) {
+    const c = this.c;
+    const s = doc.summary;
+    this.out(
+      c.dim(
+        `seed ${doc.seed}, ${formatDuration(doc.simulatedMs)} simulated; targets: ${s.targetsFrom}; ` +
+          `${s.localRoots} local roots, ${s.publicRoots} public roots; ledger peers ${s.ledgerPeers ? 'on' : 'off'} ` +
+          `(${s.registry.source}, ${s.registry.pools} pools)`,
+      ),
+    );
+    if (showTrace) {
+      this.out(c.bold('\ntrace'));
+      for (const r of trace) {
+        const peers =
+          r.peers && r.peers.length > 0
+            ? ` ${r.peers.slice(0, 4).join(' ')}${r.peers.length > 4 ? ` +${r.peers.length - 4}` : ''}`
+            : '';
+        const count = r.count === undefined ? '' : ` (${r.count})`;
+        const detail = r.detail ? c.dim(` ${r.detail}`) : '';
+        this.out(`${clock(r.at).padStart(9)}  ${r.source.padEnd(8)} ${r.type}${count}${peers}${detail}`);
+      }
+    }
+    for (const snap of [...snapshots, final]) this.table(snap);
+    if (s.invariantViolations > 0)
+      this.note(`${s.invariantViolations} invariant violations (a bug in the governor port)`);
+  }
+
+  private table(snap: Snapshot): void {
+    const c = this.c;
+    const t = snap.targets;
+    const k = snap.counters;
+    this.out(c.bold(`\nat ${clock(snap.at)}`));
+    this.out(
+      `known ${k.known}/${t.known}  established ${k.established}/${t.established}  active ${k.active}/${t.active}  ` +
+        `big ledger ${k.knownBigLedger}/${t.knownBigLedger} ${k.establishedBigLedger}/${t.establishedBigLedger} ` +
+        `${k.activeBigLedger}/${t.activeBigLedger}  root ${k.root}/${t.root}`,
+    );
+    const temp = (x: string) => (x === 'hot' ? c.ok(x) : x === 'warm' ? c.warn(x) : c.dim(x));
+    this.out(
+      renderTable(
+        snap.peers,
+        [
+          { header: 'PEER', get: (p) => p.peer },
+          { header: 'SOURCE', get: (p) => p.source },
+          {
+            header: 'TEMP',
+            get: (p) => p.temperature,
+            style: (text, p) => temp(p.temperature) + text.slice(p.temperature.length),
+          },
+          { header: 'FAILS', get: (p) => p.failCount, align: 'right' },
+          { header: 'UPSTREAM', get: (p) => p.upstreamness, align: 'right' },
+          { header: 'SINCE', get: (p) => clock(p.since), align: 'right' },
+        ],
+        (h) => c.bold(h),
+      ),
+    );
+  }
+}
+
+function traceJson(r: TraceRecord) {
+  return {
+    atMs: Math.round(r.at * 1000),
+    source: r.source,
+    type: r.type,
+    ...(r.peers ? { peers: r.peers } : {}),
+    ...(r.count === undefined ? {} : { count: r.count }),
+    ...(r.detail === undefined ? {} : { detail: r.detail }),
+  };
+}
+
+/** Simulated seconds as h:mm:ss.s */
+function clock(t: number): string {
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = t % 60;
+  return `${h}:${String(m).padStart(2, '0')}:${s.toFixed(1).padStart(4, '0')}`;
+}
