@@ -1,0 +1,111 @@
+/**
+ * `spo governor dry-run` end to end, through the built binary: no arguments (the embedded
+ * registry, relay default targets), real topology and config files, --json shape, determinism.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../lib/cli.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/governor/${name}`, import.meta.url));
+
+interface PeerJson {
+  address: string;
+  port: number | null;
+  source: string;
+  temperature: 'cold' | 'warm' | 'hot';
+  failCount: number;
+  upstreamness: number;
+}
+interface DryRun {
+  counters: Record<string, number>;
+  targets: Record<string, number>;
+  peers: PeerJson[];
+  summary: { invariantViolations: number; decisions: number; targetsFrom: string };
+}
+
+/** The last thing printed is one JSON object. */
+function lastJson(stdout: string): DryRun {
+  return JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1)) as DryRun;
+}
+
+describe('spo governor dry-run', () => {
+  it('runs with no arguments, offline and quickly, and prints the temperature table', async () => {
+    const r = await runCli(['governor', 'dry-run'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PEER\s+SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
+    expect(r.stdout).toMatch(/known \d+\/150 {2}established \d+\/30 {2}active \d+\/20/);
+    expect(r.stdout).toContain('hot');
+    expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it('--json: counters, targets and peers as documented, consistent with each other', async () => {
+    const r = await runCli(['governor', 'dry-run', '--json', '--duration', '30m'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const d = lastJson(r.stdout);
+    for (const k of ['known', 'established', 'active', 'knownBigLedger', 'establishedBigLedger', 'activeBigLedger']) {
+      expect(typeof d.counters[k]).toBe('number');
+      expect(typeof d.targets[k]).toBe('number');
+    }
+    expect(d.targets).toMatchObject({ known: 150, established: 30, active: 20, knownBigLedger: 15 });
+    expect(d.counters).toMatchObject({ established: 30, active: 20, activeBigLedger: 5 });
+    expect(d.peers.length).toBe(d.counters.known + d.counters.knownBigLedger);
+    const hot = d.peers.filter((p) => p.temperature === 'hot').length;
+    expect(hot).toBe(d.counters.active + d.counters.activeBigLedger);
+    const p = d.peers[0] as PeerJson;
+    expect(Object.keys(p)).toEqual(
+      expect.arrayContaining(['address', 'port', 'source', 'temperature', 'failCount', 'upstreamness']),
+    );
+    expect(d.summary.invariantViolations).toBe(0);
+  });
+
+  it('takes targets from a node config and local roots from a topology; a seed reproduces the run', async () => {
+    const args = [
+      'governor',
+      'dry-run',
+      '--json',
+      '--topology',
+      fixture('guild-mainnet-topology.json'),
+      '--config',
+      fixture('guild-mainnet-config.json'),
+      '--duration',
+      '20m',
+      '--seed',
+      '5',
+    ];
+    const [a, b] = await Promise.all([runCli(args, { timeoutMs: 30_000 }), runCli(args, { timeoutMs: 30_000 })]);
+    expect(a.code, a.stderr).toBe(0);
+    const d = lastJson(a.stdout);
+    expect(d.targets).toMatchObject({ root: 60, known: 100, established: 40, active: 20 });
+    expect(d.summary.targetsFrom).toContain('guild-mainnet-config.json');
+    const local = d.peers.filter((p) => p.source === 'local-root');
+    expect(local.length).toBe(10);
+    expect(local.filter((p) => p.temperature === 'hot').length).toBeGreaterThanOrEqual(5);
+    expect(lastJson(b.stdout)).toEqual(d);
+  });
+
+  it('prints the decision trace and tables at chosen times', async () => {
+    const r = await runCli(['governor', 'dry-run', '--trace', '--duration', '2m', '--at', '30s'], {
+      timeoutMs: 30_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('PromoteColdBigLedgerPeers');
+    expect(r.stdout).toContain('TargetsChanged');
+    expect(r.stdout).toContain('at 0:00:30.0');
+    expect(r.stdout).toContain('at 0:02:00.0');
+  });
+
+  it('reports bad input with a stable code', async () => {
+    const r = await runCli(['governor', 'dry-run', '--json', '--config', fixture('guild-mainnet-topology.json')], {
+      timeoutMs: 30_000,
+    });
+    // a topology is no node config: no TargetNumberOf* keys -> relay defaults, still runs
+    expect(r.code).toBe(0);
+    const bad = await runCli(['governor', 'dry-run', '--json', '--topology', fixture('missing.json')], {
+      timeoutMs: 30_000,
+    });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).error.code).toBe('FILE_NOT_FOUND');
+    const dur = await runCli(['governor', 'dry-run', '--duration', 'soon'], { timeoutMs: 30_000 });
+    expect(dur.code).toBe(2);
+  });
+});
