@@ -16,9 +16,13 @@ interface PeerJson {
   failCount: number;
   upstreamness: number;
 }
+type Counts = Record<
+  'known' | 'established' | 'active' | 'knownBigLedger' | 'establishedBigLedger' | 'activeBigLedger',
+  number
+>;
 interface DryRun {
-  counters: Record<string, number>;
-  targets: Record<string, number>;
+  counters: Counts;
+  targets: Counts & { root: number };
   peers: PeerJson[];
   summary: { invariantViolations: number; decisions: number; targetsFrom: string };
 }
@@ -42,7 +46,14 @@ describe('spo governor dry-run', () => {
     const r = await runCli(['governor', 'dry-run', '--json', '--duration', '30m'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     const d = lastJson(r.stdout);
-    for (const k of ['known', 'established', 'active', 'knownBigLedger', 'establishedBigLedger', 'activeBigLedger']) {
+    for (const k of [
+      'known',
+      'established',
+      'active',
+      'knownBigLedger',
+      'establishedBigLedger',
+      'activeBigLedger',
+    ] as const) {
       expect(typeof d.counters[k]).toBe('number');
       expect(typeof d.targets[k]).toBe('number');
     }
