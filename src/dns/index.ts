@@ -14,7 +14,7 @@ import { Limiter } from './limiter.js';
 import { normalizeName, type QueryType, type Rr } from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
-import { type TransportStats, tcpExchange, udpExchange } from './transport.js';
+import { type TransportStats, tcpExchange, UdpTransport } from './transport.js';
 import { clipTtl, MAX_TTL_SEC } from './ttl.js';
 
 export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
@@ -41,6 +41,8 @@ export interface DnsResolverOptions {
   rng?: RandomSource;
   /** Monotonic clock in ms for cache expiry (tests); default performance.now. */
   now?: () => number;
+  /** UDP queries sent from one source port before a fresh socket takes over; default 64. */
+  queriesPerSocket?: number;
 }
 
 export interface ResolvedAddress {
@@ -138,6 +140,7 @@ const RCODE_ERRORS: Record<string, 'DNS_SERVFAIL' | 'DNS_REFUSED'> = {
 
 export class DnsResolver {
   readonly servers: readonly Endpoint[];
+  private readonly serverLabels: readonly string[];
   readonly timeoutMs: number;
   readonly attempts: number;
   readonly stats: DnsStats = { queries: 0, cacheHits: 0, udp: 0, tcp: 0, mismatched: 0, malformed: 0 };
@@ -145,15 +148,26 @@ export class DnsResolver {
   private readonly cache: TtlCache<QueryOutcome>;
   private readonly maxCnameHops: number;
   private readonly rng: RandomSource;
+  private readonly udp: UdpTransport;
 
   constructor(options: DnsResolverOptions = {}) {
     this.servers = options.servers && options.servers.length > 0 ? [...options.servers] : systemServers();
+    this.serverLabels = this.servers.map(formatEndpoint);
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.attempts = Math.max(1, options.attempts ?? 2);
     this.limiter = new Limiter(options.concurrency ?? 8);
     this.cache = new TtlCache(options.cacheSize ?? 10_000, options.now);
     this.maxCnameHops = options.maxCnameHops ?? 8;
     this.rng = options.rng ?? Math.random;
+    this.udp = new UdpTransport({
+      stats: this.stats,
+      ...(options.queriesPerSocket === undefined ? {} : { queriesPerSocket: options.queriesPerSocket }),
+    });
+  }
+
+  /** Closes the UDP sockets (they never keep the process alive, but a long-lived owner can free them). */
+  close(): void {
+    this.udp.close();
   }
 
   /** Entries held by the cache (bounded by `cacheSize`). */
@@ -170,7 +184,8 @@ export class DnsResolver {
     const started = performance.now();
     const family = options.family ?? 'both';
     const n = normalizeName(name);
-    const literal = isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
+    // (cheap test first: most names cannot be IP literals)
+    const literal = !n.includes(':') && !/^[\d.]+$/.test(n) ? 0 : isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
     if (literal !== 0) {
       return {
         name: n,
@@ -375,18 +390,19 @@ export class DnsResolver {
     return this.limiter.run(async () => {
       let worst: DnsError | undefined;
       for (let round = 0; round < this.attempts; round++) {
-        for (const server of this.servers) {
-          const options = { timeoutMs: this.timeoutMs, signal, stats: this.stats };
+        for (let i = 0; i < this.servers.length; i++) {
+          const server = this.servers[i] as Endpoint;
+          const options = { timeoutMs: this.timeoutMs, signal };
           try {
             this.stats.queries++;
             this.stats.udp++;
-            let result = await udpExchange(server, name, type, options);
+            let result = await this.udp.exchange(server, name, type, options);
             if (result.response.truncated) {
               this.stats.tcp++;
               result = await tcpExchange(server, name, type, options);
             }
             const { rcode } = result.response;
-            const where = formatEndpoint(server);
+            const where = this.serverLabels[i] as string;
             if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') {
               const outcome: QueryOutcome = {
                 rcode,

@@ -1,8 +1,8 @@
 /**
- * One DNS exchange with one server: UDP from a fresh socket (a random source port chosen by the
- * kernel) with a random id, or TCP when the UDP answer was truncated. A UDP datagram is used only
- * when it comes from the server and answers the query (id, name, type, class); anything else is
- * dropped and counted, and waiting goes on until the timeout.
+ * One DNS exchange with one server: UDP with a random id from a socket with a random source port,
+ * or TCP when the UDP answer was truncated. A UDP datagram is used only when it comes from the
+ * server and answers the query (id, name, type, class); anything else is dropped and counted, and
+ * waiting goes on until the timeout.
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -25,8 +25,6 @@ import {
 export interface ExchangeOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** Counters updated as datagrams are dropped. */
-  stats?: TransportStats;
 }
 
 export interface TransportStats {
@@ -55,87 +53,203 @@ function sameHost(a: string, b: string): boolean {
   return a.replace(/^::ffff:/i, '') === b.replace(/^::ffff:/i, '');
 }
 
-/** Sends the query over UDP and waits for the matching answer. */
-export function udpExchange(
-  server: Endpoint,
-  name: string,
-  type: QueryType,
-  options: ExchangeOptions,
-): Promise<ExchangeResult> {
-  const { signal } = options;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const id = newQueryId();
-  const query = encodeQuery(id, name, type);
-  return new Promise<ExchangeResult>((resolve, reject) => {
-    let socket: Socket | undefined;
-    let malformed: DnsError | undefined;
-    let mismatched = 0;
-    let done = false;
-    const finish = (error: Error | undefined, result?: ExchangeResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      try {
-        socket?.close();
-      } catch {
-        // already closed
-      }
-      if (error) reject(error);
-      else resolve(result as ExchangeResult);
-    };
-    const onAbort = (): void => finish(abortReason(signal as AbortSignal));
-    const timer = setTimeout(() => {
-      const where = formatEndpoint(server);
-      if (malformed) {
-        finish(
-          new DnsError('DNS_MALFORMED', `${name} ${type}: only malformed answers from ${where}: ${malformed.message}`, {
-            details: { name, type, server: where, mismatched, ...malformed.details },
-          }),
-        );
-      } else {
-        finish(
-          new DnsError('DNS_TIMEOUT', `${name} ${type}: no answer from ${where} within ${options.timeoutMs} ms`, {
-            details: { name, type, server: where, timeoutMs: options.timeoutMs, mismatched },
-          }),
-        );
-      }
-    }, options.timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+interface Pending {
+  server: Endpoint;
+  name: string;
+  type: QueryType;
+  malformed: DnsError | undefined;
+  mismatched: number;
+  resolve: (result: ExchangeResult) => void;
+  fail: (error: Error) => void;
+}
+
+interface Slot {
+  socket: Socket;
+  pending: Map<number, Pending>;
+  uses: number;
+  retired: boolean;
+  /** The server as users write it, for messages. */
+  where: string;
+  /** Sends queued until the socket is connected; undefined once it is. */
+  waiting: Array<() => void> | undefined;
+}
+
+export interface UdpTransportOptions {
+  /** Queries sent from one socket (one source port) before a fresh socket takes over; default 64. */
+  queriesPerSocket?: number;
+  stats?: TransportStats;
+}
+
+/**
+ * UDP exchanges over a rotation of connected sockets, one per server at a time: each socket gets a
+ * random source port from the kernel and carries at most `queriesPerSocket` queries (several in
+ * flight, told apart by their random ids) before it is retired, so that binding and closing a socket
+ * is not paid on every query while the source port still changes often. A datagram is matched to its query by id, then its
+ * source address and port, then its question; everything else is dropped and counted.
+ */
+export class UdpTransport {
+  private readonly slots = new Map<string, Slot>();
+  private readonly queriesPerSocket: number;
+  private readonly stats: TransportStats;
+
+  constructor(options: UdpTransportOptions = {}) {
+    this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 64);
+    this.stats = options.stats ?? { mismatched: 0, malformed: 0 };
+  }
+
+  /** Closes every socket; queries in flight fail. */
+  close(): void {
+    for (const slot of this.slots.values()) this.retire(slot, true);
+    this.slots.clear();
+  }
+
+  exchange(server: Endpoint, name: string, type: QueryType, options: ExchangeOptions): Promise<ExchangeResult> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let slot: Slot;
     try {
-      socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+      slot = this.slot(server);
     } catch (error) {
-      finish(networkError(server, name, type, error));
+      return Promise.reject(networkError(server, name, type, error));
+    }
+    let id = newQueryId();
+    for (let i = 0; slot.pending.has(id) && i < 100; i++) id = newQueryId();
+    const query = encodeQuery(id, name, type);
+    const where = slot.where;
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        slot.pending.delete(id);
+        if (slot.retired && slot.pending.size === 0) this.closeSocket(slot);
+      };
+      const pending: Pending = {
+        server,
+        name,
+        type,
+        malformed: undefined,
+        mismatched: 0,
+        resolve: (result) => {
+          settle();
+          resolve(result);
+        },
+        fail: (error) => {
+          settle();
+          reject(error);
+        },
+      };
+      const onAbort = (): void => pending.fail(abortReason(signal as AbortSignal));
+      const timer = setTimeout(() => {
+        const details = { name, type, server: where, timeoutMs: options.timeoutMs, mismatched: pending.mismatched };
+        if (pending.malformed) {
+          pending.fail(
+            new DnsError(
+              'DNS_MALFORMED',
+              `${name} ${type}: only malformed answers from ${where}: ${pending.malformed.message}`,
+              {
+                details: { ...details, ...pending.malformed.details },
+              },
+            ),
+          );
+        } else {
+          pending.fail(
+            new DnsError('DNS_TIMEOUT', `${name} ${type}: no answer from ${where} within ${options.timeoutMs} ms`, {
+              details,
+            }),
+          );
+        }
+      }, options.timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      slot.pending.set(id, pending);
+      slot.uses++;
+      if (slot.uses >= this.queriesPerSocket) this.retire(slot, false);
+      const send = (): void => {
+        if (!slot.pending.has(id)) return; // timed out or aborted while the socket was connecting
+        try {
+          // No callback: Node then sends at once (uv_udp_try_send); errors arrive as 'error' events.
+          slot.socket.send(query);
+        } catch (error) {
+          pending.fail(networkError(server, name, type, error));
+        }
+      };
+      // dgram takes no datagram without an address before connect() completes: queue until then.
+      if (slot.waiting) slot.waiting.push(send);
+      else send();
+    });
+  }
+
+  private slot(server: Endpoint): Slot {
+    const key = `${server.host} ${server.port}`;
+    const current = this.slots.get(key);
+    if (current && !current.retired) return current;
+    const socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    // A connected socket: the kernel routes once and passes up only datagrams from the server
+    // (the source is still checked below), and an ICMP "port unreachable" fails fast.
+    const slot: Slot = {
+      socket,
+      pending: new Map(),
+      uses: 0,
+      retired: false,
+      where: formatEndpoint(server),
+      waiting: [],
+    };
+    socket.connect(server.port, server.host, () => {
+      const queued = slot.waiting ?? [];
+      slot.waiting = undefined;
+      for (const send of queued) send();
+    });
+    // An idle socket must not keep the process alive; pending queries hold their own timers.
+    socket.unref();
+    socket.on('message', (msg, rinfo) => this.onMessage(slot, msg, rinfo));
+    socket.on('error', (error) => {
+      for (const p of [...slot.pending.values()]) p.fail(networkError(p.server, p.name, p.type, error));
+      this.retire(slot, true);
+    });
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  private retire(slot: Slot, now: boolean): void {
+    slot.retired = true;
+    for (const [key, s] of this.slots) if (s === slot) this.slots.delete(key);
+    if (now) {
+      for (const p of [...slot.pending.values()])
+        p.fail(new DnsError('DNS_NETWORK', `${p.name} ${p.type}: resolver closed`));
+    }
+    if (slot.pending.size === 0) this.closeSocket(slot);
+  }
+
+  private closeSocket(slot: Slot): void {
+    try {
+      slot.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private onMessage(slot: Slot, msg: Buffer, rinfo: { address: string; port: number }): void {
+    const pending = msg.length >= 2 ? slot.pending.get(msg.readUInt16BE(0)) : undefined;
+    if (!pending || rinfo.port !== pending.server.port || !sameHost(rinfo.address, pending.server.host)) {
+      this.stats.mismatched++;
+      if (pending) pending.mismatched++;
       return;
     }
-    socket.on('error', (error) => finish(networkError(server, name, type, error)));
-    socket.on('message', (msg, rinfo) => {
-      if (done) return;
-      if (rinfo.port !== server.port || !sameHost(rinfo.address, server.host)) {
-        mismatched++;
-        if (options.stats) options.stats.mismatched++;
-        return;
-      }
-      let response: DnsResponse;
-      try {
-        response = decodeResponse(msg);
-      } catch (error) {
-        // A forged or broken datagram must not end the wait for the genuine answer.
-        malformed = error instanceof DnsError ? error : new DnsError('DNS_MALFORMED', describeError(error));
-        if (options.stats) options.stats.malformed++;
-        return;
-      }
-      if (!matchesQuery(response, id, name, type)) {
-        mismatched++;
-        if (options.stats) options.stats.mismatched++;
-        return;
-      }
-      finish(undefined, { response, transport: 'udp' });
-    });
-    socket.send(query, server.port, server.host, (error) => {
-      if (error) finish(networkError(server, name, type, error));
-    });
-  });
+    let response: DnsResponse;
+    try {
+      response = decodeResponse(msg);
+    } catch (error) {
+      // A forged or broken datagram must not end the wait for the genuine answer.
+      pending.malformed = error instanceof DnsError ? error : new DnsError('DNS_MALFORMED', describeError(error));
+      this.stats.malformed++;
+      return;
+    }
+    if (!matchesQuery(response, response.id, pending.name, pending.type)) {
+      this.stats.mismatched++;
+      pending.mismatched++;
+      return;
+    }
+    pending.resolve({ response, transport: 'udp' });
+  }
 }
 
 function networkError(server: Endpoint, name: string, type: QueryType, error: unknown): DnsError {
