@@ -1,0 +1,31 @@
+/**
+ * Registry-wide reachability (`spo probe`, and `topology generate|lint --probe`): targets from the
+ * registry or the command line, a bounded-concurrency scheduler streaming one result per address,
+ * aggregation per relay and pool, and the renderers. The network stages live in ./attempt.ts.
+ */
+export {
+  compareWorstFirst,
+  type FailOn,
+  failVerdict,
+  HISTOGRAM_BOUNDS_MS,
+  histogram,
+  ProbeCollector,
+  type ProbeReport,
+  rttOf,
+} from './aggregate.js';
+export * from './model.js';
+export { DEFAULT_WINDOW_SLOTS, majorityTipSlot, referenceFromPeers, slotLag } from './reference.js';
+export { CSV_COLUMNS, type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from './render.js';
+export {
+  type AttemptContext,
+  probeEndpoints,
+  type ResolveFunction,
+  type RetryPolicy,
+  runAttempt,
+  type ScheduleOptions,
+  type ScheduleProgress,
+  type StageFunction,
+  toAddressResult,
+} from './scheduler.js';
+export { classifyError, severity, stageOf } from './status.js';
+export { targetsFromArgs, targetsFromPools } from './targets.js';
