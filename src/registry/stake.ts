@@ -1,5 +1,4 @@
 /** Stake arithmetic on pools. Pure. */
-import type { Pool } from './model.js';
 
 /** Pools sorted by relative stake, largest first (unknown stake last; ties keep source order). */
 export function sortByStake<P extends { stake?: number | undefined }>(pools: readonly P[]): P[] {
@@ -14,7 +13,7 @@ export function sortByStake<P extends { stake?: number | undefined }>(pools: rea
  * reaches `fraction`; the pool that crosses the line is kept (as cardano-node does, so real
  * snapshots end just above 0.90). Pools without a known stake are never big.
  */
-export function bigLedgerCut<P extends Pick<Pool, 'stake'>>(pools: readonly P[], fraction = 0.9): P[] {
+export function bigLedgerCut<P extends { stake?: number | undefined }>(pools: readonly P[], fraction = 0.9): P[] {
   const out: P[] = [];
   let acc = 0;
   for (const p of sortByStake(pools)) {
