@@ -120,7 +120,8 @@ describe('Koios source', () => {
     expect(log[0]?.path).toContain('offset=0&limit=1000');
     expect(log[1]?.path).toContain('offset=1000&limit=1000');
     for (const l of log) expect(l.headers.authorization).toBe('Bearer sekret-token');
-    const retired = Math.floor(2345 / 10) + (2345 % 10 === 9 ? 1 : 0);
+    const retired = (data.list as Array<{ pool_status: string }>).filter((p) => p.pool_status === 'retired').length;
+    expect(retired).toBe(234);
     expect(reg.pools).toHaveLength(2345 - retired);
     expect(reg.pools.every((p) => p.status !== 'retired')).toBe(true);
     expect(reg.findings.find((f) => f.code === 'retired-dropped')?.message).toMatch(/^\d+ retired pools/);
