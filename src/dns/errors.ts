@@ -10,7 +10,8 @@ export type DnsErrorCode =
   | 'DNS_NO_DATA'
   | 'DNS_CNAME_LIMIT'
   | 'DNS_RCODE'
-  | 'DNS_NETWORK';
+  | 'DNS_NETWORK'
+  | 'DNS_BAD_NAME';
 
 const HINTS: Record<DnsErrorCode, string> = {
   DNS_NXDOMAIN: 'the name does not exist: check its spelling (an SRV name is looked up under _cardano._tcp.)',
@@ -22,6 +23,7 @@ const HINTS: Record<DnsErrorCode, string> = {
   DNS_CNAME_LIMIT: 'the name is an overly long or looping CNAME chain; fix the zone',
   DNS_RCODE: 'the DNS server answered with an error; try another server with --dns-server',
   DNS_NETWORK: 'the DNS server could not be reached; check --dns-server and /etc/resolv.conf',
+  DNS_BAD_NAME: 'a DNS name is labels of letters, digits, - and _ (at most 63 bytes each, 253 in all)',
 };
 
 /** A DNS failure: a SpoError whose code says which (NXDOMAIN, SERVFAIL, timeout, ...). */
@@ -42,6 +44,7 @@ export function isDnsError(error: unknown): error is DnsError {
  * says more than a malformed packet, which says more than silence.
  */
 const RANK: Record<DnsErrorCode, number> = {
+  DNS_BAD_NAME: 10,
   DNS_NXDOMAIN: 9,
   DNS_NO_DATA: 8,
   DNS_CNAME_LIMIT: 7,

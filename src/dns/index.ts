@@ -7,7 +7,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
-import { formatEndpoint, srvQueryName } from '../lib/address.js';
+import { formatEndpoint, isValidHostname, srvQueryName } from '../lib/address.js';
 import { TtlCache } from './cache.js';
 import { DnsError, moreInformative } from './errors.js';
 import { Limiter } from './limiter.js';
@@ -333,6 +333,9 @@ export class DnsResolver {
 
   /** Records of one type for a name, following CNAMEs (in the answer, then by new queries) within the bound. */
   private async lookup(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<LookupResult> {
+    if (!isValidHostname(name)) {
+      throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`, { details: { name } });
+    }
     const cnames: string[] = [];
     const seen = new Set<string>([name]);
     let current = name;

@@ -1,0 +1,111 @@
+import { Flags } from '@oclif/core';
+import { SpoCommand } from '../../base-command.js';
+import { dnsFlags, dnsOptions } from '../../dns/flags.js';
+import { DnsResolver } from '../../dns/index.js';
+import { type NameResult, type ResolveSummary, renderResults, resolveName, summarize } from '../../dns/report.js';
+import { formatEndpoint } from '../../lib/address.js';
+import { ExitCode } from '../../lib/errors.js';
+import { selectPools } from '../../registry/filter.js';
+import { registryFlags, registryOptions } from '../../registry/flags.js';
+import { loadRegistry } from '../../registry/index.js';
+
+export interface RelaysResolveJson {
+  source: string;
+  network?: string;
+  servers: string[];
+  family: 'ipv4' | 'ipv6' | 'both';
+  /** Relays registered as IP addresses: nothing to resolve. */
+  ipRelays: number;
+  names: Array<NameResult & { kind: 'dns' | 'srv'; pools: string[]; ports: number[] }>;
+  summary: ResolveSummary;
+}
+
+export default class RelaysResolve extends SpoCommand {
+  static override summary = "Resolve the registry's relay names (DNS and SRV) the way cardano-node does, with TTLs.";
+  static override description =
+    `Reads the registry from a source (the embedded snapshot by default), takes every relay registered as a DNS name or an SRV name (each name once) and resolves it with spo's DNS client: A and AAAA concurrently, SRV names under _cardano._tcp. (CIP-0155) with the lowest priority group and a weighted choice (--whole-group for every target). Each name is shown with all its addresses, record type, TTL (clipped to [60, 900] s as the node, and raw) and time taken, then a summary: resolved, NXDOMAIN, failed, timed out.
+
+At most --concurrency queries are in flight (8, as the node). Exit code 0 when every name resolved, 1 otherwise.`;
+  static override examples = [
+    '<%= config.bin %> relays resolve',
+    '<%= config.bin %> relays resolve --network preprod --dns-server 127.0.0.1:5353',
+    '<%= config.bin %> relays resolve --source mainnet-peer-snapshot.json --ipv4-only --json',
+  ];
+  static override flags = {
+    ...registryFlags,
+    ...dnsFlags,
+    top: Flags.integer({ description: 'only the relays of the N pools with the most stake', min: 1 }),
+    'whole-group': Flags.boolean({
+      description: 'SRV: resolve every target of the lowest priority group, not one weighted choice',
+    }),
+    concurrency: Flags.integer({ description: 'DNS queries in flight at once', default: 8, min: 1, max: 256 }),
+  };
+
+  async run(): Promise<RelaysResolveJson> {
+    const { flags } = await this.parse(RelaysResolve);
+    const { resolver: options, family } = dnsOptions(flags);
+    const progress = this.progress();
+    progress.start(`reading the registry from ${flags.source}`);
+    const reg = await loadRegistry({
+      ...registryOptions(flags, this.network, this.signal),
+      onProgress: (p) =>
+        progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
+    }).catch((error: unknown) => {
+      progress.fail(`could not read the registry from ${flags.source}`);
+      throw error;
+    });
+    const pools = selectPools(reg.pools, { top: flags.top });
+    // Each name once, remembering which pools registered it and with which ports.
+    const names = new Map<string, { kind: 'dns' | 'srv'; pools: Set<string>; ports: Set<number> }>();
+    let ipRelays = 0;
+    for (const pool of pools) {
+      for (const relay of pool.relays) {
+        if (relay.kind === 'ipv4' || relay.kind === 'ipv6') {
+          ipRelays++;
+          continue;
+        }
+        const key = `${relay.kind} ${relay.host.toLowerCase()}`;
+        let entry = names.get(key);
+        if (!entry) {
+          entry = { kind: relay.kind, pools: new Set(), ports: new Set() };
+          names.set(key, entry);
+        }
+        entry.pools.add(pool.id);
+        if (relay.port !== undefined) entry.ports.add(relay.port);
+      }
+    }
+    const resolver = new DnsResolver({ ...options, concurrency: flags.concurrency });
+    const total = names.size;
+    let done = 0;
+    progress.update(`resolving ${total} relay names`);
+    const results = await Promise.all(
+      [...names].map(async ([key, entry]) => {
+        const host = key.slice(key.indexOf(' ') + 1);
+        const r = await resolveName(resolver, host, {
+          srv: entry.kind === 'srv',
+          family,
+          wholeGroup: flags['whole-group'],
+          signal: this.signal,
+        });
+        done++;
+        progress.update(`resolving relay names: ${done}/${total}`);
+        return { ...r, kind: entry.kind, pools: [...entry.pools], ports: [...entry.ports].sort((a, b) => a - b) };
+      }),
+    );
+    resolver.close();
+    const summary = summarize(results);
+    if (summary.resolved === summary.names) progress.succeed(`${total} relay names resolved`);
+    else progress.fail(`${summary.names - summary.resolved} of ${total} relay names did not resolve`);
+    this.out(renderResults(results, this.c));
+    if (summary.resolved !== summary.names) process.exitCode = ExitCode.failed;
+    return {
+      source: reg.source,
+      ...(reg.network === undefined ? {} : { network: reg.network }),
+      servers: resolver.servers.map(formatEndpoint),
+      family,
+      ipRelays,
+      names: results,
+      summary,
+    };
+  }
+}
