@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { writeOutput } from '../../lib/atomic-write.js';
+import { loadWithProgress } from '../../registry/cli.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
-import { loadRegistry } from '../../registry/index.js';
 import type { RegistryFinding } from '../../registry/model.js';
 
 export interface RelaysExportJson {
@@ -57,18 +57,7 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
     const format = flags.format as ExportFormat;
     const snapshot = format === 'snapshot-v2' || format === 'snapshot-n2c';
     const scope: 'big' | 'all' = flags['big-ledger'] ? 'big' : flags['all-pools'] ? 'all' : snapshot ? 'big' : 'all';
-    const progress = this.progress();
-    const remote = flags.source === 'koios' || flags.source === 'blockfrost';
-    if (remote) progress.start(`reading the registry from ${flags.source}`);
-    const reg = await loadRegistry({
-      ...registryOptions(flags, this.network, this.signal),
-      onProgress: (p) =>
-        progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
-    }).catch((error: unknown) => {
-      if (remote) progress.fail(`could not read the registry from ${flags.source}`);
-      throw error;
-    });
-    if (remote) progress.succeed(`${reg.pools.length} pools from ${flags.source}`);
+    const reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
     const result = exportRegistry(reg, {
       format,
       scope,

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
+import { loadWithProgress } from '../../registry/cli.js';
 import { countByKind, selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
-import { loadRegistry } from '../../registry/index.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
 import { renderTable } from '../../ui/table.js';
 
@@ -58,18 +58,7 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
 
   async run(): Promise<RelaysListJson> {
     const { flags } = await this.parse(RelaysList);
-    const progress = this.progress();
-    const remote = flags.source === 'koios' || flags.source === 'blockfrost';
-    if (remote) progress.start(`reading the registry from ${flags.source}`);
-    const reg = await loadRegistry({
-      ...registryOptions(flags, this.network, this.signal),
-      onProgress: (p) =>
-        progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
-    }).catch((error: unknown) => {
-      if (remote) progress.fail(`could not read the registry from ${flags.source}`);
-      throw error;
-    });
-    if (remote) progress.succeed(`${reg.pools.length} pools from ${flags.source}`);
+    const reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
     let pools = selectPools(reg.pools, {
       pools: flags.pool,
       tickers: flags.ticker,
