@@ -1,0 +1,243 @@
+import { Args, Flags } from '@oclif/core';
+import { Chalk } from 'chalk';
+import { SpoCommand } from '../base-command.js';
+import { dnsServerFlags } from '../dns/flags.js';
+import { DnsResolver } from '../dns/index.js';
+import { resolveRelay } from '../dns/relays.js';
+import { parseDnsServer } from '../dns/resolv-conf.js';
+import { writeFileAtomic } from '../lib/atomic-write.js';
+import { parseDuration } from '../lib/duration.js';
+import { ExitCode, UsageError } from '../lib/errors.js';
+import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
+import { attemptDeadline, createStageFunction } from '../probe/attempt.js';
+import { koiosTip } from '../probe/koios-tip.js';
+import { effectiveConcurrency } from '../probe/limits.js';
+import type { ProbeEndpoint, ProbeTarget, ReferenceTip } from '../probe/model.js';
+import { loadConnector } from '../probe/net-client.js';
+import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../probe/render.js';
+import { probeEndpoints, type RetryPolicy } from '../probe/scheduler.js';
+import { targetsFromArgs, targetsFromPools } from '../probe/targets.js';
+import { selectPools } from '../registry/filter.js';
+import { registryFlags, registryOptions } from '../registry/flags.js';
+import { loadRegistry } from '../registry/index.js';
+import { palette } from '../ui/color.js';
+
+export interface ProbeCommandJson extends ProbeJson {
+  verdict: { failOn: FailOn; failed: boolean; reason?: string };
+}
+
+export default class Probe extends SpoCommand {
+  static override summary = 'Probe relays over the node-to-node handshake: who is reachable, how fast, how far behind.';
+  static override description =
+    `Probes every relay of the registry, of chosen pools (--pool, --ticker, --top), or the addresses given as arguments. Each relay is resolved (every A/AAAA address of a name; an SRV name by the node's CIP-0155 rule, --whole-group for every target), then each address goes through TCP connect, the node-to-node handshake (versions and network magic checked), --samples keep-alive round trips and, with --tip, the tip by chain-sync with its slot lag against a reference (the highest tip among the majority of the relays, or Koios /tip with --reference koios).
+
+Attempts run --concurrency at a time (default 2000, capped by the open-file limit), so a mainnet-sized registry takes about one --timeout plus a little. --timeout applies to each stage and really ends the attempt. Timeouts are retried at a lower concurrency when the run shows signs of local congestion (--retry auto), always, or never.
+
+Every address is reported with a status: ok, or the failure and its stage (DNS_NXDOMAIN, CONNECT_REFUSED, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, HANDSHAKE_REFUSED_MAGIC, HANDSHAKE_REFUSED_VERSION, PROTOCOL_ERROR, KEEPALIVE_TIMEOUT...); relays and pools are summarised ("2 of 3 relays reachable"). Registered addresses that cannot be public peers (loopback, private...) are reported as UNUSABLE_ADDRESS unless --include-unusable.
+
+Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top.`;
+  static override examples = [
+    '<%= config.bin %> probe relay1.example.com:3001 [2001:db8::1]:3001',
+    '<%= config.bin %> probe --pool pool1abc... --fail-on pool   # from cron: exit 1 when my pool is unreachable',
+    '<%= config.bin %> probe --top 100 --tip',
+    '<%= config.bin %> probe --source koios --network preprod --csv --out probe.csv',
+    '<%= config.bin %> probe _cardano._tcp.relays.example.com --whole-group --json',
+  ];
+  static override strict = false;
+  static override args = {
+    address: Args.string({ description: 'addresses to probe: HOST:PORT, [IPv6]:PORT, a name, or an SRV name (_...)' }),
+  };
+  static override flags = {
+    ...registryFlags,
+    ...dnsServerFlags,
+    pool: Flags.string({
+      description: 'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable',
+      multiple: true,
+    }),
+    ticker: Flags.string({ description: 'only pools with this ticker (case-insensitive); repeatable', multiple: true }),
+    top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
+    concurrency: Flags.integer({
+      description: 'attempts in flight at once (default 2000, capped by ulimit -n)',
+      min: 1,
+      max: 100_000,
+    }),
+    timeout: Flags.string({
+      description: 'timeout of each stage: connect, handshake, each keep-alive, tip',
+      default: '5s',
+      helpValue: 'DURATION',
+    }),
+    samples: Flags.integer({
+      description: 'keep-alive round trips per address (0: handshake only)',
+      default: 3,
+      min: 0,
+      max: 100,
+    }),
+    tip: Flags.boolean({ description: 'ask each relay its tip (chain-sync) and report its slot lag' }),
+    reference: Flags.string({
+      description: 'reference tip for the slot lag: peers (majority of the relays) or koios (/tip, online)',
+      options: ['peers', 'koios'],
+      default: 'peers',
+    }),
+    retry: Flags.string({
+      description: 'retry timeouts at a lower concurrency: auto (when the run shows congestion), always, never',
+      options: ['auto', 'always', 'never'],
+      default: 'auto',
+    }),
+    'dns-timeout': Flags.string({
+      description: 'timeout of each DNS query, per server',
+      default: '3s',
+      helpValue: 'DURATION',
+    }),
+    'whole-group': Flags.boolean({
+      description: 'SRV: probe every target of the lowest priority group, not the one the node would draw',
+    }),
+    'include-unusable': Flags.boolean({
+      description: 'also probe registered addresses that cannot be public peers (loopback, private...)',
+    }),
+    csv: Flags.boolean({ description: 'CSV output, one row per address', exclusive: ['json'] }),
+    out: Flags.string({ description: 'write the output (table, --csv or --json) to this file, atomically' }),
+    'fail-on': Flags.string({
+      description: 'exit 1 when: any address failed, a pool has no reachable relay, or never',
+      options: ['any', 'pool', 'none'],
+    }),
+  };
+
+  async run(): Promise<ProbeCommandJson> {
+    const { argv, flags } = await this.parse(Probe);
+    const args = (argv as string[]).map((a) => a.trim()).filter((a) => a !== '');
+    const stageTimeoutMs = parseDuration(flags.timeout, '--timeout');
+    const dnsTimeoutMs = parseDuration(flags['dns-timeout'], '--dns-timeout');
+    if (stageTimeoutMs <= 0 || dnsTimeoutMs <= 0) {
+      throw new UsageError('BAD_DURATION', 'timeouts must be positive', { hint: 'e.g. --timeout 5s --dns-timeout 3s' });
+    }
+    const choosesPools = (flags.pool?.length ?? 0) > 0 || (flags.ticker?.length ?? 0) > 0;
+    const useRegistry = args.length === 0 || choosesPools || flags.top !== undefined || flags.source !== 'embedded';
+    const failOn = (flags['fail-on'] ??
+      (args.length > 0 && !useRegistry ? 'any' : choosesPools ? 'pool' : 'none')) as FailOn;
+    const conc = effectiveConcurrency(flags.concurrency);
+    if (conc.capped)
+      this.note(`--concurrency lowered to ${conc.value}: the open-file limit (ulimit -n) is too low for more`);
+
+    const progress = this.progress();
+    const targets: ProbeTarget[] = [];
+    let source = 'arguments';
+    if (args.length > 0) targets.push(...targetsFromArgs(args, this.network.preset?.defaultPort ?? 3001));
+    const collector = new ProbeCollector();
+    if (useRegistry) {
+      const remote = flags.source === 'koios' || flags.source === 'blockfrost';
+      if (remote) progress.start(`reading the registry from ${flags.source}`);
+      const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
+      source = reg.source;
+      const pools = selectPools(reg.pools, { pools: flags.pool, tickers: flags.ticker, top: flags.top });
+      if (choosesPools && pools.length === 0) {
+        throw new UsageError(
+          'PROBE_NO_POOL',
+          `no pool of ${reg.source} matches ${[...(flags.pool ?? []), ...(flags.ticker ?? [])].join(', ')}`,
+          {
+            hint: 'check the pool id or ticker with spo relays list',
+          },
+        );
+      }
+      for (const p of pools) collector.expectPool(p.id, p.ticker);
+      targets.push(...targetsFromPools(pools, flags['include-unusable']));
+    }
+    if (targets.length === 0) {
+      throw new UsageError('USAGE', 'nothing to probe', {
+        hint: 'give addresses, or pools with --pool/--ticker/--top',
+      });
+    }
+
+    const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
+    const resolver = new DnsResolver({
+      ...(servers.length > 0 ? { servers } : {}),
+      timeoutMs: dnsTimeoutMs,
+      concurrency: 32,
+    });
+    const family = flags['ipv4-only'] ? 'ipv4' : flags['ipv6-only'] ? 'ipv6' : 'both';
+    const defaultPort = this.network.preset?.defaultPort ?? 3001;
+    const connect = await loadConnector();
+    const samples = flags.samples;
+    const stage = createStageFunction({ connect, magic: this.network.magic, stageTimeoutMs, samples, tip: flags.tip });
+    const retry = flags.retry as RetryPolicy;
+
+    const started = performance.now();
+    let lastUpdate = 0;
+    progress.start(`probing ${targets.length} relays, ${conc.value} at a time`);
+    try {
+      for await (const r of probeEndpoints(targets, {
+        resolve: async (relay, signal): Promise<ProbeEndpoint[]> =>
+          (await resolveRelay(resolver, relay, { family, signal, defaultPort, wholeGroup: flags['whole-group'] })).map(
+            (e) => ({
+              address: e.address,
+              port: e.port,
+              family: e.family,
+              ...(e.target === undefined ? {} : { srvTarget: e.target }),
+            }),
+          ),
+        attempt: stage,
+        concurrency: conc.value,
+        attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples, tip: flags.tip }),
+        stageTimeoutMs,
+        retry,
+        signal: this.signal,
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastUpdate < 100) return;
+          lastUpdate = now;
+          progress.update(
+            `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${targets.length} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
+          );
+        },
+      })) {
+        collector.add(r);
+      }
+    } catch (error) {
+      progress.fail('probe interrupted');
+      throw error;
+    } finally {
+      resolver.close();
+    }
+    let external: ReferenceTip | undefined;
+    if (flags.tip && flags.reference === 'koios') {
+      const url = flags['koios-url'] ?? this.network.preset?.koiosUrl;
+      if (!url) throw new UsageError('USAGE', '--reference koios needs --koios-url for a custom network');
+      external = await koiosTip(url, { timeoutMs: 15_000, token: flags['koios-token'], signal: this.signal });
+    }
+    const report = collector.finish(performance.now() - started, external);
+    const s = report.summary;
+    progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
+
+    const reason = failVerdict(report, failOn);
+    const doc: ProbeCommandJson = {
+      network: this.network.name,
+      magic: this.network.magic,
+      source,
+      options: { concurrency: conc.value, timeoutMs: stageTimeoutMs, samples, tip: flags.tip, retry },
+      summary: report.summary,
+      ...(report.reference ? { reference: report.reference } : {}),
+      pools: report.pools,
+      addresses: report.addresses,
+      verdict: { failOn, failed: reason !== undefined, ...(reason === undefined ? {} : { reason }) },
+    };
+
+    const text = (c: typeof this.c): string =>
+      flags.csv ? renderProbeCsv(report) : renderProbeTable(report, c, flags.tip);
+    if (flags.out) {
+      const plain = palette(new Chalk({ level: 0 }));
+      const content = this.jsonEnabled() ? `${JSON.stringify(doc, null, 2)}\n` : text(plain);
+      await writeFileAtomic(flags.out, content.endsWith('\n') ? content : `${content}\n`);
+      this.out(summaryText(report, this.c));
+      if (!this.jsonEnabled()) process.stderr.write(`${this.stderrPalette().dim(`written to ${flags.out}`)}\n`);
+    } else if (flags.csv) {
+      process.stdout.write(renderProbeCsv(report));
+    } else {
+      this.out(text(this.c));
+    }
+    if (reason !== undefined) {
+      process.exitCode = ExitCode.failed;
+      if (!this.jsonEnabled())
+        process.stderr.write(`${this.stderrPalette().fail('spo:')} probe: ${reason} (--fail-on ${failOn})\n`);
+    }
+    return doc;
+  }
+}

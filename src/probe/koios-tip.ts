@@ -1,0 +1,36 @@
+/** The reference tip from Koios `/tip` (optional, when online), instead of the relays' majority. */
+import { describeError, SpoError } from '../lib/errors.js';
+import type { ReferenceTip } from './model.js';
+
+export async function koiosTip(
+  baseUrl: string,
+  options: { timeoutMs: number; token?: string | undefined; signal?: AbortSignal },
+): Promise<ReferenceTip> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/tip`;
+  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  let body: unknown;
+  try {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      signal: AbortSignal.any(signals),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = await res.json();
+  } catch (error) {
+    throw new SpoError('KOIOS_TIP', `could not read the reference tip from ${url}: ${describeError(error)}`, {
+      hint: 'use --reference peers (the highest tip of the majority of the relays), or check --koios-url',
+      cause: error,
+    });
+  }
+  const row = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
+  const slot = row?.abs_slot;
+  if (typeof slot !== 'number' || !Number.isInteger(slot)) {
+    throw new SpoError('KOIOS_TIP', `${url}: unexpected answer (no abs_slot)`, {
+      hint: 'use --reference peers, or check --koios-url',
+    });
+  }
+  const tip: ReferenceTip = { slot, source: 'koios', from: 1 };
+  if (typeof row?.block_no === 'number') tip.blockNo = row.block_no;
+  if (typeof row?.hash === 'string') tip.hash = row.hash;
+  return tip;
+}
