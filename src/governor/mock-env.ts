@@ -736,11 +736,10 @@ export function randomEnvironment(seed: number, o: RandomEnvOptions): MockEnvCon
     kind: 'public-root' as const,
     advertise: rng.chance(0.5),
   }));
-  const ledgerPools: LedgerPool<Peer>[] = Array.from({ length: o.pools ?? 0 }, (_, i) => ({
-    id: `pool${i}`,
-    stake: rng.next() ** 3,
-    relays: [take()],
-  }));
+  const raw = Array.from({ length: o.pools ?? 0 }, () => rng.next() ** 3);
+  const total = raw.reduce((a, b) => a + b, 0) || 1;
+  // relative stakes (they sum to 1, as the ledger's do)
+  const ledgerPools: LedgerPool<Peer>[] = raw.map((w, i) => ({ id: `pool${i}`, stake: w / total, relays: [take()] }));
   return {
     seed,
     peers,

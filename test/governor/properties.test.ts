@@ -144,6 +144,120 @@ describe('governor properties on random environments (§12.1)', () => {
     );
   });
 
+  it('more opportunities taken at once: root and big-ledger requests, peer sharing, local roots, shedding', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const problems: string[] = [];
+        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+          const s = env.state;
+          const now = env.now;
+          const at = (what: string) => problems.push(`${now}: ${what}`);
+          const roots =
+            s.localRoots.config.size +
+            s.publicRoots.ledger.size +
+            s.publicRoots.bigLedger.size +
+            s.publicRoots.extra.size;
+          if (roots < s.targets.root && !s.inProgressPublicRootsReq && now >= s.publicRootRetryTime)
+            at('root request missed');
+          if (
+            s.publicRoots.bigLedger.size < s.targets.knownBigLedger &&
+            !s.inProgressBigLedgerPeersReq &&
+            now >= s.bigLedgerPeerRetryTime
+          )
+            at('big ledger request missed');
+          const known = s.known.size - s.publicRoots.bigLedger.size;
+          const shareable = [...s.availableForShare].filter((p) => !s.inProgressDemoteToCold.has(p));
+          if (known < s.targets.known && s.inProgressPeerShareReqs < 2 && shareable.length > 0) at('peer share missed');
+          // big ledger peers
+          const blp = [...s.publicRoots.bigLedger];
+          const estBlp = blp.filter((p) => s.established.has(p) || s.inProgressPromoteCold.has(p)).length;
+          if (
+            estBlp < s.targets.establishedBigLedger &&
+            blp.some((p) => !s.established.has(p) && !s.inProgressPromoteCold.has(p) && !s.nextConnect.has(p))
+          )
+            at('big ledger promotion missed');
+          const actBlp = blp.filter((p) => s.active.has(p) || s.inProgressPromoteWarm.has(p)).length;
+          const readyBlp = (p: string) =>
+            s.established.has(p) &&
+            !s.active.has(p) &&
+            !s.nextActivate.has(p) &&
+            !s.inProgressPromoteWarm.has(p) &&
+            !s.inProgressDemoteWarm.has(p) &&
+            !s.inProgressDemoteToCold.has(p);
+          if (actBlp < s.targets.activeBigLedger && blp.some(readyBlp)) at('big ledger activation missed');
+          // local roots: below warm valency with a dialable member, below hot valency with a ready member
+          for (const g of s.localRoots.groups) {
+            const est = g.members.filter((p) => s.established.has(p) || s.inProgressPromoteCold.has(p)).length;
+            if (
+              est < g.warmValency &&
+              g.members.some((p) => !s.established.has(p) && !s.inProgressPromoteCold.has(p) && !s.nextConnect.has(p))
+            )
+              at('local root promotion missed');
+            const act = g.members.filter((p) => s.active.has(p) || s.inProgressPromoteWarm.has(p)).length;
+            if (act < g.hotValency && g.members.some(readyBlp)) at('local root activation missed');
+          }
+          // above target: the excess (net of what is in flight) is being demoted
+          const activeOther = [...s.active].filter((p) => !s.publicRoots.bigLedger.has(p));
+          const coolingActive = activeOther.filter((p) => s.inProgressDemoteToCold.has(p)).length;
+          const demotingHot = [...s.inProgressDemoteHot].filter((p) => !s.publicRoots.bigLedger.has(p)).length;
+          const hotCandidates = activeOther.filter(
+            (p) => !s.localRoots.config.has(p) && !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p),
+          );
+          if (activeOther.length - s.targets.active - demotingHot - coolingActive > 0 && hotCandidates.length > 0)
+            at('hot demotion missed');
+        });
+        expect(problems.slice(0, 3)).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
+  it('trace coverage: the main decisions and completions all occur over a few environments', () => {
+    const seen = new Set<string>();
+    for (const seed of [1, 2, 3, 4]) {
+      const cfg = randomEnvironment(seed, { peers: 200, localRootGroups: 2, publicRoots: 6, pools: 60, churn: true });
+      const env = run(
+        {
+          ...cfg,
+          // root target above what local roots and big ledger peers give, so public roots are asked for
+          targets: { ...cfg.targets, root: 30 },
+          peers: cfg.peers.map((p) => ({ ...p, hotLifetime: 900, activateFailure: 0.1 })),
+        },
+        3 * 3600,
+      );
+      for (const r of env.trace) seen.add(r.type);
+    }
+    for (const t of [
+      'TargetsChanged',
+      'LocalRootPeersChanged',
+      'PublicRootsRequest',
+      'PublicRootsResults',
+      'BigLedgerPeersRequest',
+      'BigLedgerPeersResults',
+      'PeerShareRequests',
+      'PeerShareResults',
+      'PromoteColdPeers',
+      'PromoteColdLocalPeers',
+      'PromoteColdBigLedgerPeers',
+      'PromoteColdDone',
+      'PromoteColdFailed',
+      'PromoteWarmPeers',
+      'PromoteWarmLocalPeers',
+      'PromoteWarmBigLedgerPeers',
+      'PromoteWarmDone',
+      'DemoteHotPeers',
+      'DemoteHotDone',
+      'DemoteWarmPeers',
+      'DemoteWarmDone',
+      'DemoteAsynchronousToWarm',
+      'DemoteAsynchronousToCooling',
+      'DemoteAsynchronousToCold',
+      'DecreasedActivePeers',
+      'IncreasedKnownPeers',
+    ])
+      expect(seen, t).toContain(t);
+  });
+
   it('no overshoot with stable targets and no local roots', () => {
     fc.assert(
       fc.property(envArb, (o) => {
