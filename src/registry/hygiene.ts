@@ -111,6 +111,18 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
           host = lower;
         }
         if (!isValidHostname(host)) flags.push('malformed-name');
+        // CIP-0155: the ledger holds the bare name and _cardano._tcp. is prefixed when resolving;
+        // a name already carrying another service prefix (Blockfrost's example) would not resolve
+        else if (r.kind === 'srv' && host.startsWith('_') && !host.startsWith('_cardano._tcp.')) {
+          flags.push('srv-prefixed');
+          findings.push({
+            code: 'srv-prefixed',
+            severity: 'warning',
+            pool: rp.id,
+            relay: host,
+            message: `SRV name "${host}" already carries a service prefix; it is looked up under _cardano._tcp.${host}`,
+          });
+        }
       } else {
         const valid = r.kind === 'ipv4' ? isIPv4(host) : isIPv6(host);
         const cls = valid && maybeSpecial(r.kind, host) ? classifyAddress(host) : undefined;

@@ -81,7 +81,7 @@ export const UNUSABLE_FLAGS: ReadonlySet<string> = new Set([
   'malformed-address',
 ]);
 
-export const INFO_FLAGS = ['lower-cased', 'shared-endpoint', 'default-port'] as const;
+export const INFO_FLAGS = ['lower-cased', 'shared-endpoint', 'default-port', 'srv-prefixed'] as const;
 
 export function isUsable(relay: Relay): boolean {
   return !relay.flags.some((f) => UNUSABLE_FLAGS.has(f));

@@ -381,6 +381,8 @@ describe('hygiene', () => {
       { kind: 'dns' as const, host: 'bad..name', port: 3001 },
       { kind: 'dns' as const, host: 'Good.Example.COM', port: 3001 },
       { kind: 'dns' as const, host: 'good.example.com', port: 3001 },
+      { kind: 'srv' as const, host: '_relays._tcp.pool.example.com' },
+      { kind: 'srv' as const, host: '_cardano._tcp.pool.example.com' },
     ];
     const { pools, findings } = applyHygiene([{ id: 'p', status: 'registered', relays }]);
     const flags = pools[0]?.relays.map((r) => r.flags.join(','));
@@ -395,10 +397,12 @@ describe('hygiene', () => {
       'invalid-port',
       'malformed-name',
       'lower-cased',
+      'srv-prefixed',
+      '',
     ]);
-    expect(pools[0]?.relays).toHaveLength(10); // Good.Example.COM and good.example.com are one relay
+    expect(pools[0]?.relays).toHaveLength(12); // Good.Example.COM and good.example.com are one relay
     expect(findings.filter((f) => f.code === 'duplicate-relay')).toHaveLength(1);
-    expect(findings.filter((f) => f.severity === 'warning')).toHaveLength(9);
+    expect(findings.filter((f) => f.severity === 'warning')).toHaveLength(10);
   });
 
   it('the fast pre-check never hides an address classifyAddress would flag', () => {
