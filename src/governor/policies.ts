@@ -108,9 +108,21 @@ function ordered(candidates: Iterable<Peer>): Peer[] {
   return Array.isArray(candidates) ? (candidates as Peer[]) : [...candidates];
 }
 
-/** Uniform random choice of at most n (`simplePromotionPolicy`). */
+/**
+ * Uniform random choice of at most n (`simplePromotionPolicy`). The reference sorts all candidates
+ * by a random key; a partial Fisher-Yates shuffle draws the same distribution (a uniform random
+ * subset) with n draws instead of one per candidate.
+ */
 export function pickUniform(candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
-  return smallestN(ordered(candidates), n, () => rng.nextU32(), lessNum);
+  const xs = Array.isArray(candidates) ? (candidates as Peer[]).slice() : [...candidates];
+  const k = Math.min(Math.max(0, n), xs.length);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(xs.length - i);
+    const t = xs[i] as Peer;
+    xs[i] = xs[j] as Peer;
+    xs[j] = t;
+  }
+  return xs.slice(0, k);
 }
 
 /** Warm demotion: random key, halved for tepid peers. */
