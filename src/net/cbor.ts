@@ -1,0 +1,245 @@
+/**
+ * A thin CBOR term layer on cborg's tokeniser. cborg does the byte-level work; this layer builds a
+ * tree that keeps what the Haskell codecs care about and plain decoding loses: whether an array or
+ * map was indefinite-length (re-encoding must be byte-exact), map key order (handshake version
+ * tables), and the raw bytes of tag-24 payloads (header hashes).
+ */
+import { encode as cborgEncode, Token, Tokenizer, Type } from 'cborg';
+
+export type Term = number | bigint | string | boolean | null | undefined | Uint8Array | Term[] | CborMap | Tagged;
+
+/** A tagged item, e.g. tag 24 "encoded CBOR data item". */
+export class Tagged {
+  constructor(
+    readonly tag: number,
+    readonly value: Term,
+  ) {}
+}
+
+/** A map with its entries in wire order (cborg's object maps would reorder and stringify keys). */
+export class CborMap {
+  constructor(
+    readonly entries: Array<[Term, Term]>,
+    readonly indefinite = false,
+  ) {}
+}
+
+const indefiniteArrays = new WeakSet<Term[]>();
+
+/** Marks an array so that it is encoded with an indefinite length (`9f ... ff`), as Haskell does. */
+export function indefinite<T extends Term[]>(a: T): T {
+  indefiniteArrays.add(a);
+  return a;
+}
+
+export function isIndefinite(a: Term[]): boolean {
+  return indefiniteArrays.has(a);
+}
+
+/** Why bytes are not a CBOR item; `incomplete` means "valid so far, more bytes needed". */
+export class CborError extends Error {
+  constructor(
+    message: string,
+    readonly incomplete = false,
+  ) {
+    super(message);
+    this.name = 'CborError';
+  }
+}
+
+const MAX_DEPTH = 64;
+const BREAK = Symbol('break');
+const DECODE_OPTIONS = { strict: false, allowIndefinite: true, allowUndefined: true, allowBigInt: true } as const;
+
+interface Tok {
+  next(): Token;
+  done(): boolean;
+  pos(): number;
+}
+
+function nextToken(t: Tok): Token {
+  if (t.done()) throw new CborError('CBOR item incomplete', true);
+  try {
+    return t.next();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/not enough data/.test(msg)) throw new CborError('CBOR item incomplete', true);
+    throw new CborError(msg.replace(/^CBOR decode error: /, ''));
+  }
+}
+
+function build(t: Tok, depth: number): Term | typeof BREAK {
+  if (depth > MAX_DEPTH) throw new CborError(`CBOR nested deeper than ${MAX_DEPTH} levels`);
+  const tok = nextToken(t);
+  const type = tok.type;
+  if (type === Type.break) return BREAK;
+  if (type === Type.array) {
+    const out: Term[] = [];
+    const n = tok.value as number;
+    if (n === Number.POSITIVE_INFINITY) {
+      for (;;) {
+        const v = build(t, depth + 1);
+        if (v === BREAK) break;
+        out.push(v);
+      }
+      indefiniteArrays.add(out);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = build(t, depth + 1);
+        if (v === BREAK) throw new CborError('unexpected break inside a definite-length array');
+        out.push(v);
+      }
+    }
+    return out;
+  }
+  if (type === Type.map) {
+    const entries: Array<[Term, Term]> = [];
+    const n = tok.value as number;
+    const indef = n === Number.POSITIVE_INFINITY;
+    for (let i = 0; indef || i < n; i++) {
+      const k = build(t, depth + 1);
+      if (k === BREAK) {
+        if (indef) break;
+        throw new CborError('unexpected break inside a definite-length map');
+      }
+      const v = build(t, depth + 1);
+      if (v === BREAK) throw new CborError('break in place of a map value');
+      entries.push([k, v]);
+    }
+    return new CborMap(entries, indef);
+  }
+  if (type === Type.tag) {
+    const inner = build(t, depth + 1);
+    if (inner === BREAK) throw new CborError('break in place of a tagged item');
+    return new Tagged(tok.value as number, inner);
+  }
+  if (type === Type.float) throw new CborError('floating-point numbers do not occur in these protocols');
+  if (type === Type.negint) {
+    const v = tok.value as number | bigint;
+    return v;
+  }
+  if (type === Type.bytes) {
+    const v = tok.value as Uint8Array;
+    // a chunked (indefinite) byte string arrives as a break-delimited sequence; cborg handles it as a token
+    return v;
+  }
+  return tok.value as Term;
+}
+
+/**
+ * Decodes the first CBOR item of `bytes`; returns it and how many bytes it took. Throws
+ * CborError(incomplete = true) when the bytes end inside the item.
+ */
+export function decodeFirstTerm(bytes: Uint8Array, offset = 0): { term: Term; length: number } {
+  const data = offset === 0 ? bytes : bytes.subarray(offset);
+  if (data.length === 0) throw new CborError('no bytes', true);
+  const t = new Tokenizer(data, DECODE_OPTIONS) as unknown as Tok;
+  const v = build(t, 0);
+  if (v === BREAK) throw new CborError('unexpected break');
+  return { term: v, length: t.pos() };
+}
+
+/** Decodes exactly one CBOR item; trailing bytes are an error. */
+export function decodeTerm(bytes: Uint8Array): Term {
+  const { term, length } = decodeFirstTerm(bytes);
+  if (length !== bytes.length) throw new CborError(`${bytes.length - length} trailing bytes after the CBOR item`);
+  return term;
+}
+
+function hasIndefinite(v: Term): boolean {
+  if (Array.isArray(v)) return indefiniteArrays.has(v) || v.some(hasIndefinite);
+  if (v instanceof CborMap) return v.indefinite || v.entries.some(([k, x]) => hasIndefinite(k) || hasIndefinite(x));
+  if (v instanceof Tagged) return hasIndefinite(v.value);
+  return false;
+}
+
+function toTokens(v: Term): unknown {
+  if (Array.isArray(v)) return [new Token(Type.array, v.length), v.map(toTokens)];
+  if (v instanceof Uint8Array) return new Token(Type.bytes, v);
+  if (v instanceof Tagged) return [new Token(Type.tag, v.tag), toTokens(v.value)];
+  if (v instanceof CborMap)
+    return [new Token(Type.map, v.entries.length), v.entries.map(([k, x]) => [toTokens(k), toTokens(x)])];
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new CborError(`not an integer: ${v}`);
+    return v < 0 ? new Token(Type.negint, v) : new Token(Type.uint, v);
+  }
+  if (typeof v === 'string') return new Token(Type.string, v);
+  if (v === true) return new Token(Type.true, true);
+  if (v === false) return new Token(Type.false, false);
+  if (v === null) return new Token(Type.null, null);
+  return new Token(Type.undefined, undefined);
+}
+
+const ENCODE_OPTIONS = {
+  // Every container goes through toTokens, so CborMap order and tags survive (cborg would sort maps).
+  typeEncoders: {
+    Array: (v: unknown) => toTokens(v as Term),
+    Object: (v: unknown) => toTokens(v as Term),
+  },
+};
+
+const BREAK_BYTE = Uint8Array.of(0xff);
+
+/** The header of a definite container of n items: cborg encodes n one-byte items, we keep the prefix. */
+function definiteHeader(major: 4 | 5, n: number): Uint8Array {
+  const full = cborgEncode(new Array<number>(n).fill(0));
+  const h = full.slice(0, full.length - n);
+  h[0] = ((h[0] as number) & 0x1f) | (major << 5);
+  return h;
+}
+
+function encodeParts(v: Term, out: Uint8Array[]): void {
+  if (!hasIndefinite(v)) {
+    out.push(cborgEncode(v, ENCODE_OPTIONS as never));
+    return;
+  }
+  // cborg writes no indefinite-length headers, so those containers are framed here (9f/bf ... ff).
+  if (Array.isArray(v)) {
+    const indef = indefiniteArrays.has(v);
+    out.push(indef ? Uint8Array.of(0x9f) : definiteHeader(4, v.length));
+    for (const x of v) encodeParts(x, out);
+    if (indef) out.push(BREAK_BYTE);
+  } else if (v instanceof CborMap) {
+    out.push(v.indefinite ? Uint8Array.of(0xbf) : definiteHeader(5, v.entries.length));
+    for (const [k, x] of v.entries) {
+      encodeParts(k, out);
+      encodeParts(x, out);
+    }
+    if (v.indefinite) out.push(BREAK_BYTE);
+  } else if (v instanceof Tagged) {
+    const tagged = cborgEncode(new Tagged(v.tag, null), ENCODE_OPTIONS as never);
+    out.push(tagged.subarray(0, tagged.length - 1)); // drop the encoded null, keep the tag header
+    encodeParts(v.value, out);
+  }
+}
+
+/** Encodes a term with cborg (shortest integer forms, as the Haskell encoder). */
+export function encodeTerm(v: Term): Uint8Array {
+  if (!hasIndefinite(v)) return cborgEncode(v, ENCODE_OPTIONS as never);
+  const parts: Uint8Array[] = [];
+  encodeParts(v, parts);
+  return concatBytes(parts);
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Hex helpers (lower-case, as everywhere in spo). */
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function fromHex(h: string): Uint8Array {
+  const s = h.trim();
+  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(s)) throw new Error('not a hex string');
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}

@@ -1,0 +1,95 @@
+/**
+ * Mux segment (SDU) framing (wire.md §2.1): 8-byte big-endian header = 32-bit sender timestamp
+ * (µs), mode bit (0x8000 of the 16-bit word: set = sent by the responder instance, as in the
+ * Haskell CODE, not its Haddock comment), 15-bit mini-protocol number, 16-bit payload length.
+ */
+import { NetError } from '../errors.js';
+
+export const SEGMENT_HEADER_SIZE = 8;
+/** Payload bytes per segment the node sends on TCP; we send the same and accept up to 65535. */
+export const SDU_SIZE = 12_288;
+export const MAX_PAYLOAD = 0xffff;
+
+export interface SegmentHeader {
+  timestamp: number;
+  /** true when the segment was sent by the responder instance of the protocol (mode bit set). */
+  fromResponder: boolean;
+  protocol: number;
+  length: number;
+}
+
+export interface Segment extends SegmentHeader {
+  payload: Uint8Array;
+}
+
+/** Low 32 bits of a monotonic clock in microseconds, as the node stamps its segments. */
+export function muxTimestamp(): number {
+  return Math.floor(performance.now() * 1000) >>> 0;
+}
+
+export function encodeSegmentHeader(h: SegmentHeader, out: Uint8Array = new Uint8Array(8), offset = 0): Uint8Array {
+  if (h.length < 1 || h.length > MAX_PAYLOAD)
+    throw new RangeError(`segment payload length ${h.length} out of 1..65535`);
+  if (h.protocol < 0 || h.protocol > 0x7fff) throw new RangeError(`protocol number ${h.protocol} out of 0..32767`);
+  const dv = new DataView(out.buffer, out.byteOffset + offset, 8);
+  dv.setUint32(0, h.timestamp >>> 0);
+  dv.setUint16(4, (h.fromResponder ? 0x8000 : 0) | h.protocol);
+  dv.setUint16(6, h.length);
+  return out;
+}
+
+/** A whole segment (header + payload) as bytes. */
+export function encodeSegment(s: Omit<Segment, 'length'> & { length?: number }): Uint8Array {
+  const out = new Uint8Array(SEGMENT_HEADER_SIZE + s.payload.length);
+  encodeSegmentHeader({ ...s, length: s.payload.length }, out);
+  out.set(s.payload, SEGMENT_HEADER_SIZE);
+  return out;
+}
+
+export function decodeSegmentHeader(b: Uint8Array, offset = 0): SegmentHeader {
+  const dv = new DataView(b.buffer, b.byteOffset + offset, 8);
+  const word = dv.getUint16(4);
+  return {
+    timestamp: dv.getUint32(0),
+    fromResponder: (word & 0x8000) !== 0,
+    protocol: word & 0x7fff,
+    length: dv.getUint16(6),
+  };
+}
+
+/**
+ * Reassembles segments from arbitrary TCP reads: a read may end inside a header or a payload and
+ * may hold many segments. Zero-length segments are rejected as the node does ("short SDU").
+ */
+export class SegmentReader {
+  private pending: Uint8Array = new Uint8Array(0);
+
+  /** Bytes held that do not yet form a whole segment. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
+  /** Feeds one read; calls `onSegment` for each complete segment (payloads are views, copy to keep). */
+  push(chunk: Uint8Array, onSegment: (s: Segment) => void): void {
+    let data: Uint8Array;
+    if (this.pending.length === 0) data = chunk;
+    else {
+      data = new Uint8Array(this.pending.length + chunk.length);
+      data.set(this.pending, 0);
+      data.set(chunk, this.pending.length);
+    }
+    let off = 0;
+    while (data.length - off >= SEGMENT_HEADER_SIZE) {
+      const h = decodeSegmentHeader(data, off);
+      if (h.length === 0) {
+        throw new NetError('MUX_BAD_SEGMENT', `zero-length segment for mini-protocol ${h.protocol}`);
+      }
+      if (data.length - off - SEGMENT_HEADER_SIZE < h.length) break;
+      const start = off + SEGMENT_HEADER_SIZE;
+      onSegment({ ...h, payload: data.subarray(start, start + h.length) });
+      off = start + h.length;
+    }
+    // keep the unfinished tail (copied, so the read buffer can be released)
+    this.pending = off === data.length ? new Uint8Array(0) : data.slice(off);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * A typed mini-protocol driver over a mux channel: agency, transitions, per-state timeouts and
+ * per-state message size limits, for either side (client = initiator, server = responder).
+ * Incoming bytes are decoded as they arrive (one CBOR item at a time, across segments), so a
+ * protocol violation or oversized message ends the connection at once.
+ */
+import { CborError, decodeFirstTerm, type Term } from '../cbor.js';
+import { CodecError, NetError, type NetErrorCode } from '../errors.js';
+import type { Channel } from '../mux/mux.js';
+
+export type Agency = 'client' | 'server' | 'nobody';
+
+export interface StateSpec {
+  agency: Agency;
+  /** How long the side without agency waits for the other's message (undefined: no limit). */
+  timeoutMs?: number | undefined;
+  /** Largest message accepted in this state (bytes). */
+  sizeLimit: number;
+}
+
+export interface ProtocolSpec<M extends { type: string }, S extends string> {
+  name: string;
+  protocol: number;
+  initial: S;
+  states: Record<S, StateSpec>;
+  /** The state after `msg` in `state`; undefined when the message is not allowed there. */
+  next(state: S, msg: M): S | undefined;
+  encode(msg: M): Uint8Array;
+  decodeTerm(term: Term): M;
+  timeoutCode: NetErrorCode;
+}
+
+export interface Received<M> {
+  msg: M;
+  /** performance.now() when the bytes that completed the message were read. */
+  at: number;
+  size: number;
+}
+
+export type Side = 'client' | 'server';
+
+export class ProtocolPeer<M extends { type: string }, S extends string> {
+  state: S;
+  private buffer: Uint8Array = new Uint8Array(0);
+  private readonly queue: Array<Received<M>> = [];
+  private waiter: { resolve: (r: Received<M>) => void; reject: (e: Error) => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private error: Error | undefined;
+  private readonly timeouts: Partial<Record<S, number | undefined>>;
+
+  constructor(
+    readonly spec: ProtocolSpec<M, S>,
+    readonly channel: Channel,
+    readonly side: Side,
+    options: { timeouts?: Partial<Record<S, number | undefined>> } = {},
+  ) {
+    this.state = spec.initial;
+    this.timeouts = options.timeouts ?? {};
+    channel.onClose = (e) => this.closed(e);
+    channel.attach((chunk, at) => this.onData(chunk, at));
+    this.armTimer();
+  }
+
+  get done(): boolean {
+    return this.spec.states[this.state].agency === 'nobody';
+  }
+
+  private peerHasAgency(): boolean {
+    const a = this.spec.states[this.state].agency;
+    return a !== 'nobody' && a !== this.side;
+  }
+
+  /** Sends a message; we must have agency and the transition must exist. */
+  async send(msg: M): Promise<void> {
+    if (this.error) throw this.error;
+    const st = this.spec.states[this.state];
+    if (st.agency !== this.side) {
+      throw new NetError('PROTOCOL_ERROR', `${this.spec.name}: cannot send ${msg.type} in ${this.state} (no agency)`);
+    }
+    const next = this.spec.next(this.state, msg);
+    if (next === undefined) {
+      throw new NetError('PROTOCOL_ERROR', `${this.spec.name}: ${msg.type} is not allowed in ${this.state}`);
+    }
+    this.state = next;
+    const bytes = this.spec.encode(msg);
+    this.armTimer();
+    if (this.done) this.channel.end();
+    await this.channel.send(bytes);
+  }
+
+  /** The next message from the peer (waits under the state's timeout). */
+  recv(): Promise<Received<M>> {
+    const r = this.queue.shift();
+    if (r) {
+      this.channel.release(r.size);
+      return Promise.resolve(r);
+    }
+    if (this.error) return Promise.reject(this.error);
+    if (this.waiter) return Promise.reject(new Error(`${this.spec.name}: recv() already pending`));
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Overrides the timeout of a state from now on (e.g. a caller's --timeout). */
+  setTimeout(state: S, ms: number | undefined): void {
+    this.timeouts[state] = ms;
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.peerHasAgency() || this.error) return;
+    const ms = this.state in this.timeouts ? this.timeouts[this.state] : this.spec.states[this.state].timeoutMs;
+    if (ms === undefined) return;
+    const state = this.state;
+    this.timer = setTimeout(() => {
+      this.violation(
+        new NetError(this.spec.timeoutCode, `${this.spec.name}: no answer within ${ms} ms (state ${state})`, {
+          details: { protocol: this.spec.name, state, timeoutMs: ms },
+        }),
+      );
+    }, ms);
+  }
+
+  private onData(chunk: Uint8Array, at: number): void {
+    if (this.error) return;
+    let data: Uint8Array;
+    if (this.buffer.length === 0) data = chunk;
+    else {
+      data = new Uint8Array(this.buffer.length + chunk.length);
+      data.set(this.buffer);
+      data.set(chunk, this.buffer.length);
+    }
+    let off = 0;
+    try {
+      while (off < data.length) {
+        const limit = this.spec.states[this.state].sizeLimit;
+        let item: { term: Term; length: number };
+        try {
+          item = decodeFirstTerm(data, off);
+        } catch (e) {
+          if (e instanceof CborError && e.incomplete) {
+            if (data.length - off > limit) {
+              throw new NetError(
+                'SIZE_LIMIT_EXCEEDED',
+                `${this.spec.name}: message in ${this.state} larger than its ${limit}-byte limit`,
+              );
+            }
+            break;
+          }
+          throw new CodecError(`invalid CBOR: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (item.length > limit) {
+          throw new NetError(
+            'SIZE_LIMIT_EXCEEDED',
+            `${this.spec.name}: ${item.length}-byte message over the ${limit}-byte limit of ${this.state}`,
+          );
+        }
+        const msg = this.spec.decodeTerm(item.term);
+        if (!this.peerHasAgency()) {
+          throw new CodecError(`${msg.type} received in ${this.state}, where the peer has no agency`);
+        }
+        const next = this.spec.next(this.state, msg);
+        if (next === undefined) throw new CodecError(`${msg.type} is not allowed in ${this.state}`);
+        this.state = next;
+        off += item.length;
+        this.armTimer();
+        const r: Received<M> = { msg, at, size: item.length };
+        // the consumer has taken the bytes of everything decoded but not queued
+        if (this.waiter) {
+          const w = this.waiter;
+          this.waiter = undefined;
+          w.resolve(r);
+        } else this.queue.push(r);
+        if (this.done) this.channel.end();
+      }
+    } catch (e) {
+      const err =
+        e instanceof NetError
+          ? e
+          : new NetError('PROTOCOL_ERROR', `${this.spec.name}: ${e instanceof Error ? e.message : String(e)}`, {
+              details: { protocol: this.spec.name, state: this.state },
+            });
+      this.violation(err);
+      return;
+    }
+    this.buffer = off === data.length ? new Uint8Array(0) : data.slice(off);
+    // Ingress accounting: the unfinished message plus decoded messages the consumer has not taken.
+    let held = this.buffer.length;
+    for (const q of this.queue) held += q.size;
+    this.channel.queued = held;
+  }
+
+  private violation(err: NetError): void {
+    if (this.error) return;
+    this.error = err;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiter?.reject(err);
+    this.waiter = undefined;
+    this.channel.fail(err);
+  }
+
+  private closed(e: NetError | undefined): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.error) return;
+    this.error = e ?? new NetError('CONNECTION_CLOSED', `${this.spec.name}: connection closed`);
+    this.waiter?.reject(this.error);
+    this.waiter = undefined;
+  }
+}
