@@ -7,11 +7,11 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
-import { formatEndpoint, isValidHostname, srvQueryName } from '../lib/address.js';
+import { formatEndpoint, srvQueryName } from '../lib/address.js';
 import { TtlCache } from './cache.js';
 import { DnsError, moreInformative } from './errors.js';
 import { Limiter } from './limiter.js';
-import { normalizeName, type QueryType, type Rr } from './packet.js';
+import { isQueryableName, normalizeName, type QueryType, type Rr } from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
 import { type TransportStats, tcpExchange, UdpTransport } from './transport.js';
@@ -199,7 +199,10 @@ export class DnsResolver {
       };
     }
     const types: Array<'A' | 'AAAA'> = family === 'ipv4' ? ['A'] : family === 'ipv6' ? ['AAAA'] : ['A', 'AAAA'];
-    const settled = await Promise.allSettled(types.map((t) => this.lookup(n, t, options.signal)));
+    const settled: Array<PromiseSettledResult<LookupResult>> =
+      types.length === 1
+        ? [await this.lookup(n, types[0] as 'A' | 'AAAA', options.signal).then(fulfilled, rejected)]
+        : await Promise.allSettled(types.map((t) => this.lookup(n, t, options.signal)));
     if (options.signal?.aborted) throw abortReason(options.signal);
     const addresses: ResolvedAddress[] = [];
     const errors: Array<{ recordType: 'A' | 'AAAA'; error: DnsError }> = [];
@@ -333,7 +336,7 @@ export class DnsResolver {
 
   /** Records of one type for a name, following CNAMEs (in the answer, then by new queries) within the bound. */
   private async lookup(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<LookupResult> {
-    if (!isValidHostname(name)) {
+    if (!isQueryableName(name)) {
       throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`, { details: { name } });
     }
     const cnames: string[] = [];
@@ -437,6 +440,9 @@ export class DnsResolver {
     }, signal);
   }
 }
+
+const fulfilled = <T>(value: T): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value });
+const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason });
 
 function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');

@@ -80,3 +80,25 @@ describe('decodeResponse (fuzz)', () => {
     for (let n = 0; n < valid.length; n++) expect(outcome(valid.subarray(0, n))).toBe('malformed');
   });
 });
+
+describe('encodeQuery', () => {
+  it('writes exactly what dns-packet writes for the same query', async () => {
+    const { encodeQuery, queryPacket } = await import('../../src/dns/packet.js');
+    const label = fc.stringMatching(/^[a-z0-9_-]{1,20}$/);
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffff }),
+        fc.array(label, { minLength: 1, maxLength: 5 }),
+        fc.constantFrom('A' as const, 'AAAA' as const, 'SRV' as const, 'CNAME' as const),
+        fc.boolean(),
+        (id, labels, type, edns) => {
+          const name = labels.join('.');
+          expect(encodeQuery(id, name, type, edns).equals(dnsPacket.encode(queryPacket(id, name, type, edns)))).toBe(
+            true,
+          );
+        },
+      ),
+      { seed: 11, numRuns: 2000 },
+    );
+  });
+});

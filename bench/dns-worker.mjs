@@ -1,0 +1,72 @@
+/**
+ * One side of the DNS benchmark (bench/dns.bench.ts), run in its own process so that its memory is
+ * measured alone and its JIT state is its own:
+ *   node bench/dns-worker.mjs spo|cares PORT COUNT CONCURRENCY WARMUP
+ * resolves WARMUP names w0.bench.test... (not measured), then COUNT names n0.bench.test... (A records,
+ * each asked once, so no cache can answer), COUNT/CONCURRENCY per worker, and prints one JSON line.
+ * spo runs from dist/ (the code the CLI runs), so `npm run build` must come first.
+ */
+import { Resolver } from 'node:dns/promises';
+import { DnsResolver } from '../dist/dns/index.js';
+
+const [which, portText, countText, concText, warmText] = process.argv.slice(2);
+const port = Number(portText);
+const count = Number(countText);
+const concurrency = Number(concText);
+const warm = Number(warmText ?? 0);
+const names = Array.from({ length: count }, (_, i) => `n${i}.bench.test`);
+const warmup = Array.from({ length: warm }, (_, i) => `w${i}.bench.test`);
+
+/** `concurrency` workers taking names in turn: at most that many lookups in flight, as the resolver's limit. */
+async function pool(list, task) {
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const name = list[next++];
+      try {
+        const n = await task(name);
+        if (n > 0) ok++;
+        else failed++;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { ok, failed };
+}
+
+let task;
+if (which === 'spo') {
+  const r = new DnsResolver({ servers: [{ host: '127.0.0.1', port }], concurrency, timeoutMs: 3000 });
+  task = async (name) => (await r.resolveAddresses(name, { family: 'ipv4' })).addresses.length;
+} else {
+  const r = new Resolver({ timeout: 3000, tries: 2 });
+  r.setServers([`127.0.0.1:${port}`]);
+  task = async (name) => (await r.resolve4(name, { ttl: true })).length;
+}
+if (warm > 0) await pool(warmup, task);
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
+let heapPeak = heapBefore;
+const sampler = setInterval(() => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+}, 10);
+const started = performance.now();
+const result = await pool(names, task);
+const ms = performance.now() - started;
+clearInterval(sampler);
+heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+process.stdout.write(
+  `${JSON.stringify({
+    which,
+    ms,
+    ok: result.ok,
+    failed: result.failed,
+    qps: (count / ms) * 1000,
+    heapGrowth: heapPeak - heapBefore,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  })}\n`,
+);
