@@ -98,19 +98,18 @@ function answer(socket: Socket, b: Behaviour, protocol: number, msg: unknown): v
   }
 }
 
-/** A listener on host (127.0.0.1 or ::1), any free port. */
-export async function startFakeRelay(host: string, behaviour: Behaviour): Promise<FakeRelay> {
+/** A listener on host (127.0.0.1 or ::1), on `port` (default: any free port). */
+export async function startFakeRelay(host: string, behaviour: Behaviour, port = 0): Promise<FakeRelay> {
   const sockets = new Set<Socket>();
   const server = createServer((s) => serve(s, behaviour, sockets));
   server.maxConnections = 100_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port: 0, backlog: 4096 }, () => resolve());
+    server.listen({ host, port, backlog: 4096 }, () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
   return {
     host,
-    port,
+    port: (server.address() as { port: number }).port,
     server,
     close: () =>
       new Promise<void>((resolve) => {

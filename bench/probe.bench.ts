@@ -1,0 +1,176 @@
+/**
+ * Probe benchmark (issue 5): 2,000 loopback endpoints hosted by a child process (5% accept and never
+ * answer, 5% refuse, the rest answer the handshake after a random 20-200 ms), probed by the real
+ * pipeline (src/probe scheduler + src/net client) at the default concurrency.
+ * - Target: wall time <= 1.25x the floor = the stage timeout + the slowest batch at the chosen
+ *   concurrency (slowest answer, 200 ms, times the number of batches), and peak RSS < 250 MB.
+ * - Baseline, same run: the same endpoints probed one at a time (handshake only, the stage timeout
+ *   as cncli's --timeout-seconds), as the scripts around `cncli ping` do. It runs on a stratified
+ *   sample (BENCH_SEQ_SAMPLE, default 200 endpoints with the same mix) and is extrapolated to 2,000.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ProbeCollector } from '../src/probe/aggregate.js';
+import { attemptDeadline, createStageFunction } from '../src/probe/attempt.js';
+import { effectiveConcurrency, openFileLimit } from '../src/probe/limits.js';
+import type { ProbeTarget } from '../src/probe/model.js';
+import { loadConnector } from '../src/probe/net-client.js';
+import { probeEndpoints } from '../src/probe/scheduler.js';
+import type { BenchResult } from './run.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const COUNT = Number(process.env.BENCH_PROBE_COUNT ?? 2000);
+const STAGE_TIMEOUT_MS = Number(process.env.BENCH_PROBE_TIMEOUT_MS ?? 2000);
+const SEQ_SAMPLE = Number(process.env.BENCH_SEQ_SAMPLE ?? 200);
+const MAGIC = 764824073;
+const MAX_DELAY_MS = 200;
+
+interface Listeners {
+  ok: number[];
+  silent: number[];
+  refused: number[];
+  delays: number[];
+}
+
+async function startListeners(): Promise<{ ports: Listeners; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/probe-listeners.ts', String(COUNT), String(MAGIC), '7'],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once('exit', (code) => reject(new Error(`listener process exited ${code}`)));
+  });
+  return { ports: JSON.parse(line) as Listeners, stop: () => child.kill('SIGKILL') };
+}
+
+const target = (port: number): ProbeTarget => ({
+  pool: `p${port}`,
+  relay: { kind: 'ipv4', host: '127.0.0.1', port },
+});
+
+export default async function probeBench(): Promise<BenchResult[]> {
+  // BENCH_PROBE_CLIENT=mini uses the test stand-in client (test/probe/mini-client.ts) instead of src/net.
+  const connect =
+    process.env.BENCH_PROBE_CLIENT === 'mini'
+      ? (await import('../test/probe/mini-client.js')).miniConnect
+      : await loadConnector();
+  const { ports, stop } = await startListeners();
+  try {
+    const all = [...ports.ok, ...ports.silent, ...ports.refused];
+    // Interleave so that slow, silent and refused endpoints are spread through the run as in a registry.
+    all.sort((a, b) => ((a * 2654435761) % 1000) - ((b * 2654435761) % 1000));
+    const conc = effectiveConcurrency(undefined).value;
+    const samples = 3;
+    const attempt = createStageFunction({
+      connect,
+      magic: MAGIC,
+      stageTimeoutMs: STAGE_TIMEOUT_MS,
+      samples,
+      tip: false,
+    });
+
+    // Peak memory sampled through the run (the prober process; the listeners live in the child).
+    if (global.gc) global.gc();
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 20);
+    const collector = new ProbeCollector();
+    const t0 = performance.now();
+    for await (const r of probeEndpoints(all.map(target), {
+      resolve: async (relay) => [{ address: relay.host, port: relay.port as number, family: 4 }],
+      attempt,
+      concurrency: conc,
+      attemptDeadlineMs: attemptDeadline({ stageTimeoutMs: STAGE_TIMEOUT_MS, samples, tip: false }),
+      stageTimeoutMs: STAGE_TIMEOUT_MS,
+      retry: 'auto',
+    })) {
+      collector.add(r);
+    }
+    const wallMs = performance.now() - t0;
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const report = collector.finish(wallMs);
+    const s = report.summary;
+    const byPort = new Map(report.addresses.map((r) => [r.port, r.status]));
+    const wrongOk = ports.ok.filter((p) => byPort.get(p) !== 'ok').length;
+    const wrongSilent = ports.silent.filter((p) => byPort.get(p) !== 'HANDSHAKE_TIMEOUT').length;
+    const wrongRefused = ports.refused.filter((p) => byPort.get(p) !== 'CONNECT_REFUSED').length;
+    process.stderr.write(
+      `parallel: ${COUNT} endpoints, concurrency ${conc}, ulimit -n ${openFileLimit()}, ${(wallMs / 1000).toFixed(2)} s, ` +
+        `${s.ok} ok, byStatus ${JSON.stringify(s.byStatus)}, misreported ok/silent/refused: ${wrongOk}/${wrongSilent}/${wrongRefused}, retried ${s.retried}\n`,
+    );
+    const batches = Math.ceil(COUNT / conc);
+    const floorMs = STAGE_TIMEOUT_MS + batches * MAX_DELAY_MS;
+
+    // Sequential baseline on a stratified sample: same mix of ok, silent and refused endpoints.
+    const frac = Math.min(1, SEQ_SAMPLE / COUNT);
+    const pick = (xs: number[]): number[] => xs.slice(0, Math.max(1, Math.round(xs.length * frac)));
+    const sample = [...pick(ports.ok), ...pick(ports.silent), ...pick(ports.refused)];
+    const seqAttempt = createStageFunction({
+      connect,
+      magic: MAGIC,
+      stageTimeoutMs: STAGE_TIMEOUT_MS,
+      samples: 0,
+      tip: false,
+    });
+    const t1 = performance.now();
+    let seqOk = 0;
+    for (const port of sample) {
+      const ac = new AbortController();
+      const o = await seqAttempt({ address: '127.0.0.1', port, family: 4 }, { signal: ac.signal, stage: () => {} });
+      ac.abort();
+      if (o.status === 'ok') seqOk++;
+    }
+    const seqSampleMs = performance.now() - t1;
+    const seqMs = (seqSampleMs * COUNT) / sample.length;
+    process.stderr.write(
+      `sequential: ${sample.length} endpoints (${seqOk} ok) in ${(seqSampleMs / 1000).toFixed(2)} s, extrapolated to ${COUNT}: ${(seqMs / 1000).toFixed(1)} s\n`,
+    );
+    return [
+      {
+        name: `probe ${COUNT} loopback endpoints wall time (concurrency ${conc}, timeout ${STAGE_TIMEOUT_MS} ms)`,
+        value: wallMs / 1000,
+        unit: 's',
+        baseline: { name: `floor: timeout + ${batches} batch(es) x ${MAX_DELAY_MS} ms`, value: floorMs / 1000 },
+        ratio: wallMs / floorMs,
+        target: '<= 1.25x floor',
+        met: wallMs / floorMs <= 1.25,
+      },
+      {
+        name: 'probe peak RSS',
+        value: peakRss / 2 ** 20,
+        unit: 'MiB',
+        target: '< 250 MB',
+        met: peakRss < 250e6,
+      },
+      {
+        name: 'probe misreported endpoints (reachable reported failed, or wrong reason)',
+        value: wrongOk + wrongSilent + wrongRefused,
+        unit: 'endpoints',
+        target: '0',
+        met: wrongOk + wrongSilent + wrongRefused === 0,
+      },
+      {
+        name: `sequential one-at-a-time (cncli-ping style, handshake only) on ${sample.length} endpoints, extrapolated to ${COUNT}`,
+        value: seqMs / 1000,
+        unit: 's',
+        baseline: { name: 'spo probe wall time', value: wallMs / 1000 },
+        ratio: seqMs / wallMs,
+        target: 'speed-up of spo probe (ratio = sequential / parallel)',
+      },
+    ];
+  } finally {
+    stop();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * End-to-end: the real bin/run.js probes a peer-snapshot v2 registry of 230+ relays on 127.0.0.1
+ * and ::1 (names on a local dnsmasq), with injected faults; every fault must be reported with its
+ * reason and nothing reachable as failed.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProbeCommandJson } from '../../src/commands/probe.js';
+import { parseJsonOutput, runCli } from '../lib/cli.js';
+import { buildWorld, snapshotV2, type World } from './world.js';
+
+const HEALTHY = 220;
+let world: World;
+let dir: string;
+let registry: string;
+
+beforeAll(async () => {
+  world = await buildWorld(HEALTHY);
+  dir = mkdtempSync(join(tmpdir(), 'spo-probe-'));
+  registry = join(dir, 'snapshot.json');
+  writeFileSync(registry, snapshotV2(world.pools));
+}, 60_000);
+
+afterAll(async () => {
+  await world?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const base = () => [
+  'probe',
+  '--source',
+  registry,
+  '--include-unusable',
+  '--dns-server',
+  world.dns.server,
+  '--timeout',
+  '1s',
+];
+
+describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
+  it('reports every fault with its reason and every reachable relay as ok', async () => {
+    const res = await runCli([...base(), '--json', '--tip'], { timeoutMs: 60_000 });
+    expect(res.stderr).toBe('');
+    const doc = parseJsonOutput<ProbeCommandJson>(res);
+    expect(res.code).toBe(0); // whole registry: --fail-on none by default
+    expect(doc.summary.pools).toBe(world.pools.length);
+    for (const a of doc.addresses) {
+      expect(a).toHaveProperty('address');
+      expect(a).toHaveProperty('port');
+      expect(a).toHaveProperty('status');
+    }
+    world.pools.forEach((relays, i) => {
+      const pool = `#${i + 1}`;
+      for (const r of relays) {
+        const got = doc.addresses.filter(
+          (a) =>
+            a.pool === pool &&
+            a.relay === r.address &&
+            (r.port === undefined || a.port === r.port || a.relayKind === 'dns'),
+        );
+        expect(got.length, `${pool} ${r.address}:${r.port}`).toBeGreaterThan(0);
+        for (const g of got) expect(g.status, `${pool} ${r.address}:${r.port} -> ${g.address}`).toBe(r.expect);
+      }
+    });
+    // A name with A and AAAA is probed on both addresses.
+    const both = doc.addresses
+      .filter((a) => a.relay === 'both.test')
+      .map((a) => a.address)
+      .sort();
+    expect(both).toEqual(['127.0.0.1', '::1']);
+    // The SRV name went to its target's port.
+    const srv = doc.addresses.find((a) => a.relay === 'srv.test');
+    expect(srv?.srvTarget).toBe('srvtarget.test');
+    // Shared endpoint: probed once, reported for both pools, marked shared.
+    const sharedPort = world.pools[world.pools.length - 1]?.[0]?.port;
+    const shared = doc.addresses.filter((a) => a.port === sharedPort);
+    expect(shared).toHaveLength(2);
+    expect(shared.every((a) => a.shared)).toBe(true);
+    // Stages are named
+    expect(doc.addresses.find((a) => a.status === 'DNS_NXDOMAIN')?.stage).toBe('resolve');
+    expect(doc.addresses.find((a) => a.status === 'CONNECT_REFUSED')?.stage).toBe('connect');
+    expect(doc.addresses.find((a) => a.status === 'HANDSHAKE_TIMEOUT')?.stage).toBe('handshake');
+    // Pool lines and the summary
+    const twoRelays = doc.pools.find((p) => p.id === `#${HEALTHY + 1}`);
+    expect(twoRelays?.summary).toBe('1 of 2 relays reachable');
+    expect(twoRelays?.status).toBe('partial');
+    expect(doc.summary.ok).toBe(doc.addresses.filter((a) => a.status === 'ok').length);
+    expect(doc.summary.rtt.histogram.reduce((n, b) => n + b.count, 0)).toBe(doc.summary.ok);
+    // Tips: the healthy relays say 5000-5002; the reference is the majority's highest.
+    expect(doc.reference?.slot).toBe(5002);
+    expect(doc.addresses.filter((a) => a.tip?.slot === 5000).every((a) => a.slotLag === 2)).toBe(true);
+    // Worst first
+    expect(doc.addresses[0]?.status).not.toBe('ok');
+    expect(doc.addresses[doc.addresses.length - 1]?.status).toBe('ok');
+  }, 90_000);
+
+  it('exits 1 under --fail-on pool when a chosen pool has no reachable relay, 0 when it has one', async () => {
+    const silentPool = `#${world.pools.findIndex((p) => p[0]?.expect === 'HANDSHAKE_TIMEOUT') + 1}`;
+    const down = await runCli([...base(), '--pool', silentPool], { timeoutMs: 30_000 });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/HANDSHAKE_TIMEOUT/);
+    expect(down.stderr).toMatch(/spo: probe: 1 of 1 pool unreachable/);
+    const up = await runCli([...base(), '--pool', '#1', '--pool', `#${HEALTHY + 1}`], { timeoutMs: 30_000 });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout.split('\n')[0]).toMatch(/^STATUS\s+POOL/);
+    expect(up.stdout).toMatch(/1 of 2 relays reachable/);
+  }, 60_000);
+
+  it('writes CSV atomically with --out, and probes addresses given as arguments', async () => {
+    const out = join(dir, 'probe.csv');
+    const okPort = world.pools[0]?.[0]?.port as number;
+    const refused = world.pools.find((p) => p[0]?.expect === 'CONNECT_REFUSED' && p[0].address === '::1')?.[0]?.port;
+    const res = await runCli(
+      [
+        'probe',
+        `127.0.0.1:${okPort}`,
+        `[::1]:${refused}`,
+        'gone.test:3001',
+        '--dns-server',
+        world.dns.server,
+        '--timeout',
+        '1s',
+        '--csv',
+        '--out',
+        out,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(res.code).toBe(1); // addresses given: --fail-on any
+    const lines = readFileSync(out, 'utf8').trim().split('\r\n');
+    expect(lines[0]).toMatch(/^pool,ticker,relay,relayKind,address,port,family,status,stage/);
+    expect(lines).toHaveLength(4);
+    expect(lines.some((l) => l.includes(`127.0.0.1,${okPort},4,ok`))).toBe(true);
+    expect(lines.some((l) => l.includes(`::1,${refused},6,CONNECT_REFUSED,connect`))).toBe(true);
+    expect(lines.some((l) => l.includes('DNS_NXDOMAIN,resolve'))).toBe(true);
+    expect(res.stdout).toMatch(/probed 3 addresses/);
+  }, 60_000);
+});

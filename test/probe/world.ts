@@ -1,0 +1,116 @@
+/**
+ * A loopback "registry world" for the probe's end-to-end tests: healthy relays on 127.0.0.1 and ::1,
+ * names on a local dnsmasq (A/AAAA, SRV, NXDOMAIN), and injected faults (closed ports, silent
+ * listeners, a wrong magic, slow answers, shared endpoints), with the status each must be reported with.
+ */
+import { type Dnsmasq, startDnsmasq } from '../dns/dnsmasq.js';
+import { closedPort, type FakeRelay, startFakeRelay } from './responder.js';
+
+export const MAGIC = 764824073;
+
+export interface ExpectedRelay {
+  /** As registered: { address, port } (port absent for SRV). */
+  address: string;
+  port?: number;
+  /** Expected status of every address of the relay. */
+  expect: string;
+}
+
+export interface World {
+  dns: Dnsmasq;
+  pools: ExpectedRelay[][];
+  relays: FakeRelay[];
+  stop(): Promise<void>;
+}
+
+/** Two listeners, on 127.0.0.1 and ::1, with the same port (for a name with A and AAAA records). */
+async function dualRelay(magic: number): Promise<[FakeRelay, FakeRelay]> {
+  for (let i = 0; i < 50; i++) {
+    const v4 = await startFakeRelay('127.0.0.1', { kind: 'ok', magic });
+    const v6 = await startFakeRelay('::1', { kind: 'ok', magic }, v4.port).catch(() => undefined);
+    if (v6) return [v4, v6];
+    await v4.close();
+  }
+  throw new Error('no port free on both 127.0.0.1 and ::1');
+}
+
+/**
+ * Builds `healthy` single-relay pools (alternating IPv4/IPv6) plus the fault pools. Every pool's
+ * relays list says what each must be reported as.
+ */
+export async function buildWorld(healthy: number): Promise<World> {
+  const relays: FakeRelay[] = [];
+  const pools: ExpectedRelay[][] = [];
+  const keep = (r: FakeRelay): FakeRelay => {
+    relays.push(r);
+    return r;
+  };
+  for (let i = 0; i < healthy; i++) {
+    const host = i % 2 === 0 ? '127.0.0.1' : '::1';
+    const r = keep(await startFakeRelay(host, { kind: 'ok', magic: MAGIC, tipSlot: 5000 + (i % 3) }));
+    pools.push([{ address: host, port: r.port, expect: 'ok' }]);
+  }
+  const [a4, a6] = await dualRelay(MAGIC);
+  keep(a4);
+  keep(a6);
+  const srvTarget = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC }));
+  const silent = keep(await startFakeRelay('127.0.0.1', { kind: 'silent' }));
+  const silent6 = keep(await startFakeRelay('::1', { kind: 'silent' }));
+  const wrongMagic = keep(await startFakeRelay('127.0.0.1', { kind: 'wrong-magic', magic: 1 }));
+  const slow = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, delayMs: 3000 }));
+  const slowButOk = keep(await startFakeRelay('::1', { kind: 'ok', magic: MAGIC, delayMs: 300 }));
+  const shared = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC }));
+  const closed4 = await closedPort('127.0.0.1');
+  const closed6 = await closedPort('::1');
+  const dns = await startDnsmasq({
+    hostRecords: ['both.test,127.0.0.1,::1', 'srvtarget.test,127.0.0.1'],
+    srvHosts: [`_cardano._tcp.srv.test,srvtarget.test,${srvTarget.port},0,10`],
+  });
+  pools.push(
+    [
+      { address: 'both.test', port: a4.port, expect: 'ok' },
+      { address: '127.0.0.1', port: closed4, expect: 'CONNECT_REFUSED' },
+    ],
+    [{ address: 'srv.test', expect: 'ok' }],
+    [{ address: 'gone.test', port: 3001, expect: 'DNS_NXDOMAIN' }],
+    [
+      { address: '127.0.0.1', port: silent.port, expect: 'HANDSHAKE_TIMEOUT' },
+      { address: '::1', port: silent6.port, expect: 'HANDSHAKE_TIMEOUT' },
+    ],
+    [{ address: '127.0.0.1', port: wrongMagic.port, expect: 'HANDSHAKE_REFUSED_MAGIC' }],
+    [{ address: '127.0.0.1', port: slow.port, expect: 'HANDSHAKE_TIMEOUT' }],
+    [{ address: '::1', port: slowButOk.port, expect: 'ok' }],
+    [{ address: '::1', port: closed6, expect: 'CONNECT_REFUSED' }],
+    [{ address: '127.0.0.1', port: shared.port, expect: 'ok' }],
+    [{ address: '127.0.0.1', port: shared.port, expect: 'ok' }],
+  );
+  return {
+    dns,
+    pools,
+    relays,
+    stop: async () => {
+      await Promise.all(relays.map((r) => r.close()));
+      await dns.stop();
+    },
+  };
+}
+
+/** A peer snapshot v2 file (`cardano-cli query ledger-peer-snapshot`) of the world's pools. */
+export function snapshotV2(pools: ExpectedRelay[][]): string {
+  let acc = 0;
+  const n = pools.length;
+  return JSON.stringify({
+    version: 2,
+    slotNo: 5000,
+    bigLedgerPools: pools.map((relays) => {
+      acc += 1 / n;
+      return {
+        accumulatedStake: Math.min(1, acc),
+        relativeStake: 1 / n,
+        relays: relays.map((r) =>
+          r.port === undefined ? { address: r.address } : { address: r.address, port: r.port },
+        ),
+      };
+    }),
+  });
+}
