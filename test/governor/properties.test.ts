@@ -258,6 +258,47 @@ describe('governor properties on random environments (§12.1)', () => {
       expect(seen, t).toContain(t);
   });
 
+  it('nobusyness: busy spans (events < 45 s apart) last at most 65 s plus perturbation credits', () => {
+    // Credits as the reference's test: new targets 80 + 10·(known + established + active), asynchronous
+    // demotion 30, peer-share result 10, root result 15, local-root (graph) change 400.
+    const credit = (type: string, detail?: string): number => {
+      if (type === 'TargetsChanged') {
+        const t = JSON.parse(detail ?? '{}') as Partial<Targets>;
+        return 80 + 10 * ((t.known ?? 0) + (t.established ?? 0) + (t.active ?? 0));
+      }
+      if (type.startsWith('DemoteAsynchronous')) return 30;
+      if (type.startsWith('PeerShareResults')) return 10;
+      if (type === 'PublicRootsResults' || type === 'BigLedgerPeersResults') return 15;
+      if (type === 'LocalRootPeersChanged') return 400;
+      return 0;
+    };
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const env = run(randomEnvironment(o.seed, o), 4 * 3600);
+        const events = env.trace.filter((r) => r.source === 'governor');
+        let start = events[0]?.at ?? 0;
+        let last = start;
+        let credits = 0;
+        const spans: string[] = [];
+        const close = () => {
+          if (last - start > 65 + credits) spans.push(`${start}..${last} with ${credits} credits`);
+        };
+        for (const r of events) {
+          if (r.at - last >= 45) {
+            close();
+            start = r.at;
+            credits = 0;
+          }
+          last = r.at;
+          credits += credit(r.type, r.detail);
+        }
+        close();
+        expect(spans).toEqual([]);
+      }),
+      FC,
+    );
+  });
+
   it('no overshoot with stable targets and no local roots', () => {
     fc.assert(
       fc.property(envArb, (o) => {
