@@ -9,6 +9,7 @@ import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, op
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
+import { chainTip } from './koios.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -57,6 +58,8 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
   const progress = options.onProgress ?? (() => {});
   const root = new FieldPath(baseUrl, '');
   try {
+    await limiter.acquire(options.signal);
+    const tip = await chainTip(http, '/blocks/latest', (body) => body, 'slot');
     const listed: Array<{ id: string; ticker?: string; amount?: number }> = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       await limiter.acquire(options.signal);
@@ -109,7 +112,13 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
     };
     // a few requests in flight hide latency; the limiter keeps the rate
     await Promise.all(Array.from({ length: Math.min(4, pools.length) }, worker));
-    return { format: 'blockfrost', scope: 'all', pools };
+    const out: ParsedSource = { format: 'blockfrost', scope: 'all', pools };
+    if ('finding' in tip) out.findings = [tip.finding];
+    else {
+      out.slot = tip.slot;
+      out.blockHash = tip.hash;
+    }
+    return out;
   } finally {
     await http.close();
   }

@@ -45,11 +45,12 @@ export function exportRegistry(reg: Registry, options: ExportOptions): ExportRes
     }
   }
   let pools = options.scope === 'big' ? bigLedgerCut(reg.pools) : sortByStake(reg.pools);
-  if (snapshot && !options.keepUnusable) {
+  if (snapshot) {
+    // the node reads a pool's relays as a non-empty list: a pool with none left cannot be written
     let dropped = 0;
     const kept: Pool[] = [];
     for (const p of pools) {
-      const relays = p.relays.filter(isUsable);
+      const relays = options.keepUnusable ? p.relays : p.relays.filter(isUsable);
       dropped += p.relays.length - relays.length;
       if (relays.length > 0) kept.push({ ...p, relays });
       else {
@@ -57,7 +58,7 @@ export function exportRegistry(reg: Registry, options: ExportOptions): ExportRes
           code: 'pool-left-out',
           severity: 'warning',
           pool: p.id,
-          message: `pool ${p.id} has no usable relay and was left out`,
+          message: `pool ${p.id} has no ${p.relays.length === 0 ? '' : 'usable '}relay and was left out`,
         });
       }
     }

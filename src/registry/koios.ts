@@ -4,12 +4,12 @@
  * at 1,000 rows with `offset`/`limit` and a stable `order`.
  */
 import type { Dispatcher } from 'undici';
-import { UsageError } from '../lib/errors.js';
+import { SpoError, UsageError } from '../lib/errors.js';
 import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
-import type { PoolStatus } from './model.js';
+import type { PoolStatus, RegistryFinding } from './model.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -37,6 +37,8 @@ export async function loadKoios(options: LoadRegistryOptions): Promise<ParsedSou
   });
   try {
     const progress = options.onProgress ?? (() => {});
+    progress({ phase: 'Koios tip' });
+    const tip = await chainTip(http, '/tip', (body) => (Array.isArray(body) ? body[0] : undefined), 'abs_slot');
     progress({ phase: 'Koios pool_list' });
     const list = await pages(
       http,
@@ -47,9 +49,49 @@ export async function loadKoios(options: LoadRegistryOptions): Promise<ParsedSou
     const relays = await pages(http, '/pool_relays?order=pool_id_bech32.asc', (n) =>
       progress({ phase: 'Koios pool_relays', done: n }),
     );
-    return joinKoios(list, relays, baseUrl);
+    const out = joinKoios(list, relays, baseUrl);
+    if ('finding' in tip) out.findings = [...(out.findings ?? []), tip.finding];
+    else {
+      out.slot = tip.slot;
+      out.blockHash = tip.hash;
+    }
+    return out;
   } finally {
     await http.close();
+  }
+}
+
+/**
+ * The chain tip, so that an exported snapshot carries a real point (slot and hash). A tip that cannot
+ * be read is reported, not fatal: the registry itself is still good.
+ */
+export async function chainTip(
+  http: HttpClient,
+  path: string,
+  pick: (body: unknown) => unknown,
+  slotKey: string,
+): Promise<{ slot: number; hash: string } | { finding: RegistryFinding }> {
+  try {
+    const row = pick((await http.getJson(path)).body);
+    if (isObject(row)) {
+      const slot = row[slotKey];
+      const hash = row.hash;
+      if (
+        typeof slot === 'number' &&
+        Number.isSafeInteger(slot) &&
+        slot >= 0 &&
+        typeof hash === 'string' &&
+        /^[0-9a-f]{64}$/i.test(hash)
+      ) {
+        return { slot, hash: hash.toLowerCase() };
+      }
+    }
+    return { finding: { code: 'no-tip', severity: 'warning', message: `${path}: no usable chain tip in the answer` } };
+  } catch (error) {
+    if (error instanceof SpoError && (error.code === 'HTTP_STATUS' || error.code === 'HTTP_MALFORMED')) {
+      return { finding: { code: 'no-tip', severity: 'warning', message: error.message } };
+    }
+    throw error;
   }
 }
 

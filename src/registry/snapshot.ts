@@ -25,9 +25,11 @@ import type { Registry, RegistryFinding } from './model.js';
 
 export type SnapshotFormat = 'snapshot-v1' | 'snapshot-v2' | 'snapshot-n2c';
 
-/** NodeToClientVersion values accepted (V16 is the oldest a current node speaks). */
-export const MIN_N2C_VERSION = 16;
-export const MAX_N2C_VERSION = 64;
+/**
+ * The NodeToClientVersion form cardano-node reads: 23 (its parser accepts `version` 1 and 2, and 23
+ * under either key; nothing else). Other values are refused, as the node would.
+ */
+export const N2C_SNAPSHOT_VERSION = 23;
 
 export interface ParsedSource extends Omit<Registry, 'pools' | 'findings' | 'source'> {
   pools: RawPool[];
@@ -42,13 +44,14 @@ export function snapshotFormat(doc: unknown, file: string): SnapshotFormat | und
   if ('NodeToClientVersion' in doc) {
     asInteger(doc.NodeToClientVersion, root.key('NodeToClientVersion'), 0);
     const v = doc.NodeToClientVersion as number;
-    if (v < MIN_N2C_VERSION || v > MAX_N2C_VERSION) throw unknownVersion(file, `NodeToClientVersion ${v}`);
+    if (v !== N2C_SNAPSHOT_VERSION) throw unknownVersion(file, `NodeToClientVersion ${v}`);
     return 'snapshot-n2c';
   }
   const hasPools = 'bigLedgerPools' in doc || 'allLedgerPools' in doc;
   if ('version' in doc) {
     if (doc.version === 1) return 'snapshot-v1';
     if (doc.version === 2) return 'snapshot-v2';
+    if (doc.version === N2C_SNAPSHOT_VERSION && 'NetworkMagic' in doc) return 'snapshot-n2c';
     if (hasPools || 'slotNo' in doc) throw unknownVersion(file, `version ${JSON.stringify(doc.version)}`);
     return undefined;
   }
@@ -58,7 +61,7 @@ export function snapshotFormat(doc: unknown, file: string): SnapshotFormat | und
 
 function unknownVersion(file: string, what: string): SpoError {
   return new SpoError('SNAPSHOT_VERSION', `${file}: unknown peer snapshot version (${what})`, {
-    hint: `spo reads "version": 1 or 2 and "NodeToClientVersion": ${MIN_N2C_VERSION}-${MAX_N2C_VERSION}; regenerate it with cardano-cli query ledger-peer-snapshot`,
+    hint: `cardano-node and spo read "version": 1 or 2 and "NodeToClientVersion": ${N2C_SNAPSHOT_VERSION}; regenerate it with cardano-cli query ledger-peer-snapshot`,
     details: { file },
   });
 }
@@ -72,9 +75,8 @@ export function parseSnapshot(doc: unknown, file: string): ParsedSource {
   const obj = doc as JsonObject;
   const out: ParsedSource = { format, pools: [] };
   if (format === 'snapshot-n2c') {
-    if (obj.NetworkMagic !== undefined) {
-      out.networkMagic = asInteger(obj.NetworkMagic, root.key('NetworkMagic'), 0, 0xffffffff);
-    }
+    if (obj.NetworkMagic === undefined) throw missingField(root.key('NetworkMagic'));
+    out.networkMagic = asInteger(obj.NetworkMagic, root.key('NetworkMagic'), 0, 0xffffffff);
     const point = obj.Point;
     if (isObject(point)) {
       const at = root.key('Point');

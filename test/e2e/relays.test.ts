@@ -164,7 +164,9 @@ describe('spo relays list', () => {
         seen.push(req.headers.authorization);
         const u = new URL(req.url ?? '/', 'http://x');
         res.writeHead(200, { 'content-type': 'application/json' });
-        if (u.pathname.endsWith('/pool_list')) {
+        if (u.pathname.endsWith('/tip')) {
+          res.end(JSON.stringify([{ hash: 'ef'.repeat(32), abs_slot: 190000000, epoch_no: 610, block_height: 1 }]));
+        } else if (u.pathname.endsWith('/pool_list')) {
           res.end(
             JSON.stringify([{ pool_id_bech32: id, ticker: 'LOOP', pool_status: 'registered', active_stake: '1000' }]),
           );
@@ -189,7 +191,38 @@ describe('spo relays list', () => {
       );
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/LOOP\s+100\.000%\s+dns\s+relay\.loop\.example\s+3001/);
-      expect(seen).toEqual(['Bearer tok-SECRET-123', 'Bearer tok-SECRET-123']);
+      expect(seen).toEqual(['Bearer tok-SECRET-123', 'Bearer tok-SECRET-123', 'Bearer tok-SECRET-123']);
+      expect(r.stdout + r.stderr).not.toContain('SECRET');
+    });
+
+    it('exports a NodeToClientVersion snapshot whose Point is the Koios tip', async () => {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'koios-n2c.json');
+      const r = await runCli(
+        [
+          'relays',
+          'export',
+          '--source',
+          'koios',
+          '--koios-url',
+          `http://127.0.0.1:${port}/api/v1`,
+          '--format',
+          'snapshot-n2c',
+          '--out',
+          out,
+        ],
+        { env: { KOIOS_TOKEN: 'tok-SECRET-123' } },
+      );
+      expect(r.code).toBe(0);
+      const file = JSON.parse(readFileSync(out, 'utf8'));
+      expect(file).toEqual({
+        NetworkMagic: 764824073,
+        NodeToClientVersion: 23,
+        Point: { blockPointHash: 'ef'.repeat(32), blockPointSlot: 190000000 },
+        bigLedgerPools: [
+          { accumulatedStake: 1, relativeStake: 1, relays: [{ address: 'relay.loop.example', port: 3001 }] },
+        ],
+      });
       expect(r.stdout + r.stderr).not.toContain('SECRET');
     });
   });

@@ -109,6 +109,11 @@ describe('Koios source', () => {
   it('joins pool_list with pool_relays over 3 pages, drops retired pools, sends the bearer token', async () => {
     const data = koiosData(2345);
     const { url, log } = await serve((_req, res, u) => {
+      if (u.pathname.endsWith('/tip')) {
+        return json(res, [
+          { hash: 'AB'.repeat(32), epoch_no: 600, abs_slot: 185900000, epoch_slot: 1000, block_height: 12000000 },
+        ]);
+      }
       if (u.pathname.endsWith('/pool_list')) return json(res, page(data.list, u));
       if (u.pathname.endsWith('/pool_relays')) return json(res, page(data.relays, u));
       json(res, { error: 'not found' }, 404);
@@ -117,8 +122,11 @@ describe('Koios source', () => {
     const reg = await koios(url, { koiosToken: 'sekret-token', onProgress: (p) => progress.push(p.phase) });
     expect(log.filter((l) => l.path.includes('pool_list'))).toHaveLength(3);
     expect(log.filter((l) => l.path.includes('pool_relays'))).toHaveLength(3);
-    expect(log[0]?.path).toContain('offset=0&limit=1000');
-    expect(log[1]?.path).toContain('offset=1000&limit=1000');
+    expect(log[0]?.path).toBe('/api/v1/tip');
+    expect(log[1]?.path).toContain('offset=0&limit=1000');
+    expect(log[2]?.path).toContain('offset=1000&limit=1000');
+    expect(reg.slot).toBe(185900000);
+    expect(reg.blockHash).toBe('ab'.repeat(32));
     for (const l of log) expect(l.headers.authorization).toBe('Bearer sekret-token');
     const retired = (data.list as Array<{ pool_status: string }>).filter((p) => p.pool_status === 'retired').length;
     expect(retired).toBe(234);
@@ -149,7 +157,8 @@ describe('Koios source', () => {
     const data = koiosData(5);
     let lists = 0;
     let relays = 0;
-    const { url, log } = await serve((_req, res, u) => {
+    const { url, log: all } = await serve((_req, res, u) => {
+      if (u.pathname.endsWith('/tip')) return json(res, { message: 'no such route' }, 404);
       if (u.pathname.endsWith('/pool_list')) {
         lists++;
         if (lists === 1) return json(res, { message: 'rate limited' }, 429, { 'retry-after': '1' });
@@ -160,7 +169,11 @@ describe('Koios source', () => {
       return json(res, page(data.relays, u));
     });
     const reg = await koios(url);
+    const log = all.filter((l) => !l.path.endsWith('/tip'));
     expect(reg.pools).toHaveLength(5);
+    // a missing tip is reported, not fatal
+    expect(reg.slot).toBeUndefined();
+    expect(reg.findings.find((f) => f.code === 'no-tip')?.message).toBe('Koios: /tip: HTTP 404');
     expect(lists).toBe(2);
     expect(relays).toBe(2);
     const gap = (log[1]?.at ?? 0) - (log[0]?.at ?? 0);
@@ -174,7 +187,7 @@ describe('Koios source', () => {
     const t = performance.now();
     const e = await failure(koios(url, { timeoutMs: 2500 }));
     expect(e.code).toBe('HTTP_TIMEOUT');
-    expect(e.message).toMatch(/^Koios: \/pool_list\?.*HTTP 500/);
+    expect(e.message).toMatch(/^Koios: \/tip: HTTP 500/);
     expect(performance.now() - t).toBeLessThan(3000);
     expect(log.length).toBeGreaterThanOrEqual(2);
   });
@@ -186,7 +199,7 @@ describe('Koios source', () => {
     const t = performance.now();
     const e = await failure(koios(url, { timeoutMs: 1200 }));
     expect(e.code).toBe('HTTP_TIMEOUT');
-    expect(e.message).toMatch(/^Koios: \/pool_list.*time limit/);
+    expect(e.message).toMatch(/^Koios: \/tip: .*time limit/);
     expect(performance.now() - t).toBeLessThan(2500);
   });
 
@@ -200,7 +213,9 @@ describe('Koios source', () => {
     expect(e.message).toMatch(/^Koios: \/pool_list.*not valid JSON/);
     const other = await serve((_req, res) => json(res, { hello: 'not an array' }));
     expect((await failure(koios(other.url))).code).toBe('HTTP_MALFORMED');
-    const badRow = await serve((_req, res) => json(res, [{ pool_id_bech32: 42 }]));
+    const badRow = await serve((_req, res, u) =>
+      u.pathname.endsWith('/tip') ? json(res, []) : json(res, [{ pool_id_bech32: 42 }]),
+    );
     const f = await failure(koios(badRow.url));
     expect(f.code).toBe('REGISTRY_FIELD');
     expect(f.message).toMatch(/pool_list\[0\]\.pool_id_bech32: expected a string, got 42/);
@@ -235,6 +250,9 @@ describe('Blockfrost source', () => {
     let limited = false;
     return serve((req, res, u) => {
       if (req.headers.project_id !== 'mainnetSECRET') return json(res, { status_code: 403, error: 'Forbidden' }, 403);
+      if (u.pathname.endsWith('/blocks/latest')) {
+        return json(res, { time: 1, height: 12000000, hash: 'cd'.repeat(32), slot: 185900001, epoch: 600 });
+      }
       if (u.pathname.endsWith('/pools/extended')) {
         const count = Number(u.searchParams.get('count'));
         const p = Number(u.searchParams.get('page'));
@@ -278,7 +296,9 @@ describe('Blockfrost source', () => {
       onProgress: (p) => progress.push(p),
     });
     expect(reg.pools).toHaveLength(14);
-    expect(log).toHaveLength(15);
+    expect(log).toHaveLength(16);
+    expect(log[0]?.path).toBe('/api/v1/blocks/latest');
+    expect(reg.slot).toBe(185900001);
     // no more than 10 request starts in any 1 s window (a little slack for timer granularity)
     const at = log.map((l) => l.at);
     for (let i = 10; i < at.length; i++) expect((at[i] as number) - (at[i - 10] as number)).toBeGreaterThanOrEqual(980);
@@ -308,7 +328,7 @@ describe('Blockfrost source', () => {
       '/api/v1/pools/extended?count=100&page=1',
       '/api/v1/pools/extended?count=100&page=2',
     ]);
-    expect(log).toHaveLength(2 + 130 + 1);
+    expect(log).toHaveLength(1 + 2 + 130 + 1);
   });
 
   it('needs a project id, refuses a wrong one, never shows it', async () => {

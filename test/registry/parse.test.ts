@@ -110,7 +110,7 @@ describe('peer snapshots (real files)', () => {
   it('reads allLedgerPools (no accumulatedStake) and reports a network mismatch', async () => {
     const doc = {
       NetworkMagic: 1,
-      NodeToClientVersion: 22,
+      NodeToClientVersion: 23,
       Point: 'Origin',
       allLedgerPools: [{ relativeStake: 0.5, relays: [{ address: 'a.example.com', port: 3001 }] }],
     };
@@ -204,9 +204,15 @@ describe('bad input: one line naming the file and the field', () => {
     ],
     [
       'unknown N2C version',
-      { NodeToClientVersion: 3, bigLedgerPools: [] },
+      { NodeToClientVersion: 22, bigLedgerPools: [] },
       'SNAPSHOT_VERSION',
-      /NodeToClientVersion 3/,
+      /NodeToClientVersion 22/,
+    ],
+    [
+      'N2C form without NetworkMagic',
+      { NodeToClientVersion: 23, Point: 'Origin', bigLedgerPools: [] },
+      'REGISTRY_FIELD',
+      /^bad\.json: NetworkMagic: required field is missing$/,
     ],
     ['no version marker', { bigLedgerPools: [] }, 'SNAPSHOT_VERSION', /no version marker/],
     ['not a registry', { hello: 'world' }, 'REGISTRY_FORMAT', /^bad\.json: not a registry file/],
@@ -289,7 +295,12 @@ describe('bad input: one line naming the file and the field', () => {
     ],
     [
       'bad point hash',
-      { NodeToClientVersion: 23, Point: { blockPointHash: 'zz', blockPointSlot: 1 }, bigLedgerPools: [] },
+      {
+        NodeToClientVersion: 23,
+        NetworkMagic: 2,
+        Point: { blockPointHash: 'zz', blockPointSlot: 1 },
+        bigLedgerPools: [],
+      },
       'REGISTRY_FIELD',
       /Point\.blockPointHash: expected a 64-digit hex hash/,
     ],
