@@ -299,6 +299,33 @@ describe('governor properties on random environments (§12.1)', () => {
     );
   });
 
+  it('peershare_1hr: after 1 h every known peer is reachable by peer sharing from the roots', () => {
+    fc.assert(
+      fc.property(envArb, (o) => {
+        const cfg = randomEnvironment(o.seed, o);
+        const env = run(cfg, 3600);
+        const graph = new Map(cfg.peers.map((p) => [p.peer, p.neighbours]));
+        const roots = [
+          ...(cfg.localRoots ?? []).flatMap((g) => g.peers.map((p) => p.peer)),
+          ...(cfg.publicRoots ?? []).map((r) => r.peer),
+          ...(cfg.ledgerPools ?? []).flatMap((p) => p.relays),
+        ];
+        const reachable = new Set(roots);
+        const queue = [...roots];
+        for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+          for (const q of graph.get(p) ?? []) {
+            if (!reachable.has(q)) {
+              reachable.add(q);
+              queue.push(q);
+            }
+          }
+        }
+        for (const p of env.state.known.keys()) expect(reachable.has(p), p).toBe(true);
+      }),
+      FC,
+    );
+  });
+
   it('no overshoot with stable targets and no local roots', () => {
     fc.assert(
       fc.property(envArb, (o) => {
