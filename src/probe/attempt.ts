@@ -12,7 +12,7 @@ export interface ProbePeer {
   connectMs: number;
   handshakeMs: number;
   version: number;
-  keepAlive(cookie?: number): Promise<number>;
+  keepAlive(cookie?: number, timeoutMs?: number): Promise<number>;
   findTip(options: { timeoutMs: number }): Promise<PeerTip>;
   close(): void | Promise<void>;
   abort(): void;
@@ -99,7 +99,9 @@ export function createStageFunction(o: StageOptions): StageFunction {
         ctx.stage('keepalive');
         const rtts: number[] = [];
         for (let i = 0; i < o.samples; i++) {
-          rtts.push(await timed(peer.keepAlive(i), o.stageTimeoutMs, 'KEEPALIVE_TIMEOUT', ctx.signal));
+          rtts.push(
+            await timed(peer.keepAlive(i, o.stageTimeoutMs), o.stageTimeoutMs, 'KEEPALIVE_TIMEOUT', ctx.signal),
+          );
         }
         out.rttSamplesMs = rtts;
       }

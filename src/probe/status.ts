@@ -41,8 +41,10 @@ export function classifyError(
     if (KNOWN.has(error.code)) status = error.code as FailureCode;
     else if (error.code.startsWith('DNS_')) status = 'DNS_ERROR';
     else if (error.code.startsWith('MUX_') || error.code === 'SIZE_LIMIT_EXCEEDED') status = 'PROTOCOL_ERROR';
-    else if (error.code === 'CONNECT_FAILED') status = 'CONNECT_ERROR';
-    else {
+    else if (error.code === 'CONNECT_FAILED') {
+      const errno = error.details.errno;
+      status = typeof errno === 'string' && ERRNO[errno] ? ERRNO[errno] : 'CONNECT_ERROR';
+    } else {
       const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
       if (errno && ERRNO[errno]) status = ERRNO[errno];
     }
