@@ -1,0 +1,201 @@
+import { Args, Flags } from '@oclif/core';
+import { SpoCommand } from '../base-command.js';
+import { dnsServerFlags } from '../dns/flags.js';
+import { DnsResolver } from '../dns/index.js';
+import { parseDnsServer } from '../dns/resolv-conf.js';
+import { parseDuration } from '../lib/duration.js';
+import { ExitCode, UsageError } from '../lib/errors.js';
+import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
+import { type AddressResult, type PingMode, pingTargets, type TargetResult } from '../net/ping.js';
+import type { Palette } from '../ui/color.js';
+
+export interface PingJson {
+  mode: PingMode;
+  network: string;
+  magic: number;
+  versions: number[];
+  count: number;
+  intervalMs: number;
+  timeoutMs: number;
+  targets: TargetResult[];
+  summary: { targets: number; addresses: number; answered: number; failed: number };
+}
+
+const ms = (n: number | undefined): string => (n === undefined ? '-' : n < 10 ? n.toFixed(3) : n.toFixed(1));
+
+export function parseVersions(text: string): number[] {
+  const vs = text.split(',').map((s) => Number(s.trim()));
+  for (const v of vs) {
+    if (!(SUPPORTED_VERSIONS as readonly number[]).includes(v)) {
+      throw new UsageError('BAD_VERSION', `unsupported node-to-node version "${v}" in --versions`, {
+        hint: `spo speaks ${SUPPORTED_VERSIONS.join(', ')} (16 is experimental)`,
+      });
+    }
+  }
+  return [...new Set(vs)].sort((a, b) => a - b);
+}
+
+function renderAddress(a: AddressResult, mode: PingMode, c: Palette): string[] {
+  if (!a.ok) {
+    const message = (a.error?.message ?? '').replace(`${a.endpoint}: `, '');
+    const lines = [`${a.endpoint}  ${c.fail('FAILED')}  ${a.error?.code ?? ''}: ${message}`];
+    if (a.error?.hint) lines.push(`  ${c.dim(`hint: ${a.error.hint}`)}`);
+    if (a.rtt) lines.push(`  keep-alive before the failure: ${a.rtt.count} sample(s), median ${ms(a.rtt.medianMs)} ms`);
+    return lines;
+  }
+  if (mode === 'query') {
+    const lines = [`${a.endpoint}  ${c.ok('ok')}  connect ${ms(a.connectMs)} ms  handshake ${ms(a.handshakeMs)} ms`];
+    for (const v of a.versions ?? []) {
+      const d = v.data;
+      lines.push(
+        d
+          ? `  version ${v.version}: magic ${d.networkMagic}, ${d.initiatorOnly ? 'initiator-only' : 'initiator and responder'}, peer sharing ${d.peerSharing ? 'on' : 'off'}${d.perasSupport === undefined ? '' : `, peras ${d.perasSupport ? 'on' : 'off'}`}`
+          : `  version ${v.version}: (version data not understood)`,
+      );
+    }
+    return lines;
+  }
+  const d = a.versionData;
+  const lines = [
+    `${a.endpoint}  ${c.ok('ok')}  connect ${ms(a.connectMs)} ms  handshake ${ms(a.handshakeMs)} ms  version ${a.version}` +
+      (d
+        ? ` (magic ${d.networkMagic}, ${d.initiatorOnly ? 'initiator-only' : 'duplex'}, peer sharing ${d.peerSharing ? 'on' : 'off'})`
+        : ''),
+  ];
+  if (a.rtt) {
+    const r = a.rtt;
+    lines.push(
+      `  keep-alive rtt (${r.count}): min ${ms(r.minMs)}  median ${ms(r.medianMs)}  p90 ${ms(r.p90Ms)}  mean ${ms(r.meanMs)}  max ${ms(r.maxMs)}  std ${ms(r.stdMs)} ms`,
+    );
+  }
+  if (a.tip) {
+    lines.push(
+      `  tip: slot ${a.tip.slot}  block ${a.tip.blockNo}  hash ${a.tip.hash || '(genesis)'}  rtt ${ms(a.tip.rttMs)} ms`,
+    );
+  }
+  return lines;
+}
+
+export default class Ping extends SpoCommand {
+  static override summary =
+    'Check relays the way a peer does: TCP connect, node-to-node handshake, keep-alive round trips, tip.';
+  static override description =
+    `Connects to each address, runs the Ouroboros node-to-node handshake (versions 14 and 15 by default) and then, by --mode:
+  ping   keep-alive round trips (--count, --interval): min/median/p90/mean/max/std in ms
+  tip    the peer's chain tip (slot, block number, hash) by chain-sync MsgFindIntersect []
+  query  the peer's version table (handshake query), then close
+
+ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port defaults to 3001) or an SRV name starting with _ (all targets of the lowest priority group). DNS names are resolved by the system resolver (so /etc/hosts works) unless --dns-server is given.
+
+--timeout bounds the TCP connect, the handshake and each exchange separately; an attempt that runs out is ended and reported (CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, KEEPALIVE_TIMEOUT, CHAINSYNC_TIMEOUT). Exit code 0 only when every address of every target answered, 1 otherwise.`;
+  static override examples = [
+    '<%= config.bin %> ping relay1.example.com:3001',
+    '<%= config.bin %> ping 203.0.113.7:3001 [2001:db8::7]:3001 --count 10 --interval 0.5',
+    '<%= config.bin %> ping relays.example.com --mode tip --network preview',
+    '<%= config.bin %> ping _cardano._tcp.example.com --mode query --json',
+  ];
+  static override strict = false;
+  static override args = {
+    addr: Args.string({
+      description: 'HOST:PORT, [IPv6]:PORT, DNS name or SRV name (several allowed)',
+      required: true,
+    }),
+  };
+  static override flags = {
+    mode: Flags.string({
+      description: 'what to do after the handshake',
+      options: ['ping', 'tip', 'query'],
+      default: 'ping',
+    }),
+    count: Flags.integer({
+      char: 'c',
+      description: 'keep-alive round trips per address (mode ping)',
+      default: 5,
+      min: 1,
+      max: 100_000,
+    }),
+    interval: Flags.string({
+      char: 'i',
+      description: 'pause between round trips (e.g. 1s, 250ms)',
+      default: '1s',
+      helpValue: 'DURATION',
+    }),
+    timeout: Flags.string({
+      description: 'limit for the connect, the handshake and each exchange',
+      default: '5s',
+      helpValue: 'DURATION',
+    }),
+    versions: Flags.string({
+      description: 'node-to-node versions to propose, comma-separated (16 is experimental)',
+      default: '14,15',
+      helpValue: 'LIST',
+    }),
+    'dns-server': dnsServerFlags['dns-server'],
+    concurrency: Flags.integer({ description: 'addresses pinged at once', default: 32, min: 1, max: 1024 }),
+  };
+
+  async run(): Promise<PingJson> {
+    const { argv, flags } = await this.parse(Ping);
+    const targets = (argv as string[]).map((s) => s.trim()).filter((s) => s !== '');
+    if (targets.length === 0)
+      throw new UsageError('USAGE', 'no address to ping', { hint: 'e.g. spo ping relay.example.com:3001' });
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const intervalMs = parseDuration(flags.interval, '--interval');
+    if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
+    const versions = parseVersions(flags.versions);
+    const mode = flags.mode as PingMode;
+    const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
+    const resolver =
+      servers.length > 0 ? new DnsResolver({ servers, timeoutMs: Math.min(timeoutMs, 3000) }) : undefined;
+    const results = await pingTargets(targets, {
+      mode,
+      magic: this.network.magic,
+      count: flags.count,
+      intervalMs,
+      timeoutMs,
+      versions,
+      defaultPort: this.network.preset?.defaultPort ?? 3001,
+      signal: this.signal,
+      resolver,
+      concurrency: flags.concurrency,
+    });
+    const addresses = results.flatMap((t) => t.addresses);
+    const answered = addresses.filter((a) => a.ok).length;
+    const summary = {
+      targets: results.length,
+      addresses: addresses.length,
+      answered,
+      failed: addresses.length - answered + results.filter((t) => t.error).length,
+    };
+    const lines: string[] = [];
+    for (const t of results) {
+      if (t.error) {
+        lines.push(`${t.target}  ${this.c.fail('FAILED')}  ${t.error.code}: ${t.error.message}`);
+        if (t.error.hint) lines.push(`  ${this.c.dim(`hint: ${t.error.hint}`)}`);
+      }
+      for (const a of t.addresses) {
+        const own = a.endpoint === t.target ? [] : [this.c.dim(`(${t.target})`)];
+        const [first, ...rest] = renderAddress(a, mode, this.c);
+        lines.push([first, ...own].join(' '), ...rest);
+      }
+    }
+    lines.push(
+      this.c.dim(
+        `${summary.answered}/${summary.addresses} address(es) answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
+      ),
+    );
+    this.out(lines.join('\n'));
+    if (!results.every((t) => t.ok)) process.exitCode = ExitCode.failed;
+    return {
+      mode,
+      network: this.network.name,
+      magic: this.network.magic,
+      versions,
+      count: flags.count,
+      intervalMs,
+      timeoutMs,
+      targets: results,
+      summary,
+    };
+  }
+}

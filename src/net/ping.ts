@@ -1,0 +1,262 @@
+/**
+ * `spo ping`: per target, resolve (IP literal, DNS name: every address, SRV name: CIP-0155), then
+ * per address connect, handshake and run the chosen mode (keep-alive RTTs, tip, version query).
+ * Every wait has a timeout; each address reports its own result and error code.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { DnsResolver } from '../dns/index.js';
+import { formatEndpoint, hostKind, parseEndpoint } from '../lib/address.js';
+import { describeError, InterruptedError, isSpoError } from '../lib/errors.js';
+import { connectPeer, type PeerTip, queryPeer } from './client.js';
+import type { VersionData } from './codec/handshake.js';
+
+export type PingMode = 'ping' | 'tip' | 'query';
+
+export interface RttStats {
+  samplesMs: number[];
+  count: number;
+  minMs: number;
+  medianMs: number;
+  p90Ms: number;
+  meanMs: number;
+  maxMs: number;
+  stdMs: number;
+}
+
+export interface PingError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface AddressResult {
+  address: string;
+  port: number;
+  family: 4 | 6;
+  endpoint: string;
+  ok: boolean;
+  connectMs?: number;
+  handshakeMs?: number;
+  version?: number;
+  versionData?: VersionData;
+  rtt?: RttStats;
+  tip?: PeerTip & { rttMs: number };
+  versions?: Array<{ version: number; data: VersionData | undefined }>;
+  error?: PingError;
+}
+
+export interface TargetResult {
+  target: string;
+  kind: 'ipv4' | 'ipv6' | 'dns' | 'srv';
+  ok: boolean;
+  addresses: AddressResult[];
+  error?: PingError;
+}
+
+export interface PingOptions {
+  mode: PingMode;
+  magic: number;
+  count: number;
+  intervalMs: number;
+  timeoutMs: number;
+  versions?: readonly number[];
+  defaultPort: number;
+  signal?: AbortSignal | undefined;
+  /** When set, names are resolved with spo's DNS client; otherwise with the system resolver (honours /etc/hosts). */
+  resolver?: DnsResolver | undefined;
+  concurrency?: number;
+}
+
+export function rttStats(samples: number[]): RttStats | undefined {
+  if (samples.length === 0) return undefined;
+  const s = [...samples].sort((a, b) => a - b);
+  const n = s.length;
+  const mean = s.reduce((a, b) => a + b, 0) / n;
+  const median = n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+  const p90 = s[Math.min(n - 1, Math.ceil(0.9 * n) - 1)] as number;
+  const variance = s.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+  return {
+    samplesMs: samples,
+    count: n,
+    minMs: s[0] as number,
+    medianMs: median,
+    p90Ms: p90,
+    meanMs: mean,
+    maxMs: s[n - 1] as number,
+    stdMs: Math.sqrt(variance),
+  };
+}
+
+function toPingError(e: unknown): PingError {
+  if (isSpoError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  return { code: 'FAILED', message: describeError(e) };
+}
+
+interface Resolved {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** Resolves one target to addresses; swappable resolution (spo's DNS client, or the system's). */
+export async function resolveTarget(
+  text: string,
+  o: Pick<PingOptions, 'defaultPort' | 'resolver' | 'signal'>,
+): Promise<{ kind: TargetResult['kind']; addresses: Resolved[] }> {
+  const srv = text.trim().startsWith('_');
+  const ep = parseEndpoint(text, srv ? 0 : o.defaultPort);
+  const kind = hostKind(ep.host);
+  if (kind === 'ipv4' || kind === 'ipv6') {
+    return { kind, addresses: [{ address: ep.host, port: ep.port, family: kind === 'ipv4' ? 4 : 6 }] };
+  }
+  if (kind === 'srv') {
+    const resolver = o.resolver ?? new (await import('../dns/index.js')).DnsResolver();
+    const r = await resolver.resolveSrv(ep.host, { signal: o.signal, wholeGroup: true, asIs: true });
+    return {
+      kind,
+      addresses: r.addresses.map((a) => ({ address: a.address, port: a.port ?? o.defaultPort, family: a.family })),
+    };
+  }
+  if (o.resolver) {
+    const r = await o.resolver.resolveAddresses(ep.host, { family: 'both', signal: o.signal });
+    return { kind, addresses: r.addresses.map((a) => ({ address: a.address, port: ep.port, family: a.family })) };
+  }
+  const all = await lookup(ep.host, { all: true, verbatim: true });
+  return {
+    kind,
+    addresses: all.map((a) => ({ address: a.address, port: ep.port, family: a.family === 6 ? 6 : 4 })),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new InterruptedError());
+      return;
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason instanceof Error ? signal.reason : new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressResult> {
+  const base: AddressResult = {
+    address: a.address,
+    port: a.port,
+    family: a.family,
+    endpoint: formatEndpoint({ host: a.address, port: a.port }),
+    ok: false,
+  };
+  const common = {
+    host: a.address,
+    port: a.port,
+    family: a.family,
+    magic: o.magic,
+    connectTimeoutMs: o.timeoutMs,
+    handshakeTimeoutMs: o.timeoutMs,
+    signal: o.signal,
+    ...(o.versions ? { versions: o.versions } : {}),
+  };
+  if (o.mode === 'query') {
+    try {
+      const q = await queryPeer(common);
+      return { ...base, ok: true, connectMs: q.connectMs, handshakeMs: q.handshakeMs, versions: q.versions };
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      return { ...base, error: toPingError(e) };
+    }
+  }
+  let conn: Awaited<ReturnType<typeof connectPeer>> | undefined;
+  const result: AddressResult = { ...base };
+  const samples: number[] = [];
+  try {
+    conn = await connectPeer(common);
+    result.connectMs = conn.connectMs;
+    result.handshakeMs = conn.handshakeMs;
+    result.version = conn.version;
+    result.versionData = conn.versionData;
+    if (o.mode === 'tip') {
+      result.tip = await conn.findTip({ timeoutMs: o.timeoutMs });
+    } else {
+      for (let i = 0; i < o.count; i++) {
+        if (i > 0 && o.intervalMs > 0) await sleep(o.intervalMs, o.signal);
+        samples.push(await conn.keepAlive(i & 0xffff, o.timeoutMs));
+      }
+    }
+    result.ok = true;
+  } catch (e) {
+    if (o.signal?.aborted) {
+      conn?.abort();
+      throw o.signal.reason instanceof Error ? o.signal.reason : e;
+    }
+    result.error = toPingError(e);
+  } finally {
+    const stats = rttStats(samples);
+    if (stats) result.rtt = stats;
+    if (conn) {
+      if (result.ok) await conn.close();
+      else conn.abort();
+    }
+  }
+  return result;
+}
+
+/** Pings every target; results in the order given. */
+export async function pingTargets(targets: readonly string[], o: PingOptions): Promise<TargetResult[]> {
+  const limit = Math.max(1, o.concurrency ?? 32);
+  const jobs: Array<() => Promise<void>> = [];
+  const results: TargetResult[] = [];
+  for (const text of targets) {
+    const tr: TargetResult = { target: text, kind: 'dns', ok: false, addresses: [] };
+    results.push(tr);
+    jobs.push(async () => {
+      let resolved: { kind: TargetResult['kind']; addresses: Resolved[] };
+      try {
+        resolved = await resolveTarget(text, o);
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        const err = toPingError(e);
+        tr.error = err.code === 'FAILED' ? { ...err, code: 'RESOLVE_FAILED' } : err;
+        tr.kind = hostKind(text.replace(/:\d+$/, ''));
+        return;
+      }
+      tr.kind = resolved.kind;
+      if (resolved.addresses.length === 0) {
+        tr.error = { code: 'RESOLVE_NO_ADDRESS', message: `${text}: the name has no address` };
+        return;
+      }
+      tr.addresses = await runLimited(
+        resolved.addresses.map((a) => () => pingAddress(a, o)),
+        limit,
+      );
+      tr.ok = tr.addresses.every((a) => a.ok);
+    });
+  }
+  await runLimited(jobs, limit);
+  return results;
+}
+
+async function runLimited<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const out = new Array<T>(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await (jobs[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return out;
+}
+
+export function isIpLiteral(host: string): boolean {
+  return isIPv4(host) || isIPv6(host);
+}
