@@ -41,6 +41,8 @@ export interface DryRunJson {
     churnCycles: number;
     invariantViolations: number;
     targetsFrom: string;
+    /** The configured targets (churn lowers `targets` for a while every cycle). */
+    configuredTargets: Targets;
     registry: { source: string; pools: number };
     localRoots: number;
     publicRoots: number;
@@ -274,6 +276,7 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
         churnCycles: env.churnState.cycles,
         invariantViolations: env.violations.length,
         targetsFrom,
+        configuredTargets: targets,
         registry: { source: reg.source, pools: reg.pools.length },
         localRoots: roots.localRoots.reduce((n, g) => n + g.peers.length, 0),
         publicRoots: roots.publicRoots.length,
