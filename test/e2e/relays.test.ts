@@ -228,6 +228,58 @@ describe('spo relays list', () => {
   });
 });
 
+describe('long sources: progress and Ctrl-C', () => {
+  const open: Server[] = [];
+  afterAll(async () => {
+    for (const s of open) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+  async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+    const s = createServer(handler);
+    open.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v0`;
+  }
+
+  it('Blockfrost: shows progress on stderr and keeps the project id out of every output', async () => {
+    const url = await listen((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (u.pathname.endsWith('/blocks/latest')) res.end(JSON.stringify({ hash: '12'.repeat(32), slot: 5 }));
+      else if (u.pathname.endsWith('/pools/extended')) {
+        res.end(JSON.stringify([{ pool_id: 'pool1abc', active_stake: '5', metadata: { ticker: 'BF' } }]));
+      } else res.end(JSON.stringify([{ ipv4: '45.1.2.3', ipv6: null, dns: null, dns_srv: null, port: 6000 }]));
+    });
+    const r = await runCli(['relays', 'list', '--source', 'blockfrost', '--blockfrost-url', url], {
+      env: { BLOCKFROST_PROJECT_ID: 'mainnetPROJECTSECRET' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^reading the registry from blockfrost\n/);
+    expect(r.stderr).toContain('1 pools from blockfrost');
+    expect(r.stdout).toMatch(/pool1abc\s+BF\s+100\.000%\s+ipv4\s+45\.1\.2\.3\s+6000/);
+    expect(r.stdout + r.stderr).not.toContain('PROJECTSECRET');
+  });
+
+  it('Ctrl-C while Koios does not answer: exit 130 at once', async () => {
+    const url = await listen(() => {
+      /* never answers */
+    });
+    const r = await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url], {
+      // interrupt once the request is under way (the progress line says so)
+      onSpawn: (child) => {
+        child.stderr?.on('data', (d: string) => {
+          if (String(d).includes('reading the registry')) setTimeout(() => child.kill('SIGINT'), 300);
+        });
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('spo: interrupted');
+    expect(r.ms).toBeLessThan(10_000); // the default Koios time limit is 2 minutes: it did not wait for it
+  });
+});
+
 describe('spo relays export', () => {
   it('writes a v2 snapshot atomically that reads back; keeps the old file as .bak; no temp files left', async () => {
     const out = join(dir, 'snap.json');
