@@ -1,13 +1,16 @@
 /**
  * One side of the DNS benchmark (bench/dns.bench.ts), run in its own process so that its memory is
  * measured alone and its JIT state is its own:
- *   node bench/dns-worker.mjs spo|cares PORT COUNT CONCURRENCY WARMUP
+ *   node bench/dns-worker.mjs spo|cares|raw PORT COUNT CONCURRENCY WARMUP
  * resolves WARMUP names w0.bench.test... (not measured), then COUNT names n0.bench.test... (A records,
  * each asked once, so no cache can answer), COUNT/CONCURRENCY per worker, and prints one JSON line.
  * spo runs from dist/ (the code the CLI runs), so `npm run build` must come first.
  */
+
+import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { DnsResolver } from '../dist/dns/index.js';
+import { encodeQuery } from '../dist/dns/packet.js';
 
 const [which, portText, countText, concText, warmText] = process.argv.slice(2);
 const port = Number(portText);
@@ -39,9 +42,30 @@ async function pool(list, task) {
 }
 
 let task;
+let cleanup = () => {};
 if (which === 'spo') {
   const r = new DnsResolver({ servers: [{ host: '127.0.0.1', port }], concurrency, timeoutMs: 3000 });
   task = async (name) => (await r.resolveAddresses(name, { family: 'ipv4' })).addresses.length;
+} else if (which === 'raw') {
+  // The floor of any resolver on node:dgram: send the query, wait for a datagram with its id; no
+  // decoding, checks, cache or limiter.
+  const socket = createSocket('udp4');
+  await new Promise((resolve) => socket.connect(port, '127.0.0.1', resolve));
+  cleanup = () => socket.close();
+  const waiting = new Map();
+  let nextId = 0;
+  socket.on('message', (msg) => {
+    const id = msg.readUInt16BE(0);
+    const done = waiting.get(id);
+    waiting.delete(id);
+    done?.(1);
+  });
+  task = (name) =>
+    new Promise((resolve) => {
+      const id = nextId++ & 0xffff;
+      waiting.set(id, resolve);
+      socket.send(encodeQuery(id, name, 'A'));
+    });
 } else {
   const r = new Resolver({ timeout: 3000, tries: 2 });
   r.setServers([`127.0.0.1:${port}`]);
@@ -70,3 +94,4 @@ process.stdout.write(
     maxRss: process.resourceUsage().maxRSS * 1024,
   })}\n`,
 );
+cleanup();

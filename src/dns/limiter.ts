@@ -11,14 +11,28 @@ export class Limiter {
     return this.active;
   }
 
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(signal);
-    try {
-      return await task();
-    } finally {
-      this.release();
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.active < this.limit && !signal?.aborted) {
+      // fast path, no extra await: a free slot is taken at once
+      this.active++;
+      return this.runHeld(task);
     }
+    return this.acquire(signal).then(() => this.runHeld(task));
   }
+
+  private runHeld<T>(task: () => Promise<T>): Promise<T> {
+    let p: Promise<T>;
+    try {
+      p = task();
+    } catch (error) {
+      this.release();
+      return Promise.reject(error);
+    }
+    p.then(this.released, this.released);
+    return p;
+  }
+
+  private readonly released = (): void => this.release();
 
   private acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));

@@ -53,14 +53,79 @@ function sameHost(a: string, b: string): boolean {
   return a.replace(/^::ffff:/i, '') === b.replace(/^::ffff:/i, '');
 }
 
-interface Pending {
-  server: Endpoint;
-  name: string;
-  type: QueryType;
-  malformed: DnsError | undefined;
-  mismatched: number;
-  resolve: (result: ExchangeResult) => void;
-  fail: (error: Error) => void;
+/** One UDP query waiting for its answer (a class, not closures: this is the hot path of bulk lookups). */
+class Pending {
+  malformed: DnsError | undefined = undefined;
+  mismatched = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  done = false;
+
+  constructor(
+    readonly slot: Slot,
+    readonly id: number,
+    readonly server: Endpoint,
+    readonly name: string,
+    readonly type: QueryType,
+    readonly timeoutMs: number,
+    readonly signal: AbortSignal | undefined,
+    private readonly onResolve: (result: ExchangeResult) => void,
+    private readonly onReject: (error: Error) => void,
+    private readonly onSettled: (slot: Slot) => void,
+  ) {}
+
+  resolve(result: ExchangeResult): void {
+    if (this.settle()) this.onResolve(result);
+  }
+
+  fail(error: Error): void {
+    if (this.settle()) this.onReject(error);
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    clearTimeout(this.timer);
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    this.slot.pending.delete(this.id);
+    this.onSettled(this.slot);
+    return true;
+  }
+
+  send(query: Buffer): void {
+    if (this.done) return; // timed out or aborted while the socket was connecting
+    try {
+      // No callback: Node then sends at once (uv_udp_try_send); errors arrive as 'error' events.
+      this.slot.socket.send(query);
+    } catch (error) {
+      this.fail(networkError(this.server, this.name, this.type, error));
+    }
+  }
+
+  timeout(): void {
+    const { name, type, timeoutMs } = this;
+    const where = this.slot.where;
+    const details = { name, type, server: where, timeoutMs, mismatched: this.mismatched };
+    if (this.malformed) {
+      this.fail(
+        new DnsError(
+          'DNS_MALFORMED',
+          `${name} ${type}: only malformed answers from ${where}: ${this.malformed.message}`,
+          {
+            details: { ...details, ...this.malformed.details },
+          },
+        ),
+      );
+    } else {
+      this.fail(
+        new DnsError('DNS_TIMEOUT', `${name} ${type}: no answer from ${where} within ${timeoutMs} ms`, { details }),
+      );
+    }
+  }
+}
+
+function onTimeout(pending: Pending): void {
+  pending.timeout();
 }
 
 interface Slot {
@@ -115,68 +180,36 @@ export class UdpTransport {
     let id = newQueryId();
     for (let i = 0; slot.pending.has(id) && i < 100; i++) id = newQueryId();
     const query = encodeQuery(id, name, type);
-    const where = slot.where;
     return new Promise<ExchangeResult>((resolve, reject) => {
-      const settle = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        slot.pending.delete(id);
-        if (slot.retired && slot.pending.size === 0) this.closeSocket(slot);
-      };
-      const pending: Pending = {
+      const pending = new Pending(
+        slot,
+        id,
         server,
         name,
         type,
-        malformed: undefined,
-        mismatched: 0,
-        resolve: (result) => {
-          settle();
-          resolve(result);
-        },
-        fail: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      const onAbort = (): void => pending.fail(abortReason(signal as AbortSignal));
-      const timer = setTimeout(() => {
-        const details = { name, type, server: where, timeoutMs: options.timeoutMs, mismatched: pending.mismatched };
-        if (pending.malformed) {
-          pending.fail(
-            new DnsError(
-              'DNS_MALFORMED',
-              `${name} ${type}: only malformed answers from ${where}: ${pending.malformed.message}`,
-              {
-                details: { ...details, ...pending.malformed.details },
-              },
-            ),
-          );
-        } else {
-          pending.fail(
-            new DnsError('DNS_TIMEOUT', `${name} ${type}: no answer from ${where} within ${options.timeoutMs} ms`, {
-              details,
-            }),
-          );
-        }
-      }, options.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+        options.timeoutMs,
+        signal,
+        resolve,
+        reject,
+        this.settled,
+      );
+      pending.timer = setTimeout(onTimeout, options.timeoutMs, pending);
+      if (signal) {
+        pending.onAbort = () => pending.fail(abortReason(signal));
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
       slot.pending.set(id, pending);
       slot.uses++;
       if (slot.uses >= this.queriesPerSocket) this.retire(slot, false);
-      const send = (): void => {
-        if (!slot.pending.has(id)) return; // timed out or aborted while the socket was connecting
-        try {
-          // No callback: Node then sends at once (uv_udp_try_send); errors arrive as 'error' events.
-          slot.socket.send(query);
-        } catch (error) {
-          pending.fail(networkError(server, name, type, error));
-        }
-      };
       // dgram takes no datagram without an address before connect() completes: queue until then.
-      if (slot.waiting) slot.waiting.push(send);
-      else send();
+      if (slot.waiting) slot.waiting.push(() => pending.send(query));
+      else pending.send(query);
     });
   }
+
+  private readonly settled = (slot: Slot): void => {
+    if (slot.retired && slot.pending.size === 0) this.closeSocket(slot);
+  };
 
   private slot(server: Endpoint): Slot {
     const key = `${server.host} ${server.port}`;

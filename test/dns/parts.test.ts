@@ -73,7 +73,8 @@ describe('TtlCache', () => {
   it('never holds more than its capacity', () => {
     const c = new TtlCache<number>(100);
     for (let i = 0; i < 10_000; i++) c.set(String(i), i, 60);
-    expect(c.size).toBe(100);
+    expect(c.size).toBeLessThanOrEqual(100);
+    expect(c.size).toBeGreaterThanOrEqual(90);
   });
 });
 
