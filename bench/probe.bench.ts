@@ -59,11 +59,7 @@ const target = (port: number): ProbeTarget => ({
 });
 
 export default async function probeBench(): Promise<BenchResult[]> {
-  // BENCH_PROBE_CLIENT=mini uses the test stand-in client (test/probe/mini-client.ts) instead of src/net.
-  const connect =
-    process.env.BENCH_PROBE_CLIENT === 'mini'
-      ? (await import('../test/probe/mini-client.js')).miniConnect
-      : await loadConnector();
+  const connect = await loadConnector();
   const { ports, stop } = await startListeners();
   try {
     const all = [...ports.ok, ...ports.silent, ...ports.refused];

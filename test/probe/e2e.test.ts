@@ -11,13 +11,14 @@ import type { ProbeCommandJson } from '../../src/commands/probe.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { buildWorld, snapshotV2, type World } from './world.js';
 
-const HEALTHY = 220;
+const FAKES = 130;
+const SERVERS = 100;
 let world: World;
 let dir: string;
 let registry: string;
 
 beforeAll(async () => {
-  world = await buildWorld(HEALTHY);
+  world = await buildWorld({ fakes: FAKES, servers: SERVERS, spoServe: true });
   dir = mkdtempSync(join(tmpdir(), 'spo-probe-'));
   registry = join(dir, 'snapshot.json');
   writeFileSync(registry, snapshotV2(world.pools));
@@ -83,13 +84,19 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     expect(doc.addresses.find((a) => a.status === 'CONNECT_REFUSED')?.stage).toBe('connect');
     expect(doc.addresses.find((a) => a.status === 'HANDSHAKE_TIMEOUT')?.stage).toBe('handshake');
     // Pool lines and the summary
-    const twoRelays = doc.pools.find((p) => p.id === `#${HEALTHY + 1}`);
+    const twoRelaysIndex = world.pools.findIndex((p) => p[0]?.address === 'both.test');
+    const twoRelays = doc.pools.find((p) => p.id === `#${twoRelaysIndex + 1}`);
     expect(twoRelays?.summary).toBe('1 of 2 relays reachable');
     expect(twoRelays?.status).toBe('partial');
     expect(doc.summary.ok).toBe(doc.addresses.filter((a) => a.status === 'ok').length);
     expect(doc.summary.rtt.histogram.reduce((n, b) => n + b.count, 0)).toBe(doc.summary.ok);
-    // Tips: the healthy relays say 5000-5002; the reference is the majority's highest.
+    // Tips: the fake relays (the majority) say 5000-5002, spo serve's chains are far below:
+    // the reference is the highest tip of the majority.
+    expect(doc.addresses.filter((a) => a.tip?.slot !== undefined && a.tip.slot >= 5000).length * 2).toBeGreaterThan(
+      new Set(doc.addresses.filter((a) => a.tip).map((a) => `${a.address}|${a.port}`)).size,
+    );
     expect(doc.reference?.slot).toBe(5002);
+    expect(doc.addresses.filter((a) => a.tip && a.tip.slot < 5000).every((a) => (a.slotLag ?? 0) > 3000)).toBe(true);
     expect(doc.addresses.filter((a) => a.tip?.slot === 5000).every((a) => a.slotLag === 2)).toBe(true);
     // Worst first
     expect(doc.addresses[0]?.status).not.toBe('ok');
@@ -102,7 +109,8 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/HANDSHAKE_TIMEOUT/);
     expect(down.stderr).toMatch(/spo: probe: 1 of 1 pool unreachable/);
-    const up = await runCli([...base(), '--pool', '#1', '--pool', `#${HEALTHY + 1}`], { timeoutMs: 30_000 });
+    const bothPool = `#${world.pools.findIndex((p) => p[0]?.address === 'both.test') + 1}`;
+    const up = await runCli([...base(), '--pool', '#1', '--pool', bothPool], { timeoutMs: 30_000 });
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout.split('\n')[0]).toMatch(/^STATUS\s+POOL/);
     expect(up.stdout).toMatch(/1 of 2 relays reachable/);
@@ -110,7 +118,7 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
 
   it('writes CSV atomically with --out, and probes addresses given as arguments', async () => {
     const out = join(dir, 'probe.csv');
-    const okPort = world.pools[0]?.[0]?.port as number;
+    const okPort = world.pools.find((p) => p[0]?.address === '127.0.0.1' && p[0].expect === 'ok')?.[0]?.port as number;
     const refused = world.pools.find((p) => p[0]?.expect === 'CONNECT_REFUSED' && p[0].address === '::1')?.[0]?.port;
     const res = await runCli(
       [

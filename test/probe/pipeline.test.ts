@@ -1,7 +1,7 @@
 /**
  * The probe pipeline on real sockets and a real dnsmasq, in-process: registry file -> targets ->
- * DnsResolver/resolveRelay -> stages -> scheduler -> aggregation. The wire client here is the
- * test stand-in (mini-client.ts); e2e.test.ts runs the same world through bin/run.js and src/net.
+ * DnsResolver/resolveRelay -> src/net connectPeer stages -> scheduler -> aggregation (e2e.test.ts
+ * runs the same world through bin/run.js).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,17 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsResolver } from '../../src/dns/index.js';
 import { resolveRelay } from '../../src/dns/relays.js';
 import { selectNetwork } from '../../src/lib/networks.js';
+import { connectPeer } from '../../src/net/client.js';
 import { attemptDeadline, createStageFunction } from '../../src/probe/attempt.js';
 import { ProbeCollector, probeEndpoints, targetsFromPools } from '../../src/probe/index.js';
 import { loadRegistry } from '../../src/registry/index.js';
-import { miniConnect } from './mini-client.js';
 import { buildWorld, MAGIC, snapshotV2, type World } from './world.js';
 
 let world: World;
 let dir: string;
 
 beforeAll(async () => {
-  world = await buildWorld(210);
+  world = await buildWorld({ fakes: 150, servers: 60 });
   dir = mkdtempSync(join(tmpdir(), 'spo-probe-'));
 }, 60_000);
 
@@ -46,7 +46,7 @@ describe('probe pipeline on loopback', () => {
           family: e.family,
           ...(e.target ? { srvTarget: e.target } : {}),
         })),
-      attempt: createStageFunction({ connect: miniConnect, magic: MAGIC, stageTimeoutMs, samples: 2, tip: true }),
+      attempt: createStageFunction({ connect: connectPeer, magic: MAGIC, stageTimeoutMs, samples: 2, tip: true }),
       concurrency: 500,
       attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples: 2, tip: true }),
       stageTimeoutMs,

@@ -3,7 +3,10 @@
  * names on a local dnsmasq (A/AAAA, SRV, NXDOMAIN), and injected faults (closed ports, silent
  * listeners, a wrong magic, slow answers, shared endpoints), with the status each must be reported with.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { startServer } from '../../src/net/serve.js';
 import { type Dnsmasq, startDnsmasq } from '../dns/dnsmasq.js';
+import { BIN, ROOT } from '../lib/cli.js';
 import { closedPort, type FakeRelay, startFakeRelay } from './responder.js';
 
 export const MAGIC = 764824073;
@@ -19,8 +22,53 @@ export interface ExpectedRelay {
 export interface World {
   dns: Dnsmasq;
   pools: ExpectedRelay[][];
-  relays: FakeRelay[];
+  relays: Array<{ close(): Promise<void> }>;
   stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** Healthy fake relays (test/probe/responder.ts), alternating 127.0.0.1 and ::1. */
+  fakes: number;
+  /** Healthy in-process src/net startServer instances (spo serve's responder), alternating families. */
+  servers?: number;
+  /** Real `spo serve` child processes (bin/run.js): healthy on 127.0.0.1 and ::1, and one on another network. */
+  spoServe?: boolean;
+}
+
+/** Starts `spo serve --port 0` and reads the address from its first line. */
+async function spoServe(host: string, network: string): Promise<{ port: number; close(): Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--host', host, '--port', '0', '--network', network],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('spo serve did not say where it listens')), 20_000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = /listening \S*:(\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`spo serve exited ${code}`)));
+  });
+  return {
+    port,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 /** Two listeners, on 127.0.0.1 and ::1, with the same port (for a name with A and AAAA records). */
@@ -38,14 +86,48 @@ async function dualRelay(magic: number): Promise<[FakeRelay, FakeRelay]> {
  * Builds `healthy` single-relay pools (alternating IPv4/IPv6) plus the fault pools. Every pool's
  * relays list says what each must be reported as.
  */
-export async function buildWorld(healthy: number): Promise<World> {
-  const relays: FakeRelay[] = [];
+export async function buildWorld(o: WorldOptions): Promise<World> {
+  const relays: World['relays'] = [];
   const pools: ExpectedRelay[][] = [];
-  const keep = (r: FakeRelay): FakeRelay => {
+  const keep = <T extends { close(): Promise<void> }>(r: T): T => {
     relays.push(r);
     return r;
   };
-  for (let i = 0; i < healthy; i++) {
+  for (let i = 0; i < (o.servers ?? 0); i++) {
+    const host = i % 2 === 0 ? '127.0.0.1' : '::1';
+    const r = keep(await startServer({ host, port: 0, magic: MAGIC }));
+    pools.push([{ address: host, port: r.port, expect: 'ok' }]);
+  }
+  if ((o.servers ?? 0) > 0) {
+    const never = keep(
+      await startServer({ host: '127.0.0.1', port: 0, magic: MAGIC, fault: { kind: 'never-answer' } }),
+    );
+    const closes = keep(
+      await startServer({ host: '::1', port: 0, magic: MAGIC, fault: { kind: 'close-mid-handshake' } }),
+    );
+    const other = keep(await startServer({ host: '::1', port: 0, magic: 2 }));
+    pools.push(
+      [{ address: '127.0.0.1', port: never.port, expect: 'HANDSHAKE_TIMEOUT' }],
+      [{ address: '::1', port: closes.port, expect: 'HANDSHAKE_CLOSED' }],
+      [{ address: '::1', port: other.port, expect: 'HANDSHAKE_REFUSED_MAGIC' }],
+    );
+  }
+  if (o.spoServe) {
+    const [s4, s6, preprod] = await Promise.all([
+      spoServe('127.0.0.1', 'mainnet'),
+      spoServe('::1', 'mainnet'),
+      spoServe('127.0.0.1', 'preprod'),
+    ]);
+    keep(s4);
+    keep(s6);
+    keep(preprod);
+    pools.push([
+      { address: '127.0.0.1', port: s4.port, expect: 'ok' },
+      { address: '::1', port: s6.port, expect: 'ok' },
+      { address: '127.0.0.1', port: preprod.port, expect: 'HANDSHAKE_REFUSED_MAGIC' },
+    ]);
+  }
+  for (let i = 0; i < o.fakes; i++) {
     const host = i % 2 === 0 ? '127.0.0.1' : '::1';
     const r = keep(await startFakeRelay(host, { kind: 'ok', magic: MAGIC, tipSlot: 5000 + (i % 3) }));
     pools.push([{ address: host, port: r.port, expect: 'ok' }]);
