@@ -94,7 +94,18 @@ export class HttpClient {
           });
         }
         if (!RETRY_STATUS.has(res.statusCode)) {
-          throw this.error('HTTP_STATUS', `${path}: HTTP ${res.statusCode}`, { details: { status: res.statusCode } });
+          const hint =
+            res.statusCode === 418
+              ? `${this.o.service} has banned this address for flooding (HTTP 418); wait before trying again`
+              : res.statusCode === 402
+                ? `the daily request quota of this ${this.o.service} project is used up (HTTP 402)`
+                : res.statusCode === 404
+                  ? `check the URL (--${this.o.service.toLowerCase()}-url) and the network`
+                  : undefined;
+          throw this.error('HTTP_STATUS', `${path}: HTTP ${res.statusCode}`, {
+            ...(hint ? { hint } : {}),
+            details: { status: res.statusCode },
+          });
         }
         lastProblem = `HTTP ${res.statusCode}`;
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);

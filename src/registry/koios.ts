@@ -88,8 +88,10 @@ export async function chainTip(
     }
     return { finding: { code: 'no-tip', severity: 'warning', message: `${path}: no usable chain tip in the answer` } };
   } catch (error) {
-    if (error instanceof SpoError && (error.code === 'HTTP_STATUS' || error.code === 'HTTP_MALFORMED')) {
-      return { finding: { code: 'no-tip', severity: 'warning', message: error.message } };
+    // only "there is no tip here" is survivable; bans, quotas and outages are not
+    const missing = error instanceof SpoError && error.code === 'HTTP_STATUS' && error.details.status === 404;
+    if (missing || (error instanceof SpoError && error.code === 'HTTP_MALFORMED')) {
+      return { finding: { code: 'no-tip', severity: 'warning', message: (error as SpoError).message } };
     }
     throw error;
   }

@@ -331,6 +331,22 @@ describe('Blockfrost source', () => {
     expect(log).toHaveLength(1 + 2 + 130 + 1);
   });
 
+  it('a ban (418) fails at once with a hint, without retrying', async () => {
+    const { url, log } = await serve((_req, res) => json(res, { status_code: 418, error: 'Requested Banned' }, 418));
+    const e = await failure(
+      loadRegistry({
+        source: 'blockfrost',
+        network: mainnet,
+        blockfrostUrl: url,
+        blockfrostProjectId: 'mainnetSECRET',
+      }),
+    );
+    expect(e.code).toBe('HTTP_STATUS');
+    expect(e.message).toBe('Blockfrost: /blocks/latest: HTTP 418');
+    expect(e.hint).toMatch(/banned/);
+    expect(log).toHaveLength(1);
+  });
+
   it('needs a project id, refuses a wrong one, never shows it', async () => {
     const { url } = await blockfrostServer(1);
     const none = await failure(loadRegistry({ source: 'blockfrost', network: mainnet, blockfrostUrl: url }));

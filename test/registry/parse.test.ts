@@ -378,6 +378,57 @@ describe('bad input: one line naming the file and the field', () => {
   });
 });
 
+describe('hostile API and cardano-cli relay objects', () => {
+  it('property: ledger relays and Koios/Blockfrost relay rows parse or fail with a SpoError naming the field', async () => {
+    const { parseLedgerRelay } = await import('../../src/registry/cardano-cli.js');
+    const { koiosRelay } = await import('../../src/registry/koios.js');
+    const { blockfrostRelay } = await import('../../src/registry/blockfrost.js');
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.string({ maxLength: 300 }),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.integer({ min: -10, max: 70_000 }),
+      fc.anything(),
+    );
+    const ledger = fc.oneof(
+      fc.record({ 'single host address': fc.record({ IPv4: value, IPv6: value, port: value }, { requiredKeys: [] }) }),
+      fc.record({ 'single host name': fc.record({ dnsName: value, port: value }, { requiredKeys: [] }) }),
+      fc.record({ 'multi host name': fc.record({ dnsName: value }, { requiredKeys: [] }) }),
+      fc.anything(),
+    );
+    const row = fc.oneof(
+      fc.record(
+        { dns: value, srv: value, dns_srv: value, ipv4: value, ipv6: value, port: value },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    );
+    const check = (f: () => unknown): void => {
+      try {
+        const relays = f() as Array<{ kind: string; host: string; port?: number }>;
+        for (const r of relays) {
+          expect(typeof r.host).toBe('string');
+          expect(r.host.length).toBeLessThanOrEqual(255);
+          if (r.port !== undefined) expect(r.port >= 0 && r.port <= 65535).toBe(true);
+        }
+      } catch (error) {
+        expect(error).toBeInstanceOf(SpoError);
+        expect((error as SpoError).message).toMatch(/^f\.json: r(\.|:)/);
+      }
+    };
+    fc.assert(
+      fc.property(ledger, row, (l, k) => {
+        const at = new FieldPath('f.json', 'r');
+        check(() => parseLedgerRelay(l, at));
+        check(() => koiosRelay(k, at));
+        check(() => blockfrostRelay(k, at));
+      }),
+      { seed: 11, numRuns: 500 },
+    );
+  });
+});
+
 describe('hygiene', () => {
   it('flags every unusable class and keeps the relays (reported, not applied)', () => {
     const relays = [
