@@ -94,6 +94,26 @@ describe('spo governor dry-run', () => {
     expect(lastJson(b.stdout)).toEqual(d);
   });
 
+  it("reads cardano-node's own mainnet topology (empty local-root group, ledger peers after a slot)", async () => {
+    const r = await runCli(
+      [
+        'governor',
+        'dry-run',
+        '--json',
+        '--duration',
+        '10m',
+        '--topology',
+        fixture('cardano-node-mainnet-topology.json'),
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const d = lastJson(r.stdout) as DryRun & { summary: { localRoots: number; ledgerPeers: boolean } };
+    expect(d.summary.localRoots).toBe(0);
+    expect(d.summary.ledgerPeers).toBe(true); // useLedgerAfterSlot 185500763 <= the embedded snapshot's slot
+    expect(d.peers.some((p) => p.source === 'ledger')).toBe(true);
+  });
+
   it('prints the decision trace and tables at chosen times', async () => {
     const r = await runCli(['governor', 'dry-run', '--trace', '--duration', '2m', '--at', '30s'], {
       timeoutMs: 30_000,

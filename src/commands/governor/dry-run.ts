@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { MockEnvironment, type Snapshot, type TraceRecord } from '../../governor/mock-env.js';
-import { buildScenario, splitPeer, targetsFromNodeConfig } from '../../governor/scenario.js';
+import { buildScenario, relayPeer, splitPeer, targetsFromNodeConfig } from '../../governor/scenario.js';
 import {
   type Counters,
   type LocalRootGroupConfig,
@@ -15,6 +15,8 @@ import { SpoError, UsageError } from '../../lib/errors.js';
 import { parseJsonText, readInput } from '../../lib/read-input.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import { loadRegistry } from '../../registry/index.js';
+import type { AccessPoint, ParsedTopology } from '../../topology/model.js';
+import { parseTopology } from '../../topology/parse.js';
 import { renderTable } from '../../ui/table.js';
 
 export interface DryRunPeerJson {
@@ -58,80 +60,38 @@ interface TopologyRoots {
   useLedgerAfterSlot: number | undefined;
 }
 
-/** An access point as a peer id (`host:port`; a bare domain is an SRV name). */
-function accessPointPeer(ap: unknown, file: string, where: string): string {
-  const a = ap as { address?: unknown; port?: unknown };
-  if (typeof a?.address !== 'string' || a.address === '') {
-    throw new SpoError('TOPOLOGY_FIELD', `${file}: ${where}: an access point needs an "address"`, {
-      details: { file, field: where },
-    });
-  }
-  if (a.port === undefined) return a.address;
-  if (typeof a.port !== 'number' || !Number.isInteger(a.port) || a.port < 0 || a.port > 65535) {
-    throw new SpoError('TOPOLOGY_FIELD', `${file}: ${where}: invalid port ${JSON.stringify(a.port)}`, {
-      details: { file, field: where },
-    });
-  }
-  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+/** A topology access point as a peer id (`host:port`, `[v6]:port`; an SRV name stays bare). */
+function accessPointPeer(ap: AccessPoint): string {
+  return relayPeer({ kind: ap.kind, host: ap.address, ...(ap.port === undefined ? {} : { port: ap.port }) });
 }
 
 /**
- * The roots of a P2P topology file (localRoots, publicRoots, useLedgerAfterSlot). Bootstrap peers
- * are only used in the bootstrap "sensitive" state, which the dry-run does not simulate.
+ * The roots of a topology (any format, through the topology module's parser). Bootstrap peers are
+ * only used in the bootstrap "sensitive" state, which the dry-run does not simulate.
  */
-function readTopologyRoots(doc: unknown, file: string): TopologyRoots {
-  const t = doc as { localRoots?: unknown; publicRoots?: unknown; useLedgerAfterSlot?: unknown; Producers?: unknown };
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new SpoError('TOPOLOGY_FORMAT', `${file}: not a topology file (expected a JSON object)`, {
-      details: { file },
-    });
-  }
-  if (t.Producers !== undefined && t.localRoots === undefined) {
-    throw new SpoError(
-      'TOPOLOGY_FORMAT',
-      `${file}: legacy (non-P2P) topology: the governor needs localRoots/publicRoots`,
-      {
-        hint: 'convert it to the P2P format (localRoots, publicRoots, useLedgerAfterSlot) first',
-        details: { file },
+function topologyRoots(parsed: ParsedTopology): TopologyRoots {
+  const t = parsed.topology;
+  const localRoots: LocalRootGroupConfig[] = t.localRoots.map((g) => ({
+    hotValency: g.hotValency,
+    warmValency: g.warmValency,
+    peers: g.accessPoints.map((ap) => ({
+      peer: accessPointPeer(ap),
+      config: {
+        advertise: g.advertise,
+        trustable: g.trustable,
+        behindFirewall: g.behindFirewall,
+        diffusionMode: g.diffusionMode,
       },
-    );
-  }
-  const localRoots: LocalRootGroupConfig[] = [];
-  (Array.isArray(t.localRoots) ? t.localRoots : []).forEach((g: Record<string, unknown>, i: number) => {
-    const where = `localRoots[${i}]`;
-    const aps = Array.isArray(g.accessPoints) ? g.accessPoints : [];
-    const hot = typeof g.hotValency === 'number' ? g.hotValency : typeof g.valency === 'number' ? g.valency : 1;
-    const warm = typeof g.warmValency === 'number' ? g.warmValency : hot;
-    localRoots.push({
-      hotValency: hot,
-      warmValency: warm,
-      peers: aps.map((ap: unknown, j: number) => ({
-        peer: accessPointPeer(ap, file, `${where}.accessPoints[${j}]`),
-        config: {
-          advertise: g.advertise === true,
-          trustable: g.trustable === true,
-          behindFirewall: g.behindFirewall === true,
-          diffusionMode: g.diffusionMode === 'InitiatorOnly' ? 'InitiatorOnly' : 'InitiatorAndResponder',
-        },
-      })),
-    });
-  });
-  const publicRoots: RootPeerResult[] = [];
-  (Array.isArray(t.publicRoots) ? t.publicRoots : []).forEach((g: Record<string, unknown>, i: number) => {
-    const aps = Array.isArray(g.accessPoints) ? g.accessPoints : [];
-    aps.forEach((ap: unknown, j: number) => {
-      publicRoots.push({
-        peer: accessPointPeer(ap, file, `publicRoots[${i}].accessPoints[${j}]`),
-        kind: 'public-root',
-        advertise: g.advertise === true,
-      });
-    });
-  });
-  const slot = t.useLedgerAfterSlot;
+    })),
+  }));
+  const publicRoots: RootPeerResult[] = t.publicRoots.flatMap((g) =>
+    g.accessPoints.map((ap) => ({ peer: accessPointPeer(ap), kind: 'public-root' as const, advertise: g.advertise })),
+  );
+  const lp = t.ledgerPeers;
   return {
     localRoots,
     publicRoots,
-    useLedgerAfterSlot: typeof slot === 'number' && slot >= 0 ? slot : undefined,
+    useLedgerAfterSlot: lp.mode === 'never' ? undefined : lp.mode === 'always' ? 0 : lp.slot,
   };
 }
 
@@ -185,7 +145,9 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     '<%= config.bin %> governor dry-run --json | jq .counters',
   ];
   static override flags = {
-    topology: Flags.string({ description: 'P2P topology file: local roots, public roots, useLedgerAfterSlot' }),
+    topology: Flags.string({
+      description: 'topology file (any format): local roots, public roots, useLedgerAfterSlot',
+    }),
     config: Flags.string({ description: 'cardano-node configuration (JSON or YAML) with the TargetNumberOf* keys' }),
     ...registryFlags,
     duration: Flags.string({ description: 'simulated time to run (e.g. 30m, 2h)', default: '2h' }),
@@ -228,8 +190,13 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     }
 
     let roots: TopologyRoots = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 0 };
-    if (flags.topology)
-      roots = readTopologyRoots(parseJsonText(await readInput(flags.topology), flags.topology), flags.topology);
+    if (flags.topology) {
+      const parsed = parseTopology(parseJsonText(await readInput(flags.topology), flags.topology), flags.topology);
+      // The dry-run shows what the governor would do; what the node would refuse is said, not fatal.
+      for (const f of parsed.findings.filter((x) => x.severity === 'error'))
+        this.note(`${flags.topology}: ${f.path}: ${f.message} (${f.code})`);
+      roots = topologyRoots(parsed);
+    }
 
     const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
     const useLedger =
