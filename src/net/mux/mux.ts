@@ -351,8 +351,8 @@ export class Mux extends EventEmitter<MuxEvents> {
   /** Ends the connection with an error: abortive close (RST), every instance sees the error. */
   fail(error: NetError): void {
     if (this.finished) return;
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
     this.finish(error);
-    this.socket.resetAndDestroy();
   }
 
   /** Clean close: writes what is queued, then FIN. Resolves when the socket is closed. */
@@ -372,8 +372,8 @@ export class Mux extends EventEmitter<MuxEvents> {
   abort(): void {
     if (this.finished) return;
     this.closing = true;
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
     this.finish(undefined);
-    this.socket.resetAndDestroy();
   }
 
   private async idle(timeoutMs: number): Promise<void> {
