@@ -4,6 +4,7 @@
  * command reads the files; every simulated peer's behaviour is drawn from the seed.
  */
 import type { Relay } from '../registry/model.js';
+import type { ChurnRegime } from './churn.js';
 import type { LedgerPool } from './ledger-peers.js';
 import type { MockEnvConfig, SimPeer } from './mock-env.js';
 import { DEFAULT_POLICY } from './policies.js';
@@ -86,6 +87,8 @@ export interface ScenarioInput {
   targets: Targets;
   peerSharing: boolean;
   churn: boolean;
+  /** Churn regime; the sync regimes also switch the fetch mode (bulk sync) used by hot demotion. */
+  regime?: ChurnRegime;
   keepTrace: boolean;
 }
 
@@ -137,6 +140,8 @@ export function buildScenario(input: ScenarioInput): MockEnvConfig {
     ledgerPools,
     useLedger: input.useLedger,
     churn: input.churn,
+    regime: input.regime ?? 'default',
+    fetchMode: (input.regime ?? 'default') === 'default' ? 'deadline' : 'bulkSync',
     policy: { ...DEFAULT_POLICY, peerSharing: input.peerSharing },
     keepTrace: input.keepTrace,
   };

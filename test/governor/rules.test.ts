@@ -568,6 +568,49 @@ describe('churn', () => {
     expect(decreaseWithMin(0, 10)).toBe(8);
   });
 
+  it('bulk-sync regimes cap hot peers (ltt + 1, active BLP 1) and churn every 900-960 s', () => {
+    const base: Targets = {
+      root: 60,
+      known: 150,
+      established: 30,
+      active: 20,
+      knownBigLedger: 15,
+      establishedBigLedger: 10,
+      activeBigLedger: 5,
+    };
+    const c = {
+      known: 150,
+      established: 30,
+      active: 3,
+      knownBigLedger: 15,
+      establishedBigLedger: 10,
+      activeBigLedger: 1,
+      root: 60,
+    };
+    const input = {
+      counters: c,
+      base,
+      regime: 'praosSync' as const,
+      fetchMode: 'bulkSync' as const,
+      localRootHotTarget: 2,
+    };
+    const r = createRng(4);
+    let res = churnStep(initialChurnState(), { ...input, now: 0 }, r);
+    expect(res.targets).toMatchObject({ root: 0, active: 3, activeBigLedger: 1 });
+    res = churnStep(res.state, { ...input, now: 3 }, r);
+    expect(res.wakeupAt - 3).toBeGreaterThanOrEqual(900);
+    expect(res.wakeupAt - 3).toBeLessThanOrEqual(960);
+    // the big ledger steps finish or time out (<= 300 s each); step 7 decreases active to min(ltt, active - 1)
+    let t = res.wakeupAt;
+    for (let i = 0; i < 20; i++) {
+      res = churnStep(res.state, { ...input, now: t }, r);
+      if (res.state.step === 6) break;
+      t += 301;
+    }
+    expect(res.state.step).toBe(6);
+    expect(res.state.targets.active).toBe(2);
+  });
+
   it('starts with root 0 for 3 s, waits the fuzzed interval, then steps in order with timeouts', () => {
     const base: Targets = {
       root: 60,

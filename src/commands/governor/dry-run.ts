@@ -158,6 +158,12 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     }),
     trace: Flags.boolean({ description: 'print the decision trace' }),
     churn: Flags.boolean({ description: 'run the churn governor', default: true, allowNo: true }),
+    regime: Flags.string({
+      description:
+        'churn regime: deadline (caught up: churn every 55-65 min, hot peers by upstreamness), praos-sync or bootstrap-praos-sync (bulk sync: every 15-16 min, few hot peers, scored by fetched bytes)',
+      options: ['deadline', 'praos-sync', 'bootstrap-praos-sync'],
+      default: 'deadline',
+    }),
   };
 
   async run(): Promise<DryRunJson> {
@@ -213,6 +219,12 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
         targets,
         peerSharing,
         churn: flags.churn,
+        regime:
+          flags.regime === 'praos-sync'
+            ? 'praosSync'
+            : flags.regime === 'bootstrap-praos-sync'
+              ? 'bootstrapPraosSync'
+              : 'default',
         keepTrace: flags.trace,
       }),
     );
