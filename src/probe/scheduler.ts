@@ -78,11 +78,28 @@ const TIMEOUT_OF_STAGE: Record<ProbeStage, FailureCode> = {
   tip: 'CHAINSYNC_TIMEOUT',
 };
 
+/** Wakes whoever waits for "something changed" (a slot freed, a target finished). */
+class Notifier {
+  private waiters: Array<() => void> = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  notify(): void {
+    if (this.waiters.length === 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
 /** A counting semaphore with a FIFO queue. */
 class Slots {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
-  constructor(private limit: number) {}
+  constructor(
+    private limit: number,
+    private readonly changed?: Notifier,
+  ) {}
   get inUse(): number {
     return this.active;
   }
@@ -100,6 +117,7 @@ class Slots {
     const next = this.waiting.shift();
     if (next) next();
     else this.active--;
+    this.changed?.notify();
   }
 }
 
@@ -262,8 +280,10 @@ export async function* probeEndpoints(
   const signal = internal.signal;
   setMaxListeners(0, signal); // one listener per attempt in flight
   const concurrency = Math.max(1, Math.floor(options.concurrency));
-  const attemptSlots = new Slots(concurrency);
-  const resolveSlots = new Slots(Math.max(1, options.resolveConcurrency ?? 64));
+  const changed = new Notifier();
+  const resolveLimit = Math.max(1, options.resolveConcurrency ?? 64);
+  const attemptSlots = new Slots(concurrency, changed);
+  const resolveSlots = new Slots(resolveLimit, changed);
   const queue = new ResultQueue<ProbeAddressResult>();
   const firstPass = new Map<string, Promise<AttemptOutcome>>();
   const held = new Map<string, Held>();
@@ -383,19 +403,24 @@ export async function* probeEndpoints(
     try {
       for await (const target of targets) {
         if (signal.aborted) break;
+        // Room means: not too many names waiting for the resolver, not too many endpoints waiting for
+        // a slot, not too many targets open. Waiting is on any change, never on a whole attempt.
         while (
-          attemptSlots.queued > concurrency ||
-          resolveSlots.queued > 0 ||
-          inFlight.size >= concurrency + (options.resolveConcurrency ?? 64)
+          resolveSlots.queued >= resolveLimit ||
+          attemptSlots.queued >= concurrency ||
+          inFlight.size >= concurrency + resolveLimit
         ) {
-          await Promise.race(inFlight);
+          await changed.wait();
         }
         await queue.waitUntilBelow(MAX_QUEUED_RESULTS);
         const p = processTarget(target).catch((error: unknown) => {
           producerError ??= error;
         });
         inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
+        void p.finally(() => {
+          inFlight.delete(p);
+          changed.notify();
+        });
       }
       await Promise.all(inFlight);
       if (signal.aborted) return;
