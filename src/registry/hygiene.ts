@@ -89,13 +89,14 @@ export interface HygieneResult {
 /** Applies the hygiene rules to parsed pools. Pure. */
 export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
   const findings: RegistryFinding[] = [];
-  const owners = new Map<string, string[]>();
+  // label -> the pools and relay objects registering it (a label names kind, host and port)
+  const owners = new Map<string, { ids: string[]; relays: Relay[] }>();
   const pools: Pool[] = [];
   for (const rp of raw) {
     const seen = new Set<string>();
     const relays: Relay[] = [];
     for (const r of rp.relays) {
-      const flags = [...(r.flags ?? [])];
+      const flags = r.flags ? r.flags.slice() : [];
       let host = r.host;
       if (r.kind === 'dns' || r.kind === 'srv') {
         const lower = host.toLowerCase();
@@ -131,8 +132,7 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
       }
       if (r.port === 0) flags.push('invalid-port');
       const label = relayLabel({ kind: r.kind, host, port: r.port });
-      const key = `${r.kind}|${label}`;
-      if (seen.has(key)) {
+      if (seen.has(label)) {
         findings.push({
           code: 'duplicate-relay',
           severity: 'info',
@@ -142,7 +142,7 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
         });
         continue;
       }
-      seen.add(key);
+      seen.add(label);
       for (const f of flags) {
         const text = FLAG_TEXT[f];
         if (text) {
@@ -152,9 +152,11 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
       const relay: Relay = { kind: r.kind, host, flags };
       if (r.port !== undefined) relay.port = r.port;
       relays.push(relay);
-      const list = owners.get(key);
-      if (list) list.push(rp.id);
-      else owners.set(key, [rp.id]);
+      const entry = owners.get(label);
+      if (entry) {
+        entry.ids.push(rp.id);
+        entry.relays.push(relay);
+      } else owners.set(label, { ids: [rp.id], relays: [relay] });
     }
     if (relays.length === 0) {
       findings.push({ code: 'no-relays', severity: 'info', pool: rp.id, message: `pool ${rp.id} registers no relay` });
@@ -162,11 +164,9 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
     pools.push({ ...rp, relays });
   }
   // Endpoints registered by more than one pool: operators running several pools behind one relay set.
-  const shared = new Set<string>();
-  for (const [key, ids] of owners) {
+  for (const [label, { ids, relays }] of owners) {
     if (ids.length < 2) continue;
-    shared.add(key);
-    const label = key.slice(key.indexOf('|') + 1);
+    for (const r of relays) r.flags.push('shared-endpoint');
     findings.push({
       code: 'shared-endpoint',
       severity: 'info',
@@ -174,13 +174,6 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
       pools: ids,
       message: `${label} is registered by ${ids.length} pools`,
     });
-  }
-  if (shared.size > 0) {
-    for (const p of pools) {
-      for (const r of p.relays) {
-        if (shared.has(`${r.kind}|${relayLabel(r)}`)) r.flags.push('shared-endpoint');
-      }
-    }
   }
   return { pools, findings };
 }
