@@ -43,6 +43,61 @@ describe('governor properties on random environments (§12.1)', () => {
     );
   });
 
+  it('nofail and nolivelock while targets, local roots and inbound peers change on scripts', () => {
+    fc.assert(
+      fc.property(envArb, fc.integer({ min: 1, max: 1_000_000 }), (o, scriptSeed) => {
+        const r = createRng(scriptSeed);
+        const cfg = randomEnvironment(o.seed, o);
+        const randomTargets = (): Targets => {
+          const active = r.int(15);
+          const established = active + r.int(15);
+          const known = established + r.int(40);
+          const ab = r.int(4);
+          const eb = ab + r.int(5);
+          return {
+            root: r.int(known + 1),
+            known,
+            established,
+            active,
+            knownBigLedger: eb + r.int(10),
+            establishedBigLedger: eb,
+            activeBigLedger: ab,
+          };
+        };
+        const peers = cfg.peers.map((p) => p.peer);
+        const somePeer = () => peers[r.int(peers.length)] as string;
+        const env = new MockEnvironment({
+          ...cfg,
+          checkInvariants: true,
+          targetScript: Array.from({ length: 3 }, (_, i) => ({
+            at: 600 + i * 1500 + r.int(600),
+            targets: randomTargets(),
+          })),
+          localRootScript: Array.from({ length: 3 }, (_, i) => ({
+            at: 300 + i * 2000 + r.int(900),
+            groups: Array.from({ length: r.int(4) }, () => {
+              const size = 1 + r.int(4);
+              const warm = 1 + r.int(size);
+              return {
+                hotValency: 1 + r.int(warm),
+                warmValency: warm,
+                peers: Array.from({ length: size }, () => ({
+                  peer: somePeer(),
+                  config: { behindFirewall: r.chance(0.1), advertise: r.chance(0.5) },
+                })),
+              };
+            }),
+          })),
+          inboundPeers: Array.from({ length: r.int(6) }, () => [somePeer(), r.chance(0.5)] as [string, boolean]),
+        });
+        env.runUntil(3 * 3600);
+        expect(env.violations).toEqual([]);
+        expect(env.maxDecisionsAtOneInstant).toBeLessThanOrEqual(1000);
+      }),
+      FC,
+    );
+  });
+
   it('connstatus: after every instant the governor view equals the environment (ignoring cooling)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
