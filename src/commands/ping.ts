@@ -3,6 +3,7 @@ import { SpoCommand } from '../base-command.js';
 import { dnsServerFlags } from '../dns/flags.js';
 import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
+import { parseEndpoint } from '../lib/address.js';
 import { parseDuration } from '../lib/duration.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
 import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
@@ -139,6 +140,8 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     const targets = (argv as string[]).map((s) => s.trim()).filter((s) => s !== '');
     if (targets.length === 0)
       throw new UsageError('USAGE', 'no address to ping', { hint: 'e.g. spo ping relay.example.com:3001' });
+    // a malformed address is a usage error (exit 2), before any network work
+    for (const t of targets) parseEndpoint(t, t.startsWith('_') ? 0 : 3001);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const intervalMs = parseDuration(flags.interval, '--interval');
     if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
