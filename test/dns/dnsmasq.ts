@@ -1,6 +1,17 @@
 /**
  * Test harness: a real dnsmasq on 127.0.0.1 at a free port, serving only the zone data given
  * (no upstream, no /etc/hosts, no config file), stopped after the tests.
+ *
+ * How dnsmasq 2.90 behaves as a local server (checked by hand before the tests were written):
+ * - `--host-record=name,addr[,addr...][,TTL]` and `--cname=alias,target[,TTL]` take a TTL per
+ *   record (so 5 s and 86,400 s live in one instance); everything else (SRV, addn-hosts,
+ *   `--address`) gets `--local-ttl` (default 0). Several host-records for one name add addresses.
+ * - `--srv-host=_svc._proto.name` with no target answers a single SRV record whose target is ".".
+ * - A name under a `--local=/domain/` that is not defined is NXDOMAIN; a name outside any local
+ *   domain is REFUSED (no upstream); a defined name without records of the asked type is NOERROR
+ *   with no answer (NODATA). Local answers carry AA and the whole CNAME chain.
+ * - A UDP answer larger than 512 bytes (no EDNS) or than the EDNS size the query advertises comes
+ *   back with TC set and as many records as fit; dnsmasq answers the same port over TCP.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
