@@ -162,6 +162,15 @@ describe('cardano-cli JSON (hand-made samples)', () => {
     });
   });
 
+  it('reads the oldest single-pool pool-params form (not keyed by id; the id is publicKey)', () => {
+    const doc = JSON.parse(readFileSync(fixture('cardano-cli-pool-params.legacy.json'), 'utf8'));
+    const single = Object.values(doc)[0];
+    const reg = finishRegistry(parseRegistryDocument(single, 'one.json'), 'one.json');
+    expect(reg.pools).toHaveLength(1);
+    expect(poolIdHex(reg.pools[0]?.id ?? '')).toBe('0f292fcaa02b8b2f9b3c8f9fd8e0bb21abedb692a6d5058df3ef2735');
+    expect(reg.pools[0]?.relays).toHaveLength(2);
+  });
+
   it('adds stake weights from query stake-snapshot (the set snapshot over its total)', async () => {
     const reg = await loadRegistry({
       source: fixture('cardano-cli-pool-state.json'),
