@@ -416,10 +416,11 @@ export class DnsResolver {
                 server: where,
                 transport: result.transport,
               };
-              const ttl =
-                rcode === 'NOERROR' && outcome.answers.length > 0
-                  ? Math.min(...outcome.answers.map((r) => r.ttl))
-                  : (result.response.negativeTtl ?? 0);
+              let ttl = result.response.negativeTtl ?? 0;
+              if (rcode === 'NOERROR' && outcome.answers.length > 0) {
+                ttl = Number.POSITIVE_INFINITY;
+                for (const r of outcome.answers) if (r.ttl < ttl) ttl = r.ttl;
+              }
               this.cache.set(key, outcome, ttl);
               return outcome;
             }

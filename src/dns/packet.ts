@@ -214,7 +214,8 @@ export function decodeResponse(buf: Buffer): DnsResponse {
     const rr = a as unknown as Rr;
     if (typeof rr.ttl !== 'number' || typeof rr.name !== 'string') throw malformed('record without TTL or name');
     if (!validRecord(rr)) throw malformed(`invalid ${rr.type} record for ${rr.name}`);
-    answers.push({ name: normalizeName(rr.name), type: rr.type, ttl: rr.ttl, data: rr.data });
+    rr.name = normalizeName(rr.name); // dns-packet's own object, kept (no copy on the hot path)
+    answers.push(rr);
   }
   let negativeTtl: number | undefined;
   for (const a of p.authorities ?? []) {
