@@ -9,6 +9,7 @@
  *   sample (BENCH_SEQ_SAMPLE, default 200 endpoints with the same mix) and is extrapolated to 2,000.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ProbeCollector } from '../src/probe/aggregate.js';
 import { attemptDeadline, createStageFunction } from '../src/probe/attempt.js';
@@ -103,7 +104,9 @@ export default async function probeBench(): Promise<BenchResult[]> {
     const wrongSilent = ports.silent.filter((p) => byPort.get(p) !== 'HANDSHAKE_TIMEOUT').length;
     const wrongRefused = ports.refused.filter((p) => byPort.get(p) !== 'CONNECT_REFUSED').length;
     process.stderr.write(
-      `parallel: ${COUNT} endpoints, concurrency ${conc}, ulimit -n ${openFileLimit()}, ${(wallMs / 1000).toFixed(2)} s, ` +
+      `parallel: ${COUNT} endpoints, concurrency ${conc}, ulimit -n ${openFileLimit()}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, ${(wallMs / 1000).toFixed(2)} s, ` +
         `${s.ok} ok, byStatus ${JSON.stringify(s.byStatus)}, misreported ok/silent/refused: ${wrongOk}/${wrongSilent}/${wrongRefused}, retried ${s.retried}\n`,
     );
     const batches = Math.ceil(COUNT / conc);

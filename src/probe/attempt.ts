@@ -51,22 +51,22 @@ class StageTimeout extends Error {
   }
 }
 
-/** Races a stage against its timeout; the caller aborts the connection when it loses. */
-async function timed<T>(p: Promise<T>, ms: number, code: FailureCode, signal: AbortSignal): Promise<T> {
+/**
+ * Races a stage against its timeout; the caller aborts the connection when it loses. (A cancelled
+ * attempt needs no listener here: the scheduler's watchdog has already reported it, and the abort
+ * ends the connection, which rejects the stage.)
+ */
+async function timed<T>(p: Promise<T>, ms: number, code: FailureCode): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new StageTimeout(code)), ms);
-        onAbort = () => reject(new StageTimeout(code));
-        signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } finally {
     clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -99,21 +99,14 @@ export function createStageFunction(o: StageOptions): StageFunction {
         ctx.stage('keepalive');
         const rtts: number[] = [];
         for (let i = 0; i < o.samples; i++) {
-          rtts.push(
-            await timed(peer.keepAlive(i, o.stageTimeoutMs), o.stageTimeoutMs, 'KEEPALIVE_TIMEOUT', ctx.signal),
-          );
+          rtts.push(await timed(peer.keepAlive(i, o.stageTimeoutMs), o.stageTimeoutMs, 'KEEPALIVE_TIMEOUT'));
         }
         out.rttSamplesMs = rtts;
       }
       if (o.tip) {
         ctx.stage('tip');
         const started = performance.now();
-        out.tip = await timed(
-          peer.findTip({ timeoutMs: o.stageTimeoutMs }),
-          o.stageTimeoutMs,
-          'CHAINSYNC_TIMEOUT',
-          ctx.signal,
-        );
+        out.tip = await timed(peer.findTip({ timeoutMs: o.stageTimeoutMs }), o.stageTimeoutMs, 'CHAINSYNC_TIMEOUT');
         out.tipMs = performance.now() - started;
       }
       await Promise.resolve(peer.close()).catch(() => {});

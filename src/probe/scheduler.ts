@@ -227,12 +227,16 @@ export async function runAttempt(
   endpoint: ProbeEndpoint,
   deadlineMs: number,
   outer: AbortSignal | undefined,
+  /** When given, the caller aborts these controllers itself (cheaper than one listener per attempt). */
+  active?: Set<AbortController>,
 ): Promise<AttemptOutcome> {
   const controller = new AbortController();
   let stage: ProbeStage = 'connect';
   let timer: NodeJS.Timeout | undefined;
   const onOuter = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', onOuter, { once: true });
+  if (active) active.add(controller);
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  if (outer?.aborted) controller.abort(outer.reason);
   const watchdog = new Promise<AttemptOutcome>((resolve) => {
     timer = setTimeout(() => {
       const status = TIMEOUT_OF_STAGE[stage];
@@ -258,8 +262,8 @@ export async function runAttempt(
     return await Promise.race([work, watchdog]);
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuter);
-    if (!controller.signal.aborted) controller.abort(new Error('attempt finished'));
+    if (active) active.delete(controller);
+    else outer?.removeEventListener('abort', onOuter);
   }
 }
 
@@ -278,7 +282,12 @@ export async function* probeEndpoints(
   if (outer?.aborted) internal.abort(outer.reason);
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
   const signal = internal.signal;
-  setMaxListeners(0, signal); // one listener per attempt in flight
+  setMaxListeners(0, signal);
+  // Attempts in flight, aborted together on cancel (one listener, not one per attempt).
+  const active = new Set<AbortController>();
+  signal.addEventListener('abort', () => {
+    for (const c of active) c.abort(signal.reason);
+  });
   const concurrency = Math.max(1, Math.floor(options.concurrency));
   const changed = new Notifier();
   const resolveLimit = Math.max(1, options.resolveConcurrency ?? 64);
@@ -322,7 +331,7 @@ export async function* probeEndpoints(
     await attemptSlots.acquire();
     try {
       if (signal.aborted) throw signal.reason;
-      const o = await runAttempt(options.attempt, endpoint, options.attemptDeadlineMs, signal);
+      const o = await runAttempt(options.attempt, endpoint, options.attemptDeadlineMs, signal, active);
       if (signal.aborted) throw signal.reason;
       noteCongestion(o);
       return o;
@@ -437,7 +446,7 @@ export async function* probeEndpoints(
             await slots.acquire();
             try {
               if (signal.aborted) return;
-              const o = await runAttempt(options.attempt, h.endpoint, options.attemptDeadlineMs, signal);
+              const o = await runAttempt(options.attempt, h.endpoint, options.attemptDeadlineMs, signal, active);
               if (signal.aborted) return;
               for (const r of h.results) {
                 const target: ProbeTarget = {

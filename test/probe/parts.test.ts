@@ -1,0 +1,68 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { SpoError } from '../../src/lib/errors.js';
+import { classifyError } from '../../src/probe/index.js';
+import { koiosTip } from '../../src/probe/koios-tip.js';
+import { effectiveConcurrency } from '../../src/probe/limits.js';
+
+describe('classifyError', () => {
+  it('keeps the stage codes of src/dns and src/net and maps socket errors', () => {
+    expect(classifyError(new SpoError('HANDSHAKE_REFUSED_MAGIC', 'x'), 'ERROR')).toMatchObject({
+      status: 'HANDSHAKE_REFUSED_MAGIC',
+      stage: 'handshake',
+    });
+    expect(classifyError(new SpoError('DNS_NXDOMAIN', 'x'), 'ERROR')).toMatchObject({
+      status: 'DNS_NXDOMAIN',
+      stage: 'resolve',
+    });
+    expect(classifyError(new SpoError('DNS_SOMETHING_NEW', 'x'), 'ERROR').status).toBe('DNS_ERROR');
+    expect(classifyError(new SpoError('MUX_BAD_SEGMENT', 'x'), 'ERROR').status).toBe('PROTOCOL_ERROR');
+    expect(classifyError(new SpoError('CONNECT_FAILED', 'x', { details: { errno: 'EMFILE' } }), 'ERROR')).toMatchObject(
+      { status: 'LOCAL_RESOURCES', stage: 'connect' },
+    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(classifyError(refused, 'ERROR').status).toBe('CONNECT_REFUSED');
+    expect(classifyError(new Error('odd'), 'KEEPALIVE_ERROR')).toMatchObject({
+      status: 'KEEPALIVE_ERROR',
+      stage: 'keepalive',
+    });
+  });
+});
+
+describe('effectiveConcurrency', () => {
+  it('caps the concurrency by the open-file limit', () => {
+    expect(effectiveConcurrency(undefined, 1024)).toEqual({ value: 1024 - 128, capped: true });
+    expect(effectiveConcurrency(100, 1024)).toEqual({ value: 100, capped: false });
+    expect(effectiveConcurrency(undefined, 1_048_576)).toEqual({ value: 2000, capped: false });
+    expect(effectiveConcurrency(50, undefined)).toEqual({ value: 50, capped: false });
+  });
+});
+
+describe('koiosTip', () => {
+  it('reads /tip from a Koios-shaped server on loopback, and fails with a hint otherwise', async () => {
+    let path = '';
+    const server = createServer((req, res) => {
+      path = req.url ?? '';
+      if (req.url === '/api/v1/tip') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify([{ hash: 'ab'.repeat(32), epoch_no: 500, abs_slot: 123456, block_no: 9999 }]));
+      } else {
+        res.statusCode = 404;
+        res.end('[]');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const tip = await koiosTip(`http://127.0.0.1:${port}/api/v1/`, { timeoutMs: 2000 });
+      expect(path).toBe('/api/v1/tip');
+      expect(tip).toEqual({ slot: 123456, blockNo: 9999, hash: 'ab'.repeat(32), source: 'koios', from: 1 });
+      await expect(koiosTip(`http://127.0.0.1:${port}/nope`, { timeoutMs: 2000 })).rejects.toMatchObject({
+        code: 'KOIOS_TIP',
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
