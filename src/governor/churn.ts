@@ -11,7 +11,7 @@
  */
 import type { FetchMode } from './peer-metrics.js';
 import type { Rng } from './rng.js';
-import type { Counters, Targets, Time } from './types.js';
+import { type Counters, type Targets, type Time, targetsEqual } from './types.js';
 
 /** Churn regime: deadline (caught up), Praos bulk sync, or bulk sync with bootstrap peers. */
 export type ChurnRegime = 'default' | 'praosSync' | 'bootstrapPraosSync';
@@ -106,6 +106,8 @@ export interface ChurnState {
   /** The targets churn currently asks for. */
   targets: Targets;
   cycles: number;
+  /** The base targets seen last: when they change (new configuration), the churn starts from them. */
+  lastBase?: Targets | undefined;
 }
 
 export interface ChurnInput {
@@ -299,6 +301,13 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     s = { ...s, phase: 'step', step: i, stepStarted: now, stepStartValue: watched(action, input.counters) };
     install(stepTargets(action, s.targets, input, s.deltas));
   };
+
+  // A new configuration: the targets restart from it (an ongoing step keeps its own field lowered).
+  if (s.phase !== 'init' && s.lastBase && !targetsEqual(s.lastBase, input.base)) {
+    const fresh = startupTargets(input);
+    install(s.phase === 'step' ? stepTargets(CHURN_STEPS[s.step] as ChurnAction, fresh, input, s.deltas) : fresh);
+  }
+  s.lastBase = { ...input.base };
 
   for (let guard = 0; guard < 64; guard++) {
     if (s.phase === 'init') {

@@ -255,8 +255,9 @@ export class MockEnvironment {
       if (!config.churn) this.inbox.push({ kind: 'targets', targets: config.targets });
     });
     if (config.churn) this.at(0, () => this.runChurn());
+    // With churn, a new configuration reaches the governor through the churn governor's base targets.
     for (const t of config.targetScript ?? [])
-      this.at(t.at, () => this.inbox.push({ kind: 'targets', targets: t.targets }));
+      this.at(t.at, () => (config.churn ? this.runChurn() : this.inbox.push({ kind: 'targets', targets: t.targets })));
     for (const l of config.localRootScript ?? [])
       this.at(l.at, () => {
         this.inbox.push({ kind: 'localRoots', groups: l.groups });

@@ -568,6 +568,34 @@ describe('churn', () => {
     expect(decreaseWithMin(0, 10)).toBe(8);
   });
 
+  it('a new configuration (base targets) is installed at once, also between cycles', () => {
+    const base: Targets = {
+      root: 60,
+      known: 150,
+      established: 30,
+      active: 20,
+      knownBigLedger: 15,
+      establishedBigLedger: 10,
+      activeBigLedger: 5,
+    };
+    const c = {
+      known: 150,
+      established: 30,
+      active: 20,
+      knownBigLedger: 15,
+      establishedBigLedger: 10,
+      activeBigLedger: 5,
+      root: 60,
+    };
+    const r = createRng(8);
+    let res = churnStep(initialChurnState(), { now: 0, counters: c, base }, r);
+    res = churnStep(res.state, { now: 3, counters: c, base }, r);
+    const next = { ...base, known: 100, established: 20, active: 10 };
+    res = churnStep(res.state, { now: 100, counters: c, base: next }, r);
+    expect(res.targets).toEqual(next);
+    expect(res.state.phase).toBe('interval');
+  });
+
   it('bulk-sync regimes cap hot peers (ltt + 1, active BLP 1) and churn every 900-960 s', () => {
     const base: Targets = {
       root: 60,
