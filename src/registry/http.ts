@@ -57,6 +57,8 @@ export class HttpClient {
     const url = this.o.baseUrl.replace(/\/+$/, '') + path;
     const maxRetries = this.o.maxRetries ?? 5;
     let lastProblem = '';
+    // what the last failed attempt was, so that giving up names the real cause
+    let lastCode: 'HTTP_STATUS' | 'HTTP_TIMEOUT' | 'HTTP_UNREACHABLE' = 'HTTP_UNREACHABLE';
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       this.checkAborted(path);
       let retryAfterMs: number | undefined;
@@ -108,23 +110,30 @@ export class HttpClient {
           });
         }
         lastProblem = `HTTP ${res.statusCode}`;
+        lastCode = 'HTTP_STATUS';
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);
       } catch (error) {
         if (error instanceof SpoError) throw error;
         this.checkAborted(path);
         const code = (error as { code?: string }).code;
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') lastProblem = 'no answer in time';
-        else lastProblem = describeError(error);
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+          lastProblem = 'no answer in time';
+          lastCode = 'HTTP_TIMEOUT';
+        } else {
+          lastProblem = describeError(error);
+          lastCode = 'HTTP_UNREACHABLE';
+        }
       }
       if (attempt === maxRetries) break;
       const backoff = Math.min(this.o.maxDelayMs ?? 30_000, (this.o.minDelayMs ?? 500) * 2 ** attempt);
       const wait = retryAfterMs ?? backoff;
       if (performance.now() + wait > this.deadline) {
         throw this.error(
-          'HTTP_TIMEOUT',
-          `${path}: ${lastProblem}, and retrying after ${wait} ms would pass the time limit`,
+          lastCode,
+          `${path}: ${lastProblem}; gave up, as retrying after ${wait} ms would pass the time limit`,
           {
             hint: 'try again later, or allow more time with --source-timeout',
+            ...(lastCode === 'HTTP_STATUS' ? { details: { status: Number(lastProblem.slice(5)) } } : {}),
           },
         );
       }
@@ -134,11 +143,10 @@ export class HttpClient {
         this.checkAborted(path);
       }
     }
-    const status = /^HTTP (\d+)/.exec(lastProblem)?.[1];
     throw this.error(
-      status ? 'HTTP_STATUS' : 'HTTP_UNREACHABLE',
+      lastCode,
       `${path}: ${lastProblem} after ${maxRetries + 1} attempts`,
-      status ? { details: { status: Number(status) } } : {},
+      lastCode === 'HTTP_STATUS' ? { details: { status: Number(lastProblem.slice(5)) } } : {},
     );
   }
 
