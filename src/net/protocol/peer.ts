@@ -47,6 +47,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   private timer: NodeJS.Timeout | undefined;
   private error: Error | undefined;
   private readonly timeouts: Partial<Record<S, number | undefined>>;
+  private readonly maxLimit: number;
 
   constructor(
     readonly spec: ProtocolSpec<M, S>,
@@ -56,6 +57,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   ) {
     this.state = spec.initial;
     this.timeouts = options.timeouts ?? {};
+    this.maxLimit = Math.max(...Object.values<StateSpec>(spec.states).map((st) => st.sizeLimit));
     channel.onClose = (e) => this.closed(e);
     channel.attach((chunk, at) => this.onData(chunk, at));
     this.armTimer();
@@ -90,10 +92,12 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
 
   /** The next message from the peer (waits under the state's timeout). */
   recv(): Promise<Received<M>> {
-    const r = this.queue.shift();
-    if (r) {
-      this.channel.release(r.size);
-      return Promise.resolve(r);
+    if (this.queue.length > 0) {
+      try {
+        return Promise.resolve(this.take());
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     if (this.error) return Promise.reject(this.error);
     if (this.waiter) return Promise.reject(new Error(`${this.spec.name}: recv() already pending`));
@@ -111,7 +115,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   private armTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.peerHasAgency() || this.error) return;
+    // A message already queued (pipelined) means the peer did answer.
+    if (!this.peerHasAgency() || this.error || this.queue.length > 0) return;
     const ms = this.state in this.timeouts ? this.timeouts[this.state] : this.spec.states[this.state].timeoutMs;
     if (ms === undefined) return;
     const state = this.state;
@@ -122,6 +127,33 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
         }),
       );
     }, ms);
+  }
+
+  /**
+   * Applies the next queued message to the state machine. Transitions are checked when a message
+   * is consumed, not when it arrives, so a peer may pipeline (e.g. many MsgRequestNext).
+   */
+  private take(): Received<M> {
+    const r = this.queue.shift() as Received<M>;
+    this.channel.release(r.size);
+    const msg = r.msg;
+    let next: S | undefined;
+    if (!this.peerHasAgency()) {
+      next = undefined;
+    } else next = this.spec.next(this.state, msg);
+    if (next === undefined) {
+      const err = new NetError(
+        'PROTOCOL_ERROR',
+        `${this.spec.name}: ${msg.type} ${this.peerHasAgency() ? 'is not allowed' : 'received while the peer has no agency'} in ${this.state}`,
+        { details: { protocol: this.spec.name, state: this.state, message: msg.type } },
+      );
+      this.violation(err);
+      throw err;
+    }
+    this.state = next;
+    this.armTimer();
+    if (this.done) this.channel.end();
+    return r;
   }
 
   private onData(chunk: Uint8Array, at: number): void {
@@ -136,7 +168,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     let off = 0;
     try {
       while (off < data.length) {
-        const limit = this.spec.states[this.state].sizeLimit;
+        const limit = this.peerHasAgency() ? this.spec.states[this.state].sizeLimit : this.maxLimit;
         let item: { term: Term; length: number };
         try {
           item = decodeFirstTerm(data, off);
@@ -159,22 +191,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
           );
         }
         const msg = this.spec.decodeTerm(item.term);
-        if (!this.peerHasAgency()) {
-          throw new CodecError(`${msg.type} received in ${this.state}, where the peer has no agency`);
-        }
-        const next = this.spec.next(this.state, msg);
-        if (next === undefined) throw new CodecError(`${msg.type} is not allowed in ${this.state}`);
-        this.state = next;
         off += item.length;
-        this.armTimer();
-        const r: Received<M> = { msg, at, size: item.length };
-        // the consumer has taken the bytes of everything decoded but not queued
-        if (this.waiter) {
-          const w = this.waiter;
-          this.waiter = undefined;
-          w.resolve(r);
-        } else this.queue.push(r);
-        if (this.done) this.channel.end();
+        this.queue.push({ msg, at, size: item.length });
       }
     } catch (e) {
       const err =
@@ -191,6 +209,19 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     let held = this.buffer.length;
     for (const q of this.queue) held += q.size;
     this.channel.queued = held;
+    if (this.queue.length > 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        try {
+          w.resolve(this.take());
+        } catch (e) {
+          w.reject(e as Error);
+        }
+      }
+    }
   }
 
   private violation(err: NetError): void {

@@ -1,0 +1,125 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPeer, type PeerConnection } from '../../src/net/client.js';
+import { encodeChainSync } from '../../src/net/codec/chain-sync.js';
+import { versionTable } from '../../src/net/codec/handshake.js';
+import { decodeHeader } from '../../src/net/header.js';
+import { Mux } from '../../src/net/mux/mux.js';
+import { ProtocolPeer } from '../../src/net/protocol/peer.js';
+import { chainSyncSpec, handshakeSpec } from '../../src/net/protocol/specs.js';
+import { type RunningServer, startServer } from '../../src/net/serve.js';
+import { hex } from './helpers.js';
+
+let server: RunningServer;
+const peers = [
+  { family: 4 as const, address: '1.2.3.4', port: 3001 },
+  { family: 6 as const, address: '2001:db8::1', port: 3001 },
+  { family: 4 as const, address: '127.0.0.1', port: 6000 },
+];
+
+beforeAll(async () => {
+  server = await startServer({ host: '127.0.0.1', port: 0, magic: 2, blockIntervalMs: 100, initialBlocks: 20, peers });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const dial = (extra: Partial<Parameters<typeof connectPeer>[0]> = {}): Promise<PeerConnection> =>
+  connectPeer({
+    host: '127.0.0.1',
+    port: server.port,
+    magic: 2,
+    connectTimeoutMs: 2000,
+    handshakeTimeoutMs: 2000,
+    ...extra,
+  });
+
+describe('startServer', () => {
+  it('shares peers from its list, never more than asked, only when both sides agreed', async () => {
+    const c = await dial({ peerSharing: true });
+    expect(c.versionData.peerSharing).toBe(1);
+    expect(await c.sharePeers(2)).toEqual(peers.slice(0, 2));
+    expect(await c.sharePeers(255)).toEqual(peers);
+    await c.close();
+    const d = await dial();
+    expect(d.versionData.peerSharing).toBe(0);
+    await expect(d.sharePeers(3)).rejects.toThrow(/not agreed/);
+    await d.close();
+  });
+
+  it('serves chain-sync: rollback to origin, then linked headers, then waits for new ones (must-reply)', async () => {
+    const c = await dial();
+    const first = await c.requestNext();
+    expect(first).toMatchObject({ type: 'RollBackward', point: null });
+    let prev: string | null = null;
+    for (let i = 1; i <= 5; i++) {
+      const e = await c.requestNext();
+      if (e.type !== 'RollForward') throw new Error('expected a header');
+      expect(e.header.blockNo).toBe(i);
+      expect(e.header.prevHash === null ? null : hex(e.header.prevHash)).toBe(prev);
+      prev = hex(e.header.hash);
+    }
+    // intersect at the tip: the next message must wait for a new block
+    const tip = await c.findTip();
+    const found = await c.findIntersect([{ slot: tip.slot, hash: Buffer.from(tip.hash, 'hex') }]);
+    expect(found.found).toBe(true);
+    expect((await c.requestNext()).type).toBe('RollBackward');
+    const next = await c.requestNext({ timeoutMs: 3000 });
+    expect(next.type === 'RollForward' && next.awaited).toBe(true);
+    expect(next.type === 'RollForward' && next.header.blockNo).toBeGreaterThan(tip.blockNo);
+    await c.close();
+  });
+
+  it('answers pipelined MsgRequestNext (as a Haskell client sends them)', async () => {
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const mux = new Mux(socket);
+    const hs = new ProtocolPeer(handshakeSpec, mux.channel(0, 'initiator'), 'client');
+    await hs.send({
+      type: 'ProposeVersions',
+      versions: versionTable([14, 15], { networkMagic: 2, initiatorOnly: true, peerSharing: 0, query: false }),
+    });
+    expect((await hs.recv()).msg.type).toBe('AcceptVersion');
+    mux.enable([2]);
+    const ch = mux.channel(2, 'initiator');
+    // five requests in one write, bypassing our own client's agency check
+    const five = Buffer.concat(Array.from({ length: 5 }, () => encodeChainSync({ type: 'RequestNext' })));
+    await ch.send(five);
+    const replies: string[] = [];
+    const cs = new ProtocolPeer(chainSyncSpec, ch, 'client');
+    for (let i = 0; i < 5; i++) {
+      // replay our side of the state machine for each pipelined request
+      (cs as unknown as { state: string }).state = 'StCanAwait';
+      const m = (await cs.recv()).msg;
+      replies.push(m.type === 'RollForward' ? `fwd ${decodeHeader(m.header).blockNo}` : m.type);
+    }
+    expect(replies).toEqual(['RollBackward', 'fwd 1', 'fwd 2', 'fwd 3', 'fwd 4']);
+    mux.abort();
+  });
+
+  it('keeps many connections at once and counts them', async () => {
+    const cs = await Promise.all(Array.from({ length: 20 }, () => dial()));
+    expect(server.connections()).toBeGreaterThanOrEqual(20);
+    const rtts = await Promise.all(cs.map((c) => c.keepAlive()));
+    expect(rtts.every((r) => r >= 0)).toBe(true);
+    await Promise.all(cs.map((c) => c.close()));
+  });
+
+  it('a keep-alive timeout ends the attempt with KEEPALIVE_TIMEOUT', async () => {
+    const slow = await startServer({ host: '127.0.0.1', port: 0, magic: 2, fault: { kind: 'slow', ms: 400 } });
+    try {
+      const c = await connectPeer({
+        host: '127.0.0.1',
+        port: slow.port,
+        magic: 2,
+        connectTimeoutMs: 2000,
+        handshakeTimeoutMs: 2000,
+      });
+      const t0 = performance.now();
+      await expect(c.keepAlive(1, 100)).rejects.toMatchObject({ code: 'KEEPALIVE_TIMEOUT' });
+      expect(performance.now() - t0).toBeLessThan(1000);
+    } finally {
+      await slow.close();
+    }
+  });
+});
