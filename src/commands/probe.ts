@@ -157,12 +157,13 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     const defaultPort = this.network.preset?.defaultPort ?? 3001;
     const connect = await loadConnector();
     const samples = flags.samples;
-    const stage = createStageFunction({ connect, magic: this.network.magic, stageTimeoutMs, samples, tip: flags.tip });
+    const tip = Boolean(flags.tip);
+    const stage = createStageFunction({ connect, magic: this.network.magic, stageTimeoutMs, samples, tip });
     const retry = flags.retry as RetryPolicy;
 
     const started = performance.now();
     let lastUpdate = 0;
-    progress.start(`probing ${targets.length} relays, ${conc.value} at a time`);
+    progress.start(`probing ${targets.length} relays, up to ${Math.min(conc.value, targets.length)} at a time`);
     try {
       for await (const r of probeEndpoints(targets, {
         resolve: async (relay, signal): Promise<ProbeEndpoint[]> =>
@@ -176,7 +177,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
           ),
         attempt: stage,
         concurrency: conc.value,
-        attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples, tip: flags.tip }),
+        attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples, tip }),
         stageTimeoutMs,
         retry,
         signal: this.signal,
@@ -198,7 +199,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       resolver.close();
     }
     let external: ReferenceTip | undefined;
-    if (flags.tip && flags.reference === 'koios') {
+    if (tip && flags.reference === 'koios') {
       const url = flags['koios-url'] ?? this.network.preset?.koiosUrl;
       if (!url) throw new UsageError('USAGE', '--reference koios needs --koios-url for a custom network');
       external = await koiosTip(url, { timeoutMs: 15_000, token: flags['koios-token'], signal: this.signal });
@@ -212,7 +213,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       network: this.network.name,
       magic: this.network.magic,
       source,
-      options: { concurrency: conc.value, timeoutMs: stageTimeoutMs, samples, tip: flags.tip, retry },
+      options: { concurrency: conc.value, timeoutMs: stageTimeoutMs, samples, tip: Boolean(flags.tip), retry },
       summary: report.summary,
       ...(report.reference ? { reference: report.reference } : {}),
       pools: report.pools,
@@ -220,8 +221,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       verdict: { failOn, failed: reason !== undefined, ...(reason === undefined ? {} : { reason }) },
     };
 
-    const text = (c: typeof this.c): string =>
-      flags.csv ? renderProbeCsv(report) : renderProbeTable(report, c, flags.tip);
+    const text = (c: typeof this.c): string => (flags.csv ? renderProbeCsv(report) : renderProbeTable(report, c, tip));
     if (flags.out) {
       const plain = palette(new Chalk({ level: 0 }));
       const content = this.jsonEnabled() ? `${JSON.stringify(doc, null, 2)}\n` : text(plain);

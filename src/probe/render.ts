@@ -4,6 +4,7 @@ import type { Palette } from '../ui/color.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from './model.js';
+import { ARGS_POOL } from './targets.js';
 
 export interface ProbeJson {
   network: string;
@@ -72,11 +73,15 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
 /** The summary lines (counts, per-status, RTT quantiles and histogram). */
 export function summaryText(report: ProbeReport, c: Palette): string {
   const s = report.summary;
+  const onlyArgs = report.pools.every((p) => p.id === ARGS_POOL);
   const lines = [
-    `${c.bold('probed')} ${s.addresses} addresses of ${s.relays} relays in ${s.pools} pools in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
+    `${c.bold('probed')} ${s.addresses} addresses of ${s.relays} relays${onlyArgs ? '' : ` in ${s.pools} pools`} in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
       `${c.ok(`${s.ok} ok`)}, ${s.failed > 0 ? c.fail(`${s.failed} failed`) : '0 failed'}` +
       (s.retried > 0 ? `, ${s.retried} retried` : ''),
-    `relays: ${s.reachableRelays} of ${s.relays} reachable; pools: ${s.reachablePools} reachable, ${s.partialPools} partly, ${s.unreachablePools} unreachable`,
+    `relays: ${s.reachableRelays} of ${s.relays} reachable` +
+      (onlyArgs
+        ? ''
+        : `; pools: ${s.reachablePools} reachable, ${s.partialPools} partly, ${s.unreachablePools} unreachable`),
   ];
   const failures = Object.entries(s.byStatus).filter(([k]) => k !== 'ok');
   if (failures.length > 0) lines.push(`failures: ${failures.map(([k, n]) => `${n} ${k}`).join(', ')}`);

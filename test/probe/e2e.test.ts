@@ -145,4 +145,18 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     expect(lines.some((l) => l.includes('DNS_NXDOMAIN,resolve'))).toBe(true);
     expect(res.stdout).toMatch(/probed 3 addresses/);
   }, 60_000);
+
+  it('stops at once on Ctrl-C (exit 130), however long the timeouts', async () => {
+    const silent = world.pools.filter((p) => p[0]?.expect === 'HANDSHAKE_TIMEOUT').map((p) => p[0]);
+    const args = silent.map((r) => (r?.address === '::1' ? `[::1]:${r.port}` : `${r?.address}:${r?.port}`));
+    const res = await runCli(['probe', ...args, '--timeout', '60s'], {
+      timeoutMs: 20_000,
+      onSpawn: (child) => {
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      },
+    });
+    expect(res.code).toBe(130);
+    expect(res.ms).toBeLessThan(10_000);
+    expect(res.stderr).toMatch(/interrupted/);
+  }, 30_000);
 });
