@@ -19,8 +19,10 @@ export { CSV_COLUMNS, type ProbeJson, renderProbeCsv, renderProbeTable, summaryT
 export {
   type AttemptContext,
   probeEndpoints,
+  type ReducedOutcome,
   type ResolveFunction,
   type RetryPolicy,
+  reduceOutcome,
   runAttempt,
   type ScheduleOptions,
   type ScheduleProgress,

@@ -181,11 +181,28 @@ function median(values: readonly number[]): number {
 /** Rounds a time to 0.1 ms for output. */
 const ms = (v: number): number => Math.round(v * 10) / 10;
 
+/**
+ * An outcome with its keep-alive samples reduced to median/min/max/count: what the scheduler keeps
+ * (for shared endpoints and retries), so no per-sample array outlives its attempt.
+ */
+export type ReducedOutcome = Omit<AttemptOutcome, 'rttSamplesMs'> & {
+  rtt?: { medianMs: number; minMs: number; maxMs: number; count: number };
+};
+
+export function reduceOutcome(o: AttemptOutcome): ReducedOutcome {
+  const { rttSamplesMs: samples, ...rest } = o;
+  if (!samples || samples.length === 0) return rest;
+  return {
+    ...rest,
+    rtt: { medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), count: samples.length },
+  };
+}
+
 /** The per-address result of an outcome, for one target. */
 export function toAddressResult(
   target: ProbeTarget,
   endpoint: ProbeEndpoint | undefined,
-  outcome: AttemptOutcome,
+  outcome: ReducedOutcome,
   attempts: number,
 ): ProbeAddressResult {
   const r: ProbeAddressResult = {
@@ -204,12 +221,11 @@ export function toAddressResult(
   if (outcome.message !== undefined && outcome.status !== 'ok') r.message = outcome.message;
   if (outcome.connectMs !== undefined) r.connectMs = ms(outcome.connectMs);
   if (outcome.handshakeMs !== undefined) r.handshakeMs = ms(outcome.handshakeMs);
-  const samples = outcome.rttSamplesMs;
-  if (samples && samples.length > 0) {
-    r.rttMs = ms(median(samples));
-    r.rttMinMs = ms(Math.min(...samples));
-    r.rttMaxMs = ms(Math.max(...samples));
-    r.samples = samples.length;
+  if (outcome.rtt) {
+    r.rttMs = ms(outcome.rtt.medianMs);
+    r.rttMinMs = ms(outcome.rtt.minMs);
+    r.rttMaxMs = ms(outcome.rtt.maxMs);
+    r.samples = outcome.rtt.count;
   }
   if (outcome.version !== undefined) r.version = outcome.version;
   if (outcome.tip !== undefined) r.tip = outcome.tip;
@@ -294,7 +310,7 @@ export async function* probeEndpoints(
   const attemptSlots = new Slots(concurrency, changed);
   const resolveSlots = new Slots(resolveLimit, changed);
   const queue = new ResultQueue<ProbeAddressResult>();
-  const firstPass = new Map<string, Promise<AttemptOutcome>>();
+  const firstPass = new Map<string, Promise<ReducedOutcome>>();
   const held = new Map<string, Held>();
   const progress: ScheduleProgress = {
     phase: 'probe',
@@ -327,14 +343,14 @@ export async function* probeEndpoints(
     }
   };
 
-  const probeOne = async (endpoint: ProbeEndpoint): Promise<AttemptOutcome> => {
+  const probeOne = async (endpoint: ProbeEndpoint): Promise<ReducedOutcome> => {
     await attemptSlots.acquire();
     try {
       if (signal.aborted) throw signal.reason;
       const o = await runAttempt(options.attempt, endpoint, options.attemptDeadlineMs, signal, active);
       if (signal.aborted) throw signal.reason;
       noteCongestion(o);
-      return o;
+      return reduceOutcome(o);
     } finally {
       attemptSlots.release();
       report();
@@ -454,7 +470,7 @@ export async function* probeEndpoints(
                   ticker: r.ticker,
                   relay: { kind: r.relayKind, host: r.relay, port: r.port ?? undefined },
                 };
-                const again = toAddressResult(target, h.endpoint, o, 2);
+                const again = toAddressResult(target, h.endpoint, reduceOutcome(o), 2);
                 if (r.shared) again.shared = true;
                 emit(again);
               }
