@@ -1,0 +1,118 @@
+import { Args, Flags } from '@oclif/core';
+import { SpoCommand } from '../../base-command.js';
+import { writeFileAtomic } from '../../lib/atomic-write.js';
+import { SpoError, UsageError } from '../../lib/errors.js';
+import { parseJsonText, readInput } from '../../lib/read-input.js';
+import { lintTopology } from '../../topology/lint.js';
+import { type LegacyAs, lineDiff, migrateTopology } from '../../topology/migrate.js';
+import type { TopologyFinding, TopologyFormat } from '../../topology/model.js';
+import { parseTopology } from '../../topology/parse.js';
+import { inquirerPrompter } from '../../topology/wizard.js';
+
+export interface TopologyMigrateJson {
+  file: string;
+  from: TopologyFormat;
+  /** Where the result goes (FILE itself unless --out). */
+  out: string;
+  /** false when nothing changed, when not confirmed, or without --yes and no terminal. */
+  written: boolean;
+  changes: string[];
+  /** Line diff of the file: ` ` kept, `-` removed, `+` added; empty when nothing changes. */
+  diff: string;
+  /** Lint findings of the migrated file (no errors, or nothing is written). */
+  findings: TopologyFinding[];
+}
+
+export default class TopologyMigrate extends SpoCommand {
+  static override summary = 'Rewrite an older topology file in the current format, keeping its meaning.';
+  static override description =
+    `Reads a topology in any format the node has accepted and writes it in the current one: the early grouped P2P format is flattened, "valency" becomes "hotValency", a legacy "Producers" list becomes local roots (one group per producer, --legacy-as local-roots, the default: the legacy node kept them all connected) or one public root group (--legacy-as public-roots), and an absent useLedgerAfterSlot, which the node reads as "never", is written as -1. Keys the node ignores inside access points (descriptions, pool names) are kept.
+
+The diff is shown first. The file is then written (to --out, or in place with the original kept as FILE.bak) with --yes, or after you confirm at a terminal; without --yes and without a terminal nothing is written. Nothing is written either when the migrated file would not lint clean.`;
+  static override examples = [
+    '<%= config.bin %> topology migrate topology.json',
+    '<%= config.bin %> topology migrate old-topology.json --out topology.json --yes',
+    '<%= config.bin %> topology migrate legacy-topology.json --legacy-as public-roots --yes',
+  ];
+  static override args = {
+    file: Args.string({ description: 'topology file to migrate', required: true }),
+  };
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'write the result to FILE (default: FILE itself, kept as FILE.bak)' }),
+    yes: Flags.boolean({ char: 'y', description: 'write without asking' }),
+    'legacy-as': Flags.string({
+      description: 'legacy Producers become local roots or public roots',
+      options: ['local-roots', 'public-roots'],
+      default: 'local-roots',
+    }),
+  };
+
+  async run(): Promise<TopologyMigrateJson> {
+    const { args, flags } = await this.parse(TopologyMigrate);
+    if (args.file === '-' && flags.out === undefined)
+      throw new UsageError('USAGE', 'migrating standard input needs --out', {
+        hint: 'give --out FILE (or --out - for standard output)',
+      });
+    const before = await readInput(args.file);
+    const raw = parseJsonText(before, args.file);
+    const parsed = parseTopology(raw, args.file);
+    const result = migrateTopology(parsed, { legacyAs: flags['legacy-as'] as LegacyAs, raw });
+    const out = flags.out ?? args.file;
+    const lint = lintTopology(parseTopology(JSON.parse(result.text), out));
+    const errors = lint.findings.filter((f) => f.severity === 'error');
+    if (errors.length > 0) {
+      const first = errors[0] as TopologyFinding;
+      throw new SpoError(
+        'TOPOLOGY_MIGRATE_INVALID',
+        `${args.file}: the migrated file would not lint clean (${errors.length} error(s)), nothing written: ${first.path}: ${first.message}`,
+        { hint: `${first.fix}; see spo topology lint ${args.file}`, details: { findings: errors } },
+      );
+    }
+    const diff = lineDiff(before, result.text);
+    const doc: TopologyMigrateJson = {
+      file: args.file,
+      from: result.from,
+      out,
+      written: false,
+      changes: result.changes,
+      diff,
+      findings: lint.findings,
+    };
+    if (diff === '' && out === args.file) {
+      this.out(`${this.c.ok('✓')} ${args.file} is already in the current format; nothing to change`);
+      return doc;
+    }
+    if (!this.jsonEnabled()) {
+      const err = this.stderrPalette();
+      process.stderr.write(
+        `${err.dim(`--- ${args.file} (${result.from})`)}\n${err.dim(`+++ ${out} (current format)`)}\n`,
+      );
+      for (const line of diff.replace(/\n$/, '').split('\n')) {
+        process.stderr.write(
+          `${line.startsWith('+') ? err.ok(line) : line.startsWith('-') ? err.fail(line) : err.dim(line)}\n`,
+        );
+      }
+      for (const c of result.changes) process.stderr.write(`${err.dim('change:')} ${c}\n`);
+    }
+    let go = flags.yes;
+    if (!go && out === '-') go = true;
+    if (!go) {
+      const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !this.jsonEnabled();
+      if (interactive) {
+        go = await inquirerPrompter(this.signal).confirm({ message: `Write ${out}?`, default: false });
+      } else {
+        this.note(`not written: re-run with --yes to write ${out}`);
+      }
+    }
+    if (go) {
+      if (out === '-') {
+        if (!this.jsonEnabled()) process.stdout.write(result.text);
+      } else {
+        await writeFileAtomic(out, result.text);
+        this.out(`${this.c.ok('✓')} wrote ${out}${out === args.file ? ` (previous file kept as ${out}.bak)` : ''}`);
+      }
+      doc.written = out !== '-';
+    }
+    return doc;
+  }
+}

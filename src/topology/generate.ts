@@ -1,0 +1,249 @@
+/**
+ * Topology generation for a stake pool's own machines. Producer files are safe by construction:
+ * only the operator's relays, as one trustable local root group that is not advertised, no public
+ * roots, no ledger peers, no bootstrap peers. Relay files hold the producer (trustable, not
+ * advertised), the pool's other relays as a second group, the network preset (bootstrap peers,
+ * useLedgerAfterSlot, optionally a peer snapshot) and public roots drawn from the registry with the
+ * governor's ledger-peer picking. Pure: registry, RNG and probe results are passed in.
+ */
+
+import { type LedgerPool, pickLedgerPeers } from '../governor/ledger-peers.js';
+import type { Rng } from '../governor/rng.js';
+import { hostKind, srvQueryName } from '../lib/address.js';
+import { UsageError } from '../lib/errors.js';
+import type { NetworkName } from '../lib/networks.js';
+import { isUsable, type Pool, type Relay } from '../registry/model.js';
+import { type AccessPoint, endpointKey, type LocalRootGroup, ledgerPeersFromSlot, type Topology } from './model.js';
+
+export type Role = 'relay' | 'producer';
+
+/** What each public network's official topology carries (cardano-node / cardano-playground files). */
+export interface NetworkTopologyPreset {
+  bootstrapPeers: Array<{ address: string; port: number }>;
+  useLedgerAfterSlot: number;
+}
+
+export const TOPOLOGY_PRESETS: Readonly<Record<NetworkName, NetworkTopologyPreset>> = {
+  // cardano-node configuration/cardano/mainnet-topology.json (2026-05)
+  mainnet: {
+    bootstrapPeers: [
+      { address: 'backbone.cardano.iog.io', port: 3001 },
+      { address: 'backbone.mainnet.cardanofoundation.org', port: 3001 },
+      { address: 'backbone.mainnet.emurgornd.com', port: 3001 },
+    ],
+    useLedgerAfterSlot: 185500763,
+  },
+  // cardano-playground docs/environments/preprod/topology.json (2026-02)
+  preprod: {
+    bootstrapPeers: [{ address: 'preprod-node.play.dev.cardano.org', port: 3001 }],
+    useLedgerAfterSlot: 112406400,
+  },
+  // cardano-playground docs/environments/preview/topology.json (2026-02)
+  preview: {
+    bootstrapPeers: [{ address: 'preview-node.play.dev.cardano.org', port: 3001 }],
+    useLedgerAfterSlot: 102729600,
+  },
+  // No SanchoNet file in our references: ledger peers from the start, the playground's node as bootstrap peer.
+  sanchonet: {
+    bootstrapPeers: [{ address: 'sanchonet-node.play.dev.cardano.org', port: 3001 }],
+    useLedgerAfterSlot: 0,
+  },
+};
+
+export interface GenerateInput {
+  role: Role;
+  /** The block producer(s) (relay role). */
+  producers: AccessPoint[];
+  /** The operator's relays: all of them for a producer; the other relays of the pool for a relay. */
+  relays: AccessPoint[];
+  /** Preset network, or 'custom' (no bootstrap peers; ledger peers from slot 0). */
+  network: NetworkName | 'custom';
+  /** Public roots for a relay (from choosePublicRoots). */
+  publicRoots?: AccessPoint[];
+  /** peerSnapshotFile to reference (relay role; the file is written by the caller). */
+  peerSnapshotFile?: string | undefined;
+}
+
+/** Parses a `--producer` / `--relay` value to an access point (IP, name, or `_` SRV name). */
+export function accessPointFromText(
+  text: string,
+  defaultPort: number,
+  parse: (t: string, p: number) => { host: string; port: number },
+): AccessPoint {
+  const t = text.trim();
+  if (t.startsWith('_')) return { address: t.toLowerCase(), kind: 'srv' };
+  const e = parse(t, defaultPort);
+  const kind = hostKind(e.host);
+  return { address: e.host, port: e.port, kind: kind === 'srv' ? 'dns' : kind };
+}
+
+function group(accessPoints: AccessPoint[], trustable: boolean): LocalRootGroup {
+  return {
+    accessPoints,
+    advertise: false,
+    trustable,
+    hotValency: accessPoints.length,
+    warmValency: accessPoints.length,
+    warmValencySet: false,
+    behindFirewall: false,
+    diffusionMode: 'InitiatorAndResponder',
+  };
+}
+
+function dedupe(aps: AccessPoint[]): AccessPoint[] {
+  const seen = new Set<string>();
+  return aps.filter((a) => {
+    const k = endpointKey(a);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Builds the topology; throws a UsageError when the inputs cannot make a sound file. */
+export function generateTopology(input: GenerateInput): Topology {
+  const relays = dedupe(input.relays);
+  const producers = dedupe(input.producers);
+  if (input.role === 'producer') {
+    if (relays.length === 0)
+      throw new UsageError('TOPOLOGY_NO_RELAYS', 'a block producer needs its relays: none given', {
+        hint: 'give each relay with --relay HOST:PORT',
+      });
+    // Safe by construction: nothing but the operator's relays, nothing advertised, nothing learned.
+    return {
+      localRoots: [group(relays, true)],
+      publicRoots: [],
+      useLedgerAfterSlot: -1,
+      ledgerPeers: { mode: 'never' },
+      bootstrapPeers: null,
+    };
+  }
+  if (producers.length === 0)
+    throw new UsageError('TOPOLOGY_NO_PRODUCER', 'a relay needs the address of its block producer: none given', {
+      hint: 'give it with --producer HOST:PORT',
+    });
+  const producerKeys = new Set(producers.map(endpointKey));
+  const clash = relays.find((r) => producerKeys.has(endpointKey(r)));
+  if (clash)
+    throw new UsageError('TOPOLOGY_PRODUCER_IS_RELAY', `${clash.address} is given both as producer and as relay`, {
+      hint: 'a machine is either the block producer or a relay',
+    });
+  const localRoots = [group(producers, true)];
+  if (relays.length > 0) localRoots.push(group(relays, true));
+  const localKeys = new Set([...producers, ...relays].map(endpointKey));
+  const publicAps = dedupe(input.publicRoots ?? []).filter((a) => !localKeys.has(endpointKey(a)));
+  const preset = input.network === 'custom' ? undefined : TOPOLOGY_PRESETS[input.network];
+  const slot = preset?.useLedgerAfterSlot ?? 0;
+  const t: Topology = {
+    localRoots,
+    publicRoots: [{ accessPoints: publicAps, advertise: false }],
+    useLedgerAfterSlot: slot,
+    ledgerPeers: ledgerPeersFromSlot(slot),
+    bootstrapPeers: preset ? preset.bootstrapPeers.map((b) => ({ ...b, kind: 'dns' as const })) : null,
+  };
+  if (input.peerSnapshotFile !== undefined) t.peerSnapshotFile = input.peerSnapshotFile;
+  return t;
+}
+
+/** A registry relay as a topology access point (SRV names carry their CIP-0155 prefix in topologies). */
+export function relayToAccessPoint(r: Relay, defaultPort: number): AccessPoint {
+  if (r.kind === 'srv') return { address: srvQueryName(r.host), kind: 'srv' };
+  return { address: r.host, port: r.port ?? defaultPort, kind: r.kind };
+}
+
+export interface PublicRootCandidate {
+  pool: string;
+  ticker?: string;
+  stake: number;
+  accessPoint: AccessPoint;
+}
+
+/**
+ * Draws public root candidates with the governor's ledger-peer picking (square-root stake weighting,
+ * one relay per pool), repeating draws until `count` distinct pools are found or the rounds run out.
+ * Unusable relays (private, loopback...) and the operator's own endpoints are never candidates.
+ */
+export function choosePublicRoots(
+  pools: readonly Pool[],
+  count: number,
+  rng: Rng,
+  options: { exclude?: AccessPoint[]; defaultPort: number; maxRounds?: number },
+): PublicRootCandidate[] {
+  if (count <= 0) return [];
+  const exclude = new Set((options.exclude ?? []).map(endpointKey));
+  const eligible: LedgerPool<Relay>[] = [];
+  const byId = new Map<string, Pool>();
+  for (const p of pools) {
+    if (p.status === 'retired') continue;
+    const relays = p.relays.filter(
+      (r) => isUsable(r) && !exclude.has(endpointKey(relayToAccessPoint(r, options.defaultPort))),
+    );
+    if (relays.length === 0) continue;
+    eligible.push({ id: p.id, ...(p.stake === undefined ? {} : { stake: p.stake }), relays });
+    byId.set(p.id, p);
+  }
+  const chosen = new Map<string, PublicRootCandidate>();
+  const rounds = options.maxRounds ?? 50;
+  for (let round = 0; round < rounds && chosen.size < count; round++) {
+    const remaining = eligible.filter((p) => !chosen.has(p.id));
+    if (remaining.length === 0) break;
+    for (const pick of pickLedgerPeers(remaining, count - chosen.size, rng)) {
+      if (chosen.has(pick.poolId) || chosen.size >= count) continue;
+      const pool = byId.get(pick.poolId);
+      chosen.set(pick.poolId, {
+        pool: pick.poolId,
+        ...(pool?.ticker === undefined ? {} : { ticker: pool.ticker }),
+        stake: pick.stake,
+        accessPoint: relayToAccessPoint(pick.relay, options.defaultPort),
+      });
+    }
+  }
+  return [...chosen.values()];
+}
+
+/**
+ * With --probe: keeps the candidates that answered, lowest RTT first, still one per pool (the
+ * candidates already are), at most `count`.
+ */
+export function rankByProbe(
+  candidates: readonly PublicRootCandidate[],
+  rttByEndpoint: ReadonlyMap<string, number | undefined>,
+  count: number,
+): PublicRootCandidate[] {
+  return candidates
+    .filter((c) => rttByEndpoint.get(endpointKey(c.accessPoint)) !== undefined)
+    .sort(
+      (a, b) =>
+        (rttByEndpoint.get(endpointKey(a.accessPoint)) as number) -
+        (rttByEndpoint.get(endpointKey(b.accessPoint)) as number),
+    )
+    .slice(0, count);
+}
+
+/** The node configuration keys that go with the generated file (ecosystem.md §3.3 code defaults). */
+export function nodeConfigKeys(role: Role, t: Topology): Record<string, number | boolean> {
+  const hot = t.localRoots.reduce((s, g) => s + g.hotValency, 0);
+  const local = t.localRoots.reduce((s, g) => s + g.accessPoints.length, 0);
+  if (role === 'producer') {
+    return {
+      PeerSharing: false,
+      TargetNumberOfRootPeers: Math.max(local, 1),
+      TargetNumberOfKnownPeers: Math.max(local, 1),
+      TargetNumberOfEstablishedPeers: Math.max(local, 1),
+      TargetNumberOfActivePeers: Math.max(hot, 1),
+      TargetNumberOfKnownBigLedgerPeers: 0,
+      TargetNumberOfEstablishedBigLedgerPeers: 0,
+      TargetNumberOfActiveBigLedgerPeers: 0,
+    };
+  }
+  return {
+    PeerSharing: true,
+    TargetNumberOfRootPeers: 60,
+    TargetNumberOfKnownPeers: Math.max(150, local),
+    TargetNumberOfEstablishedPeers: 30,
+    TargetNumberOfActivePeers: Math.max(20, hot + 1),
+    TargetNumberOfKnownBigLedgerPeers: 15,
+    TargetNumberOfEstablishedBigLedgerPeers: 10,
+    TargetNumberOfActiveBigLedgerPeers: 5,
+  };
+}

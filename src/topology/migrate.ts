@@ -1,0 +1,116 @@
+/**
+ * Migration of any older topology to the current format, keeping what the file meant to the node
+ * that read it: `valency` becomes `hotValency`; the early grouped format is flattened; a legacy
+ * `Producers` list becomes local roots (one group per producer: the legacy node kept them all
+ * connected) or one public root group, as asked; an absent `useLedgerAfterSlot` (which meant
+ * "never") is written as -1 so the file now says what it does. Pure; the command shows the diff.
+ */
+import type { LegacyProducer, ParsedTopology, Topology } from './model.js';
+import { ledgerPeersFromSlot } from './model.js';
+import { writeTopology } from './write.js';
+
+export type LegacyAs = 'local-roots' | 'public-roots';
+
+export interface MigrateResult {
+  from: ParsedTopology['format'];
+  topology: Topology;
+  text: string;
+  /** One line per change of form or meaning made explicit. */
+  changes: string[];
+}
+
+function legacyToPublic(producers: LegacyProducer[]): Topology {
+  return {
+    localRoots: [],
+    publicRoots: [
+      {
+        accessPoints: producers.map((p) => ({
+          address: p.address,
+          port: p.port,
+          kind: /^[\d.]+$/.test(p.address) ? 'ipv4' : p.address.includes(':') ? 'ipv6' : 'dns',
+        })),
+        advertise: false,
+      },
+    ],
+    useLedgerAfterSlot: -1,
+    ledgerPeers: { mode: 'never' },
+    bootstrapPeers: null,
+  };
+}
+
+function usedValencyKey(raw: unknown): boolean {
+  const lr = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).localRoots : undefined;
+  return Array.isArray(lr) && lr.some((g) => typeof g === 'object' && g !== null && 'valency' in g);
+}
+
+export function migrateTopology(
+  parsed: ParsedTopology,
+  options: { legacyAs?: LegacyAs /** the JSON as read, to report what changed */; raw?: unknown } = {},
+): MigrateResult {
+  const changes: string[] = [];
+  let t: Topology = structuredClone(parsed.topology);
+  if (parsed.format === 'legacy-producers') {
+    const producers = parsed.legacyProducers ?? [];
+    if ((options.legacyAs ?? 'local-roots') === 'public-roots') {
+      t = legacyToPublic(producers);
+      changes.push(`legacy Producers (${producers.length}) -> one public root group (not advertised)`);
+    } else {
+      changes.push(
+        `legacy Producers (${producers.length}) -> one local root group each (hotValency = valency for names, 1 for IP addresses)`,
+      );
+    }
+    changes.push('useLedgerAfterSlot -1 written: the legacy node never used ledger peers');
+  } else if (parsed.format === 'early-p2p') {
+    changes.push('early grouped format (LocalRoots.groups / PublicRoots) -> flat localRoots / publicRoots');
+    changes.push('"valency" -> "hotValency"; "addrs"/"addr" -> "accessPoints"/"address"');
+  }
+  if (t.useLedgerAfterSlot === undefined) {
+    t.useLedgerAfterSlot = -1;
+    t.ledgerPeers = ledgerPeersFromSlot(-1);
+    if (parsed.format !== 'legacy-producers')
+      changes.push('useLedgerAfterSlot -1 written: an absent key means the node never uses ledger peers');
+  }
+  if (parsed.format === 'p2p' && usedValencyKey(options.raw))
+    changes.push('"valency" written as "hotValency" (same meaning; the node reads either)');
+  return { from: parsed.format, topology: t, text: writeTopology(t), changes };
+}
+
+/**
+ * A line diff (longest common subsequence) in unified style without hunks: ` ` kept, `-` removed,
+ * `+` added. Topology files are small; past 4000 lines each side it falls back to remove-all/add-all.
+ */
+export function lineDiff(before: string, after: string): string {
+  const a = before.replace(/\n$/, '').split('\n');
+  const b = after.replace(/\n$/, '').split('\n');
+  if (before === after) return '';
+  if (a.length > 4000 || b.length > 4000)
+    return [...a.map((l) => `-${l}`), ...b.map((l) => `+${l}`)].join('\n').concat('\n');
+  const n = a.length;
+  const m = b.length;
+  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    const row = lcs[i] as Uint32Array;
+    const next = lcs[i + 1] as Uint32Array;
+    for (let j = m - 1; j >= 0; j--)
+      row[j] = a[i] === b[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
+  }
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      out.push(` ${a[i]}`);
+      i++;
+      j++;
+    } else if (((lcs[i + 1] as Uint32Array)[j] as number) >= ((lcs[i] as Uint32Array)[j + 1] as number)) {
+      out.push(`-${a[i]}`);
+      i++;
+    } else {
+      out.push(`+${b[j]}`);
+      j++;
+    }
+  }
+  while (i < n) out.push(`-${a[i++]}`);
+  while (j < m) out.push(`+${b[j++]}`);
+  return `${out.join('\n')}\n`;
+}
