@@ -89,11 +89,16 @@ export interface HygieneResult {
 /** Applies the hygiene rules to parsed pools. Pure. */
 export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
   const findings: RegistryFinding[] = [];
-  // label -> the pools and relay objects registering it (a label names kind, host and port)
-  const owners = new Map<string, { ids: string[]; relays: Relay[] }>();
+  // label (it names kind, host and port) -> the first pool and relay registering it; the shared
+  // ones get an entry in `shared` (no allocation for the usual, unshared relay)
+  const firstPool = new Map<string, string>();
+  const firstRelay = new Map<string, Relay>();
+  const shared = new Map<string, { ids: string[]; relays: Relay[] }>();
   const pools: Pool[] = [];
   for (const rp of raw) {
-    const seen = new Set<string>();
+    // duplicates inside one pool: a scan for the usual handful of relays, a Set beyond that
+    const seenList: string[] = [];
+    const seenSet = rp.relays.length > 16 ? new Set<string>() : undefined;
     const relays: Relay[] = [];
     for (const r of rp.relays) {
       const flags = r.flags ? r.flags.slice() : [];
@@ -132,7 +137,7 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
       }
       if (r.port === 0) flags.push('invalid-port');
       const label = relayLabel({ kind: r.kind, host, port: r.port });
-      if (seen.has(label)) {
+      if (seenSet ? seenSet.has(label) : seenList.includes(label)) {
         findings.push({
           code: 'duplicate-relay',
           severity: 'info',
@@ -142,7 +147,8 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
         });
         continue;
       }
-      seen.add(label);
+      if (seenSet) seenSet.add(label);
+      else seenList.push(label);
       for (const f of flags) {
         const text = FLAG_TEXT[f];
         if (text) {
@@ -152,11 +158,17 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
       const relay: Relay = { kind: r.kind, host, flags };
       if (r.port !== undefined) relay.port = r.port;
       relays.push(relay);
-      const entry = owners.get(label);
-      if (entry) {
-        entry.ids.push(rp.id);
-        entry.relays.push(relay);
-      } else owners.set(label, { ids: [rp.id], relays: [relay] });
+      const first = firstPool.get(label);
+      if (first === undefined) {
+        firstPool.set(label, rp.id);
+        firstRelay.set(label, relay);
+      } else {
+        const entry = shared.get(label);
+        if (entry) {
+          entry.ids.push(rp.id);
+          entry.relays.push(relay);
+        } else shared.set(label, { ids: [first, rp.id], relays: [firstRelay.get(label) as Relay, relay] });
+      }
     }
     if (relays.length === 0) {
       findings.push({ code: 'no-relays', severity: 'info', pool: rp.id, message: `pool ${rp.id} registers no relay` });
@@ -164,8 +176,7 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
     pools.push({ ...rp, relays });
   }
   // Endpoints registered by more than one pool: operators running several pools behind one relay set.
-  for (const [label, { ids, relays }] of owners) {
-    if (ids.length < 2) continue;
+  for (const [label, { ids, relays }] of shared) {
     for (const r of relays) r.flags.push('shared-endpoint');
     findings.push({
       code: 'shared-endpoint',

@@ -17,6 +17,7 @@ import {
   fieldError,
   isObject,
   type JsonObject,
+  MAX_STRING,
   missingField,
   optPort,
 } from './fields.js';
@@ -116,9 +117,10 @@ function parsePool(v: unknown, at: FieldPath, rank: number, big: boolean, v1: bo
   if (o.relativeStake === undefined) throw missingField(at.key('relativeStake'));
   const stake = asFraction(o.relativeStake, at.key('relativeStake'));
   if (o.relays === undefined) throw missingField(at.key('relays'));
-  const rl = asArray(o.relays, at.key('relays'));
+  const relaysAt = at.key('relays');
+  const rl = asArray(o.relays, relaysAt);
   const relays: RawRelay[] = [];
-  for (let j = 0; j < rl.length; j++) relays.push(parseRelay(rl[j], at.key('relays').index(j), v1));
+  for (let j = 0; j < rl.length; j++) relays.push(fastRelay(rl[j], v1) ?? parseRelay(rl[j], relaysAt.index(j), v1));
   return { id: `#${rank}`, stake, status: 'registered', relays };
 }
 
@@ -130,7 +132,25 @@ export function ipKind(host: string): 'ipv4' | 'ipv6' | undefined {
   return isIPv4(host) ? 'ipv4' : undefined;
 }
 
-function parseRelay(v: unknown, at: FieldPath, v1: boolean): RawRelay {
+/**
+ * The common, well-formed relay without building any field path (start-up and the 10,000-pool
+ * benchmark spend their time here); undefined sends the entry to parseRelay, which validates it
+ * field by field and names what is wrong. Both give the same result for a valid entry.
+ */
+export function fastRelay(v: unknown, v1: boolean): RawRelay | undefined {
+  if (!isObject(v)) return undefined;
+  const { address, port } = v;
+  if (typeof address !== 'string' || address.length === 0 || address.length > MAX_STRING) return undefined;
+  if (v1 && v.domain !== undefined) return undefined;
+  if (port === undefined || port === null) {
+    if (v1 || ipKind(address)) return undefined;
+    return { kind: 'srv', host: address };
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
+  return { kind: ipKind(address) ?? 'dns', host: address, port };
+}
+
+export function parseRelay(v: unknown, at: FieldPath, v1: boolean): RawRelay {
   const o = asObject(v, at);
   const port = optPort(o.port, at.key('port'));
   if (v1 && o.domain !== undefined) {

@@ -387,6 +387,35 @@ describe('bad input: one line naming the file and the field', () => {
   });
 });
 
+describe('the fast path for snapshot relays', () => {
+  it('property: fastRelay gives what the validating parser gives, or defers to it', async () => {
+    const { fastRelay, parseRelay } = await import('../../src/registry/snapshot.js');
+    const value = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.domain(),
+      fc.string({ maxLength: 260 }),
+      fc.integer({ min: -2, max: 65537 }),
+      fc.double(),
+      fc.anything(),
+    );
+    const entry = fc.oneof(
+      fc.record({ address: value, port: value, domain: value }, { requiredKeys: [] }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(entry, fc.boolean(), (v, v1) => {
+        const fast = fastRelay(v, v1);
+        if (fast === undefined) return;
+        expect(parseRelay(v, new FieldPath('f', 'r'), v1)).toEqual(fast);
+      }),
+      { seed: 5, numRuns: 2000 },
+    );
+  });
+});
+
 describe('hostile API and cardano-cli relay objects', () => {
   it('property: ledger relays and Koios/Blockfrost relay rows parse or fail with a SpoError naming the field', async () => {
     const { parseLedgerRelay } = await import('../../src/registry/cardano-cli.js');
