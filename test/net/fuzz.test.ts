@@ -42,7 +42,10 @@ function mutate(r: () => number, base: Uint8Array): Uint8Array {
   const at = (n: number): number => Math.floor(r() * n);
   switch (pick) {
     case 0: // flip bits
-      for (let i = 0, n = 1 + at(4); i < n && b.length; i++) b[at(b.length)] ^= 1 << at(8);
+      for (let i = 0, n = 1 + at(4); i < n && b.length; i++) {
+        const j = at(b.length);
+        b[j] = (b[j] as number) ^ (1 << at(8));
+      }
       return b;
     case 1: // random byte values
       for (let i = 0, n = 1 + at(3); i < n && b.length; i++) b[at(b.length)] = at(256);
