@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseJsonOutput, runCli } from '../lib/cli.js';
+import { BIN, parseJsonOutput, runCli } from '../lib/cli.js';
 
 const FIX = new URL('../fixtures/registry/', import.meta.url);
 const fixture = (name: string): string => new URL(name, FIX).pathname;
@@ -42,6 +42,28 @@ describe('spo relays list', () => {
     expect(r.stderr).toMatch(/^20 of 470 pools, \d+ relays .* from embedded:mainnet \(slot 185831188\)\n/);
     expect(r.stderr).toContain('121 shared-endpoint');
     expect(r.stdout).not.toContain('\u001b['); // no colour when not a TTY
+  });
+
+  it('the offline path never loads undici (start-up time is benchmarked)', async () => {
+    // a resolve hook that reports every package the process imports
+    const hooks = `data:text/javascript,${encodeURIComponent(
+      "export async function resolve(s, c, n) { const r = await n(s, c); const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(r.url); if (m) process.stderr.write('PKG ' + m[1] + '\\n'); return r; }",
+    )}`;
+    const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', register, BIN, 'relays', 'list', '--top', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(0);
+    const pkgs = new Set(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('PKG '))
+        .map((l) => l.slice(4)),
+    );
+    expect(pkgs.has('@oclif/core')).toBe(true); // the hook works
+    expect(pkgs.has('undici')).toBe(false);
   });
 
   it('--json: one document with summary, pools and findings', async () => {
