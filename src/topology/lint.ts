@@ -555,21 +555,14 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
   // Ledger peers and the snapshot.
   const ledgerOff = t.ledgerPeers.mode === 'never';
   if (p2p && role === 'relay') {
-    if (t.useLedgerAfterSlot === undefined)
+    const slotInvalid = parsed.findings.some((f) => f.path === '$.useLedgerAfterSlot');
+    if (t.useLedgerAfterSlot === undefined && !slotInvalid)
       add(
         'TOPOLOGY_NO_LEDGER_AFTER_SLOT',
         'warning',
         '$',
         'no "useLedgerAfterSlot": the node never uses ledger peers (an absent key means never, not always)',
         'add "useLedgerAfterSlot": 0 (always), or a slot from the network preset; -1 to say "never" on purpose',
-      );
-    else if (ledgerOff)
-      add(
-        'TOPOLOGY_LEDGER_PEERS_OFF',
-        'info',
-        jsonPath('useLedgerAfterSlot'),
-        `useLedgerAfterSlot ${t.useLedgerAfterSlot}: this relay never uses ledger peers`,
-        'set useLedgerAfterSlot to 0 or a recent slot unless this is on purpose',
       );
     const publicCount = t.publicRoots.reduce((s, g) => s + g.accessPoints.length, 0);
     if (ledgerOff && publicCount === 0 && (t.bootstrapPeers?.length ?? 0) === 0)
@@ -579,6 +572,15 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
         '$',
         'no public roots, no bootstrap peers and no ledger peers: this relay only ever knows its local roots (and what they share)',
         'enable ledger peers (useLedgerAfterSlot: 0) or add public roots',
+      );
+    else if (ledgerOff && t.useLedgerAfterSlot !== undefined && t.peerSnapshotFile === undefined)
+      // Only when neither NO_PEER_SOURCE nor SNAPSHOT_IGNORED already says it.
+      add(
+        'TOPOLOGY_LEDGER_PEERS_OFF',
+        'info',
+        jsonPath('useLedgerAfterSlot'),
+        `useLedgerAfterSlot ${t.useLedgerAfterSlot}: this relay never uses ledger peers`,
+        'set useLedgerAfterSlot to 0 or a recent slot unless this is on purpose',
       );
   }
   if (t.peerSnapshotFile !== undefined && ledgerOff && role === 'relay')
