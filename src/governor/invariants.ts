@@ -78,7 +78,16 @@ export function checkInvariants(s: GovernorState, policy: GovernorPolicy = DEFAU
     }
   }
   disjoint(s.availableForShare, s.nextShare, 'share-available peer with a pending timer', out);
-  // KnownPeers container invariants
+  // KnownPeers container invariants (the sampling array holds exactly the known peers)
+  if (s.knownList.length !== s.known.size || s.knownIndex.size !== s.known.size)
+    out.push(`known-peer array out of step: ${s.knownList.length} / ${s.knownIndex.size} / ${s.known.size}`);
+  for (let i = 0; i < s.knownList.length; i++) {
+    const p = s.knownList[i] as Peer;
+    if (s.knownIndex.get(p) !== i || !s.known.has(p)) {
+      out.push(`known-peer array entry ${i} (${p}) out of step`);
+      break;
+    }
+  }
   subset(s.nextConnect.keys(), s.known, 'backoff entry for an unknown peer', out);
   subset(s.clearFailCount.keys(), s.known, 'fail-count reset for an unknown peer', out);
   // LocalRootPeers: groups disjoint, 0 < hot <= warm <= size

@@ -111,10 +111,12 @@ function ordered(candidates: Iterable<Peer>): Peer[] {
 /**
  * Uniform random choice of at most n (`simplePromotionPolicy`). The reference sorts all candidates
  * by a random key; a partial Fisher-Yates shuffle draws the same distribution (a uniform random
- * subset) with n draws instead of one per candidate.
+ * subset) with n draws instead of one per candidate. An array argument is reordered.
  */
 export function pickUniform(candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
-  const xs = Array.isArray(candidates) ? (candidates as Peer[]).slice() : [...candidates];
+  // Decisions build a fresh candidate array for each pick, so it is shuffled in place (no copy of
+  // up to 100,000 peers); any other iterable is copied first.
+  const xs = Array.isArray(candidates) ? (candidates as Peer[]) : [...candidates];
   const k = Math.min(Math.max(0, n), xs.length);
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(xs.length - i);

@@ -4,6 +4,7 @@
  * in place; `step` copies the caller's state once before any of them runs.
  */
 import type { GovernorPolicy } from './policies.js';
+import type { Rng } from './rng.js';
 import type { GovernorState, KnownPeerInfo, Peer, PeerOrigin, Time } from './types.js';
 
 /** Inserts peers into known peers; existing peers keep their counters and get the given flags. */
@@ -22,6 +23,8 @@ export function insertKnown(
       successfulConnection: false,
       origin: flags.origin,
     });
+    s.knownIndex.set(peer, s.knownList.length);
+    s.knownList.push(peer);
     s.since.set(peer, s.now);
     return;
   }
@@ -41,6 +44,15 @@ export function updateKnown(s: GovernorState, peer: Peer, patch: Partial<KnownPe
 /** Removes peers from known peers and from every public-root set (never called for local roots). */
 export function forget(s: GovernorState, peer: Peer): void {
   s.known.delete(peer);
+  const i = s.knownIndex.get(peer);
+  if (i !== undefined) {
+    const last = s.knownList.pop() as Peer;
+    if (last !== peer) {
+      s.knownList[i] = last;
+      s.knownIndex.set(last, i);
+    }
+    s.knownIndex.delete(peer);
+  }
   s.nextConnect.delete(peer);
   s.clearFailCount.delete(peer);
   s.since.delete(peer);
@@ -126,6 +138,27 @@ export function isAvailableToConnect(s: GovernorState, peer: Peer): boolean {
 /** Ready established peers may be activated: not waiting for an activation time. */
 export function isReady(s: GovernorState, peer: Peer): boolean {
   return s.established.has(peer) && !s.nextActivate.has(peer);
+}
+
+/** Below this many known peers, picks always scan every candidate (exactly the reference's behaviour). */
+export const SAMPLING_THRESHOLD = 4096;
+
+/**
+ * Draws `n` distinct known peers accepted by `accept`, uniformly at random, by rejection sampling
+ * over the known-peer array (a bounded number of draws). Returns undefined when that many were not
+ * found; the caller then scans every known peer. Either way the result is a uniform random subset
+ * of the candidates, so a pick among 100,000 peers does not cost a scan of all of them.
+ */
+export function sampleKnown(s: GovernorState, n: number, rng: Rng, accept: (p: Peer) => boolean): Peer[] | undefined {
+  const list = s.knownList;
+  if (n <= 0 || list.length < SAMPLING_THRESHOLD) return undefined;
+  const picked = new Set<Peer>();
+  const tries = 4 * n + 16;
+  for (let t = 0; t < tries && picked.size < n; t++) {
+    const p = list[rng.int(list.length)];
+    if (p !== undefined && !picked.has(p) && s.known.has(p) && accept(p)) picked.add(p);
+  }
+  return picked.size === n ? [...picked] : undefined;
 }
 
 /** The earliest of the given times, or undefined. */

@@ -365,6 +365,9 @@ export interface GovernorState {
   localRoots: LocalRoots;
   publicRoots: PublicRoots;
   known: Map<Peer, KnownPeerInfo>;
+  /** The known peers as an array and each one's position in it: uniform sampling in O(1) per draw. */
+  knownList: Peer[];
+  knownIndex: Map<Peer, number>;
   /** Backoff queue: known peers not available to connect before the given time. */
   nextConnect: Map<Peer, Time>;
   /** Hot peers whose fail count will be reset at the given time. */
@@ -427,6 +430,8 @@ export function initialState(now: Time = 0): GovernorState {
     localRoots: EMPTY_LOCAL_ROOTS,
     publicRoots: emptyPublicRoots(),
     known: new Map(),
+    knownList: [],
+    knownIndex: new Map(),
     nextConnect: new Map(),
     clearFailCount: new Map(),
     established: new Map(),
@@ -472,6 +477,8 @@ export function cloneState(s: GovernorState): GovernorState {
       extra: new Map(s.publicRoots.extra),
     },
     known: new Map(s.known),
+    knownList: s.knownList.slice(),
+    knownIndex: new Map(s.knownIndex),
     nextConnect: new Map(s.nextConnect),
     clearFailCount: new Map(s.clearFailCount),
     established: new Map(s.established),

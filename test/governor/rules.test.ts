@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CHURN_STEPS, churnStep, decrease, decreaseWithMin, initialChurnState } from '../../src/governor/churn.js';
 import { step } from '../../src/governor/governor.js';
 import { checkInvariants } from '../../src/governor/invariants.js';
+import { MockEnvironment } from '../../src/governor/mock-env.js';
 import { addHeaderMetric, emptyMetrics, upstreamyness } from '../../src/governor/peer-metrics.js';
 import {
   answerPeerShare,
@@ -16,7 +17,7 @@ import {
   stickySalt,
 } from '../../src/governor/policies.js';
 import { createRng } from '../../src/governor/rng.js';
-import { insertEstablished, insertKnown } from '../../src/governor/state.js';
+import { forget, insertEstablished, insertKnown, SAMPLING_THRESHOLD, sampleKnown } from '../../src/governor/state.js';
 import {
   type Completion,
   clampLocalRoots,
@@ -518,6 +519,71 @@ describe('active peers and asynchronous demotions', () => {
     );
     expect(r2.state.active.has(peer)).toBe(false);
     expect(r2.state.known.get(peer)?.tepid).toBe(true);
+  });
+});
+
+describe('sampling among many known peers', () => {
+  it('draws distinct accepted peers above the threshold, and falls back when candidates are sparse', () => {
+    const s = base(T);
+    for (let i = 0; i < SAMPLING_THRESHOLD + 100; i++) insertKnown(s, `p${i}`, { origin: 'ledger' });
+    const got = sampleKnown(s, 5, createRng(1), (p) => Number(p.slice(1)) % 2 === 0);
+    expect(got?.length).toBe(5);
+    expect(new Set(got).size).toBe(5);
+    for (const p of got ?? []) expect(Number(p.slice(1)) % 2).toBe(0);
+    expect(sampleKnown(s, 1, createRng(1), (p) => p === 'p7')).toBeUndefined();
+    const small = base(T);
+    insertKnown(small, 'a', { origin: 'ledger' });
+    expect(sampleKnown(small, 1, createRng(1), () => true)).toBeUndefined();
+    // uniform: every accepted peer is drawn about equally often
+    const counts = new Map<string, number>();
+    const rng = createRng(2);
+    for (let i = 0; i < 20_000; i++) {
+      const p = (sampleKnown(s, 1, rng, (x) => Number(x.slice(1)) < 10) ?? [])[0];
+      if (p) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    const values = [...counts.values()];
+    expect(counts.size).toBe(10);
+    expect(Math.max(...values) / Math.min(...values)).toBeLessThan(1.6);
+  });
+
+  it('forgetting keeps the sampling array in step with known peers', () => {
+    const s = base(T, ['a', 'b', 'c', 'd']);
+    forget(s, 'b');
+    forget(s, 'd');
+    expect([...s.knownList].sort()).toEqual(['a', 'c']);
+    expect(checkInvariants(s)).toEqual([]);
+  });
+
+  it('a governor with 6,000 known peers reaches its targets with the invariants intact', () => {
+    const peers = Array.from({ length: 6000 }, (_, i) => `10.0.${i >> 8}.${i & 255}:3001`);
+    const env = new MockEnvironment({
+      seed: 3,
+      peers: peers.map((peer) => ({
+        peer,
+        connectSuccess: 0.8,
+        latency: 0.05,
+        activateFailure: 0.05,
+        hotLifetime: 600,
+        asyncErrorShare: 0.3,
+        sharing: true,
+        neighbours: [],
+        headerDelay: 1,
+      })),
+      publicRoots: peers.map((peer) => ({ peer, kind: 'public-root' as const, advertise: false })),
+      targets: {
+        root: 6000,
+        known: 6000,
+        established: 30,
+        active: 20,
+        knownBigLedger: 0,
+        establishedBigLedger: 0,
+        activeBigLedger: 0,
+      },
+      checkInvariants: true,
+      keepTrace: false,
+    });
+    env.runUntil(1200);
+    expect(env.snapshot().counters).toMatchObject({ known: 6000, established: 30, active: 20 });
   });
 });
 

@@ -5,7 +5,15 @@
  * ledger peers, other peers (never local roots). Every count subtracts in-flight work.
  */
 import { connectFailureDelay, pickUniform, pickWarmToDemote } from '../policies.js';
-import { countBlp, deleteEstablished, earliest, insertEstablished, insertKnown, reportFailure } from '../state.js';
+import {
+  countBlp,
+  deleteEstablished,
+  earliest,
+  insertEstablished,
+  insertKnown,
+  reportFailure,
+  sampleKnown,
+} from '../state.js';
 import type { Completion, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
@@ -80,6 +88,14 @@ function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   const numToPromote =
     s.targets.established - countBlp(s, s.established.keys(), false) - countBlp(s, s.inProgressPromoteCold, false);
   if (numToPromote <= 0) return skip();
+  const cold = (p: Peer) =>
+    !s.publicRoots.bigLedger.has(p) &&
+    !s.localRoots.config.has(p) &&
+    !s.established.has(p) &&
+    !s.inProgressPromoteCold.has(p) &&
+    !s.nextConnect.has(p);
+  const sampled = sampleKnown(s, numToPromote, ctx.rng, cold);
+  if (sampled) return ready(() => promote(s, sampled, 'PromoteColdPeers', s.targets.established));
   const candidates: Peer[] = [];
   let wake: number | undefined;
   for (const p of s.known.keys()) {
