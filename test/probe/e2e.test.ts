@@ -11,8 +11,8 @@ import type { ProbeCommandJson } from '../../src/commands/probe.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { buildWorld, snapshotV2, type World } from './world.js';
 
-const FAKES = 130;
-const SERVERS = 100;
+const FAKES = 20;
+const SERVERS = 200;
 let world: World;
 let dir: string;
 let registry: string;
@@ -37,7 +37,7 @@ const base = () => [
   '--dns-server',
   world.dns.server,
   '--timeout',
-  '1s',
+  '2s', // generous: a loaded CI machine must not turn healthy relays into timeouts
 ];
 
 describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
@@ -90,14 +90,17 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     expect(twoRelays?.status).toBe('partial');
     expect(doc.summary.ok).toBe(doc.addresses.filter((a) => a.status === 'ok').length);
     expect(doc.summary.rtt.histogram.reduce((n, b) => n + b.count, 0)).toBe(doc.summary.ok);
-    // Tips: the fake relays (the majority) say 5000-5002, spo serve's chains are far below:
-    // the reference is the highest tip of the majority.
-    expect(doc.addresses.filter((a) => a.tip?.slot !== undefined && a.tip.slot >= 5000).length * 2).toBeGreaterThan(
-      new Set(doc.addresses.filter((a) => a.tip).map((a) => `${a.address}|${a.port}`)).size,
-    );
-    expect(doc.reference?.slot).toBe(5002);
-    expect(doc.addresses.filter((a) => a.tip && a.tip.slot < 5000).every((a) => (a.slotLag ?? 0) > 3000)).toBe(true);
-    expect(doc.addresses.filter((a) => a.tip?.slot === 5000).every((a) => a.slotLag === 2)).toBe(true);
+    // Tips: the 200 startServer relays (the majority) are at slot 1180 and the spo serve children a few
+    // blocks beyond (their chains grow); the 20 fake relays claim 5000-5002, far ahead: the reference
+    // is the highest tip of the majority, not the outliers', and lags are measured against it.
+    const ref = doc.reference?.slot as number;
+    expect(doc.reference?.source).toBe('peers');
+    expect(ref).toBeGreaterThanOrEqual(1180);
+    expect(ref).toBeLessThanOrEqual(1180 + 120);
+    expect(doc.addresses.filter((a) => a.tip && a.tip.slot >= 5000).length).toBe(FAKES);
+    for (const a of doc.addresses.filter((x) => x.tip)) {
+      expect(a.slotLag).toBe(Math.max(0, ref - (a.tip?.slot as number)));
+    }
     // Worst first
     expect(doc.addresses[0]?.status).not.toBe('ok');
     expect(doc.addresses[doc.addresses.length - 1]?.status).toBe('ok');
@@ -152,11 +155,18 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     const res = await runCli(['probe', ...args, '--timeout', '60s'], {
       timeoutMs: 20_000,
       onSpawn: (child) => {
-        setTimeout(() => child.kill('SIGINT'), 1500);
+        // interrupt once the probe is under way (its progress line), not while node is still starting
+        let sent = false;
+        child.stderr?.on('data', (d: Buffer) => {
+          if (!sent && d.toString().includes('probing')) {
+            sent = true;
+            setTimeout(() => child.kill('SIGINT'), 300);
+          }
+        });
       },
     });
     expect(res.code).toBe(130);
-    expect(res.ms).toBeLessThan(10_000);
+    expect(res.ms).toBeLessThan(15_000); // the stage timeout is 60 s
     expect(res.stderr).toMatch(/interrupted/);
   }, 30_000);
 });

@@ -20,7 +20,7 @@ let world: World;
 let dir: string;
 
 beforeAll(async () => {
-  world = await buildWorld({ fakes: 150, servers: 60 });
+  world = await buildWorld({ fakes: 20, servers: 60 });
   dir = mkdtempSync(join(tmpdir(), 'spo-probe-'));
 }, 60_000);
 
@@ -35,7 +35,7 @@ describe('probe pipeline on loopback', () => {
     writeFileSync(file, snapshotV2(world.pools));
     const reg = await loadRegistry({ source: file, network: selectNetwork('mainnet', undefined) });
     const resolver = new DnsResolver({ servers: [{ host: world.dns.host, port: world.dns.port }], timeoutMs: 1000 });
-    const stageTimeoutMs = 1000;
+    const stageTimeoutMs = 2000;
     const collector = new ProbeCollector();
     const started = performance.now();
     for await (const r of probeEndpoints(targetsFromPools(reg.pools, true), {

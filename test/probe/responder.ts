@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { decode, encode } from 'cborg';
 
 export type Behaviour =
-  | { kind: 'ok'; magic: number; delayMs?: number; tipSlot?: number }
+  | { kind: 'ok'; magic: number; delayMs?: number; tipSlot?: number; noKeepAlive?: boolean; noTip?: boolean }
   /** Accepts the TCP connection and never says a word. */
   | { kind: 'silent' }
   /** Answers the handshake with a refusal: its magic differs. */
@@ -88,10 +88,10 @@ function answer(socket: Socket, b: Behaviour, protocol: number, msg: unknown): v
   }
   if (b.kind !== 'ok') return;
   if (protocol === 8 && msg[0] === 0) {
-    send([1, msg[1]]);
+    if (!b.noKeepAlive) send([1, msg[1]]);
     return;
   }
-  if (protocol === 2 && msg[0] === 4) {
+  if (protocol === 2 && msg[0] === 4 && !b.noTip) {
     const slot = b.tipSlot ?? 1000;
     const hash = new Uint8Array(32).fill(slot & 0xff);
     send([6, [[slot, hash], Math.floor(slot / 20)]]);

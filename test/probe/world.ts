@@ -142,6 +142,8 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
   const slow = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, delayMs: 3000 }));
   const slowButOk = keep(await startFakeRelay('::1', { kind: 'ok', magic: MAGIC, delayMs: 300 }));
   const shared = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC }));
+  const noKeepAlive = keep(await startFakeRelay('::1', { kind: 'ok', magic: MAGIC, noKeepAlive: true }));
+  const noTip = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, noTip: true }));
   const closed4 = await closedPort('127.0.0.1');
   const closed6 = await closedPort('::1');
   const dns = await startDnsmasq({
@@ -163,6 +165,9 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     [{ address: '127.0.0.1', port: slow.port, expect: 'HANDSHAKE_TIMEOUT' }],
     [{ address: '::1', port: slowButOk.port, expect: 'ok' }],
     [{ address: '::1', port: closed6, expect: 'CONNECT_REFUSED' }],
+    [{ address: '::1', port: noKeepAlive.port, expect: 'KEEPALIVE_TIMEOUT' }],
+    /* the e2e and pipeline tests ask for tips (--tip) */
+    [{ address: '127.0.0.1', port: noTip.port, expect: 'CHAINSYNC_TIMEOUT' }],
     [{ address: '127.0.0.1', port: shared.port, expect: 'ok' }],
     [{ address: '127.0.0.1', port: shared.port, expect: 'ok' }],
   );
