@@ -4,6 +4,7 @@
  */
 import { SpoError } from '../lib/errors.js';
 import { isUsable, type Pool, type Registry, type RegistryFinding, type Relay } from './model.js';
+import { ORIGIN } from './snapshot.js';
 import { bigLedgerCut, sortByStake } from './stake.js';
 
 export const EXPORT_FORMATS = ['snapshot-v2', 'snapshot-n2c', 'json', 'csv'] as const;
@@ -78,7 +79,7 @@ export function exportRegistry(reg: Registry, options: ExportOptions): ExportRes
       text = `${JSON.stringify(
         {
           [options.scope === 'big' ? 'bigLedgerPools' : 'allLedgerPools']: snapshotPools(pools, options.scope),
-          slotNo: reg.slot ?? 0,
+          slotNo: reg.slot ?? ORIGIN,
           version: 2,
         },
         null,
@@ -90,8 +91,8 @@ export function exportRegistry(reg: Registry, options: ExportOptions): ExportRes
       const point =
         reg.slot !== undefined && reg.blockHash !== undefined
           ? { blockPointHash: reg.blockHash, blockPointSlot: reg.slot }
-          : 'Origin';
-      if (point === 'Origin') findings.push(noSlot(reg));
+          : ORIGIN;
+      if (point === ORIGIN) findings.push(noSlot(reg));
       text = `${JSON.stringify(
         {
           NetworkMagic: options.networkMagic,
@@ -118,7 +119,7 @@ function noSlot(reg: Registry): RegistryFinding {
   return {
     code: 'no-point',
     severity: 'warning',
-    message: `${reg.source} gives no chain point; the snapshot carries ${'slotNo 0 / Point "Origin"'}, so a node cannot tell how fresh it is`,
+    message: `${reg.source} gives no chain point (slot and block hash); the snapshot says "origin", so a node cannot tell how fresh it is`,
   };
 }
 

@@ -32,6 +32,9 @@ export type SnapshotFormat = 'snapshot-v1' | 'snapshot-v2' | 'snapshot-n2c';
  */
 export const N2C_SNAPSHOT_VERSION = 23;
 
+/** How the node writes "no slot yet" (WithOrigin's Origin) in slotNo and Point. */
+export const ORIGIN = 'origin';
+
 export interface ParsedSource extends Omit<Registry, 'pools' | 'findings' | 'source'> {
   pools: RawPool[];
   /** Facts found while reading (before hygiene), e.g. retired pools left out. */
@@ -85,11 +88,14 @@ export function parseSnapshot(doc: unknown, file: string): ParsedSource {
       const hash = asString(point.blockPointHash, at.key('blockPointHash'));
       if (!/^[0-9a-f]{64}$/i.test(hash)) throw fieldError(at.key('blockPointHash'), 'a 64-digit hex hash', hash);
       out.blockHash = hash.toLowerCase();
-    } else if (point !== undefined && point !== 'Origin' && point !== 'origin') {
-      throw fieldError(root.key('Point'), 'an object {blockPointHash, blockPointSlot} or "Origin"', point);
+    } else if (point !== ORIGIN) {
+      // the node's JSON for the genesis point (cardano-slotting's WithOrigin) is the string "origin"
+      if (point === undefined) throw missingField(root.key('Point'));
+      throw fieldError(root.key('Point'), 'an object {blockPointHash, blockPointSlot} or "origin"', point);
     }
-  } else if (obj.slotNo !== undefined) {
-    out.slot = asInteger(obj.slotNo, root.key('slotNo'));
+  } else {
+    if (obj.slotNo === undefined) throw missingField(root.key('slotNo'));
+    if (obj.slotNo !== ORIGIN) out.slot = asInteger(obj.slotNo, root.key('slotNo'));
   }
   const big = obj.bigLedgerPools;
   const all = obj.allLedgerPools;

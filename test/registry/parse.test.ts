@@ -111,7 +111,7 @@ describe('peer snapshots (real files)', () => {
     const doc = {
       NetworkMagic: 1,
       NodeToClientVersion: 23,
-      Point: 'Origin',
+      Point: 'origin',
       allLedgerPools: [{ relativeStake: 0.5, relays: [{ address: 'a.example.com', port: 3001 }] }],
     };
     const reg = finishRegistry(parseRegistryDocument(doc, 'all.json'), 'all.json', mainnet);
@@ -219,7 +219,7 @@ describe('bad input: one line naming the file and the field', () => {
     ],
     [
       'N2C form without NetworkMagic',
-      { NodeToClientVersion: 23, Point: 'Origin', bigLedgerPools: [] },
+      { NodeToClientVersion: 23, Point: 'origin', bigLedgerPools: [] },
       'REGISTRY_FIELD',
       /^bad\.json: NetworkMagic: required field is missing$/,
     ],
@@ -301,6 +301,18 @@ describe('bad input: one line naming the file and the field', () => {
       { version: 2, slotNo: 1, bigLedgerPools: [{ accumulatedStake: 7, relativeStake: 0.1, relays: [] }] },
       'REGISTRY_FIELD',
       /accumulatedStake: expected a number between 0 and 1, got 7/,
+    ],
+    [
+      'capitalised Origin (the node writes "origin")',
+      { NodeToClientVersion: 23, NetworkMagic: 2, Point: 'Origin', bigLedgerPools: [] },
+      'REGISTRY_FIELD',
+      /^bad\.json: Point: expected an object \{blockPointHash, blockPointSlot\} or "origin", got "Origin"$/,
+    ],
+    [
+      'v2 without slotNo',
+      { version: 2, bigLedgerPools: [] },
+      'REGISTRY_FIELD',
+      /^bad\.json: slotNo: required field is missing$/,
     ],
     [
       'bad point hash',
@@ -560,6 +572,23 @@ describe('stake and export', () => {
     const json = JSON.parse(exportRegistry(reg, { format: 'json', scope: 'all', networkMagic: 2 }).text);
     const back = finishRegistry(parseRegistryDocument(json, 'spo.json'), 'spo.json');
     expect(back.pools).toHaveLength(135);
+  });
+
+  it('a source without a chain point exports "origin", as the node writes it, and reads back', async () => {
+    const reg = await loadRegistry({
+      source: fixture('cardano-cli-pool-state.json'),
+      stakeSnapshot: fixture('cardano-cli-stake-snapshot.json'),
+      network: mainnet,
+    });
+    for (const format of ['snapshot-v2', 'snapshot-n2c'] as const) {
+      const out = exportRegistry(reg, { format, scope: 'all', networkMagic: 764824073 });
+      expect(out.findings.map((f) => f.code)).toEqual(['unusable-dropped', 'no-point']);
+      const doc = JSON.parse(out.text);
+      expect(format === 'snapshot-v2' ? doc.slotNo : doc.Point).toBe('origin');
+      const back = finishRegistry(parseRegistryDocument(doc, 'o.json'), 'o.json');
+      expect(back.slot).toBeUndefined();
+      expect(back.pools).toHaveLength(2);
+    }
   });
 
   it('a source without stake cannot become a snapshot', async () => {
