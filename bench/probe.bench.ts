@@ -16,7 +16,7 @@ import { attemptDeadline, createStageFunction } from '../src/probe/attempt.js';
 import { effectiveConcurrency, openFileLimit } from '../src/probe/limits.js';
 import type { ProbeTarget } from '../src/probe/model.js';
 import { loadConnector } from '../src/probe/net-client.js';
-import { probeEndpoints } from '../src/probe/scheduler.js';
+import { probeEndpoints, type RetryPolicy } from '../src/probe/scheduler.js';
 import type { BenchResult } from './run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,39 +76,45 @@ export default async function probeBench(): Promise<BenchResult[]> {
       tip: false,
     });
 
-    // Peak memory sampled through the run (the prober process; the listeners live in the child).
-    if (global.gc) global.gc();
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
+    const run = async (retry: RetryPolicy) => {
+      // Peak memory sampled through the run (the prober process; the listeners live in the child).
+      if (global.gc) global.gc();
+      let peakRss = process.memoryUsage().rss;
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }, 20);
+      const collector = new ProbeCollector();
+      const t0 = performance.now();
+      for await (const r of probeEndpoints(all.map(target), {
+        resolve: async (relay) => [{ address: relay.host, port: relay.port as number, family: 4 }],
+        attempt,
+        concurrency: conc,
+        attemptDeadlineMs: attemptDeadline({ stageTimeoutMs: STAGE_TIMEOUT_MS, samples, tip: false }),
+        stageTimeoutMs: STAGE_TIMEOUT_MS,
+        retry,
+      })) {
+        collector.add(r);
+      }
+      const wallMs = performance.now() - t0;
+      clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 20);
-    const collector = new ProbeCollector();
-    const t0 = performance.now();
-    for await (const r of probeEndpoints(all.map(target), {
-      resolve: async (relay) => [{ address: relay.host, port: relay.port as number, family: 4 }],
-      attempt,
-      concurrency: conc,
-      attemptDeadlineMs: attemptDeadline({ stageTimeoutMs: STAGE_TIMEOUT_MS, samples, tip: false }),
-      stageTimeoutMs: STAGE_TIMEOUT_MS,
-      retry: 'auto',
-    })) {
-      collector.add(r);
-    }
-    const wallMs = performance.now() - t0;
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const report = collector.finish(wallMs);
-    const s = report.summary;
-    const byPort = new Map(report.addresses.map((r) => [r.port, r.status]));
-    const wrongOk = ports.ok.filter((p) => byPort.get(p) !== 'ok').length;
-    const wrongSilent = ports.silent.filter((p) => byPort.get(p) !== 'HANDSHAKE_TIMEOUT').length;
-    const wrongRefused = ports.refused.filter((p) => byPort.get(p) !== 'CONNECT_REFUSED').length;
-    process.stderr.write(
-      `parallel: ${COUNT} endpoints, concurrency ${conc}, ulimit -n ${openFileLimit()}, load average ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}, ${(wallMs / 1000).toFixed(2)} s, ` +
-        `${s.ok} ok, byStatus ${JSON.stringify(s.byStatus)}, misreported ok/silent/refused: ${wrongOk}/${wrongSilent}/${wrongRefused}, retried ${s.retried}\n`,
-    );
+      const report = collector.finish(wallMs);
+      const s = report.summary;
+      const byPort = new Map(report.addresses.map((r) => [r.port, r.status]));
+      const wrongOk = ports.ok.filter((p) => byPort.get(p) !== 'ok').length;
+      const wrongSilent = ports.silent.filter((p) => byPort.get(p) !== 'HANDSHAKE_TIMEOUT').length;
+      const wrongRefused = ports.refused.filter((p) => byPort.get(p) !== 'CONNECT_REFUSED').length;
+      process.stderr.write(
+        `parallel (--retry ${retry}): ${COUNT} endpoints, concurrency ${conc}, ulimit -n ${openFileLimit()}, load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}, ${(wallMs / 1000).toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, ` +
+          `${s.ok} ok, byStatus ${JSON.stringify(s.byStatus)}, misreported ok/silent/refused: ${wrongOk}/${wrongSilent}/${wrongRefused}, retried ${s.retried}\n`,
+      );
+      return { wallMs, peakRss, wrong: wrongOk + wrongSilent + wrongRefused };
+    };
+    // The default (--retry auto), then without retries: the scheduler alone, whatever the load says.
+    const { wallMs, peakRss, wrong } = await run('auto');
+    const never = await run('never');
     const batches = Math.ceil(COUNT / conc);
     const floorMs = STAGE_TIMEOUT_MS + batches * MAX_DELAY_MS;
 
@@ -148,17 +154,26 @@ export default async function probeBench(): Promise<BenchResult[]> {
       },
       {
         name: 'probe peak RSS',
-        value: peakRss / 2 ** 20,
+        value: Math.max(peakRss, never.peakRss) / 2 ** 20,
         unit: 'MiB',
         target: '< 250 MB',
-        met: peakRss < 250e6,
+        met: Math.max(peakRss, never.peakRss) < 250e6,
       },
       {
         name: 'probe misreported endpoints (reachable reported failed, or wrong reason)',
-        value: wrongOk + wrongSilent + wrongRefused,
+        value: wrong + never.wrong,
         unit: 'endpoints',
         target: '0',
-        met: wrongOk + wrongSilent + wrongRefused === 0,
+        met: wrong + never.wrong === 0,
+      },
+      {
+        name: `probe ${COUNT} loopback endpoints wall time, --retry never`,
+        value: never.wallMs / 1000,
+        unit: 's',
+        baseline: { name: `floor: timeout + ${batches} batch(es) x ${MAX_DELAY_MS} ms`, value: floorMs / 1000 },
+        ratio: never.wallMs / floorMs,
+        target: '<= 1.25x floor',
+        met: never.wallMs / floorMs <= 1.25,
       },
       {
         name: `sequential one-at-a-time (cncli-ping style, handshake only) on ${sample.length} endpoints, extrapolated to ${COUNT}`,
