@@ -4,8 +4,10 @@
  * has surprised operators (`advertise`, `trustable`, `useLedgerAfterSlot`), and left out where the
  * key is recent and its default is what everyone wants (`diffusionMode`, `behindFirewall`).
  */
+import { type AtomicWriteOptions, writeFileAtomic } from '../lib/atomic-write.js';
 import { SpoError } from '../lib/errors.js';
 import { type AccessPoint, accessPointText, type Topology } from './model.js';
+import { parseTopology } from './parse.js';
 
 export type WriteFormat = 'p2p' | 'legacy-producers';
 
@@ -100,4 +102,28 @@ export function topologyMeaning(t: Topology): unknown {
     bootstrapPeers: t.bootstrapPeers === null ? null : t.bootstrapPeers.map(ap),
     peerSnapshotFile: t.peerSnapshotFile ?? null,
   };
+}
+
+/**
+ * Writes topology text to a file atomically (FILE.bak keeps the previous one), after checking that
+ * the text reads back as a topology without node-refused errors: nothing is written otherwise.
+ */
+export async function saveTopology(
+  path: string,
+  text: string,
+  options: { beforeStep?: AtomicWriteOptions['beforeStep'] } = {},
+): Promise<void> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new SpoError('TOPOLOGY_WRITE_INVALID', `refusing to write ${path}: the content is not JSON`);
+  }
+  const parsed = parseTopology(doc, path);
+  const error = parsed.findings.find((f) => f.severity === 'error' && f.code !== 'TOPOLOGY_LEGACY_FORMAT');
+  if (error)
+    throw new SpoError('TOPOLOGY_WRITE_INVALID', `refusing to write ${path}: ${error.path}: ${error.message}`, {
+      hint: error.fix,
+    });
+  await writeFileAtomic(path, text, options.beforeStep ? { beforeStep: options.beforeStep } : {});
 }

@@ -28,7 +28,7 @@ import { lintTopology } from '../../topology/lint.js';
 import { type AccessPoint, endpointKey, type TopologyFinding } from '../../topology/model.js';
 import { parseTopology } from '../../topology/parse.js';
 import { inquirerPrompter, missingFlags, runWizard, type WizardAnswers } from '../../topology/wizard.js';
-import { topologyToJson, writeTopology } from '../../topology/write.js';
+import { saveTopology, topologyToJson, writeTopology } from '../../topology/write.js';
 
 export interface TopologyGenerateJson {
   role: Role;
@@ -245,7 +245,7 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
 
     if (snapshot) await writeFileAtomic(snapshot.file, snapshot.text);
     const toStdout = flags.out === undefined || flags.out === '-';
-    if (!toStdout) await writeFileAtomic(flags.out as string, text);
+    if (!toStdout) await saveTopology(flags.out as string, text);
     else if (!this.jsonEnabled()) process.stdout.write(text);
 
     const nodeConfig = nodeConfigKeys(role, topology);

@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
-import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
 import { parseJsonText, readInput } from '../../lib/read-input.js';
 import { lintTopology } from '../../topology/lint.js';
@@ -8,6 +7,7 @@ import { type LegacyAs, lineDiff, migrateTopology } from '../../topology/migrate
 import type { TopologyFinding, TopologyFormat } from '../../topology/model.js';
 import { parseTopology } from '../../topology/parse.js';
 import { inquirerPrompter } from '../../topology/wizard.js';
+import { saveTopology } from '../../topology/write.js';
 
 export interface TopologyMigrateJson {
   file: string;
@@ -108,7 +108,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       if (out === '-') {
         if (!this.jsonEnabled()) process.stdout.write(result.text);
       } else {
-        await writeFileAtomic(out, result.text);
+        await saveTopology(out, result.text);
         this.out(`${this.c.ok('✓')} wrote ${out}${out === args.file ? ` (previous file kept as ${out}.bak)` : ''}`);
       }
       doc.written = out !== '-';
