@@ -95,7 +95,9 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       description: 'also probe registered addresses that cannot be public peers (loopback, private...)',
     }),
     csv: Flags.boolean({ description: 'CSV output, one row per address', exclusive: ['json'] }),
-    out: Flags.string({ description: 'write the output (table, --csv or --json) to this file, atomically' }),
+    out: Flags.string({
+      description: 'write the output (table, --csv or --json) to this file, atomically (- for standard output)',
+    }),
     'fail-on': Flags.string({
       description: 'exit 1 when: any address failed, a pool has no reachable relay, or never',
       options: ['any', 'pool', 'none'],
@@ -222,7 +224,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     };
 
     const text = (c: typeof this.c): string => (flags.csv ? renderProbeCsv(report) : renderProbeTable(report, c, tip));
-    if (flags.out) {
+    if (flags.out && flags.out !== '-') {
       const plain = palette(new Chalk({ level: 0 }));
       const content = this.jsonEnabled() ? `${JSON.stringify(doc, null, 2)}\n` : text(plain);
       await writeFileAtomic(flags.out, content.endsWith('\n') ? content : `${content}\n`);
