@@ -79,13 +79,16 @@ const sampler = setInterval(() => {
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
 }, 10);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const result = await pool(names, task);
 const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 clearInterval(sampler);
 heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
 process.stdout.write(
   `${JSON.stringify({
     which,
+    cpuUsPerQuery: (cpu.user + cpu.system) / count,
     ms,
     ok: result.ok,
     failed: result.failed,

@@ -145,17 +145,23 @@ function skipName(buf: Buffer, start: number): number {
   }
 }
 
-/** Checks every count and length of a message before it is decoded. */
-export function checkStructure(buf: Buffer): void {
+/**
+ * Checks every count and length of a message before it is decoded; returns the offset where the
+ * additional section starts.
+ */
+export function checkStructure(buf: Buffer): number {
   if (buf.length < 12) throw malformed(`${buf.length} bytes, shorter than a DNS header`);
   if (buf.length > MAX_MESSAGE) throw malformed(`${buf.length} bytes, longer than any DNS message`);
   const qd = buf.readUInt16BE(4);
   const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  const beforeAdditional = buf.readUInt16BE(6) + buf.readUInt16BE(8);
+  let additionalAt = -1;
   if (qd !== 1) throw malformed(`${qd} questions (expected 1)`);
   if (records > MAX_RECORDS) throw malformed(`oversized answer: ${records} records (at most ${MAX_RECORDS})`);
   let off = skipName(buf, 12) + 4;
   if (off > buf.length) throw malformed('question runs past the end of the packet');
   for (let i = 0; i < records; i++) {
+    if (i === beforeAdditional) additionalAt = off;
     off = skipName(buf, off);
     if (off + 10 > buf.length) throw malformed('record header runs past the end of the packet');
     const type = buf.readUInt16BE(off);
@@ -171,6 +177,7 @@ export function checkStructure(buf: Buffer): void {
     }
     off += rdlength;
   }
+  return additionalAt < 0 ? off : additionalAt;
 }
 
 function validRecord(rr: Rr): boolean {
@@ -199,10 +206,16 @@ function validRecord(rr: Rr): boolean {
 
 /** Decodes a response; anything wrong with it is a DnsError DNS_MALFORMED, never an exception of dns-packet. */
 export function decodeResponse(buf: Buffer): DnsResponse {
-  checkStructure(buf);
+  const additionalAt = checkStructure(buf);
+  // spo uses no additional record (the OPT echo, glue): dns-packet decodes the message without them.
+  let message = buf;
+  if (buf.readUInt16BE(10) > 0) {
+    message = Buffer.from(buf.subarray(0, additionalAt));
+    message.writeUInt16BE(0, 10);
+  }
   let p: dnsPacket.DecodedPacket;
   try {
-    p = dnsPacket.decode(buf);
+    p = dnsPacket.decode(message);
   } catch (error) {
     throw malformed(error instanceof Error ? error.message : String(error));
   }

@@ -36,6 +36,8 @@ export interface TransportStats {
 
 export interface ExchangeResult {
   response: DnsResponse;
+  /** The answer as received (the cache keeps these bytes, not the decoded objects). */
+  message: Buffer;
   transport: 'udp' | 'tcp';
 }
 
@@ -140,7 +142,7 @@ interface Slot {
 }
 
 export interface UdpTransportOptions {
-  /** Queries sent from one socket (one source port) before a fresh socket takes over; default 64. */
+  /** Queries sent from one socket (one source port) before a fresh socket takes over; default 256. */
   queriesPerSocket?: number;
   stats?: TransportStats;
 }
@@ -158,7 +160,7 @@ export class UdpTransport {
   private readonly stats: TransportStats;
 
   constructor(options: UdpTransportOptions = {}) {
-    this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 64);
+    this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 256);
     this.stats = options.stats ?? { mismatched: 0, malformed: 0 };
   }
 
@@ -281,7 +283,7 @@ export class UdpTransport {
       pending.mismatched++;
       return;
     }
-    pending.resolve({ response, transport: 'udp' });
+    pending.resolve({ response, message: msg, transport: 'udp' });
   }
 }
 
@@ -343,7 +345,8 @@ export function tcpExchange(
         return;
       }
       try {
-        const response = decodeResponse(buffered.subarray(2, length + 2));
+        const message = buffered.subarray(2, length + 2);
+        const response = decodeResponse(message);
         if (!matchesQuery(response, id, name, type)) {
           finish(
             new DnsError('DNS_MALFORMED', `${name} ${type}: the TCP answer from ${where} is for another query`, {
@@ -352,7 +355,7 @@ export function tcpExchange(
           );
           return;
         }
-        finish(undefined, { response, transport: 'tcp' });
+        finish(undefined, { response, message, transport: 'tcp' });
       } catch (error) {
         finish(error instanceof Error ? error : new Error(String(error)));
       }
