@@ -3,17 +3,15 @@ import { Chalk } from 'chalk';
 import { SpoCommand } from '../base-command.js';
 import { dnsServerFlags } from '../dns/flags.js';
 import { DnsResolver } from '../dns/index.js';
-import { resolveRelay } from '../dns/relays.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
 import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
-import { attemptDeadline, createStageFunction } from '../probe/attempt.js';
 import { koiosTip } from '../probe/koios-tip.js';
 import { effectiveConcurrency } from '../probe/limits.js';
-import type { ProbeEndpoint, ProbeTarget, ReferenceTip } from '../probe/model.js';
-import { loadConnector } from '../probe/net-client.js';
+import type { ProbeTarget, ReferenceTip } from '../probe/model.js';
+import { pipelineOptions } from '../probe/pipeline.js';
 import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../probe/render.js';
 import { probeEndpoints, type RetryPolicy } from '../probe/scheduler.js';
 import { targetsFromArgs, targetsFromPools } from '../probe/targets.js';
@@ -156,42 +154,35 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       concurrency: 32,
     });
     const family = flags['ipv4-only'] ? 'ipv4' : flags['ipv6-only'] ? 'ipv6' : 'both';
-    const defaultPort = this.network.preset?.defaultPort ?? 3001;
-    const connect = await loadConnector();
     const samples = flags.samples;
     const tip = Boolean(flags.tip);
-    const stage = createStageFunction({ connect, magic: this.network.magic, stageTimeoutMs, samples, tip });
     const retry = flags.retry as RetryPolicy;
-
     const started = performance.now();
     let lastUpdate = 0;
+    const options = await pipelineOptions({
+      magic: this.network.magic,
+      resolver,
+      family,
+      defaultPort: this.network.preset?.defaultPort ?? 3001,
+      wholeGroup: flags['whole-group'],
+      stageTimeoutMs,
+      samples,
+      tip,
+      concurrency: conc.value,
+      retry,
+      signal: this.signal,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastUpdate < 100) return;
+        lastUpdate = now;
+        progress.update(
+          `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${targets.length} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
+        );
+      },
+    });
     progress.start(`probing ${targets.length} relays, up to ${Math.min(conc.value, targets.length)} at a time`);
     try {
-      for await (const r of probeEndpoints(targets, {
-        resolve: async (relay, signal): Promise<ProbeEndpoint[]> =>
-          (await resolveRelay(resolver, relay, { family, signal, defaultPort, wholeGroup: flags['whole-group'] })).map(
-            (e) => ({
-              address: e.address,
-              port: e.port,
-              family: e.family,
-              ...(e.target === undefined ? {} : { srvTarget: e.target }),
-            }),
-          ),
-        attempt: stage,
-        concurrency: conc.value,
-        attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples, tip }),
-        stageTimeoutMs,
-        retry,
-        signal: this.signal,
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastUpdate < 100) return;
-          lastUpdate = now;
-          progress.update(
-            `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${targets.length} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
-          );
-        },
-      })) {
+      for await (const r of probeEndpoints(targets, options)) {
         collector.add(r);
       }
     } catch (error) {

@@ -13,7 +13,9 @@ export {
   type ProbeReport,
   rttOf,
 } from './aggregate.js';
+export { attemptDeadline, createStageFunction, type PeerConnector, type ProbePeer } from './attempt.js';
 export * from './model.js';
+export { DEFAULT_SAMPLES, DEFAULT_STAGE_TIMEOUT_MS, type PipelineOptions, pipelineOptions } from './pipeline.js';
 export { DEFAULT_WINDOW_SLOTS, majorityTipSlot, referenceFromPeers, slotLag } from './reference.js';
 export { CSV_COLUMNS, type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from './render.js';
 export {

@@ -8,11 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsResolver } from '../../src/dns/index.js';
-import { resolveRelay } from '../../src/dns/relays.js';
 import { selectNetwork } from '../../src/lib/networks.js';
-import { connectPeer } from '../../src/net/client.js';
-import { attemptDeadline, createStageFunction } from '../../src/probe/attempt.js';
-import { ProbeCollector, probeEndpoints, targetsFromPools } from '../../src/probe/index.js';
+import { ProbeCollector, pipelineOptions, probeEndpoints, targetsFromPools } from '../../src/probe/index.js';
 import { loadRegistry } from '../../src/registry/index.js';
 import { buildWorld, MAGIC, snapshotV2, type World } from './world.js';
 
@@ -38,19 +35,15 @@ describe('probe pipeline on loopback', () => {
     const stageTimeoutMs = 2000;
     const collector = new ProbeCollector();
     const started = performance.now();
-    for await (const r of probeEndpoints(targetsFromPools(reg.pools, true), {
-      resolve: async (relay, signal) =>
-        (await resolveRelay(resolver, relay, { signal })).map((e) => ({
-          address: e.address,
-          port: e.port,
-          family: e.family,
-          ...(e.target ? { srvTarget: e.target } : {}),
-        })),
-      attempt: createStageFunction({ connect: connectPeer, magic: MAGIC, stageTimeoutMs, samples: 2, tip: true }),
-      concurrency: 500,
-      attemptDeadlineMs: attemptDeadline({ stageTimeoutMs, samples: 2, tip: true }),
+    const options = await pipelineOptions({
+      magic: MAGIC,
+      resolver,
       stageTimeoutMs,
-    })) {
+      samples: 2,
+      tip: true,
+      concurrency: 500,
+    });
+    for await (const r of probeEndpoints(targetsFromPools(reg.pools, true), options)) {
       collector.add(r);
     }
     const elapsed = performance.now() - started;
