@@ -57,13 +57,19 @@ interface Tok {
   pos(): number;
 }
 
+/**
+ * "Incomplete" is the normal state of a stream decoder at the end of each segment, so it is one
+ * shared instance: building an Error (with its stack) per segment would cost more than decoding.
+ */
+const INCOMPLETE = new CborError('CBOR item incomplete', true);
+
 function nextToken(t: Tok): Token {
-  if (t.done()) throw new CborError('CBOR item incomplete', true);
+  if (t.done()) throw INCOMPLETE;
   try {
     return t.next();
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (/not enough data/.test(msg)) throw new CborError('CBOR item incomplete', true);
+    if (/not enough data/.test(msg)) throw INCOMPLETE;
     throw new CborError(msg.replace(/^CBOR decode error: /, ''));
   }
 }
@@ -131,12 +137,29 @@ function build(t: Tok, depth: number): Term | typeof BREAK {
  * CborError(incomplete = true) when the bytes end inside the item.
  */
 export function decodeFirstTerm(bytes: Uint8Array, offset = 0): { term: Term; length: number } {
-  const data = offset === 0 ? bytes : bytes.subarray(offset);
-  if (data.length === 0) throw new CborError('no bytes', true);
+  // A Buffer makes cborg's byte strings views instead of copies (Buffer#slice does not copy).
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = offset === 0 ? buf : buf.subarray(offset);
+  if (data.length === 0) throw INCOMPLETE;
   const t = new Tokenizer(data, DECODE_OPTIONS) as unknown as Tok;
   const v = build(t, 0);
   if (v === BREAK) throw new CborError('unexpected break');
   return { term: v, length: t.pos() };
+}
+
+/**
+ * Reads the first `count` tokens of an item without building it (array and map tokens carry
+ * their length in `value`). For headers, whose first fields are all a reader needs.
+ */
+export function readTokens(bytes: Uint8Array, count: number): Array<{ type: string; value: unknown }> {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const t = new Tokenizer(buf, DECODE_OPTIONS) as unknown as Tok;
+  const out: Array<{ type: string; value: unknown }> = [];
+  for (let i = 0; i < count; i++) {
+    const tok = nextToken(t);
+    out.push({ type: tok.type.name, value: tok.value });
+  }
+  return out;
 }
 
 /** Decodes exactly one CBOR item; trailing bytes are an error. */

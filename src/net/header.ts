@@ -4,7 +4,7 @@
  * era, and the header hash (blake2b-256 of the exact inner bytes; Byron with an `82 00`/`82 01` prefix).
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { CborError, decodeTerm, Tagged, type Term } from './cbor.js';
+import { CborError, decodeTerm, readTokens, Tagged, type Term } from './cbor.js';
 import { array, bytes, uint, WORD32, WORD64 } from './codec/common.js';
 import { CodecError } from './errors.js';
 
@@ -19,8 +19,8 @@ export interface HeaderInfo {
   eraName: EraName | `era${number}`;
   slot: number;
   blockNo: number;
-  /** blake2b-256 block (header) hash. */
-  hash: Uint8Array;
+  /** blake2b-256 block (header) hash (computed on first read). */
+  readonly hash: Uint8Array;
   /** Previous block hash; null for the first block after genesis. */
   prevHash: Uint8Array | null;
   /** The header's own CBOR bytes (the tag-24 content). */
@@ -31,6 +31,8 @@ export interface HeaderInfo {
 
 export interface DecodeHeaderOptions {
   byronEpochSlots?: number;
+  /** Decode the whole inner header, not only its first fields (slower; catches junk further in). */
+  strict?: boolean;
 }
 
 export function blake2b256(data: Uint8Array): Uint8Array {
@@ -68,6 +70,27 @@ function nullableHash(t: Term | undefined, what: string): Uint8Array | null {
   return bytes(t, what, 32);
 }
 
+/**
+ * A decoded header whose hash is computed on first use: blake2b-256 in JavaScript costs several
+ * times the decoding itself, and a follower that only needs slot and block number should not pay.
+ */
+class DecodedHeader implements HeaderInfo {
+  private cached: Uint8Array | undefined;
+  constructor(
+    readonly era: number,
+    readonly eraName: HeaderInfo['eraName'],
+    readonly slot: number,
+    readonly blockNo: number,
+    readonly prevHash: Uint8Array | null,
+    readonly headerBytes: Uint8Array,
+    readonly byronKind: 'ebb' | 'main' | undefined,
+  ) {}
+  get hash(): Uint8Array {
+    this.cached ??= headerHash(this.era, this.headerBytes, this.byronKind);
+    return this.cached;
+  }
+}
+
 /** Reads a wrapped chain-sync header (the `header` of MsgRollForward). */
 export function decodeHeader(term: Term, options: DecodeHeaderOptions = {}): HeaderInfo {
   const outer = array(term, 'header');
@@ -101,34 +124,52 @@ export function decodeHeader(term: Term, options: DecodeHeaderOptions = {}): Hea
       slot = epoch * epochSlots + uint(slotId[1], WORD64, 'Byron slot in epoch');
       blockNo = uint(array(cons[2], 'Byron difficulty')[0], WORD64, 'Byron difficulty');
     }
-    return {
-      era,
-      eraName,
-      slot,
-      blockNo,
-      hash: headerHash(0, headerBytes, kind),
-      prevHash,
-      headerBytes,
-      byron: { kind, sizeHint, epoch },
-    };
+    const info: HeaderInfo = new DecodedHeader(era, eraName, slot, blockNo, prevHash, headerBytes, kind);
+    info.byron = { kind, sizeHint, epoch };
+    return info;
   }
   const headerBytes = tag24(outer[1], `${eraName} header`);
-  const h = array(inner(headerBytes, `${eraName} header`), `${eraName} header`);
-  if (h.length !== 2) throw new CodecError(`${eraName} header: expected [header_body, signature]`);
-  const body = array(h[0], `${eraName} header body`);
   // TPraos eras (1-4) inline the opcert and protocol version: 15 fields; Praos eras (5+): 10.
   const want = era <= 4 ? 15 : 10;
-  if (body.length !== want) throw new CodecError(`${eraName} header body: expected ${want} fields, got ${body.length}`);
-  return {
-    era,
-    eraName,
-    blockNo: uint(body[0], WORD64, 'block number'),
-    slot: uint(body[1], WORD64, 'slot'),
-    prevHash: nullableHash(body[2], 'previous hash'),
-    hash: headerHash(era, headerBytes),
-    headerBytes,
-  };
+  if (options.strict) {
+    // whole-header validation (the fast path below reads only what it needs)
+    const h = array(inner(headerBytes, `${eraName} header`), `${eraName} header`);
+    if (h.length !== 2) throw new CodecError(`${eraName} header: expected [header_body, signature]`);
+    const body = array(h[0], `${eraName} header body`);
+    if (body.length !== want)
+      throw new CodecError(`${eraName} header body: expected ${want} fields, got ${body.length}`);
+  }
+  // [ [blockNo, slot, prevHash, ...], signature ]: the first five tokens say everything needed.
+  let toks: Array<{ type: string; value: unknown }>;
+  try {
+    toks = readTokens(headerBytes, 5);
+  } catch (e) {
+    throw new CodecError(
+      `${eraName} header: invalid CBOR inside tag 24: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const [outerTok, bodyTok, blockTok, slotTok, prevTok] = toks as [Tok5, Tok5, Tok5, Tok5, Tok5];
+  if (outerTok.type !== 'array' || outerTok.value !== 2) {
+    throw new CodecError(`${eraName} header: expected [header_body, signature]`);
+  }
+  if (bodyTok.type !== 'array' || bodyTok.value !== want) {
+    throw new CodecError(
+      `${eraName} header body: expected ${want} fields, got ${bodyTok.type === 'array' ? String(bodyTok.value) : bodyTok.type}`,
+    );
+  }
+  if (blockTok.type !== 'uint' || typeof blockTok.value !== 'number')
+    throw new CodecError('block number: expected an unsigned integer');
+  if (slotTok.type !== 'uint' || typeof slotTok.value !== 'number')
+    throw new CodecError('slot: expected an unsigned integer');
+  let prevHash: Uint8Array | null;
+  if (prevTok.type === 'null') prevHash = null;
+  else if (prevTok.type === 'bytes' && (prevTok.value as Uint8Array).length === 32)
+    prevHash = prevTok.value as Uint8Array;
+  else throw new CodecError('previous hash: expected 32 bytes or null');
+  return new DecodedHeader(era, eraName, slotTok.value, blockTok.value, prevHash, headerBytes, undefined);
 }
+
+type Tok5 = { type: string; value: unknown };
 
 /** `[era, #6.24(bytes)]` for Shelley-family eras. */
 export function wrapHeader(era: number, headerBytes: Uint8Array): Term {

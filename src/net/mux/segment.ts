@@ -6,6 +6,7 @@
 import { NetError } from '../errors.js';
 
 export const SEGMENT_HEADER_SIZE = 8;
+const EMPTY = Buffer.alloc(0);
 /** Payload bytes per segment the node sends on TCP; we send the same and accept up to 65535. */
 export const SDU_SIZE = 12_288;
 export const MAX_PAYLOAD = 0xffff;
@@ -62,7 +63,7 @@ export function decodeSegmentHeader(b: Uint8Array, offset = 0): SegmentHeader {
  * may hold many segments. Zero-length segments are rejected as the node does ("short SDU").
  */
 export class SegmentReader {
-  private pending: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = EMPTY;
 
   /** Bytes held that do not yet form a whole segment. */
   get buffered(): number {
@@ -71,13 +72,7 @@ export class SegmentReader {
 
   /** Feeds one read; calls `onSegment` for each complete segment (payloads are views, copy to keep). */
   push(chunk: Uint8Array, onSegment: (s: Segment) => void): void {
-    let data: Uint8Array;
-    if (this.pending.length === 0) data = chunk;
-    else {
-      data = new Uint8Array(this.pending.length + chunk.length);
-      data.set(this.pending, 0);
-      data.set(chunk, this.pending.length);
-    }
+    const data: Uint8Array = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let off = 0;
     while (data.length - off >= SEGMENT_HEADER_SIZE) {
       const h = decodeSegmentHeader(data, off);
@@ -90,6 +85,6 @@ export class SegmentReader {
       off = start + h.length;
     }
     // keep the unfinished tail (copied, so the read buffer can be released)
-    this.pending = off === data.length ? new Uint8Array(0) : data.slice(off);
+    this.pending = off === data.length ? EMPTY : Buffer.from(data.subarray(off));
   }
 }

@@ -8,6 +8,8 @@ import { CborError, decodeFirstTerm, type Term } from '../cbor.js';
 import { CodecError, NetError, type NetErrorCode } from '../errors.js';
 import type { Channel } from '../mux/mux.js';
 
+const EMPTY = Buffer.alloc(0);
+
 export type Agency = 'client' | 'server' | 'nobody';
 
 export interface StateSpec {
@@ -41,7 +43,7 @@ export type Side = 'client' | 'server';
 
 export class ProtocolPeer<M extends { type: string }, S extends string> {
   state: S;
-  private buffer: Uint8Array = new Uint8Array(0);
+  private buffer: Uint8Array = EMPTY;
   private readonly queue: Array<Received<M>> = [];
   private waiter: { resolve: (r: Received<M>) => void; reject: (e: Error) => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -158,13 +160,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
 
   private onData(chunk: Uint8Array, at: number): void {
     if (this.error) return;
-    let data: Uint8Array;
-    if (this.buffer.length === 0) data = chunk;
-    else {
-      data = new Uint8Array(this.buffer.length + chunk.length);
-      data.set(this.buffer);
-      data.set(chunk, this.buffer.length);
-    }
+    const data: Uint8Array = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     let off = 0;
     try {
       while (off < data.length) {
@@ -204,7 +200,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
       this.violation(err);
       return;
     }
-    this.buffer = off === data.length ? new Uint8Array(0) : data.slice(off);
+    // keep the unfinished tail (a copy, so the segment buffer can be released)
+    this.buffer = off === data.length ? EMPTY : Buffer.from(data.subarray(off));
     // Ingress accounting: the unfinished message plus decoded messages the consumer has not taken.
     let held = this.buffer.length;
     for (const q of this.queue) held += q.size;
