@@ -322,6 +322,11 @@ describe('header wrapping', () => {
       prev = hex(h.hash);
     }
   });
+  it('strict mode also rejects junk after the header inside the tag-24 bytes', () => {
+    const bytes = Buffer.concat([makeHeaderBytes(1, 2, null), Uint8Array.of(0)]);
+    expect(decodeHeader(wrapHeader(6, bytes)).blockNo).toBe(1); // the fast path reads the first fields only
+    expect(() => decodeHeader(wrapHeader(6, bytes), { strict: true })).toThrow(CodecError);
+  });
   it('a 15-field body under a Praos era is rejected (the pallas bug), and vice versa', () => {
     const praos = makeHeaderBytes(1, 2, null);
     expect(() => decodeHeader(wrapHeader(2, praos))).toThrow(/15 fields/);
