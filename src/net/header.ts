@@ -138,6 +138,9 @@ export function decodeHeader(term: Term, options: DecodeHeaderOptions = {}): Hea
     const body = array(h[0], `${eraName} header body`);
     if (body.length !== want)
       throw new CodecError(`${eraName} header body: expected ${want} fields, got ${body.length}`);
+    uint(body[0], WORD64, 'block number');
+    uint(body[1], WORD64, 'slot');
+    nullableHash(body[2], 'previous hash');
   }
   // [ [blockNo, slot, prevHash, ...], signature ]: the first five tokens say everything needed.
   let toks: Array<{ type: string; value: unknown }>;
