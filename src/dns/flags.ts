@@ -10,6 +10,8 @@ export const dnsServerFlags = {
     description: 'DNS server to ask, IP[:PORT] (repeatable; default: the nameservers of /etc/resolv.conf)',
     helpValue: 'HOST[:PORT]',
     multiple: true,
+    // one value per --dns-server, so that names may follow it on the command line
+    multipleNonGreedy: true,
     helpGroup: 'DNS',
   }),
   'ipv4-only': Flags.boolean({

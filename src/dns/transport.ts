@@ -218,8 +218,9 @@ export class UdpTransport {
     const current = this.slots.get(key);
     if (current && !current.retired) return current;
     const socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
-    // A connected socket: the kernel routes once and passes up only datagrams from the server
-    // (the source is still checked below), and an ICMP "port unreachable" fails fast.
+    // A connected socket: the kernel routes once and passes up only datagrams from the server (the
+    // source is still checked below). (libuv does not surface ICMP "port unreachable" on it: a dead
+    // server is a timeout.)
     const slot: Slot = {
       socket,
       pending: new Map(),

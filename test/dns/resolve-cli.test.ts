@@ -18,7 +18,8 @@ afterAll(async () => {
 
 describe('spo resolve', () => {
   it('prints every address with its type, TTL and time, and a summary; exit 0 when all resolve', async () => {
-    const r = await runCli(['resolve', 'both.test', 'alias.test', '--dns-server', dns.server]);
+    // names may come after --dns-server (one value per flag)
+    const r = await runCli(['resolve', '--dns-server', dns.server, 'both.test', 'alias.test']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^NAME\s+TYPE\s+ADDRESS\s+TTL s\s+RAW TTL s\s+TIME ms$/m);
