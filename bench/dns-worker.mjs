@@ -72,7 +72,6 @@ if (which === 'spo') {
   task = async (name) => (await r.resolve4(name, { ttl: true })).length;
 }
 if (warm > 0) await pool(warmup, task);
-globalThis.gc?.();
 const heapBefore = process.memoryUsage().heapUsed;
 let heapPeak = heapBefore;
 const sampler = setInterval(() => {

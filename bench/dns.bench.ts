@@ -37,7 +37,7 @@ function median(xs: number[]): number {
 function runWorker(which: 'spo' | 'cares' | 'raw', port: number, warm: number): WorkerResult {
   const r = spawnSync(
     process.execPath,
-    ['--expose-gc', WORKER, which, String(port), String(NAMES), String(CONCURRENCY), String(warm)],
+    [WORKER, which, String(port), String(NAMES), String(CONCURRENCY), String(warm)],
     { encoding: 'utf8', timeout: 120_000 },
   );
   if (r.status !== 0) throw new Error(`dns-worker ${which} failed: ${r.stderr}`);
