@@ -105,6 +105,28 @@ describe('parser rules', () => {
   });
 });
 
+describe('the early grouped format, later spelling (accessPoints/address)', () => {
+  it('reads local and public roots and the slot', () => {
+    const p = parseTopology(
+      {
+        LocalRoots: {
+          groups: [{ localRoots: { accessPoints: [{ address: '5.9.1.1', port: 3001 }], advertise: true }, valency: 1 }],
+        },
+        PublicRoots: [
+          { publicRoots: { accessPoints: [{ address: 'relays.example.org', port: 3001 }], advertise: false } },
+        ],
+        useLedgerAfterSlot: 100,
+      },
+      'early',
+    );
+    expect(p.format).toBe('early-p2p');
+    expect(p.findings.map((f) => f.code)).toEqual(['TOPOLOGY_EARLY_P2P_FORMAT']);
+    expect(p.topology.localRoots[0]).toMatchObject({ hotValency: 1, advertise: true });
+    expect(p.topology.publicRoots[0]?.accessPoints[0]?.address).toBe('relays.example.org');
+    expect(p.topology.ledgerPeers).toEqual({ mode: 'after-slot', slot: 100 });
+  });
+});
+
 describe('migration diff', () => {
   it('marks kept, removed and added lines', () => {
     expect(lineDiff('a\nb\nc\n', 'a\nx\nc\n')).toBe(' a\n-b\n+x\n c\n');

@@ -3,7 +3,7 @@
  * a TTY; the test answers each prompt when it appears. Skipped where script(1) is not installed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,4 +60,20 @@ describe.skipIf(!existsSync(SCRIPT))('topology generate wizard on a terminal', (
       [{ address: 'relay2.example.org', port: 3001 }],
     ]);
   }, 30_000);
+
+  it('topology migrate asks before writing, and writes on yes', async () => {
+    const file = join(dir, 'legacy.json');
+    copyFileSync(
+      new URL('../fixtures/topology/cardano-node-mainnet-topology.legacy-producers.2020-08.json', import.meta.url),
+      file,
+    );
+    const no = await drive(`${process.execPath} ${BIN} topology migrate ${file}`, [['Write', 'n\r']]);
+    expect(no.code).toBe(0);
+    expect(no.screen).toContain('+  "localRoots": [');
+    expect(readFileSync(file, 'utf8')).toContain('Producers');
+    const yes = await drive(`${process.execPath} ${BIN} topology migrate ${file}`, [['Write', 'y\r']]);
+    expect(yes.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('localRoots');
+    expect(readFileSync(`${file}.bak`, 'utf8')).toContain('Producers');
+  }, 60_000);
 });
