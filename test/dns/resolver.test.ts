@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsError, DnsResolver } from '../../src/dns/index.js';
+import { endpointText, resolveRelay } from '../../src/dns/relays.js';
 import { type Dnsmasq, startDnsmasq } from './dnsmasq.js';
 
 const MANY = Array.from({ length: 30 }, (_, i) => `many.test,10.1.0.${i + 1}`);
@@ -203,5 +204,32 @@ describe('DnsResolver against dnsmasq', () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
     await expect(resolver.resolveAddresses('a.test', { signal: ac.signal })).rejects.toThrow('stop');
+  });
+
+  it('resolveRelay: IP relays pass through, DNS relays keep their port, SRV relays take the SRV ports', async () => {
+    const ip = await resolveRelay(resolver, { kind: 'ipv6', host: '2001:db8::9', port: 3001 });
+    expect(ip).toEqual([
+      {
+        host: '2001:db8::9',
+        address: '2001:db8::9',
+        port: 3001,
+        family: 6,
+        ttlSec: 900,
+        rawTtlSec: 900,
+        recordType: 'IP',
+      },
+    ]);
+    expect(await resolveRelay(resolver, { kind: 'ipv6', host: '2001:db8::9', port: 3001 }, { family: 'ipv4' })).toEqual(
+      [],
+    );
+    const dnsRelay = await resolveRelay(resolver, { kind: 'dns', host: 'both.test', port: 6000 });
+    expect(dnsRelay.map(endpointText).sort()).toEqual(['192.0.2.2:6000', '[2001:db8::2]:6000']);
+    const srvRelay = await resolveRelay(
+      resolver,
+      { kind: 'srv', host: 'pool.test' },
+      { wholeGroup: true, family: 'ipv4' },
+    );
+    expect(srvRelay.map(endpointText).sort()).toEqual(['192.0.2.11:3001', '192.0.2.12:3002']);
+    expect(srvRelay.every((e) => e.host === 'pool.test' && e.target !== undefined)).toBe(true);
   });
 });
