@@ -56,6 +56,10 @@ describe('spo relays resolve (small snapshot)', () => {
     expect(r.stdout).toMatch(/relay2\.pool-a\.test\s+A\s+192\.0\.2\.2\s+300\s+300/);
     expect(r.stdout).toMatch(/gone\.pool-c\.test\s+DNS_NXDOMAIN/);
     expect(r.stdout).toContain('4 names: 3 resolved, 1 NXDOMAIN, 0 failed, 0 timed out');
+    // progress goes to stderr (plain lines when not a TTY), never into stdout
+    expect(r.stderr).toContain('reading the registry from');
+    expect(r.stderr).toContain('1 of 4 relay names did not resolve');
+    expect(r.stdout).not.toContain('reading the registry');
   });
 });
 
