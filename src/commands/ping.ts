@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
-import { dnsServerFlags } from '../dns/flags.js';
 import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { parseEndpoint } from '../lib/address.js';
@@ -131,7 +130,13 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       default: '14,15',
       helpValue: 'LIST',
     }),
-    'dns-server': dnsServerFlags['dns-server'],
+    'dns-server': Flags.string({
+      description:
+        "resolve names with spo's DNS client asking this server, IP[:PORT] (repeatable; default: the system resolver, so /etc/hosts works)",
+      helpValue: 'HOST[:PORT]',
+      multiple: true,
+      helpGroup: 'DNS',
+    }),
     concurrency: Flags.integer({ description: 'addresses pinged at once', default: 32, min: 1, max: 1024 }),
   };
 

@@ -31,6 +31,7 @@ import {
   handshakeSpec,
   type KeepAliveState,
   keepAliveSpec,
+  mustReplyTimeoutMs,
   type PeerSharingState,
   peerSharingSpec,
 } from './protocol/specs.js';
@@ -249,7 +250,10 @@ export async function connectPeer(o: ConnectPeerOptions): Promise<PeerConnection
   o.signal?.addEventListener('abort', onAbort, { once: true });
   void mux.closed.then(() => o.signal?.removeEventListener('abort', onAbort));
   const csPeer = (): ProtocolPeer<ChainSyncMessage, ChainSyncState> => {
-    cs ??= new ProtocolPeer(chainSyncSpec, mux.channel(Protocol.chainSync, 'initiator'), 'client');
+    // the must-reply wait is drawn per session in [601 s, 911 s], as the node does for untrusted peers
+    cs ??= new ProtocolPeer(chainSyncSpec, mux.channel(Protocol.chainSync, 'initiator'), 'client', {
+      timeouts: { StMustReply: mustReplyTimeoutMs() },
+    });
     return cs;
   };
   const wrap = (e: unknown): Error => {
