@@ -242,6 +242,10 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
       );
     }
     for (const f of lint.findings.filter((x) => x.severity === 'warning')) this.note(`${f.path}: ${f.message}`);
+    if (flags.legacy)
+      this.note(
+        'the legacy format cannot express bootstrap peers, ledger peers, trustable or advertise: they are left out (nodes before 10.6 only)',
+      );
 
     if (snapshot) await writeFileAtomic(snapshot.file, snapshot.text);
     const toStdout = flags.out === undefined || flags.out === '-';
