@@ -265,6 +265,23 @@ describe('hostile DNS server', () => {
     expect(e2.message).toMatch(/closed the TCP connection/);
   });
 
+  it('both families: succeeds when only one fails, fails only when both fail', async () => {
+    behaviour = (q, reply) => {
+      if (q.type === 'A') reply(answer(q)); // AAAA: silence
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test');
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(res.partialErrors).toEqual([expect.objectContaining({ recordType: 'AAAA', code: 'DNS_TIMEOUT' })]);
+    behaviour = () => {};
+    const e = await r.resolveAddresses('b.test').catch((err: unknown) => err);
+    expect((e as DnsError).code).toBe('DNS_TIMEOUT');
+    expect((e as DnsError).details.errors).toEqual([
+      { recordType: 'A', code: 'DNS_TIMEOUT' },
+      { recordType: 'AAAA', code: 'DNS_TIMEOUT' },
+    ]);
+  });
+
   it('maps SERVFAIL to its own code', async () => {
     behaviour = (q, reply) => reply(answer(q, { flags: 2, answers: 0 }));
     const e = await fails(resolver());
