@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 /** A progress display on standard error: an ora spinner on an interactive TTY, plain lines otherwise, nothing when silent. */
 export interface Progress {
@@ -26,22 +26,38 @@ export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.silent) return { start() {}, update() {}, succeed() {}, fail() {}, stop() {} };
   if (isInteractive(stream)) {
+    // ora is loaded on first use: importing it costs ~60 ms of start-up that most runs never need.
     let spinner: Ora | undefined;
+    let text = '';
+    let done: { ok: boolean; text: string | undefined } | 'stopped' | undefined;
+    const finish = (s: Ora): void => {
+      if (done === 'stopped') s.stop();
+      else if (done?.ok) s.succeed(done.text);
+      else if (done) s.fail(done.text);
+    };
     return {
-      start(text) {
-        spinner = ora({ text, stream, discardStdin: false }).start();
+      start(initial) {
+        text = initial;
+        void import('ora').then(({ default: ora }) => {
+          spinner = ora({ text, stream, discardStdin: false }).start();
+          if (done) finish(spinner);
+        });
       },
-      update(text) {
-        if (spinner) spinner.text = text;
+      update(next) {
+        text = next;
+        if (spinner) spinner.text = next;
       },
-      succeed(text) {
-        spinner?.succeed(text);
+      succeed(final) {
+        done = { ok: true, text: final };
+        if (spinner) finish(spinner);
       },
-      fail(text) {
-        spinner?.fail(text);
+      fail(final) {
+        done = { ok: false, text: final };
+        if (spinner) finish(spinner);
       },
       stop() {
-        spinner?.stop();
+        done = 'stopped';
+        if (spinner) finish(spinner);
       },
     };
   }
