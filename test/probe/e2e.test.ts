@@ -4,6 +4,8 @@
  * reason and nothing reachable as failed.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,5 +170,40 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
     expect(res.code).toBe(130);
     expect(res.ms).toBeLessThan(15_000); // the stage timeout is 60 s
     expect(res.stderr).toMatch(/interrupted/);
+  }, 30_000);
+
+  it('measures slot lag against Koios /tip with --reference koios (a Koios-shaped server on loopback)', async () => {
+    const koios = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        req.url === '/api/v1/tip' ? JSON.stringify([{ abs_slot: 1500, block_no: 75, hash: 'cd'.repeat(32) }]) : '[]',
+      );
+    });
+    await new Promise<void>((r) => koios.listen(0, '127.0.0.1', () => r()));
+    const { port } = koios.address() as AddressInfo;
+    try {
+      const server = world.pools.find((p) => p[0]?.address === '127.0.0.1' && p[0].expect === 'ok')?.[0];
+      const res = await runCli(
+        [
+          'probe',
+          `127.0.0.1:${server?.port}`,
+          '--tip',
+          '--reference',
+          'koios',
+          '--koios-url',
+          `http://127.0.0.1:${port}/api/v1`,
+          '--json',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      const doc = parseJsonOutput<ProbeCommandJson>(res);
+      expect(res.code).toBe(0);
+      expect(doc.reference).toMatchObject({ slot: 1500, source: 'koios', blockNo: 75 });
+      const a = doc.addresses[0];
+      expect(a?.status).toBe('ok');
+      expect(a?.slotLag).toBe(1500 - (a?.tip?.slot as number));
+    } finally {
+      koios.close();
+    }
   }, 30_000);
 });
