@@ -70,6 +70,25 @@ async function timed<T>(p: Promise<T>, ms: number, code: FailureCode): Promise<T
   }
 }
 
+/** How long a graceful close (MsgDone, FIN) may take before the connection is reset. */
+const CLOSE_GRACE_MS = 250;
+
+/**
+ * Closes politely but never lets a peer that is slow to close hold the attempt (and its slot):
+ * after a short grace the connection is reset, as cardano-cli ping does at once.
+ */
+async function closeSoon(peer: ProbePeer): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.resolve(peer.close()).catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  peer.abort();
+}
+
 export function createStageFunction(o: StageOptions): StageFunction {
   return async (e: ProbeEndpoint, ctx: AttemptContext): Promise<AttemptOutcome> => {
     ctx.stage('connect');
@@ -109,7 +128,7 @@ export function createStageFunction(o: StageOptions): StageFunction {
         out.tip = await timed(peer.findTip({ timeoutMs: o.stageTimeoutMs }), o.stageTimeoutMs, 'CHAINSYNC_TIMEOUT');
         out.tipMs = performance.now() - started;
       }
-      await Promise.resolve(peer.close()).catch(() => {});
+      await closeSoon(peer);
       return out;
     } catch (error) {
       peer.abort();
