@@ -136,6 +136,62 @@ describe('fuzzing', () => {
     expect(ok).toBeGreaterThan(0); // some mutations are still valid messages
   }, 60_000);
 
+  it('the client: hostile answers to the handshake and to keep-alive give typed errors, never a crash', async () => {
+    const { createServer } = await import('node:net');
+    const r = rng(0x5eed);
+    const at = (n: number): number => Math.floor(r() * n);
+    const accept = encodeSegment({
+      protocol: 0,
+      fromResponder: true,
+      timestamp: 0,
+      payload: encodeHandshake({ type: 'AcceptVersion', version: 15, data: [2, true, 0, false] }),
+    });
+    const ka = encodeSegment({
+      protocol: 8,
+      fromResponder: true,
+      timestamp: 0,
+      payload: encodeKeepAlive({ type: 'KeepAliveResponse', cookie: 1 }),
+    });
+    const hostile = createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => {
+        // half the time a mutated handshake answer, else a good one followed by mutated keep-alive answers
+        if (r() < 0.5) s.write(mutate(r, accept));
+        else {
+          s.write(accept);
+          s.once('data', () => s.write(Buffer.concat([mutate(r, ka), mutate(r, ka)])));
+        }
+        setTimeout(() => s.destroy(), 30 + at(30));
+      });
+    });
+    await new Promise<void>((res) => hostile.listen(0, '127.0.0.1', res));
+    const port = (hostile.address() as { port: number }).port;
+    const codes = new Map<string, number>();
+    let untyped = 0;
+    for (let i = 0; i < 150; i++) {
+      try {
+        const c = await connectPeer({
+          host: '127.0.0.1',
+          port,
+          magic: 2,
+          connectTimeoutMs: 1000,
+          handshakeTimeoutMs: 250,
+        });
+        await c.keepAlive(1, 250);
+        c.abort();
+        codes.set('ok', (codes.get('ok') ?? 0) + 1);
+      } catch (e) {
+        if (!(e instanceof NetError)) untyped++;
+        const k = (e as { code?: string }).code ?? 'untyped';
+        codes.set(k, (codes.get(k) ?? 0) + 1);
+      }
+    }
+    await new Promise<void>((res) => hostile.close(() => res()));
+    console.error('client fuzz outcomes:', Object.fromEntries(codes));
+    expect(untyped).toBe(0);
+    expect(rejections).toEqual([]);
+  }, 60_000);
+
   it('a running server: 400,000 random and mutated segments, while a well-behaved client keeps being answered', async () => {
     const r = rng(0xbadcafe);
     const at = (n: number): number => Math.floor(r() * n);

@@ -151,6 +151,22 @@ describe('mux over loopback TCP', () => {
     expect((await mux.closed)?.code).toBe('MUX_INGRESS_OVERRUN');
   });
 
+  it('reports a protocol error as an event, then the connection ends', async () => {
+    const [a, b] = await socketPair();
+    const mux = new Mux(a);
+    mux.enable([8]);
+    const errors: string[] = [];
+    mux.on('protocolError', (p: number, r: Role, e: Error) => errors.push(`${p} ${r} ${(e as NetError).code}`));
+    mux.respondOnDemand(8, (ch) => void new ProtocolPeer(keepAliveSpec, ch, 'server').recv().catch(() => undefined));
+    b.on('error', () => undefined);
+    // a keep-alive *response* sent to the server side: the client has agency, so this is a violation
+    b.write(
+      encodeSegment({ protocol: 8, fromResponder: false, timestamp: 0, payload: Uint8Array.of(0x82, 0x01, 0x00) }),
+    );
+    expect((await mux.closed)?.code).toBe('PROTOCOL_ERROR');
+    expect(errors).toEqual(['8 responder PROTOCOL_ERROR']);
+  });
+
   it('rejects zero-length segments from the wire', async () => {
     const [a, b] = await socketPair();
     const mux = new Mux(a);
