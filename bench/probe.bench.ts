@@ -66,7 +66,9 @@ export default async function probeBench(): Promise<BenchResult[]> {
     const all = [...ports.ok, ...ports.silent, ...ports.refused];
     // Interleave so that slow, silent and refused endpoints are spread through the run as in a registry.
     all.sort((a, b) => ((a * 2654435761) % 1000) - ((b * 2654435761) % 1000));
-    const conc = effectiveConcurrency(undefined).value;
+    // BENCH_PROBE_CONCURRENCY: a lower concurrency (as a low `ulimit -n` would impose), to see the batches.
+    const asked = process.env.BENCH_PROBE_CONCURRENCY;
+    const conc = effectiveConcurrency(asked === undefined ? undefined : Number(asked)).value;
     const samples = 3;
     const attempt = createStageFunction({
       connect,
