@@ -223,6 +223,35 @@ describe('spo ping against spo serve', () => {
     expect(doc.summary).toMatchObject({ answered: 1, addresses: 2 });
   });
 
+  it('a port whose accept queue is full: CONNECT_TIMEOUT within the timeout (needs python3 for a listener that never accepts)', async () => {
+    // Node accepts every connection itself; a python listener with backlog 0 that never accepts
+    // makes the kernel drop further SYNs once one connection waits in its queue.
+    const py = spawn('python3', [
+      '-c',
+      "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(30)",
+    ]);
+    const port = await new Promise<number | undefined>((res) => {
+      py.on('error', () => res(undefined));
+      py.stdout.setEncoding('utf8').once('data', (d: string) => res(Number(d.trim())));
+    });
+    if (port === undefined) return; // no python3 here
+    try {
+      const { connect } = await import('node:net');
+      const filler = connect(port, '127.0.0.1');
+      filler.on('error', () => undefined);
+      await new Promise((res) => setTimeout(res, 200));
+      const r = await runCli(['ping', `127.0.0.1:${port}`, '--network', 'preview', '--timeout', '1s', '--json']);
+      filler.destroy();
+      expect(r.code).toBe(1);
+      const e = parseJsonOutput<PingDoc>(r).targets[0]?.addresses[0]?.error;
+      expect(e?.code).toBe('CONNECT_TIMEOUT');
+      expect(e?.message).toContain('no TCP answer within 1000 ms');
+      expect(r.ms).toBeLessThan(6000);
+    } finally {
+      py.kill();
+    }
+  });
+
   it('bad arguments are usage errors (exit 2)', async () => {
     const r = await runCli(['ping', 'not a host', '--network', 'preview']);
     expect(r.code).toBe(2);
