@@ -55,7 +55,7 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
   cols.push({
     header: 'NOTE',
     get: (r) => [r.shared ? 'shared' : '', r.attempts > 1 ? 'retried' : ''].filter(Boolean).join(',') || '',
-    style: (t) => c.dim(t),
+    style: (t) => (t.trim() === '' ? t : c.dim(t)),
   });
   const lines = [renderTable(report.addresses, cols, (h) => c.bold(h))];
   const notAll = report.pools.filter((p) => p.status !== 'reachable');

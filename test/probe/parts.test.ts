@@ -66,3 +66,43 @@ describe('koiosTip', () => {
     }
   });
 });
+
+describe('renderProbeTable colours', () => {
+  it('colours by meaning (red failure, green ok) without changing the text', async () => {
+    const { Chalk } = await import('chalk');
+    const { palette } = await import('../../src/ui/color.js');
+    const { ProbeCollector, renderProbeTable } = await import('../../src/probe/index.js');
+    const col = new ProbeCollector();
+    col.add({
+      pool: 'A',
+      relay: '1.2.3.4',
+      relayKind: 'ipv4',
+      address: '1.2.3.4',
+      port: 3001,
+      family: 4,
+      status: 'ok',
+      attempts: 1,
+      handshakeMs: 5,
+    });
+    col.add({
+      pool: 'A',
+      relay: '1.2.3.5',
+      relayKind: 'ipv4',
+      address: '1.2.3.5',
+      port: 3001,
+      family: 4,
+      status: 'CONNECT_REFUSED',
+      stage: 'connect',
+      attempts: 1,
+    });
+    const report = col.finish(10);
+    const coloured = renderProbeTable(report, palette(new Chalk({ level: 1 })), false);
+    const plain = renderProbeTable(report, palette(new Chalk({ level: 0 })), false);
+    expect(coloured).toContain('\u001b[31mCONNECT_REFUSED');
+    expect(coloured).toContain('\u001b[32mok');
+    expect(plain).not.toContain('\u001b[');
+    const { stripVTControlCharacters } = await import('node:util');
+    expect(stripVTControlCharacters(coloured)).toBe(plain);
+    expect(plain.split('\n')[1]).toMatch(/^CONNECT_REFUSED/); // worst first
+  });
+});
