@@ -311,3 +311,52 @@ describe('targets from arguments', () => {
     expect(() => targetsFromArgs(['bad host:1'], 3001)).toThrow(/invalid address/);
   });
 });
+
+describe('aggregation properties', () => {
+  it('pool and relay counts agree with the per-address results', () => {
+    const statuses = ['ok', 'ok', 'CONNECT_REFUSED', 'HANDSHAKE_TIMEOUT', 'DNS_NXDOMAIN'] as const;
+    const row = fc.record({
+      pool: fc.constantFrom('A', 'B', 'C', 'D'),
+      relay: fc.constantFrom('r1', 'r2', 'r3'),
+      address: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3'),
+      status: fc.constantFrom(...statuses),
+      rtt: fc.double({ min: 0.1, max: 3000, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 60 }), (rows) => {
+        const col = new ProbeCollector();
+        for (const r of rows) {
+          col.add({
+            pool: r.pool,
+            relay: r.relay,
+            relayKind: 'dns',
+            address: r.address,
+            port: 3001,
+            family: 4,
+            status: r.status,
+            attempts: 1,
+            ...(r.status === 'ok' ? { rttMs: r.rtt } : {}),
+          });
+        }
+        const rep = col.finish(1);
+        const s = rep.summary;
+        expect(s.ok + s.failed).toBe(rows.length);
+        expect(s.rtt.histogram.reduce((n, b) => n + b.count, 0)).toBe(s.ok);
+        expect(s.reachablePools + s.partialPools + s.unreachablePools).toBe(s.pools);
+        for (const p of rep.pools) {
+          const mine = rows.filter((r) => r.pool === p.id);
+          const relays = new Set(mine.map((r) => r.relay));
+          const up = new Set(mine.filter((r) => r.status === 'ok').map((r) => r.relay));
+          expect(p.relays).toHaveLength(relays.size);
+          expect(p.reachableRelays).toBe(up.size);
+          expect(p.status).toBe(up.size === 0 ? 'unreachable' : up.size === relays.size ? 'reachable' : 'partial');
+          expect(p.summary).toBe(`${up.size} of ${relays.size} relay${relays.size === 1 ? '' : 's'} reachable`);
+        }
+        // worst first: no ok row before a failure
+        const firstOk = rep.addresses.findIndex((a) => a.status === 'ok');
+        if (firstOk >= 0) expect(rep.addresses.slice(firstOk).every((a) => a.status === 'ok')).toBe(true);
+      }),
+      { seed: 55, numRuns: 200 },
+    );
+  });
+});
