@@ -83,6 +83,12 @@ The first line of standard output is the address listened on ("listening HOST:PO
       default: '20s',
       helpValue: 'DURATION',
     }),
+    'idle-timeout': Flags.string({
+      description:
+        'close a connection on which no mini-protocol runs for this long, as the node does after 5s (0 = never)',
+      default: '0',
+      helpValue: 'DURATION',
+    }),
     peers: Flags.string({
       description: 'file of IP:PORT lines shared by peer sharing (- for stdin)',
       helpValue: 'FILE',
@@ -123,6 +129,7 @@ The first line of standard output is the address listened on ("listening HOST:PO
         peers,
         versions,
         fault,
+        idleTimeoutMs: parseDuration(flags['idle-timeout'], '--idle-timeout'),
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

@@ -63,6 +63,11 @@ export interface ServerOptions {
   peerSharing?: boolean;
   fault?: ServerFault;
   maxConnections?: number;
+  /**
+   * Close an inbound connection on which no responder runs for this long: after the handshake,
+   * and after the last responder ended (the node's 5 s protocol idle timeout). Default: off.
+   */
+  idleTimeoutMs?: number;
   chain?: SyntheticChain;
 }
 
@@ -162,10 +167,35 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       mux.respondOnDemand(Protocol.keepAlive, (ch) => void keepAliveResponder(ch));
       mux.respondOnDemand(Protocol.chainSync, (ch) => void chainSyncResponder(ch));
       if (d.data.peerSharing === 1) mux.respondOnDemand(Protocol.peerSharing, (ch) => void peerSharingResponder(ch));
+      if (o.idleTimeoutMs && o.idleTimeoutMs > 0) watchIdle(mux, o.idleTimeoutMs);
       await hs.send({ type: 'AcceptVersion', version: d.version, data: encodeVersionData(d.version, d.data) });
     } catch {
       // the mux has recorded the error and closed the connection
     }
+  }
+
+  /** Closes the connection when no responder has been running for `ms` (wire.md §1 item 5). */
+  function watchIdle(mux: Mux, ms: number): void {
+    let running = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      timer = setTimeout(() => void mux.close(), ms);
+    };
+    mux.on('protocolStart', (_p, role) => {
+      if (role !== 'responder') return;
+      running++;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    });
+    mux.on('protocolEnd', (_p, role) => {
+      if (role !== 'responder') return;
+      running--;
+      if (running === 0) arm();
+    });
+    mux.on('close', () => {
+      if (timer) clearTimeout(timer);
+    });
+    arm();
   }
 
   async function keepAliveResponder(ch: Channel): Promise<void> {

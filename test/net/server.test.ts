@@ -105,6 +105,35 @@ describe('startServer', () => {
     await Promise.all(cs.map((c) => c.close()));
   });
 
+  it('with an idle timeout, closes a connection on which nothing runs (after the handshake, after the last protocol)', async () => {
+    const idle = await startServer({ host: '127.0.0.1', port: 0, magic: 2, idleTimeoutMs: 150 });
+    try {
+      const c = await connectPeer({
+        host: '127.0.0.1',
+        port: idle.port,
+        magic: 2,
+        connectTimeoutMs: 2000,
+        handshakeTimeoutMs: 2000,
+      });
+      expect((await c.mux.closed)?.code).toBe('CONNECTION_CLOSED');
+      const d = await connectPeer({
+        host: '127.0.0.1',
+        port: idle.port,
+        magic: 2,
+        connectTimeoutMs: 2000,
+        handshakeTimeoutMs: 2000,
+      });
+      for (let i = 0; i < 4; i++) {
+        await d.keepAlive(i);
+        await new Promise((r) => setTimeout(r, 100)); // a running keep-alive keeps the connection
+      }
+      expect(d.mux.isClosed).toBe(false);
+      await d.close();
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('a keep-alive timeout ends the attempt with KEEPALIVE_TIMEOUT', async () => {
     const slow = await startServer({ host: '127.0.0.1', port: 0, magic: 2, fault: { kind: 'slow', ms: 400 } });
     try {
