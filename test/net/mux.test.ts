@@ -183,6 +183,26 @@ describe('mux over loopback TCP', () => {
     expect((await mux.closed)?.code).toBe('MUX_SDU_TIMEOUT');
   });
 
+  it('does not time out a long transfer whose reads always end inside a segment', async () => {
+    const [a, b] = await socketPair();
+    const mux = new Mux(a, { sduTimeoutMs: 150 });
+    mux.enable([2]);
+    const ch = mux.channel(2, 'initiator');
+    let got = 0;
+    ch.attach((chunk) => {
+      got += chunk.length;
+    });
+    const seg = encodeSegment({ protocol: 2, fromResponder: true, timestamp: 0, payload: new Uint8Array(1000) });
+    const stream = Buffer.concat(Array.from({ length: 12 }, () => seg));
+    // 12 segments over ~600 ms, every write cut in the middle of a segment
+    for (let off = 0; off < stream.length; off += 1000) {
+      b.write(stream.subarray(off, off + 1000));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => got === 12_000);
+    expect(mux.isClosed).toBe(false);
+  });
+
   it('runs initiator and responder instances of keep-alive at once (duplex), responders on demand, with events', async () => {
     const [a, b] = await socketPair();
     const ma = new Mux(a);

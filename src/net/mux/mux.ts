@@ -212,19 +212,26 @@ export class Mux extends EventEmitter<MuxEvents> {
     if (this.finished) return;
     this.bytesIn += chunk.length;
     const at = performance.now();
+    let completed = 0;
     try {
-      this.reader.push(chunk, (s) => this.demux(s, at));
+      this.reader.push(chunk, (s) => {
+        completed++;
+        this.demux(s, at);
+      });
     } catch (e) {
       this.fail(e instanceof NetError ? e : new NetError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)));
       return;
     }
-    if (this.reader.buffered > 0) {
-      this.sduTimer ??= setTimeout(() => {
-        this.fail(new NetError('MUX_SDU_TIMEOUT', `a segment took longer than ${this.sduTimeoutMs} ms to arrive`));
-      }, this.sduTimeoutMs);
-    } else if (this.sduTimer) {
+    // The SDU timer covers one segment: from its first byte to its last. A read that completed a
+    // segment and started the next restarts it (a long transfer is many segments, each in time).
+    if (this.sduTimer && (completed > 0 || this.reader.buffered === 0)) {
       clearTimeout(this.sduTimer);
       this.sduTimer = undefined;
+    }
+    if (this.reader.buffered > 0 && !this.sduTimer && !this.finished) {
+      this.sduTimer = setTimeout(() => {
+        this.fail(new NetError('MUX_SDU_TIMEOUT', `a segment took longer than ${this.sduTimeoutMs} ms to arrive`));
+      }, this.sduTimeoutMs);
     }
   }
 
