@@ -332,6 +332,15 @@ export async function* probeEndpoints(
     else progress.failed++;
     queue.push(r);
   };
+  // Our own event loop stalling (CPU starvation) makes timers fire before answers are read: a stall
+  // longer than half a stage timeout is a congestion sign too.
+  let lastTick = performance.now();
+  const stallWatch = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick - 100 > options.stageTimeoutMs / 2) congestion = true;
+    lastTick = now;
+  }, 100);
+  stallWatch.unref();
   const noteCongestion = (o: AttemptOutcome): void => {
     attemptsMade++;
     if (o.status === 'LOCAL_RESOURCES') congestion = true;
@@ -488,6 +497,7 @@ export async function* probeEndpoints(
     } catch (error) {
       producerError ??= error;
     } finally {
+      clearInterval(stallWatch);
       queue.close();
     }
   })();

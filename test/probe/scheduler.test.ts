@@ -209,6 +209,8 @@ describe('probe scheduler with a fake stage function', () => {
     const noRetry = await collect(mixed, {
       attempt: fakeStage((e) => (e.address === '9.9.9.9' ? 'hang' : 'ok')),
       retry: 'auto',
+      // a 2 s stage timeout: only a stall of 1 s of this process would count as congestion
+      stageTimeoutMs: 2000,
     });
     expect(noRetry.report.summary.retried).toBe(0);
     expect(noRetry.report.summary.byStatus.CONNECT_TIMEOUT).toBe(1);
@@ -358,5 +360,34 @@ describe('aggregation properties', () => {
       }),
       { seed: 55, numRuns: 200 },
     );
+  });
+});
+
+describe('congestion detection', () => {
+  it('retries timeouts under --retry auto when the event loop itself stalled', async () => {
+    flakySeen.clear();
+    const targets = [
+      ...Array.from({ length: 6 }, (_, i) => ({ pool: `P${i}`, relay: ip(`8.0.0.${i}`) })),
+      { pool: 'F', relay: ip('8.0.1.1') },
+    ];
+    let stalled = false;
+    const { report } = await collect(targets, {
+      attempt: async (e, ctx) => {
+        if (e.address === '8.0.1.1') return fakeStage(() => 'flaky')(e, ctx);
+        if (!stalled) {
+          stalled = true;
+          const until = performance.now() + 400; // a 400 ms stall: CPU starvation of this process
+          while (performance.now() < until) {
+            /* busy */
+          }
+        }
+        return { status: 'ok', handshakeMs: 1 };
+      },
+      retry: 'auto',
+      stageTimeoutMs: 400,
+      attemptDeadlineMs: 600,
+    });
+    expect(report.summary.retried).toBe(1);
+    expect(report.addresses.find((a) => a.address === '8.0.1.1')?.status).toBe('ok');
   });
 });
