@@ -158,6 +158,21 @@ async function connectAndHandshake(o: ConnectPeerOptions): Promise<Handshaken> {
       timeouts: { StConfirm: o.handshakeTimeoutMs } as Partial<Record<HandshakeState, number>>,
     });
     const proposed = o.versions ?? DEFAULT_VERSIONS;
+    // Enabled before the propose goes out: the peer's first segments may share a TCP read with its
+    // accept. A segment for a protocol we run no instance of still ends the connection.
+    mux.enable([
+      Protocol.chainSync,
+      Protocol.blockFetch,
+      Protocol.txSubmission,
+      Protocol.keepAlive,
+      Protocol.peerSharing,
+    ]);
+    if (o.initiatorOnly === false) {
+      // Duplex: the peer may run its keep-alive client on us; answer it (wire.md §4.5).
+      mux.respondOnDemand(Protocol.keepAlive, (ch) => {
+        void serveKeepAlive(new ProtocolPeer(keepAliveSpec, ch, 'server'));
+      });
+    }
     const data: VersionData = {
       networkMagic: o.magic,
       initiatorOnly: o.initiatorOnly ?? true,
@@ -226,16 +241,7 @@ export async function connectPeer(o: ConnectPeerOptions): Promise<PeerConnection
       `${where}: the peer accepted with magic ${versionData.networkMagic}, not ${o.magic}`,
     );
   }
-  const protocols: number[] = [Protocol.chainSync, Protocol.blockFetch, Protocol.txSubmission, Protocol.keepAlive];
-  if (versionData.peerSharing === 1) protocols.push(Protocol.peerSharing);
-  mux.enable(protocols);
   mux.setSduTimeout(30_000);
-  if (!versionData.initiatorOnly && !(o.initiatorOnly ?? true)) {
-    // Duplex: the peer may run its keep-alive client on us; answer it (wire.md §4.5).
-    mux.respondOnDemand(Protocol.keepAlive, (ch) => {
-      void serveKeepAlive(new ProtocolPeer(keepAliveSpec, ch, 'server'));
-    });
-  }
 
   let ka: ProtocolPeer<KeepAliveMessage, KeepAliveState> | undefined;
   let cs: ProtocolPeer<ChainSyncMessage, ChainSyncState> | undefined;
@@ -357,7 +363,7 @@ export async function connectPeer(o: ConnectPeerOptions): Promise<PeerConnection
     sharePeers: (amount, opts = {}) =>
       serial(async () => {
         try {
-          if (!mux.isEnabled(Protocol.peerSharing)) {
+          if (versionData.peerSharing !== 1) {
             throw new NetError('PROTOCOL_ERROR', `${where}: peer sharing was not agreed in the handshake`);
           }
           ps ??= new ProtocolPeer(peerSharingSpec, mux.channel(Protocol.peerSharing, 'initiator'), 'client');
