@@ -97,6 +97,50 @@ describe('startServer', () => {
     mux.abort();
   });
 
+  it('a duplex client answers the keep-alive the peer runs on it (M bit set on our answers)', async () => {
+    const { createServer } = await import('node:net');
+    const { acceptProposal, encodeVersionData } = await import('../../src/net/codec/handshake.js');
+    const { keepAliveSpec } = await import('../../src/net/protocol/specs.js');
+    const cookies: number[] = [];
+    const srv = createServer(async (sock) => {
+      const mux = new Mux(sock);
+      const hs = new ProtocolPeer(handshakeSpec, mux.channel(0, 'responder'), 'server');
+      const p = (await hs.recv()).msg;
+      if (p.type !== 'ProposeVersions') return;
+      const d = acceptProposal(p.versions, {
+        versions: [14, 15],
+        data: { networkMagic: 2, initiatorOnly: false, peerSharing: 0, query: false },
+      });
+      if (d.kind !== 'accept') return;
+      mux.enable([8]);
+      await hs.send({ type: 'AcceptVersion', version: d.version, data: encodeVersionData(d.version, d.data) });
+      // this side now runs a keep-alive *client* on the inbound connection (duplex)
+      const ka = new ProtocolPeer(keepAliveSpec, mux.channel(8, 'initiator'), 'client');
+      for (let i = 0; i < 3; i++) {
+        await ka.send({ type: 'KeepAlive', cookie: 40 + i });
+        const m = (await ka.recv()).msg;
+        if (m.type === 'KeepAliveResponse') cookies.push(m.cookie);
+      }
+      await ka.send({ type: 'Done' });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    const c = await connectPeer({
+      host: '127.0.0.1',
+      port,
+      magic: 2,
+      initiatorOnly: false,
+      connectTimeoutMs: 2000,
+      handshakeTimeoutMs: 2000,
+    });
+    expect(c.versionData.initiatorOnly).toBe(false);
+    const end = Date.now() + 3000;
+    while (cookies.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(cookies).toEqual([40, 41, 42]);
+    c.abort();
+    await new Promise<void>((r) => srv.close(() => r()));
+  });
+
   it('keeps many connections at once and counts them', async () => {
     const cs = await Promise.all(Array.from({ length: 20 }, () => dial()));
     expect(server.connections()).toBeGreaterThanOrEqual(20);
