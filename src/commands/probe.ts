@@ -126,7 +126,17 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     if (useRegistry) {
       const remote = flags.source === 'koios' || flags.source === 'blockfrost';
       if (remote) progress.start(`reading the registry from ${flags.source}`);
-      const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
+      const reg = await loadRegistry({
+        ...registryOptions(flags, this.network, this.signal),
+        onProgress: (p) =>
+          progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
+      }).catch((error: unknown) => {
+        if (remote) progress.fail(`could not read the registry from ${flags.source}`);
+        throw error;
+      });
+      if (remote) progress.succeed(`${reg.pools.length} pools from ${flags.source}`);
+      // Probing with the wrong magic would only collect HANDSHAKE_REFUSED_MAGIC: say why up front.
+      for (const f of reg.findings) if (f.code === 'network-mismatch') this.note(f.message);
       source = reg.source;
       const pools = selectPools(reg.pools, { pools: flags.pool, tickers: flags.ticker, top: flags.top });
       if (choosesPools && pools.length === 0) {
@@ -186,7 +196,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
         collector.add(r);
       }
     } catch (error) {
-      progress.fail('probe interrupted');
+      progress.fail('probe stopped');
       throw error;
     } finally {
       resolver.close();
