@@ -4,7 +4,6 @@
  * Every wait has a timeout; each address reports its own result and error code.
  */
 import { lookup } from 'node:dns/promises';
-import { isIPv4, isIPv6 } from 'node:net';
 import type { DnsResolver } from '../dns/index.js';
 import { formatEndpoint, hostKind, parseEndpoint } from '../lib/address.js';
 import { describeError, InterruptedError, isSpoError } from '../lib/errors.js';
@@ -255,8 +254,4 @@ async function runLimited<T>(jobs: Array<() => Promise<T>>, limit: number): Prom
   };
   await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
   return out;
-}
-
-export function isIpLiteral(host: string): boolean {
-  return isIPv4(host) || isIPv6(host);
 }

@@ -19,7 +19,6 @@ import { ProtocolPeer } from './protocol/peer.js';
 import {
   type ChainSyncState,
   chainSyncSpec,
-  HANDSHAKE_TIMEOUT_MS,
   handshakeSpec,
   type KeepAliveState,
   keepAliveSpec,
@@ -332,5 +331,3 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   };
 }
-
-export { HANDSHAKE_TIMEOUT_MS };
