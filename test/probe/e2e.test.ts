@@ -206,4 +206,24 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
       koios.close();
     }
   }, 30_000);
+
+  it('--top keeps the largest pools (and fails on nothing by default); --retry always retries timeouts', async () => {
+    const top = await runCli([...base(), '--top', '2', '--json'], { timeoutMs: 30_000 });
+    const doc = parseJsonOutput<ProbeCommandJson>(top);
+    expect(top.code).toBe(0);
+    expect(doc.summary.pools).toBe(2);
+    expect(doc.verdict).toEqual({ failOn: 'none', failed: false });
+    const silent = world.pools.find((p) => p[0]?.expect === 'HANDSHAKE_TIMEOUT' && p[0].address === '127.0.0.1')?.[0];
+    const res = await runCli(
+      ['probe', `127.0.0.1:${silent?.port}`, '--retry', 'always', '--timeout', '500ms', '--json'],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const retried = parseJsonOutput<ProbeCommandJson>(res);
+    expect(res.code).toBe(1);
+    expect(retried.addresses[0]).toMatchObject({ status: 'HANDSHAKE_TIMEOUT', attempts: 2 });
+    expect(retried.summary.retried).toBe(1);
+    expect(retried.summary.elapsedMs).toBeGreaterThanOrEqual(1000); // two handshake timeouts of 500 ms
+  }, 60_000);
 });
