@@ -187,6 +187,7 @@ describe('real mainnet headers and blocks', () => {
       ['mainnet_header_block_10873394.hex', 10873394],
     ] as const) {
       const bytes = fixtureBytes(`vectors/gouroboros/${f}`);
+      expect(hex(encodeTerm(decodeTerm(bytes)))).toBe(hex(bytes)); // byte-exact re-encoding
       const h = decodeHeader(wrapHeader(6, bytes));
       expect(h.blockNo).toBe(blockNo);
       if (blockNo === 10882991)
@@ -204,6 +205,7 @@ describe('real mainnet headers and blocks', () => {
       // [era, block]; block = [header, ...]: find the header's own bytes inside the block
       const block = chunk.subarray(off, off + length);
       expect(Array.isArray(term) && term[0]).toBe(6);
+      expect(hex(encodeTerm(term))).toBe(hex(block)); // whole real blocks re-encode byte-exact
       let p = 2; // 82 06
       const blockHeaderLen = decodeFirstTerm(block, p).length; // the block array as a whole
       expect(blockHeaderLen).toBe(block.length - 2);
@@ -249,6 +251,20 @@ describe('real mux capture (two TCP reads, HarmonicLabs)', () => {
     expect((segments[1]?.timestamp ?? 0) - (segments[0]?.timestamp ?? 0)).toBe(460);
     expect(count).toBe(12);
     expect(lengths.slice(1, 11).every((l) => l === 1012)).toBe(true);
+  });
+
+  it('each of the 12 block-fetch messages re-encodes byte-exact', () => {
+    const r = new SegmentReader();
+    const payloads: Uint8Array[] = [];
+    for (const c of reads) r.push(c, (seg) => payloads.push(seg.payload.slice()));
+    const stream = Buffer.concat(payloads);
+    let n = 0;
+    for (let off = 0; off < stream.length; n++) {
+      const { term, length } = decodeFirstTerm(stream, off);
+      expect(hex(encodeTerm(term))).toBe(hex(stream.subarray(off, off + length)));
+      off += length;
+    }
+    expect(n).toBe(12);
   });
 
   it('gives the same when fed byte by byte', () => {
