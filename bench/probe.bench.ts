@@ -8,8 +8,10 @@
  *   as cncli's --timeout-seconds), as the scripts around `cncli ping` do. It runs on a stratified
  *   sample (BENCH_SEQ_SAMPLE, default 200 endpoints with the same mix) and is extrapolated to 2,000.
  */
-import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProbeCollector } from '../src/probe/aggregate.js';
 import { attemptDeadline, createStageFunction } from '../src/probe/attempt.js';
@@ -20,6 +22,7 @@ import { probeEndpoints, type RetryPolicy } from '../src/probe/scheduler.js';
 import type { BenchResult } from './run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const COUNT = Number(process.env.BENCH_PROBE_COUNT ?? 2000);
 const STAGE_TIMEOUT_MS = Number(process.env.BENCH_PROBE_TIMEOUT_MS ?? 2000);
 const SEQ_SAMPLE = Number(process.env.BENCH_SEQ_SAMPLE ?? 200);
@@ -122,6 +125,55 @@ export default async function probeBench(): Promise<BenchResult[]> {
     // The default (--retry auto), then without retries: the scheduler alone, whatever the load says.
     const { wallMs, peakRss, lastOkMs, wrong } = await run('auto');
     const never = await run('never');
+
+    // The real command: bin/run.js probing a peer-snapshot v2 file of the same 2,000 endpoints,
+    // wall time and peak RSS from /usr/bin/time; its start-up measured alone (`spo probe --help`).
+    const dir = mkdtempSync(join(tmpdir(), 'spo-probe-bench-'));
+    const registry = join(dir, 'snapshot.json');
+    writeFileSync(
+      registry,
+      JSON.stringify({
+        version: 2,
+        slotNo: 1,
+        bigLedgerPools: all.map((port) => ({
+          accumulatedStake: 1,
+          relativeStake: 1 / all.length,
+          relays: [{ address: '127.0.0.1', port }],
+        })),
+      }),
+    );
+    const timed = (args: string[]): { ms: number; maxRssKiB: number; code: number | null } => {
+      const t = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+        maxBuffer: 64 * 2 ** 20,
+      });
+      const ms = performance.now() - t;
+      const lines = r.stderr.trim().split('\n');
+      return { ms, maxRssKiB: Number(lines[lines.length - 1]), code: r.status };
+    };
+    const startup = timed(['probe', '--help']);
+    const cli = timed([
+      'probe',
+      '--source',
+      registry,
+      '--include-unusable',
+      '--timeout',
+      `${STAGE_TIMEOUT_MS}ms`,
+      '--json',
+      '--out',
+      join(dir, 'out.json'),
+    ]);
+    const cliDoc = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as {
+      summary: { ok: number; byStatus: unknown };
+    };
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(
+      `bin/run.js probe: exit ${cli.code}, ${(cli.ms / 1000).toFixed(2)} s, max RSS ${(cli.maxRssKiB / 1024).toFixed(0)} MiB, ` +
+        `${cliDoc.summary.ok} ok ${JSON.stringify(cliDoc.summary.byStatus)}; start-up alone ${(startup.ms / 1000).toFixed(2)} s\n`,
+    );
     const batches = Math.ceil(COUNT / conc);
     const floorMs = STAGE_TIMEOUT_MS + batches * MAX_DELAY_MS;
 
@@ -167,6 +219,22 @@ export default async function probeBench(): Promise<BenchResult[]> {
         ratio: wallMs / (STAGE_TIMEOUT_MS + lastOkMs),
         target: '<= 1.25x (looser reading of the floor: under CPU load a batch takes longer than 200 ms)',
         met: wallMs / (STAGE_TIMEOUT_MS + lastOkMs) <= 1.25,
+      },
+      {
+        name: 'bin/run.js probe --source <2,000-relay snapshot> --json --out (whole command, minus its start-up)',
+        value: (cli.ms - startup.ms) / 1000,
+        unit: 's',
+        baseline: { name: `floor: timeout + ${batches} batch(es) x ${MAX_DELAY_MS} ms`, value: floorMs / 1000 },
+        ratio: (cli.ms - startup.ms) / floorMs,
+        target: '<= 1.25x floor',
+        met: (cli.ms - startup.ms) / floorMs <= 1.25,
+      },
+      {
+        name: 'bin/run.js probe max RSS',
+        value: cli.maxRssKiB / 1024,
+        unit: 'MiB',
+        target: '< 250 MB',
+        met: cli.maxRssKiB * 1024 < 250e6,
       },
       {
         name: 'probe peak RSS',
