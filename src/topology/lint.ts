@@ -54,8 +54,15 @@ export const LINT_RULES: readonly LintRule[] = [
   {
     code: 'TOPOLOGY_TYPE',
     severity: 'error',
-    title: 'a value of the wrong JSON type (string for a number, "true" for true...)',
+    title:
+      'a value of the wrong JSON type (string for a number, "true" for true...); warning when the node does not read it ("valency" that does not decode beside a valid "hotValency")',
     fix: 'write the value with the type the node expects',
+  },
+  {
+    code: 'TOPOLOGY_SLOT_FRACTION',
+    severity: 'warning',
+    title: 'useLedgerAfterSlot is not a whole number: the node rounds it down',
+    fix: 'write a whole slot number',
   },
   {
     code: 'TOPOLOGY_MISSING_ACCESS_POINTS',

@@ -18,6 +18,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isValidHostname } from '../lib/address.js';
 import { SpoError } from '../lib/errors.js';
+import { parseJsonText } from '../lib/read-input.js';
 import {
   type AccessPoint,
   DIFFUSION_MODES,
@@ -129,17 +130,8 @@ function unknownKeys(
 
 function boolField(c: Collector, obj: Json, key: string, path: Array<string | number>): boolean {
   const v = obj[key];
-  if (v === undefined || v === null) {
-    if (v === null)
-      c.add(
-        'TOPOLOGY_TYPE',
-        'error',
-        jsonPath(...path, key),
-        `"${key}" is null: the node expects true or false and refuses the file`,
-        `write "${key}": false (or remove the key)`,
-      );
-    return false;
-  }
+  // The node reads optional keys with aeson's `.:?`, which takes null as absent: the default.
+  if (v === undefined || v === null) return false;
   if (typeof v !== 'boolean') {
     c.add(
       'TOPOLOGY_TYPE',
@@ -151,6 +143,11 @@ function boolField(c: Collector, obj: Json, key: string, path: Array<string | nu
     return v === 'true';
   }
   return v;
+}
+
+/** 0.0.0.0 or :: (any spelling): the addresses the node refuses as a destination. */
+export function isUnspecifiedAddress(address: string): boolean {
+  return (isIPv4(address) && /^0+\.0+\.0+\.0+$/.test(address)) || (isIPv6(address) && /^[0:]+$/.test(address));
 }
 
 /** Decodes one access point with the node's rules; undefined when the node would refuse it. */
@@ -225,7 +222,7 @@ export function parseAccessPoint(
         `add the relay's port, e.g. "${keys.port}": 3001`,
       );
     }
-    if (/^0+\.0+\.0+\.0+$/.test(address) || (isIPv6(address) && /^[0:]+$/.test(address))) {
+    if (isUnspecifiedAddress(address)) {
       c.add(
         'TOPOLOGY_UNSPECIFIED_ADDRESS',
         'error',
@@ -281,9 +278,10 @@ function accessPointList(
   return out;
 }
 
+/** An optional integer key (`.:?`: absent or null is the default); a wrong type is refused. */
 function valencyField(c: Collector, obj: Json, key: string, path: Array<string | number>): number | undefined {
   const v = obj[key];
-  if (v === undefined) return undefined;
+  if (v === undefined || v === null) return undefined;
   if (!isInt(v)) {
     c.add(
       'TOPOLOGY_TYPE',
@@ -292,9 +290,67 @@ function valencyField(c: Collector, obj: Json, key: string, path: Array<string |
       `"${key}" must be an integer, not ${JSON.stringify(v)}: the node refuses the file`,
       `write "${key}" as a whole number without quotes`,
     );
-    return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+    return bestEffortInt(v);
   }
   return v;
+}
+
+function bestEffortInt(v: unknown): number | undefined {
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * The node reads `o .: "valency" <|> o .: "hotValency"`: "valency" when it decodes as an integer
+ * (then "hotValency" is never looked at), otherwise "hotValency"; the file is refused only when
+ * neither decodes.
+ */
+function hotValencyOf(c: Collector, raw: Json, path: Array<string | number>): number {
+  const valency = raw.valency;
+  const hot = raw.hotValency;
+  if (isInt(valency)) {
+    if (hot !== undefined && hot !== valency)
+      c.add(
+        isInt(hot) ? 'TOPOLOGY_BOTH_VALENCY_KEYS' : 'TOPOLOGY_TYPE',
+        isInt(hot) ? 'error' : 'warning',
+        jsonPath(...path, 'hotValency'),
+        isInt(hot)
+          ? `both "valency" (${valency}) and "hotValency" (${hot}): the node uses "valency" and ignores "hotValency"`
+          : `"hotValency" ${JSON.stringify(hot)} is not an integer; the node does not read it because "valency" (${valency}) is set`,
+        'keep only "hotValency" with the value you mean',
+      );
+    return valency;
+  }
+  if (isInt(hot)) {
+    if (valency !== undefined)
+      c.add(
+        'TOPOLOGY_TYPE',
+        'warning',
+        jsonPath(...path, 'valency'),
+        `"valency" ${JSON.stringify(valency)} is not an integer: the node ignores it and uses "hotValency" (${hot})`,
+        'remove "valency" (it is the old name of "hotValency")',
+      );
+    return hot;
+  }
+  if (valency === undefined && hot === undefined) {
+    c.add(
+      'TOPOLOGY_MISSING_VALENCY',
+      'error',
+      jsonPath(...path),
+      'local root group without "hotValency" (or "valency"): the node refuses the file',
+      'add "hotValency": the number of peers of this group to keep hot',
+    );
+    return 1;
+  }
+  const key = hot !== undefined ? 'hotValency' : 'valency';
+  const v = hot !== undefined ? hot : valency;
+  c.add(
+    'TOPOLOGY_TYPE',
+    'error',
+    jsonPath(...path, key),
+    `"${key}" must be an integer, not ${JSON.stringify(v)}: the node refuses the file`,
+    `write "${key}" as a whole number without quotes`,
+  );
+  return bestEffortInt(v) ?? bestEffortInt(valency) ?? 1;
 }
 
 function parseLocalGroup(c: Collector, raw: unknown, path: Array<string | number>): LocalRootGroup | undefined {
@@ -309,35 +365,11 @@ function parseLocalGroup(c: Collector, raw: unknown, path: Array<string | number
     return undefined;
   }
   unknownKeys(c, raw, LOCAL_KEYS, path, 'warning', 'a local root group');
-  const valency = valencyField(c, raw, 'valency', path);
-  const hot = valencyField(c, raw, 'hotValency', path);
-  let hotValency: number;
-  if (valency !== undefined) {
-    hotValency = valency;
-    if (hot !== undefined && hot !== valency) {
-      c.add(
-        'TOPOLOGY_BOTH_VALENCY_KEYS',
-        'error',
-        jsonPath(...path, 'hotValency'),
-        `both "valency" (${valency}) and "hotValency" (${hot}): the node uses "valency" and ignores "hotValency"`,
-        'keep only "hotValency" with the value you mean',
-      );
-    }
-  } else if (hot !== undefined) hotValency = hot;
-  else {
-    c.add(
-      'TOPOLOGY_MISSING_VALENCY',
-      'error',
-      jsonPath(...path),
-      'local root group without "hotValency" (or "valency"): the node refuses the file',
-      'add "hotValency": the number of peers of this group to keep hot',
-    );
-    hotValency = 1;
-  }
+  const hotValency = hotValencyOf(c, raw, path);
   const warm = valencyField(c, raw, 'warmValency', path);
   let diffusionMode: DiffusionMode = 'InitiatorAndResponder';
   const dm = raw.diffusionMode;
-  if (dm !== undefined) {
+  if (dm !== undefined && dm !== null) {
     if (typeof dm === 'string' && (DIFFUSION_MODES as readonly string[]).includes(dm))
       diffusionMode = dm as DiffusionMode;
     else
@@ -418,6 +450,18 @@ function parseCurrent(c: Collector, doc: Json): Topology {
     if (isInt(slot)) {
       t.useLedgerAfterSlot = slot;
       t.ledgerPeers = ledgerPeersFromSlot(slot);
+    } else if (typeof slot === 'number') {
+      // The node accepts any JSON number here and floors it (only its sign and floor matter).
+      const floored = Math.floor(slot);
+      t.useLedgerAfterSlot = floored;
+      t.ledgerPeers = slot > 0 ? { mode: 'after-slot', slot: floored } : ledgerPeersFromSlot(floored);
+      c.add(
+        'TOPOLOGY_SLOT_FRACTION',
+        'warning',
+        jsonPath('useLedgerAfterSlot'),
+        `useLedgerAfterSlot ${slot} is not a whole slot: the node rounds it down to ${slot > 0 ? floored : 'never'}`,
+        `write a whole slot number (e.g. ${Math.max(floored, 0)})`,
+      );
     } else
       c.add(
         'TOPOLOGY_TYPE',
@@ -617,4 +661,22 @@ export function parseTopologyStrict(
     });
   }
   return parsed;
+}
+
+/**
+ * Decodes the text of a topology file as JSON, naming the mistakes editors make: a UTF-8
+ * byte-order mark (which cardano-node's JSON decoder refuses as well) gets its own message.
+ */
+export function parseTopologyText(text: string, file: string): unknown {
+  if (text.startsWith('\uFEFF')) {
+    throw new SpoError(
+      'INVALID_JSON',
+      `${file}: invalid JSON: the file starts with a UTF-8 byte-order mark (BOM), which cardano-node refuses too`,
+      {
+        hint: 'save the file as UTF-8 without BOM (e.g. `sed -i "1s/^\\xEF\\xBB\\xBF//" FILE`)',
+        details: { file },
+      },
+    );
+  }
+  return parseJsonText(text, file);
 }

@@ -75,6 +75,15 @@ const cases: Case[] = [
     path: '$',
   },
   {
+    name: 'useLedgerAfterSlot with a fraction (rounded down by the node)',
+    doc: relay((d) => {
+      d.useLedgerAfterSlot = 100.5;
+    }),
+    code: 'TOPOLOGY_SLOT_FRACTION',
+    severity: 'warning',
+    path: '$.useLedgerAfterSlot',
+  },
+  {
     name: 'publicRoots missing',
     doc: relay((d) => delete d.publicRoots),
     code: 'TOPOLOGY_MISSING_KEY',

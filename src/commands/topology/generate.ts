@@ -26,7 +26,7 @@ import {
 } from '../../topology/generate.js';
 import { lintTopology } from '../../topology/lint.js';
 import { type AccessPoint, endpointKey, type TopologyFinding } from '../../topology/model.js';
-import { parseTopology } from '../../topology/parse.js';
+import { isUnspecifiedAddress, parseTopology } from '../../topology/parse.js';
 import { inquirerPrompter, missingFlags, runWizard, type WizardAnswers } from '../../topology/wizard.js';
 import { saveTopology, topologyToJson, writeTopology } from '../../topology/write.js';
 
@@ -131,11 +131,21 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
       const { selectNetwork } = await import('../../lib/networks.js');
       this.network = selectNetwork(answers.network, undefined);
     }
-    const toAp = (s: string): AccessPoint => accessPointFromText(s, defaultPort, parseEndpoint);
-    const producers = answers.producers.map(toAp);
-    let relays = answers.relays.map(toAp);
+    const toAp =
+      (flag: string) =>
+      (s: string): AccessPoint => {
+        const ap = accessPointFromText(s, defaultPort, parseEndpoint);
+        // The node refuses these as destinations: say which flag, rather than fail the final lint.
+        if (isUnspecifiedAddress(ap.address))
+          throw new UsageError('BAD_ADDRESS', `${flag} ${s}: ${ap.address} is not a destination address`, {
+            hint: "give the machine's reachable IP address or DNS name (0.0.0.0 and :: are listening addresses)",
+          });
+        return ap;
+      };
+    const producers = answers.producers.map(toAp('--producer'));
+    let relays = answers.relays.map(toAp('--relay'));
     if (flags.self) {
-      const self = endpointKey(toAp(flags.self));
+      const self = endpointKey(toAp('--self')(flags.self));
       relays = relays.filter((r) => endpointKey(r) !== self);
     }
     if (role === 'producer') {

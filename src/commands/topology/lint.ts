@@ -11,7 +11,7 @@ import { createProbeRunner, probeCheck, resolveCheck } from '../../topology/chec
 import { accessPointFromText } from '../../topology/generate.js';
 import { countFindings, lintTopology, nodeConfigFacts, type Role, sortFindings } from '../../topology/lint.js';
 import type { Severity, TopologyFinding, TopologyFormat } from '../../topology/model.js';
-import { parseTopology } from '../../topology/parse.js';
+import { parseTopology, parseTopologyText } from '../../topology/parse.js';
 import { renderFindings, summaryLine } from '../../topology/render.js';
 
 export interface TopologyLintJson {
@@ -72,7 +72,7 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
     const defaultPort = this.network.preset?.defaultPort ?? 3001;
     const producers = (flags.producer ?? []).map((p) => accessPointFromText(p, defaultPort, parseEndpoint));
-    const raw = parseJsonText(await readInput(args.file), args.file);
+    const raw = parseTopologyText(await readInput(args.file), args.file);
     const parsed = parseTopology(raw, args.file);
     const config = flags.config
       ? nodeConfigFacts(parseJsonText(await readInput(flags.config), flags.config))

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
-import { parseJsonText, readInput } from '../../lib/read-input.js';
+import { readInput } from '../../lib/read-input.js';
 import { lintTopology } from '../../topology/lint.js';
 import { type LegacyAs, lineDiff, migrateTopology } from '../../topology/migrate.js';
 import type { TopologyFinding, TopologyFormat } from '../../topology/model.js';
-import { parseTopology } from '../../topology/parse.js';
+import { parseTopology, parseTopologyText } from '../../topology/parse.js';
 import { inquirerPrompter } from '../../topology/wizard.js';
 import { saveTopology } from '../../topology/write.js';
 
@@ -54,7 +54,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
         hint: 'give --out FILE (or --out - for standard output)',
       });
     const before = await readInput(args.file);
-    const raw = parseJsonText(before, args.file);
+    const raw = parseTopologyText(before, args.file);
     const parsed = parseTopology(raw, args.file);
     const result = migrateTopology(parsed, { legacyAs: flags['legacy-as'] as LegacyAs, raw });
     const out = flags.out ?? args.file;

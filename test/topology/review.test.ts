@@ -1,0 +1,134 @@
+/**
+ * Acceptance review of the topology module against the node's decoding rules (ouroboros-network
+ * OrphanInstances.hs / RelayAccessPoint.hs, cardano-node TopologyP2P.hs), restated:
+ * - optional keys are read with `.:?`, which takes a JSON null as "absent": null advertise,
+ *   trustable, behindFirewall, warmValency, diffusionMode mean the defaults, not a refused file;
+ * - the hot valency is `o .: "valency" <|> o .: "hotValency"`: when "valency" does not decode, the
+ *   node falls back to "hotValency" (and never reads "hotValency" when "valency" decodes);
+ * - `useLedgerAfterSlot` accepts any JSON number and floors it (a fraction is not refused).
+ * Also: operator mistakes the CLI must report cleanly (a UTF-8 BOM, 0.0.0.0 given to generate).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { lintTopology } from '../../src/topology/lint.js';
+import { parseTopology } from '../../src/topology/parse.js';
+import { runCli } from '../lib/cli.js';
+
+const ap = { address: '5.9.1.1', port: 3001 };
+const file = (group: Record<string, unknown>, top: Record<string, unknown> = {}): unknown => ({
+  localRoots: [{ accessPoints: [ap], hotValency: 1, ...group }],
+  publicRoots: [],
+  useLedgerAfterSlot: -1,
+  ...top,
+});
+const errors = (doc: unknown, role: 'relay' | 'producer' = 'producer'): string[] =>
+  lintTopology(parseTopology(doc, 't.json'), { role })
+    .findings.filter((f) => f.severity === 'error')
+    .map((f) => `${f.code} ${f.path}`);
+
+describe('null means absent (aeson .:?)', () => {
+  it('null optional group keys are the defaults, not errors', () => {
+    const doc = file({
+      advertise: null,
+      trustable: null,
+      behindFirewall: null,
+      warmValency: null,
+      diffusionMode: null,
+    });
+    expect(errors(doc)).toEqual([]);
+    const g = parseTopology(doc, 't.json').topology.localRoots[0];
+    expect(g).toMatchObject({
+      advertise: false,
+      trustable: false,
+      behindFirewall: false,
+      warmValency: 1,
+      warmValencySet: false,
+      diffusionMode: 'InitiatorAndResponder',
+    });
+  });
+
+  it('null public-root advertise, useLedgerAfterSlot and peerSnapshotFile are the defaults', () => {
+    const doc = {
+      localRoots: [],
+      publicRoots: [{ accessPoints: [ap], advertise: null }],
+      useLedgerAfterSlot: null,
+      peerSnapshotFile: null,
+    };
+    expect(errors(doc, 'relay')).toEqual([]);
+    expect(parseTopology(doc, 't.json').topology.ledgerPeers.mode).toBe('never');
+  });
+});
+
+describe('valency <|> hotValency', () => {
+  it('a "valency" that does not decode falls back to a valid "hotValency" (a warning, not an error)', () => {
+    const parsed = parseTopology(file({ valency: '2', hotValency: 1 }), 't.json');
+    expect(parsed.topology.localRoots[0]?.hotValency).toBe(1);
+    expect(errors(file({ valency: '2', hotValency: 1 }))).toEqual([]);
+    expect(parsed.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toContain(
+      'TOPOLOGY_TYPE warning $.localRoots[0].valency',
+    );
+  });
+
+  it('a valid "valency" wins and "hotValency" is never read (even a broken one)', () => {
+    const parsed = parseTopology(file({ valency: 1, hotValency: 'x' }), 't.json');
+    expect(parsed.topology.localRoots[0]?.hotValency).toBe(1);
+    expect(errors(file({ valency: 1, hotValency: 'x' }))).toEqual([]);
+  });
+
+  it('neither decodes: the node refuses the file', () => {
+    expect(errors(file({ valency: '1', hotValency: '1' }))).toContain('TOPOLOGY_TYPE $.localRoots[0].hotValency');
+    expect(errors(file({ hotValency: null }))).toContain('TOPOLOGY_TYPE $.localRoots[0].hotValency');
+  });
+});
+
+describe('useLedgerAfterSlot is any JSON number, floored', () => {
+  it('a fraction is accepted and floored (warning), not refused', () => {
+    const doc = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 1289088.5 };
+    const parsed = parseTopology(doc, 't.json');
+    expect(parsed.topology.ledgerPeers).toEqual({ mode: 'after-slot', slot: 1289088 });
+    expect(errors(doc, 'relay')).toEqual([]);
+    expect(parsed.findings.map((f) => `${f.code} ${f.severity}`)).toContain('TOPOLOGY_SLOT_FRACTION warning');
+  });
+
+  it('a negative fraction means never; a fraction below 1 means after slot 0', () => {
+    expect(
+      parseTopology({ localRoots: [], publicRoots: [], useLedgerAfterSlot: -0.5 }, 't').topology.ledgerPeers,
+    ).toEqual({ mode: 'never' });
+    expect(
+      parseTopology({ localRoots: [], publicRoots: [], useLedgerAfterSlot: 0.5 }, 't').topology.ledgerPeers,
+    ).toEqual({
+      mode: 'after-slot',
+      slot: 0,
+    });
+  });
+
+  it('a string is still refused', () => {
+    expect(errors({ localRoots: [], publicRoots: [], useLedgerAfterSlot: '100' })).toContain(
+      'TOPOLOGY_TYPE $.useLedgerAfterSlot',
+    );
+  });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'spo-topo-review-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('CLI: operator mistakes reported cleanly', () => {
+  it('a UTF-8 byte-order mark is named (the node refuses it too)', async () => {
+    const f = join(dir, 'bom.json');
+    writeFileSync(f, `\uFEFF${JSON.stringify(file({}))}`);
+    const r = await runCli(['topology', 'lint', f]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^spo: .*bom\.json: .*byte-order mark/);
+    expect(lines[1]).toMatch(/^hint: /);
+  });
+
+  it('generate: an unspecified address given as --relay is a usage error naming the flag', async () => {
+    const r = await runCli(['topology', 'generate', '--role', 'producer', '--relay', '0.0.0.0:3001']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^spo: .*--relay.*0\.0\.0\.0/);
+    expect(r.stdout).toBe('');
+  });
+});
