@@ -108,6 +108,8 @@ export interface ChurnState {
   cycles: number;
   /** The base targets seen last: when they change (new configuration), the churn starts from them. */
   lastBase?: Targets | undefined;
+  /** The regime seen last: a change (the node caught up, or fell behind) restarts from the base targets too. */
+  lastRegime?: ChurnRegime | undefined;
 }
 
 export interface ChurnInput {
@@ -303,11 +305,17 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
   };
 
   // A new configuration: the targets restart from it (an ongoing step keeps its own field lowered).
-  if (s.phase !== 'init' && s.lastBase && !targetsEqual(s.lastBase, input.base)) {
+  const regime = input.regime ?? 'default';
+  if (
+    s.phase !== 'init' &&
+    s.lastBase &&
+    (!targetsEqual(s.lastBase, input.base) || (s.lastRegime !== undefined && s.lastRegime !== regime))
+  ) {
     const fresh = startupTargets(input);
     install(s.phase === 'step' ? stepTargets(CHURN_STEPS[s.step] as ChurnAction, fresh, input, s.deltas) : fresh);
   }
   s.lastBase = { ...input.base };
+  s.lastRegime = regime;
 
   for (let guard = 0; guard < 64; guard++) {
     if (s.phase === 'init') {

@@ -10,6 +10,13 @@
  * Pure: no I/O, no clock, no global randomness. The given state is not modified (the step works on
  * a copy, unless the caller hands it over with `consume`); the generator is advanced.
  */
+import {
+  bootstrapDeadlinePassed,
+  type CardanoStatus,
+  type CriticalError,
+  cardanoStatus,
+  preBlocking,
+} from './bootstrap.js';
 import * as activePeers from './decisions/active-peers.js';
 import * as bigLedgerPeers from './decisions/big-ledger-peers.js';
 import * as establishedPeers from './decisions/established-peers.js';
@@ -38,6 +45,7 @@ import {
  * would break "local roots <= known target".
  */
 export const guardedDecisions: DecisionFn = orElse(
+  preBlocking,
   monitor.connections,
   monitor.jobs,
   monitor.targets,
@@ -78,6 +86,13 @@ export interface StepResult {
   counters: Counters;
   /** The decision limit was hit (a livelock). */
   livelock: boolean;
+  /**
+   * The bootstrap-peers deadline passed (the reference throws and the node restarts): no decision
+   * was taken; every later step reports it again until the shell replaces the state.
+   */
+  critical?: CriticalError;
+  /** Cardano extra state: consensus mode, judgement, sensitive state, association mode. */
+  cardano: CardanoStatus;
 }
 
 /** Records the shell's reports in the state (the reference's TVars and job queue). */
@@ -102,6 +117,21 @@ export function applyInputs(s: GovernorState, inputs: readonly Input[]): void {
       case 'inboundPeers':
         s.inboundPeers = new Map(input.peers);
         break;
+      case 'syncTargets':
+        s.syncTargetsVar = { ...input.targets };
+        break;
+      case 'ledgerStateJudgement':
+        s.ledgerStateJudgementVar = input.judgement;
+        break;
+      case 'useBootstrapPeers':
+        s.useBootstrapPeersVar = input.enabled;
+        break;
+      case 'consensusMode':
+        s.consensusMode = input.mode;
+        break;
+      case 'useLedgerPeers':
+        s.useLedgerPeers = input.enabled;
+        break;
     }
   }
 }
@@ -123,6 +153,25 @@ export function step(
   const jobs: Job[] = [];
   let wakeupAt: Time | undefined;
   let livelock = false;
+  // The loop's abort check comes before any decision (governor.md §2.4 step 2).
+  const critical = bootstrapDeadlinePassed(s, now);
+  if (critical) {
+    const d: Decision = {
+      at: now,
+      trace: [{ type: 'BootstrapPeersCriticalTimeoutError', detail: `deadline ${critical.deadline}` }],
+      jobs: [],
+    };
+    return {
+      state: s,
+      decisions: [d],
+      jobs: [],
+      wakeupAt: undefined,
+      counters: counters(s),
+      livelock,
+      critical,
+      cardano: cardanoStatus(s, policy),
+    };
+  }
   for (;;) {
     const g = guardedDecisions(s, ctx);
     if (!g.ready) {
@@ -141,7 +190,7 @@ export function step(
   }
   // Timers that fall due later than now are wake-ups too (fail-count resets, share timers...).
   wakeupAt = minDefined(wakeupAt, nextTimer(s, now));
-  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock };
+  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock, cardano: cardanoStatus(s, policy) };
 }
 
 function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined {
@@ -161,5 +210,7 @@ function nextTimer(s: GovernorState, now: Time): Time | undefined {
   if (s.inProgressPublicRootsReq === false) consider(s.publicRootRetryTime);
   if (s.inProgressBigLedgerPeersReq === false) consider(s.bigLedgerPeerRetryTime);
   consider(s.inboundPeersRetryTime);
+  // The bootstrap deadline is reported exactly when due.
+  if (s.bootstrapPeersTimeout !== undefined) consider(s.bootstrapPeersTimeout);
   return t;
 }

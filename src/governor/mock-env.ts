@@ -11,6 +11,7 @@
  * asynchronous demotions; peer sharing answers come from a graph.
  */
 
+import { type CardanoStatus, type CriticalError, cardanoStatus } from './bootstrap.js';
 import { type ChurnRegime, type ChurnState, type ChurnTrace, churnStep, initialChurnState } from './churn.js';
 import { step } from './governor.js';
 import { checkInvariants } from './invariants.js';
@@ -28,6 +29,7 @@ import { answerPeerShare, DEFAULT_POLICY, type GovernorPolicy, PEER_DEMOTION_TIM
 import { createRng, type Rng } from './rng.js';
 import {
   type Completion,
+  type ConsensusMode,
   type Counters,
   counters,
   type Decision,
@@ -35,6 +37,7 @@ import {
   type Input,
   initialState,
   type Job,
+  type LedgerStateJudgement,
   type LocalRootGroupConfig,
   localRootHotTarget,
   type Peer,
@@ -42,6 +45,7 @@ import {
   type PeerStatus,
   peerSource,
   type RootPeerResult,
+  SYNC_DEFAULT_TARGETS,
   type Targets,
   type Temperature,
   type Time,
@@ -79,6 +83,18 @@ export interface MockEnvConfig {
   localRoots?: LocalRootGroupConfig[];
   /** Topology public roots and bootstrap peers (answered only when ledger peers yield nothing). */
   publicRoots?: RootPeerResult[];
+  /** Topology `bootstrapPeers`: the answer to root-peer requests in the sensitive state. */
+  bootstrapPeers?: RootPeerResult[];
+  /** `UseBootstrapPeers` (default: some bootstrap peers are configured). */
+  useBootstrapPeers?: boolean;
+  consensusMode?: ConsensusMode;
+  /** Genesis sync targets (default `SYNC_DEFAULT_TARGETS`). */
+  syncTargets?: Targets;
+  /**
+   * Consensus's ledger-state judgement over time (default: young enough throughout). While it is
+   * too old, churn runs in a bulk-sync regime (Praos) or on the sync targets (Genesis).
+   */
+  judgementScript?: Array<{ at: Time; judgement: LedgerStateJudgement }>;
   /** Registry pools whose relays are peers of the network (ledger and big ledger peers). */
   ledgerPools?: LedgerPool<Peer>[];
   /** Use ledger peers (topology `useLedgerAfterSlot` >= 0). */
@@ -131,6 +147,8 @@ export interface Snapshot {
   counters: Counters;
   targets: Targets;
   peers: PeerRow[];
+  /** Consensus mode, judgement, bootstrap sensitive state, association mode. */
+  cardano: CardanoStatus;
 }
 
 interface SimEvent {
@@ -209,6 +227,8 @@ export class MockEnvironment {
   stepCount = 0;
   /** Invariant violations seen (when checkInvariants is off they are collected, not thrown). */
   readonly violations: Array<{ at: Time; broken: string[] }> = [];
+  /** The governor reported a critical error (the node would restart): the simulation stopped there. */
+  critical: (CriticalError & { at: Time }) | undefined;
   /** Observers called after every governor step. */
   readonly observers: Array<(env: MockEnvironment, decisions: Decision[]) => void> = [];
 
@@ -244,6 +264,13 @@ export class MockEnvironment {
 
     // Time 0: configuration, local roots, inbound peers; churn (or fixed targets).
     this.at(0, () => {
+      this.inbox.push(
+        { kind: 'consensusMode', mode: config.consensusMode ?? 'praos' },
+        { kind: 'useLedgerPeers', enabled: config.useLedger !== false && (config.ledgerPools ?? []).length > 0 },
+        { kind: 'useBootstrapPeers', enabled: this.useBootstrapPeers() },
+        { kind: 'ledgerStateJudgement', judgement: this.judgement() },
+      );
+      if (config.syncTargets) this.inbox.push({ kind: 'syncTargets', targets: config.syncTargets });
       if (config.localRoots && config.localRoots.length > 0) {
         this.inbox.push({ kind: 'localRoots', groups: config.localRoots });
         for (const g of config.localRoots) for (const { peer } of g.peers) this.announced.add(peer);
@@ -258,6 +285,12 @@ export class MockEnvironment {
     // With churn, a new configuration reaches the governor through the churn governor's base targets.
     for (const t of config.targetScript ?? [])
       this.at(t.at, () => (config.churn ? this.runChurn() : this.inbox.push({ kind: 'targets', targets: t.targets })));
+    for (const j of config.judgementScript ?? [])
+      if (j.at > 0)
+        this.at(j.at, () => {
+          this.inbox.push({ kind: 'ledgerStateJudgement', judgement: j.judgement });
+          if (config.churn) this.runChurn();
+        });
     for (const l of config.localRootScript ?? [])
       this.at(l.at, () => {
         this.inbox.push({ kind: 'localRoots', groups: l.groups });
@@ -266,11 +299,39 @@ export class MockEnvironment {
     if ((config.blockInterval ?? 20) > 0) this.scheduleBlock(0);
   }
 
-  /** The base targets: configured, or the last scripted ones. */
+  /** The base targets: configured, or the last scripted ones; Genesis sync targets while too old. */
   private baseTargets(): Targets {
+    if (this.genesisSync()) return this.config.syncTargets ?? SYNC_DEFAULT_TARGETS;
     let t = this.config.targets;
     for (const s of this.config.targetScript ?? []) if (s.at <= this.now) t = s.targets;
     return t;
+  }
+
+  private useBootstrapPeers(): boolean {
+    return this.config.useBootstrapPeers ?? (this.config.bootstrapPeers ?? []).length > 0;
+  }
+
+  /** The scripted judgement at the current time. */
+  judgement(): LedgerStateJudgement {
+    let j: LedgerStateJudgement = 'youngEnough';
+    for (const s of this.config.judgementScript ?? []) if (s.at <= this.now) j = s.judgement;
+    return j;
+  }
+
+  private genesisSync(): boolean {
+    return this.config.consensusMode === 'genesis' && this.judgement() === 'tooOld';
+  }
+
+  /** The churn regime: the configured one, or, with a judgement script, the one the judgement implies (§4.4). */
+  regime(): ChurnRegime {
+    if (!this.config.judgementScript) return this.config.regime ?? 'default';
+    if (this.config.consensusMode === 'genesis' || this.judgement() === 'youngEnough') return 'default';
+    return this.useBootstrapPeers() ? 'bootstrapPraosSync' : 'praosSync';
+  }
+
+  fetchMode(): FetchMode {
+    if (!this.config.judgementScript) return this.config.fetchMode ?? 'deadline';
+    return this.regime() === 'default' ? 'deadline' : 'bulkSync';
   }
 
   private at(time: Time, run: () => void): void {
@@ -284,6 +345,7 @@ export class MockEnvironment {
   /** Runs the simulation until `end` (inclusive of events at `end`). */
   runUntil(end: Time): void {
     for (;;) {
+      if (this.critical) break;
       const next = this.heap.peek();
       if (!next || next.at > end) break;
       const t = next.at;
@@ -297,7 +359,7 @@ export class MockEnvironment {
   /** Steps the governor (and churn) at time t until no input is left. */
   private settle(t: Time): void {
     for (let round = 0; round < 10_000; round++) {
-      const metrics = metricScores(this.metrics, this.config.fetchMode ?? 'deadline');
+      const metrics = metricScores(this.metrics, this.fetchMode());
       const res = step(this.state, this.inbox, t, this.rng, {
         policy: this.policy,
         metrics,
@@ -307,6 +369,13 @@ export class MockEnvironment {
       this.inbox = [];
       this.state = res.state;
       this.stepCount++;
+      if (res.critical) {
+        // The node would restart here; the simulation stops and says so.
+        this.critical = { ...res.critical, at: t };
+        if (this.config.keepTrace !== false)
+          for (const d of res.decisions) for (const e of d.trace) this.trace.push({ at: t, source: 'governor', ...e });
+        return;
+      }
       if (this.lastInstant !== t) {
         this.lastInstant = t;
         this.decisionsAtInstant = 0;
@@ -349,8 +418,8 @@ export class MockEnvironment {
         now: this.now,
         counters: counters(this.state),
         base: this.baseTargets(),
-        regime: this.config.regime ?? 'default',
-        fetchMode: this.config.fetchMode ?? 'deadline',
+        regime: this.regime(),
+        fetchMode: this.fetchMode(),
         localRootHotTarget: localRootHotTarget(this.state.localRoots),
       },
       this.envRng,
@@ -367,7 +436,8 @@ export class MockEnvironment {
           detail: `targets ${JSON.stringify(c.targets)}`,
         });
     }
-    if (r.targets) this.inbox.push({ kind: 'targets', targets: r.targets });
+    // In Genesis mode while too old, churn works on the sync targets.
+    if (r.targets) this.inbox.push({ kind: this.genesisSync() ? 'syncTargets' : 'targets', targets: r.targets });
     if (this.churnWake !== r.wakeupAt) {
       this.churnWake = r.wakeupAt;
       this.at(r.wakeupAt, () => this.runChurn());
@@ -420,6 +490,13 @@ export class MockEnvironment {
     const pools = this.config.ledgerPools ?? [];
     let peers: RootPeerResult[] = [];
     let ttl = 5;
+    if (job.bootstrap) {
+      // The sensitive state: the configured bootstrap peers only, never advertised (§2.9, §6.4).
+      peers = (this.config.bootstrapPeers ?? []).map((p) => ({ ...p, kind: 'bootstrap' as const, advertise: false }));
+      for (const p of peers) this.announced.add(p.peer);
+      this.complete(0.05, { kind: 'rootPeers', jobId: job.id, ok: true, peers, ttl: 900 });
+      return;
+    }
     if (this.config.useLedger !== false && this.config.ordinaryLedgerPeers !== false && pools.length > 0) {
       peers = pickLedgerPeers(pools, job.count, this.envRng).map((p) => ({
         peer: p.relay,
@@ -658,7 +735,13 @@ export class MockEnvironment {
       (a, b) =>
         rank[a.temperature] - rank[b.temperature] || b.upstreamness - a.upstreamness || (a.peer < b.peer ? -1 : 1),
     );
-    return { at: this.now, counters: counters(this.state), targets: { ...this.state.targets }, peers };
+    return {
+      at: this.now,
+      counters: counters(this.state),
+      targets: { ...this.state.targets },
+      peers,
+      cardano: cardanoStatus(this.state, this.policy),
+    };
   }
 
   /** Whether every target is met (counters >= targets; root counted as well). */

@@ -10,10 +10,13 @@ import type { MockEnvConfig, SimPeer } from './mock-env.js';
 import { DEFAULT_POLICY } from './policies.js';
 import { createRng } from './rng.js';
 import {
+  type ConsensusMode,
+  type LedgerStateJudgement,
   type LocalRootGroupConfig,
   type Peer,
   RELAY_DEFAULT_TARGETS,
   type RootPeerResult,
+  SYNC_DEFAULT_TARGETS,
   type Targets,
 } from './types.js';
 
@@ -28,8 +31,23 @@ export const TARGET_KEYS: Readonly<Record<keyof Targets, string>> = {
   activeBigLedger: 'TargetNumberOfActiveBigLedgerPeers',
 };
 
+/** Genesis sync targets (`SyncTargetNumberOf*`, newer `POM.hs`). */
+export const SYNC_TARGET_KEYS: Readonly<Record<keyof Targets, string>> = {
+  root: 'SyncTargetNumberOfRootPeers',
+  known: 'SyncTargetNumberOfKnownPeers',
+  established: 'SyncTargetNumberOfEstablishedPeers',
+  active: 'SyncTargetNumberOfActivePeers',
+  knownBigLedger: 'SyncTargetNumberOfKnownBigLedgerPeers',
+  establishedBigLedger: 'SyncTargetNumberOfEstablishedBigLedgerPeers',
+  activeBigLedger: 'SyncTargetNumberOfActiveBigLedgerPeers',
+};
+
 export interface NodeConfigTargets {
   targets: Targets;
+  /** Genesis sync targets: `SyncTargetNumberOf*`, defaults `SYNC_DEFAULT_TARGETS`. */
+  syncTargets: Targets;
+  /** `ConsensusMode` (`PraosMode` / `GenesisMode`), when set. */
+  consensusMode?: ConsensusMode;
   /** The keys that were present (the others took the relay defaults). */
   found: string[];
   /** Keys present but not non-negative integers. */
@@ -51,9 +69,24 @@ export function targetsFromNodeConfig(doc: Record<string, unknown>): NodeConfigT
       found.push(key);
     } else invalid.push(key);
   }
+  const syncTargets: Targets = { ...SYNC_DEFAULT_TARGETS };
+  for (const [k, key] of Object.entries(SYNC_TARGET_KEYS) as Array<[keyof Targets, string]>) {
+    if (!(key in doc)) continue;
+    const v = doc[key];
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) {
+      syncTargets[k] = v;
+    } else invalid.push(key);
+  }
+  const cm = doc.ConsensusMode;
   const ps = doc.PeerSharing;
   return {
     targets,
+    syncTargets,
+    ...(cm === 'GenesisMode'
+      ? { consensusMode: 'genesis' as const }
+      : cm === 'PraosMode'
+        ? { consensusMode: 'praos' as const }
+        : {}),
     found,
     invalid,
     ...(typeof ps === 'boolean' ? { peerSharing: ps } : ps === 'PeerSharingEnabled' ? { peerSharing: true } : {}),
@@ -89,6 +122,13 @@ export interface ScenarioInput {
   churn: boolean;
   /** Churn regime; the sync regimes also switch the fetch mode (bulk sync) used by hot demotion. */
   regime?: ChurnRegime;
+  /** Topology `bootstrapPeers` (undefined or empty: bootstrap peers disabled). */
+  bootstrapPeers?: RootPeerResult[];
+  consensusMode?: ConsensusMode;
+  /** Genesis sync targets (`SyncTargetNumberOf*`). */
+  syncTargets?: Targets;
+  /** The ledger-state judgement over time; when given, the churn regime follows it (§4.4). */
+  judgementScript?: Array<{ at: number; judgement: LedgerStateJudgement }>;
   keepTrace: boolean;
 }
 
@@ -113,6 +153,7 @@ export function buildScenario(input: ScenarioInput): MockEnvConfig {
   }
   for (const g of input.localRoots) for (const { peer } of g.peers) if (!relays.has(peer)) relays.set(peer, true);
   for (const r of input.publicRoots) if (!relays.has(r.peer)) relays.set(r.peer, true);
+  for (const r of input.bootstrapPeers ?? []) if (!relays.has(r.peer)) relays.set(r.peer, true);
   const all = [...relays.keys()];
   const peers: SimPeer[] = all.map((peer) => {
     const usable = relays.get(peer) ?? true;
@@ -144,5 +185,9 @@ export function buildScenario(input: ScenarioInput): MockEnvConfig {
     fetchMode: (input.regime ?? 'default') === 'default' ? 'deadline' : 'bulkSync',
     policy: { ...DEFAULT_POLICY, peerSharing: input.peerSharing },
     keepTrace: input.keepTrace,
+    ...(input.bootstrapPeers && input.bootstrapPeers.length > 0 ? { bootstrapPeers: input.bootstrapPeers } : {}),
+    ...(input.consensusMode ? { consensusMode: input.consensusMode } : {}),
+    ...(input.syncTargets ? { syncTargets: input.syncTargets } : {}),
+    ...(input.judgementScript ? { judgementScript: input.judgementScript } : {}),
   };
 }

@@ -48,6 +48,20 @@ export const BLOCK_PRODUCER_DEFAULT_TARGETS: Readonly<Targets> = Object.freeze({
   activeBigLedger: 5,
 });
 
+/**
+ * `defaultSyncTargets` (Genesis mode while the ledger state is `TooOld`, governor.md §11): few
+ * ordinary peers, many big ledger peers.
+ */
+export const SYNC_DEFAULT_TARGETS: Readonly<Targets> = Object.freeze({
+  root: 0,
+  known: 150,
+  established: 10,
+  active: 5,
+  knownBigLedger: 100,
+  establishedBigLedger: 40,
+  activeBigLedger: 30,
+});
+
 export const ZERO_TARGETS: Readonly<Targets> = Object.freeze({
   root: 0,
   known: 0,
@@ -280,7 +294,8 @@ export interface ConnStatus {
 // Jobs: what the core asks the shell to do. Each carries an id echoed in its completion.
 
 export type Job =
-  | { kind: 'rootPeers'; id: number; count: number }
+  /** `bootstrap`: the node is in the sensitive state, answer from the configured bootstrap peers only (§2.9, §6.4). */
+  | { kind: 'rootPeers'; id: number; count: number; bootstrap?: true }
   | { kind: 'bigLedgerPeers'; id: number; count: number }
   | { kind: 'peerShare'; id: number; peers: Peer[]; amount: number; salt: number }
   | { kind: 'connect'; id: number; peer: Peer; diffusionMode: DiffusionMode; behindFirewall: boolean }
@@ -337,7 +352,24 @@ export type Input =
   /** A change in a connection's status (`monitorPeerConnection`); `cold` ends the connection. */
   | { kind: 'peerStatus'; peer: Peer; status: PeerStatus; repromoteDelay?: number | undefined }
   /** Mature inbound duplex peers and their sharing flag (from the inbound governor). */
-  | { kind: 'inboundPeers'; peers: ReadonlyArray<[Peer, boolean]> };
+  | { kind: 'inboundPeers'; peers: ReadonlyArray<[Peer, boolean]> }
+  /** Genesis sync targets (used instead of `targets` in Genesis mode while the ledger state is too old). */
+  | { kind: 'syncTargets'; targets: Targets }
+  /** Consensus's judgement of the ledger state (`LedgerStateJudgement`). */
+  | { kind: 'ledgerStateJudgement'; judgement: LedgerStateJudgement }
+  /** Topology `bootstrapPeers` present (`UseBootstrapPeers`) or not. */
+  | { kind: 'useBootstrapPeers'; enabled: boolean }
+  /** Configuration, applied at once: the consensus mode (`ConsensusMode`), set before the first step. */
+  | { kind: 'consensusMode'; mode: ConsensusMode }
+  /** Configuration, applied at once: ledger peers in use (topology `useLedgerAfterSlot` >= 0). */
+  | { kind: 'useLedgerPeers'; enabled: boolean };
+
+/** Consensus's view of how old the ledger state is (Cardano `LedgerStateJudgement`). */
+export type LedgerStateJudgement = 'youngEnough' | 'tooOld';
+/** `ConsensusMode`: Praos (bootstrap peers while syncing) or Genesis (sync targets, big ledger peers). */
+export type ConsensusMode = 'praos' | 'genesis';
+/** `AssociationMode`: a hidden relay / block producer talking only to its local roots, or not. */
+export type AssociationMode = 'localRootsOnly' | 'unrestricted';
 
 // ---------------------------------------------------------------------------------------------
 // Trace: what each decision did (data; rendered by `spo governor dry-run --trace`)
@@ -399,11 +431,29 @@ export interface GovernorState {
   inProgressDemoteToCold: Set<Peer>;
   inboundPeersRetryTime: Time;
 
-  /** Cardano hook: false in the bootstrap "sensitive" state (never entered by this port). */
+  /**
+   * The reference's `enableProgressMakingActions`: false in the bootstrap "sensitive" state
+   * (no big ledger peers, no peer sharing, no inbound peers). Kept equal to `!requiresBootstrapPeers`.
+   */
   progressEnabled: boolean;
+
+  // Cardano extra state (`CDL/PeerSelection/Governor/PeerSelectionState.hs`, bootstrap.ts)
+  /** The installed `UseBootstrapPeers` flag. */
+  useBootstrapPeers: boolean;
+  /** The installed ledger-state judgement. */
+  ledgerStateJudgement: LedgerStateJudgement;
+  consensusMode: ConsensusMode;
+  useLedgerPeers: boolean;
+  /** In the sensitive state: known ⊆ bootstrap ∪ trustable local roots and nothing in flight was reached. */
+  hasOnlyBootstrapPeers: boolean;
+  /** The 15-minute deadline to reach `hasOnlyBootstrapPeers` (undefined: not armed). */
+  bootstrapPeersTimeout: Time | undefined;
 
   // What the governor reads from the world (the reference's TVars), updated by inputs.
   targetsVar: Targets;
+  syncTargetsVar: Targets;
+  useBootstrapPeersVar: boolean;
+  ledgerStateJudgementVar: LedgerStateJudgement;
   localRootsVar: readonly LocalRootGroupConfig[];
   connStatus: Map<Peer, ConnStatus>;
   inboundPeers: Map<Peer, boolean>;
@@ -454,7 +504,16 @@ export function initialState(now: Time = 0): GovernorState {
     inProgressDemoteToCold: new Set(),
     inboundPeersRetryTime: now,
     progressEnabled: true,
+    useBootstrapPeers: false,
+    ledgerStateJudgement: 'youngEnough',
+    consensusMode: 'praos',
+    useLedgerPeers: true,
+    hasOnlyBootstrapPeers: false,
+    bootstrapPeersTimeout: undefined,
     targetsVar: { ...ZERO_TARGETS },
+    syncTargetsVar: { ...SYNC_DEFAULT_TARGETS },
+    useBootstrapPeersVar: false,
+    ledgerStateJudgementVar: 'youngEnough',
     localRootsVar: [],
     connStatus: new Map(),
     inboundPeers: new Map(),
@@ -493,6 +552,7 @@ export function cloneState(s: GovernorState): GovernorState {
     inProgressDemoteHot: new Set(s.inProgressDemoteHot),
     inProgressDemoteToCold: new Set(s.inProgressDemoteToCold),
     targetsVar: { ...s.targetsVar },
+    syncTargetsVar: { ...s.syncTargetsVar },
     connStatus: new Map(s.connStatus),
     inboundPeers: new Map(s.inboundPeers),
     completions: s.completions.slice(),

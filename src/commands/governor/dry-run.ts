@@ -1,9 +1,12 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
+import type { CardanoStatus } from '../../governor/bootstrap.js';
 import { MockEnvironment, type Snapshot, type TraceRecord } from '../../governor/mock-env.js';
 import { buildScenario, relayPeer, splitPeer, targetsFromNodeConfig } from '../../governor/scenario.js';
 import {
+  type ConsensusMode,
   type Counters,
+  type LedgerStateJudgement,
   type LocalRootGroupConfig,
   RELAY_DEFAULT_TARGETS,
   type RootPeerResult,
@@ -36,7 +39,17 @@ export interface DryRunJson {
   counters: Counters;
   targets: Targets;
   peers: DryRunPeerJson[];
-  snapshots: Array<{ atMs: number; counters: Counters; targets: Targets; peers: DryRunPeerJson[] }>;
+  snapshots: Array<{
+    atMs: number;
+    counters: Counters;
+    targets: Targets;
+    peers: DryRunPeerJson[];
+    cardano: CardanoStatus;
+  }>;
+  /** Consensus mode, ledger-state judgement, bootstrap sensitive state, association mode at the end. */
+  cardano: CardanoStatus;
+  /** The governor's critical error (the node would restart), when one happened: the run stopped there. */
+  criticalError?: { kind: string; atMs: number; deadlineMs: number };
   summary: {
     decisions: number;
     maxDecisionsAtOneInstant: number;
@@ -49,6 +62,10 @@ export interface DryRunJson {
     localRoots: number;
     publicRoots: number;
     ledgerPeers: boolean;
+    bootstrapPeers: number;
+    consensusMode: ConsensusMode;
+    /** The ledger-state judgement script ([] = young enough throughout). */
+    judgement: Array<{ atMs: number; judgement: LedgerStateJudgement }>;
   };
   trace?: Array<{ atMs: number; source: string; type: string; peers?: string[]; count?: number; detail?: string }>;
 }
@@ -56,6 +73,8 @@ export interface DryRunJson {
 interface TopologyRoots {
   localRoots: LocalRootGroupConfig[];
   publicRoots: RootPeerResult[];
+  /** `bootstrapPeers` (empty: disabled). */
+  bootstrapPeers: RootPeerResult[];
   /** undefined: do not use ledger peers; n: use them once the ledger tip slot >= n. */
   useLedgerAfterSlot: number | undefined;
 }
@@ -67,7 +86,7 @@ function accessPointPeer(ap: AccessPoint): string {
 
 /**
  * The roots of a topology (any format, through the topology module's parser). Bootstrap peers are
- * only used in the bootstrap "sensitive" state, which the dry-run does not simulate.
+ * only used in the bootstrap "sensitive" state (Praos, ledger state too old).
  */
 function topologyRoots(parsed: ParsedTopology): TopologyRoots {
   const t = parsed.topology;
@@ -87,10 +106,16 @@ function topologyRoots(parsed: ParsedTopology): TopologyRoots {
   const publicRoots: RootPeerResult[] = t.publicRoots.flatMap((g) =>
     g.accessPoints.map((ap) => ({ peer: accessPointPeer(ap), kind: 'public-root' as const, advertise: g.advertise })),
   );
+  const bootstrapPeers: RootPeerResult[] = (t.bootstrapPeers ?? []).map((ap) => ({
+    peer: accessPointPeer(ap),
+    kind: 'bootstrap' as const,
+    advertise: false,
+  }));
   const lp = t.ledgerPeers;
   return {
     localRoots,
     publicRoots,
+    bootstrapPeers,
     useLedgerAfterSlot: lp.mode === 'never' ? undefined : lp.mode === 'always' ? 0 : lp.slot,
   };
 }
@@ -137,12 +162,16 @@ export default class GovernorDryRun extends SpoCommand {
   static override description =
     `Takes the targets from a cardano-node configuration (its TargetNumberOf* keys; missing keys take the relay defaults 60/150/30/20 and 15/10/5 big ledger peers), the roots from a P2P topology file and the ledger peers from a registry source (the embedded snapshot by default, offline), and runs the governor port (src/governor) with churn against a simulated network built from them: relays with hygiene flags never answer, the others answer most of the time with random latencies, occasional failures and asynchronous demotions, and share peers along a random graph. Everything is drawn from --seed, so a run is reproducible.
 
-Prints the peer temperature table (peer, source, temperature, fail count, upstreamness, since) at the end of the run and at every --at time, and with --trace the decision trace (governor decisions, churn steps, environment events). With --json the last thing printed is one JSON object with the counters, targets and peers.`;
+Prints the peer temperature table (peer, source, temperature, fail count, upstreamness, since) at the end of the run and at every --at time, and with --trace the decision trace (governor decisions, churn steps, environment events). With --ledger-state too-old or --judgement (e.g. 0s=too-old,20m=young) the node starts behind: in Praos mode with the topology's bootstrapPeers it enters the bootstrap "sensitive" state (targets and local roots zeroed, every untrusted peer shed, then syncing from the bootstrap peers and trustable local roots only, with a 15-minute deadline to get there), and leaves it when the ledger state becomes young enough; in Genesis mode (--consensus-mode genesis or the config's ConsensusMode) the sync targets (SyncTargetNumberOf*) apply while the ledger state is too old.
+
+With --json the last thing printed is one JSON object with the counters, targets and peers.`;
   static override examples = [
     '<%= config.bin %> governor dry-run',
     '<%= config.bin %> governor dry-run --topology topology.json --config config.json --duration 3h --at 10m --at 1h',
     '<%= config.bin %> governor dry-run --seed 7 --trace --duration 5m',
     '<%= config.bin %> governor dry-run --json | jq .counters',
+    '<%= config.bin %> governor dry-run --topology topology.json --judgement 0s=too-old,20m=young --at 10m --duration 1h',
+    '<%= config.bin %> governor dry-run --consensus-mode genesis --ledger-state too-old --json | jq .cardano',
   ];
   static override flags = {
     topology: Flags.string({
@@ -164,6 +193,20 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
       options: ['deadline', 'praos-sync', 'bootstrap-praos-sync'],
       default: 'deadline',
     }),
+    'ledger-state': Flags.string({
+      description:
+        "consensus's judgement of the ledger state throughout the run: young (caught up) or too-old (syncing; with bootstrapPeers in Praos mode the node first sheds every untrusted peer and syncs from the bootstrap peers)",
+      options: ['young', 'too-old'],
+      exclusive: ['judgement'],
+    }),
+    judgement: Flags.string({
+      description:
+        'the ledger-state judgement over time, e.g. 0s=too-old,20m=young (a node starting behind that catches up after 20 minutes); the churn regime follows it unless --regime is given',
+    }),
+    'consensus-mode': Flags.string({
+      description: "praos or genesis (default: the node config's ConsensusMode, else praos)",
+      options: ['praos', 'genesis'],
+    }),
   };
 
   async run(): Promise<DryRunJson> {
@@ -174,9 +217,12 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     if (end <= 0)
       throw new UsageError('BAD_DURATION', '--duration must be more than 0', { hint: 'e.g. --duration 2h' });
 
+    const judgement = parseJudgement(flags.judgement, flags['ledger-state']);
     let targets: Targets = { ...RELAY_DEFAULT_TARGETS };
+    let syncTargets: Targets | undefined;
     let targetsFrom = 'relay defaults';
     let peerSharing = true;
+    let consensusMode: ConsensusMode = 'praos';
     if (flags.config) {
       const cfg = targetsFromNodeConfig(parseNodeConfig(await readInput(flags.config), flags.config));
       if (cfg.invalid.length > 0) {
@@ -187,7 +233,20 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
       targets = cfg.targets;
       targetsFrom = cfg.found.length > 0 ? flags.config : `relay defaults (no TargetNumberOf* keys in ${flags.config})`;
       if (cfg.peerSharing !== undefined) peerSharing = cfg.peerSharing;
+      syncTargets = cfg.syncTargets;
+      if (cfg.consensusMode) consensusMode = cfg.consensusMode;
+      if (!saneTargets(cfg.syncTargets)) {
+        throw new SpoError(
+          'CONFIG_TARGETS',
+          `${flags.config}: insane sync targets ${JSON.stringify(cfg.syncTargets)}`,
+          {
+            hint: 'the SyncTargetNumberOf* keys follow the same rules as TargetNumberOf*',
+            details: { syncTargets: cfg.syncTargets },
+          },
+        );
+      }
     }
+    if (flags['consensus-mode']) consensusMode = flags['consensus-mode'] === 'genesis' ? 'genesis' : 'praos';
     if (!saneTargets(targets)) {
       throw new SpoError('CONFIG_TARGETS', `${flags.config ?? 'targets'}: insane targets ${JSON.stringify(targets)}`, {
         hint: 'need 0 <= active <= established <= known, root <= known (same for big ledger peers), active <= 100, established <= 1000, known <= 10000',
@@ -195,7 +254,7 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
       });
     }
 
-    let roots: TopologyRoots = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 0 };
+    let roots: TopologyRoots = { localRoots: [], publicRoots: [], bootstrapPeers: [], useLedgerAfterSlot: 0 };
     if (flags.topology) {
       const parsed = parseTopology(parseJsonText(await readInput(flags.topology), flags.topology), flags.topology);
       // The dry-run shows what the governor would do; what the node would refuse is said, not fatal.
@@ -219,6 +278,11 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
         targets,
         peerSharing,
         churn: flags.churn,
+        bootstrapPeers: roots.bootstrapPeers,
+        consensusMode,
+        ...(syncTargets ? { syncTargets } : {}),
+        // With a judgement the churn regime follows it, unless one was asked for explicitly.
+        ...(judgement.length > 0 && !explicitRegime(this.argv) ? { judgementScript: judgement } : {}),
         regime:
           flags.regime === 'praos-sync'
             ? 'praosSync'
@@ -236,6 +300,7 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     }
     env.runUntil(end);
     const final = env.snapshot();
+    const critical = env.critical;
 
     const doc: DryRunJson = {
       seed: flags.seed,
@@ -248,7 +313,18 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
         counters: s.counters,
         targets: s.targets,
         peers: peerJson(s),
+        cardano: s.cardano,
       })),
+      cardano: final.cardano,
+      ...(critical
+        ? {
+            criticalError: {
+              kind: critical.kind,
+              atMs: Math.round(critical.at * 1000),
+              deadlineMs: Math.round(critical.deadline * 1000),
+            },
+          }
+        : {}),
       summary: {
         decisions: env.decisionCount,
         maxDecisionsAtOneInstant: env.maxDecisionsAtOneInstant,
@@ -260,6 +336,9 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
         localRoots: roots.localRoots.reduce((n, g) => n + g.peers.length, 0),
         publicRoots: roots.publicRoots.length,
         ledgerPeers: useLedger,
+        bootstrapPeers: roots.bootstrapPeers.length,
+        consensusMode,
+        judgement: judgement.map((j) => ({ atMs: Math.round(j.at * 1000), judgement: j.judgement })),
       },
       ...(flags.trace ? { trace: env.trace.map(traceJson) } : {}),
     };
@@ -291,6 +370,10 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
       }
     }
     for (const snap of [...snapshots, final]) this.table(snap);
+    if (doc.criticalError)
+      this.note(
+        `${doc.criticalError.kind} at ${clock(doc.criticalError.atMs / 1000)}: the node did not reach a state with only trusted peers within 15 minutes and would restart; the simulation stopped there`,
+      );
     if (s.invariantViolations > 0)
       this.note(`${s.invariantViolations} invariant violations (a bug in the governor port)`);
   }
@@ -300,6 +383,21 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
     const t = snap.targets;
     const k = snap.counters;
     this.out(c.bold(`\nat ${clock(snap.at)}`));
+    const b = snap.cardano;
+    this.out(
+      c.dim(
+        `${b.consensusMode}, ledger state ${b.ledgerStateJudgement === 'tooOld' ? 'too old' : 'young enough'}` +
+          (b.useBootstrapPeers
+            ? `, bootstrap peers ${b.bootstrapPeers.known}/${b.bootstrapPeers.established}/${b.bootstrapPeers.active} (known/established/active)`
+            : ', bootstrap peers off') +
+          (b.sensitive
+            ? b.hasOnlyBootstrapPeers
+              ? ', sensitive: only trusted peers'
+              : ', sensitive: shedding untrusted peers'
+            : '') +
+          `, ${b.associationMode === 'localRootsOnly' ? 'local roots only' : 'unrestricted'}, outbound ${b.outboundConnectionsState}`,
+      ),
+    );
     this.out(
       `known ${k.known}/${t.known}  established ${k.established}/${t.established}  active ${k.active}/${t.active}  ` +
         `big ledger ${k.knownBigLedger}/${t.knownBigLedger} ${k.establishedBigLedger}/${t.establishedBigLedger} ` +
@@ -325,6 +423,40 @@ Prints the peer temperature table (peer, source, temperature, fail count, upstre
       ),
     );
   }
+}
+
+/** `--judgement 0s=too-old,20m=young` or `--ledger-state too-old` as a script (times in seconds). */
+function parseJudgement(
+  script: string | undefined,
+  constant: string | undefined,
+): Array<{ at: number; judgement: LedgerStateJudgement }> {
+  const value = (v: string, what: string): LedgerStateJudgement => {
+    if (v === 'young' || v === 'young-enough') return 'youngEnough';
+    if (v === 'too-old') return 'tooOld';
+    throw new UsageError('BAD_JUDGEMENT', `${what}: ${JSON.stringify(v)} is not young or too-old`, {
+      hint: 'e.g. --judgement 0s=too-old,20m=young',
+    });
+  };
+  if (constant !== undefined) return [{ at: 0, judgement: value(constant, '--ledger-state') }];
+  if (script === undefined) return [];
+  const out: Array<{ at: number; judgement: LedgerStateJudgement }> = [];
+  for (const part of script.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=\s*([a-z-]+)\s*$/.exec(part);
+    if (!m)
+      throw new UsageError('BAD_JUDGEMENT', `--judgement: ${JSON.stringify(part)} is not TIME=young|too-old`, {
+        hint: 'e.g. --judgement 0s=too-old,20m=young',
+      });
+    out.push({
+      at: parseDuration(m[1] as string, '--judgement') / 1000,
+      judgement: value(m[2] as string, '--judgement'),
+    });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/** Whether --regime was given on the command line (its default must not override the judgement). */
+function explicitRegime(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--regime' || a.startsWith('--regime='));
 }
 
 function traceJson(r: TraceRecord) {

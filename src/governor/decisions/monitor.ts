@@ -3,6 +3,7 @@
  * override, governor.md §2.5): asynchronous demotions, completed jobs, target changes and
  * local-root changes. They come first in the priority order.
  */
+import { canMakeProgress, clampToTrustable, requiresBootstrapPeers, wantedTargets } from '../bootstrap.js';
 import { asyncColdDelay, asyncWarmDelay } from '../policies.js';
 import { deleteEstablished, insertKnown, reportFailure } from '../state.js';
 import {
@@ -115,16 +116,20 @@ function subtractLocalRoots(s: GovernorState, roots: LocalRoots): void {
 
 /**
  * `targetPeers` (Cardano variant): new sane targets are installed, local roots clamped to the new
- * known target, local roots removed from public roots. All-zero targets (the variable's initial
- * value before churn writes it) and insane targets are ignored.
+ * known target (and to trustable ones in the bootstrap sensitive state), local roots removed from
+ * public roots. All-zero targets (the variable's initial value before churn writes it) and insane
+ * targets are ignored. In Genesis mode the sync targets replace the targets while the ledger state
+ * is too old. Paused in the sensitive state until only trusted peers are left.
  */
 export function targets(s: GovernorState, ctx: Ctx): Guarded {
-  const t = s.targetsVar;
+  if (!canMakeProgress(s)) return skip();
+  const t = wantedTargets(s);
   if (targetsEqual(t, s.targets) || !saneTargets(t, ctx.policy.sanityLimits)) return skip();
   if (Object.values(t).every((v) => v === 0)) return skip();
   return ready(() => {
     s.targets = { ...t };
     s.localRoots = clampLocalRoots(s.localRoots, t.known);
+    if (requiresBootstrapPeers(s)) s.localRoots = clampToTrustable(s.localRoots);
     subtractLocalRoots(s, s.localRoots);
     return { trace: [{ type: 'TargetsChanged', detail: JSON.stringify(t) }], jobs: [] };
   });
@@ -136,7 +141,10 @@ export function targets(s: GovernorState, ctx: Ctx): Guarded {
  * status, and those that are hot are demoted to warm so that replacements can be promoted.
  */
 export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
-  const next = clampLocalRoots(normaliseLocalRoots(s.localRootsVar), s.targets.known);
+  // Paused in the sensitive state until only trusted peers are left; then trustable ones only.
+  if (!canMakeProgress(s)) return skip();
+  let next = clampLocalRoots(normaliseLocalRoots(s.localRootsVar), s.targets.known);
+  if (requiresBootstrapPeers(s)) next = clampToTrustable(next);
   if (localRootsEqual(next, s.localRoots)) return skip();
   return ready(() => {
     const old = s.localRoots;

@@ -3,6 +3,7 @@
  * The root target is one-sided: the governor asks for more root peers while below it, and never
  * forgets roots to reach it. Big ledger peers count towards it.
  */
+import { requiresBootstrapPeers } from '../bootstrap.js';
 import { requestBackoffDelay } from '../policies.js';
 import { insertKnown } from '../state.js';
 import { type Completion, type GovernorState, numberOfRootPeers, type TraceEvent } from '../types.js';
@@ -16,7 +17,15 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
     s.inProgressPublicRootsReq = true;
     return {
       trace: [{ type: 'PublicRootsRequest', count: maxExtraRootPeers }],
-      jobs: [{ kind: 'rootPeers', id: newJobId(s), count: maxExtraRootPeers }],
+      // In the sensitive state the shell answers from the configured bootstrap peers (§6.4).
+      jobs: [
+        {
+          kind: 'rootPeers',
+          id: newJobId(s),
+          count: maxExtraRootPeers,
+          ...(requiresBootstrapPeers(s) ? { bootstrap: true as const } : {}),
+        },
+      ],
     };
   });
 }
@@ -30,8 +39,11 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'rootP
     return [{ type: 'PublicRootsFailure', detail: c.error, count: s.publicRootBackoffs }];
   }
   const added: string[] = [];
+  const sensitive = requiresBootstrapPeers(s);
   for (const r of c.peers) {
     const p = r.peer;
+    // A result of a request made before the sensitive state must not bring untrusted peers in.
+    if (sensitive && r.kind !== 'bootstrap') continue;
     if (s.localRoots.config.has(p) || s.publicRoots.ledger.has(p) || s.publicRoots.extra.has(p)) continue;
     if (s.publicRoots.bigLedger.has(p)) continue;
     if (r.kind === 'ledger') {
