@@ -4,6 +4,7 @@
  * in simulated time. Nothing here performs I/O, reads a clock or uses global randomness.
  */
 
+export * from './bootstrap.js';
 export * from './churn.js';
 export { applyInputs, guardedDecisions, type StepOptions, type StepResult, step } from './governor.js';
 export { assertInvariants, checkInvariants } from './invariants.js';
@@ -28,5 +29,13 @@ export {
 export * from './peer-metrics.js';
 export * from './policies.js';
 export { createRng, type Rng, rngFromState, shuffled } from './rng.js';
-export { buildScenario, relayPeer, type ScenarioInput, splitPeer, targetsFromNodeConfig } from './scenario.js';
+export {
+  buildScenario,
+  relayPeer,
+  type ScenarioInput,
+  SYNC_TARGET_KEYS,
+  splitPeer,
+  TARGET_KEYS,
+  targetsFromNodeConfig,
+} from './scenario.js';
 export * from './types.js';
