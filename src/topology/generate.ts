@@ -9,7 +9,7 @@
 
 import { type LedgerPool, pickLedgerPeers } from '../governor/ledger-peers.js';
 import type { Rng } from '../governor/rng.js';
-import { hostKind, srvQueryName } from '../lib/address.js';
+import { hostKind, isValidHostname, srvQueryName } from '../lib/address.js';
 import { UsageError } from '../lib/errors.js';
 import type { NetworkName } from '../lib/networks.js';
 import { isUsable, type Pool, type Relay } from '../registry/model.js';
@@ -71,7 +71,20 @@ export function accessPointFromText(
   parse: (t: string, p: number) => { host: string; port: number },
 ): AccessPoint {
   const t = text.trim();
-  if (t.startsWith('_')) return { address: t.toLowerCase(), kind: 'srv' };
+  if (t.startsWith('_')) {
+    // An SRV name carries no port (its records name hosts and ports); the node would look a
+    // name given with a port up as A/AAAA, which SRV names do not have.
+    const withPort = /^(.+):(\d+)$/.exec(t);
+    if (withPort)
+      throw new UsageError('BAD_ADDRESS', `invalid address "${text}": an SRV name takes no port`, {
+        hint: `give ${withPort[1]} alone: its SRV records name the relays and their ports`,
+      });
+    if (!isValidHostname(t))
+      throw new UsageError('BAD_ADDRESS', `invalid address "${text}": "${t}" is not a valid SRV name`, {
+        hint: 'an SRV name looks like _cardano._tcp.relays.example.com',
+      });
+    return { address: t.toLowerCase(), kind: 'srv' };
+  }
   const e = parse(t, defaultPort);
   const kind = hostKind(e.host);
   return { address: e.host, port: e.port, kind: kind === 'srv' ? 'dns' : kind };

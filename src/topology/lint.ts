@@ -126,6 +126,12 @@ export const LINT_RULES: readonly LintRule[] = [
     fix: 'add the port, or write the full _cardano._tcp. name',
   },
   {
+    code: 'TOPOLOGY_SRV_WITH_PORT',
+    severity: 'warning',
+    title: 'a name starting with "_" (an SRV name) given with a port: looked up as A/AAAA, not SRV',
+    fix: "remove the port, or give the relay's own name",
+  },
+  {
     code: 'TOPOLOGY_UNKNOWN_KEY',
     severity: 'warning',
     title: 'a key the node ignores (warning in groups and at the top, info for annotations inside access points)',
@@ -361,13 +367,15 @@ export function nodeConfigFacts(doc: unknown): NodeConfigFacts {
 }
 
 /**
- * A producer-looking file: ledger peers off, no bootstrap peers, and some local roots (a relay
- * normally has at least one of the first two).
+ * A producer-looking file: ledger peers off, some local roots, and either no bootstrap peers or
+ * no public roots (a relay normally has ledger peers, and bootstrap peers beside public roots; a
+ * block producer that kept the preset's bootstrap peers is the mistake worth catching).
  */
 export function guessRole(t: Topology): Role {
   const hasLocal = t.localRoots.some((g) => g.accessPoints.length > 0);
   const noBootstrap = t.bootstrapPeers === null || t.bootstrapPeers.length === 0;
-  return t.ledgerPeers.mode === 'never' && noBootstrap && hasLocal ? 'producer' : 'relay';
+  const noPublic = !t.publicRoots.some((g) => g.accessPoints.length > 0);
+  return t.ledgerPeers.mode === 'never' && hasLocal && (noBootstrap || noPublic) ? 'producer' : 'relay';
 }
 
 const UNROUTABLE_LOCAL = new Set(['documentation', 'multicast', 'reserved', 'unspecified']);
@@ -648,7 +656,7 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
         'TOPOLOGY_PRODUCER_BOOTSTRAP_PEERS',
         sev,
         jsonPath('bootstrapPeers'),
-        'a block producer with bootstrap peers: it would connect to them directly',
+        `a block producer with bootstrap peers: it would connect to them directly${guessed}`,
         'set "bootstrapPeers": null and mark the group of your relays "trustable": true',
       );
     t.localRoots.forEach((g, i) => {

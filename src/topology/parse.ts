@@ -240,6 +240,14 @@ export function parseAccessPoint(
       `"${address}" is neither an IP address nor a valid DNS name: the node will never reach it`,
       'write an IP address or a DNS name, without scheme, port or spaces',
     );
+  } else if (ap.kind === 'dns' && address.startsWith('_')) {
+    c.add(
+      'TOPOLOGY_SRV_WITH_PORT',
+      'warning',
+      jsonPath(...path, keys.port),
+      `"${address}" looks like an SRV name but has a port: the node looks it up as an ordinary name (A/AAAA), which SRV names rarely have`,
+      `remove "${keys.port}" so that the node reads the SRV records, or give the relay's own name`,
+    );
   } else if (ap.kind === 'srv' && port === undefined && !address.startsWith('_')) {
     c.add(
       'TOPOLOGY_SRV_NO_PREFIX',

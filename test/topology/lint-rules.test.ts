@@ -193,6 +193,13 @@ const cases: Case[] = [
     path: '$.publicRoots[0].accessPoints[0]',
   },
   {
+    name: 'SRV name (leading _) with a port',
+    doc: relay((d) => (d.publicRoots[0].accessPoints[0].address = '_cardano._tcp.example.org')),
+    code: 'TOPOLOGY_SRV_WITH_PORT',
+    severity: 'warning',
+    path: '$.publicRoots[0].accessPoints[0].port',
+  },
+  {
     name: 'mistyped top-level key',
     doc: relay((d) => (d.useLedgerAfterSlots = 5)),
     code: 'TOPOLOGY_UNKNOWN_KEY',

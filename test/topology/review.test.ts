@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lintTopology } from '../../src/topology/lint.js';
+import { guessRole, lintTopology } from '../../src/topology/lint.js';
 import { parseTopology } from '../../src/topology/parse.js';
 import { runCli } from '../lib/cli.js';
 
@@ -111,6 +111,37 @@ describe('useLedgerAfterSlot is any JSON number, floored', () => {
   });
 });
 
+describe('role guess', () => {
+  const bpWithBootstrap = {
+    bootstrapPeers: [{ address: 'backbone.cardano.iog.io', port: 3001 }],
+    localRoots: [
+      {
+        accessPoints: [
+          { address: '10.0.0.6', port: 3001 },
+          { address: '10.0.0.7', port: 3001 },
+        ],
+        advertise: false,
+        trustable: true,
+        hotValency: 2,
+      },
+    ],
+    publicRoots: [],
+    useLedgerAfterSlot: -1,
+  };
+
+  it('a block producer that kept bootstrap peers (ledger off, no public roots) is still guessed a producer', () => {
+    const parsed = parseTopology(bpWithBootstrap, 't.json');
+    expect(guessRole(parsed.topology)).toBe('producer');
+    const f = lintTopology(parsed).findings.map((x) => `${x.code} ${x.severity}`);
+    expect(f).toContain('TOPOLOGY_PRODUCER_BOOTSTRAP_PEERS warning');
+  });
+
+  it('a relay with bootstrap peers and public roots is still a relay', () => {
+    const doc = { ...bpWithBootstrap, publicRoots: [{ accessPoints: [{ address: 'relay.example.org', port: 3001 }] }] };
+    expect(guessRole(parseTopology(doc, 't.json').topology)).toBe('relay');
+  });
+});
+
 const dir = mkdtempSync(join(tmpdir(), 'spo-topo-review-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -130,5 +161,32 @@ describe('CLI: operator mistakes reported cleanly', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^spo: .*--relay.*0\.0\.0\.0/);
     expect(r.stdout).toBe('');
+  });
+
+  it('generate: an SRV name given with a port is a usage error that says to drop the port', async () => {
+    const r = await runCli(['topology', 'generate', '--role', 'producer', '--relay', '_cardano._tcp.mypool.io:3001']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^spo: .*_cardano\._tcp\.mypool\.io:3001.*SRV name takes no port/);
+    expect(r.stderr).toMatch(/\nhint: give _cardano\._tcp\.mypool\.io alone/);
+  });
+
+  it('lint: a BP that kept bootstrap peers gets the producer warning without --role', async () => {
+    const f = join(dir, 'bp-boot.json');
+    writeFileSync(
+      f,
+      JSON.stringify({
+        bootstrapPeers: [{ address: 'backbone.cardano.iog.io', port: 3001 }],
+        localRoots: [{ accessPoints: [{ address: '10.0.0.6', port: 3001 }], trustable: true, hotValency: 1 }],
+        publicRoots: [],
+        useLedgerAfterSlot: -1,
+      }),
+    );
+    const r = await runCli(['topology', 'lint', f, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { role: string; findings: Array<{ code: string; severity: string }> };
+    expect(doc.role).toBe('producer');
+    expect(doc.findings).toContainEqual(
+      expect.objectContaining({ code: 'TOPOLOGY_PRODUCER_BOOTSTRAP_PEERS', severity: 'warning' }),
+    );
   });
 });

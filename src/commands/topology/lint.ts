@@ -35,7 +35,7 @@ error: the node refuses the file, or silently rewrites it against what you meant
 warning: it works but is risky or surprising (no useLedgerAfterSlot, private addresses in public roots, unknown keys).
 info: worth knowing.
 
-The role (relay or block producer) is guessed from the file (ledger peers off, no bootstrap peers and some local roots look like a producer) unless --role says it; producer rules are errors only with --role producer. --producer names the block producer so that a relay advertising it is caught; --config reads the node configuration for PeerSharing, ConsensusMode and the peer targets.
+The role (relay or block producer) is guessed from the file (ledger peers off, some local roots, and no bootstrap peers or no public roots look like a producer) unless --role says it; producer rules are errors only with --role producer. --producer names the block producer so that a relay advertising it is caught; --config reads the node configuration for PeerSharing, ConsensusMode and the peer targets.
 
 --resolve looks every name up (A/AAAA; SRV names as written) and checks hotValency against the addresses found. --probe connects to every access point with the node-to-node handshake (network magic from --network/--magic).
 
