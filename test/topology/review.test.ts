@@ -8,7 +8,7 @@
  * - `useLedgerAfterSlot` accepts any JSON number and floors it (a fraction is not refused).
  * Also: operator mistakes the CLI must report cleanly (a UTF-8 BOM, 0.0.0.0 given to generate).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -188,5 +188,43 @@ describe('CLI: operator mistakes reported cleanly', () => {
     expect(doc.findings).toContainEqual(
       expect.objectContaining({ code: 'TOPOLOGY_PRODUCER_BOOTSTRAP_PEERS', severity: 'warning' }),
     );
+  });
+
+  it('migrate refuses a source whose entries the node refuses, instead of dropping them silently', async () => {
+    const cases: Array<[string, unknown, string]> = [
+      [
+        'legacy-string-port.json',
+        {
+          Producers: [
+            { addr: 'relay1.example.org', port: 3001, valency: 1 },
+            { addr: 'relay2.example.org', port: '3001', valency: 1 },
+          ],
+        },
+        '$.Producers[1].port',
+      ],
+      [
+        'zero.json',
+        {
+          localRoots: [{ accessPoints: [{ address: '0.0.0.0', port: 3001 }, ap], hotValency: 1 }],
+          publicRoots: [],
+          useLedgerAfterSlot: 0,
+        },
+        '$.localRoots[0].accessPoints[0].address',
+      ],
+    ];
+    for (const [name, doc, path] of cases) {
+      const f = join(dir, name);
+      const text = JSON.stringify(doc);
+      writeFileSync(f, text);
+      const out = join(dir, `migrated-${name}`);
+      const r = await runCli(['topology', 'migrate', f, '--out', out, '--yes']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(path);
+      expect(existsSync(out)).toBe(false);
+      expect(readFileSync(f, 'utf8')).toBe(text);
+      const j = await runCli(['topology', 'migrate', f, '--out', out, '--yes', '--json']);
+      expect(j.code).toBe(1);
+      expect((JSON.parse(j.stdout) as { error: { code: string } }).error.code).toBe('TOPOLOGY_MIGRATE_INVALID');
+    }
   });
 });

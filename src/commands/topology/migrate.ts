@@ -56,6 +56,21 @@ The diff is shown first. The file is then written (to --out, or in place with th
     const before = await readInput(args.file);
     const raw = parseTopologyText(before, args.file);
     const parsed = parseTopology(raw, args.file);
+    // An entry the node refuses is left out of the model: migrating it would silently drop it
+    // (or turn a refused file into an accepted one with a different meaning). Make the user decide.
+    const oldFormat = new Set(['TOPOLOGY_LEGACY_FORMAT', 'TOPOLOGY_EARLY_P2P_FORMAT']);
+    const sourceErrors = parsed.findings.filter((f) => f.severity === 'error' && !oldFormat.has(f.code));
+    if (sourceErrors.length > 0) {
+      const first = sourceErrors[0] as TopologyFinding;
+      throw new SpoError(
+        'TOPOLOGY_MIGRATE_INVALID',
+        `${args.file}: ${first.path}: ${first.message} (${sourceErrors.length} error(s) in the file to migrate; nothing written)`,
+        {
+          hint: `${first.fix}, then migrate again; see spo topology lint ${args.file}`,
+          details: { findings: sourceErrors },
+        },
+      );
+    }
     const result = migrateTopology(parsed, { legacyAs: flags['legacy-as'] as LegacyAs, raw });
     const out = flags.out ?? args.file;
     const lint = lintTopology(parseTopology(JSON.parse(result.text), out));
