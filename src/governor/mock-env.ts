@@ -81,7 +81,7 @@ export interface MockEnvConfig {
   /** The node's configured targets (base targets for churn). */
   targets: Targets;
   localRoots?: LocalRootGroupConfig[];
-  /** Topology public roots and bootstrap peers (answered only when ledger peers yield nothing). */
+  /** Topology public roots (answered only when ledger peers yield nothing). */
   publicRoots?: RootPeerResult[];
   /** Topology `bootstrapPeers`: the answer to root-peer requests in the sensitive state. */
   bootstrapPeers?: RootPeerResult[];

@@ -42,8 +42,9 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'rootP
   const sensitive = requiresBootstrapPeers(s);
   for (const r of c.peers) {
     const p = r.peer;
-    // A result of a request made before the sensitive state must not bring untrusted peers in.
-    if (sensitive && r.kind !== 'bootstrap') continue;
+    // A result of a request made before entering (or leaving) the sensitive state must not bring in
+    // untrusted peers while sensitive, nor bootstrap peers once caught up.
+    if (sensitive !== (r.kind === 'bootstrap')) continue;
     if (s.localRoots.config.has(p) || s.publicRoots.ledger.has(p) || s.publicRoots.extra.has(p)) continue;
     if (s.publicRoots.bigLedger.has(p)) continue;
     if (r.kind === 'ledger') {
