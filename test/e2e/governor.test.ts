@@ -125,6 +125,98 @@ describe('spo governor dry-run', () => {
     expect(r.stdout).toContain('at 0:02:00.0');
   });
 
+  it('a node starting behind syncs from the bootstrap peers, then uses ledger peers once caught up', async () => {
+    const r = await runCli(
+      [
+        'governor',
+        'dry-run',
+        '--json',
+        '--topology',
+        fixture('cardano-node-mainnet-topology.json'),
+        '--judgement',
+        '0s=too-old,20m=young',
+        '--at',
+        '10m',
+        '--duration',
+        '40m',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf('\n{') + 1)) as DryRun & {
+      snapshots: Array<{ peers: PeerJson[]; cardano: Record<string, unknown> }>;
+      cardano: Record<string, unknown>;
+      summary: { bootstrapPeers: number; judgement: unknown[] };
+    };
+    expect(d.summary.bootstrapPeers).toBe(3);
+    expect(d.summary.judgement).toEqual([
+      { atMs: 0, judgement: 'tooOld' },
+      { atMs: 1_200_000, judgement: 'youngEnough' },
+    ]);
+    const at10 = d.snapshots[0];
+    expect(at10?.cardano).toMatchObject({
+      sensitive: true,
+      hasOnlyBootstrapPeers: true,
+      ledgerStateJudgement: 'tooOld',
+    });
+    expect(at10?.peers.length).toBeGreaterThan(0);
+    for (const p of at10?.peers ?? []) expect(p.source).toBe('bootstrap');
+    expect(d.cardano).toMatchObject({ sensitive: false, ledgerStateJudgement: 'youngEnough' });
+    expect(d.peers.some((p) => p.source === 'ledger' || p.source === 'big-ledger')).toBe(true);
+    expect(d.summary.invariantViolations).toBe(0);
+    // The text output says it too.
+    const t = await runCli(
+      [
+        'governor',
+        'dry-run',
+        '--topology',
+        fixture('cardano-node-mainnet-topology.json'),
+        '--ledger-state',
+        'too-old',
+        '--duration',
+        '5m',
+      ],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain('sensitive: only trusted peers');
+  });
+
+  it('Genesis mode uses the sync targets while the ledger state is too old; bad judgements are usage errors', async () => {
+    const r = await runCli(
+      [
+        'governor',
+        'dry-run',
+        '--json',
+        '--no-churn',
+        '--consensus-mode',
+        'genesis',
+        '--ledger-state',
+        'too-old',
+        '--duration',
+        '10m',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const d = lastJson(r.stdout) as DryRun & { cardano: Record<string, unknown> };
+    expect(d.targets).toEqual({
+      root: 0,
+      known: 150,
+      established: 10,
+      active: 5,
+      knownBigLedger: 100,
+      establishedBigLedger: 40,
+      activeBigLedger: 30,
+    });
+    expect(d.cardano).toMatchObject({ consensusMode: 'genesis', sensitive: false });
+    const bad = await runCli(['governor', 'dry-run', '--json', '--judgement', '0s=late'], { timeoutMs: 30_000 });
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.code).toBe('BAD_JUDGEMENT');
+  });
+
   it('reports bad input with a stable code', async () => {
     const r = await runCli(['governor', 'dry-run', '--json', '--config', fixture('guild-mainnet-topology.json')], {
       timeoutMs: 30_000,
