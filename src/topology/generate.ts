@@ -149,7 +149,8 @@ export function generateTopology(input: GenerateInput): Topology {
   const slot = preset?.useLedgerAfterSlot ?? 0;
   const t: Topology = {
     localRoots,
-    publicRoots: [{ accessPoints: publicAps, advertise: false }],
+    // No empty group when no public root was drawn (--public-roots 0, no registry): [] says it plainly.
+    publicRoots: publicAps.length > 0 ? [{ accessPoints: publicAps, advertise: false }] : [],
     useLedgerAfterSlot: slot,
     ledgerPeers: ledgerPeersFromSlot(slot),
     bootstrapPeers: preset ? preset.bootstrapPeers.map((b) => ({ ...b, kind: 'dns' as const })) : null,

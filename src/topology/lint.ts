@@ -616,7 +616,7 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
       'TOPOLOGY_LOCAL_ROOTS_ABOVE_KNOWN',
       'error',
       jsonPath('localRoots'),
-      `${localCount} local root access points but TargetNumberOfKnownPeers is ${known}: the node keeps only the first ${known}`,
+      `${localCount} local root access points but TargetNumberOfKnownPeers is ${known}: the node keeps ${known} (whole groups in file order, the group that crosses the limit is cut)`,
       `raise TargetNumberOfKnownPeers to at least ${localCount}, or remove local roots`,
     );
   const hotSum = t.localRoots.reduce((s, g) => s + (g.accessPoints.length > 0 ? Math.max(0, g.hotValency) : 0), 0);

@@ -227,4 +227,19 @@ describe('CLI: operator mistakes reported cleanly', () => {
       expect((JSON.parse(j.stdout) as { error: { code: string } }).error.code).toBe('TOPOLOGY_MIGRATE_INVALID');
     }
   });
+
+  it('generate: a relay without public roots writes "publicRoots": [], not an empty group', async () => {
+    const r = await runCli([
+      'topology',
+      'generate',
+      '--role',
+      'relay',
+      '--producer',
+      '10.0.0.5:3001',
+      '--public-roots',
+      '0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { publicRoots: unknown[] }).publicRoots).toEqual([]);
+  });
 });
