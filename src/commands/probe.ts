@@ -1,3 +1,5 @@
+import { constants, promises as fs } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { Chalk } from 'chalk';
 import { SpoCommand } from '../base-command.js';
@@ -6,7 +8,7 @@ import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
-import { ExitCode, UsageError } from '../lib/errors.js';
+import { describeError, ExitCode, UsageError } from '../lib/errors.js';
 import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
 import { koiosTip } from '../probe/koios-tip.js';
 import { effectiveConcurrency } from '../probe/limits.js';
@@ -92,7 +94,8 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     'include-unusable': Flags.boolean({
       description: 'also probe registered addresses that cannot be public peers (loopback, private...)',
     }),
-    csv: Flags.boolean({ description: 'CSV output, one row per address', exclusive: ['json'] }),
+    // Not `exclusive: ['json']`: oclif's message for that is a bare "The following error occurred:".
+    csv: Flags.boolean({ description: 'CSV output, one row per address (not with --json)' }),
     out: Flags.string({
       description: 'write the output (table, --csv or --json) to this file, atomically (- for standard output)',
     }),
@@ -105,6 +108,13 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
   async run(): Promise<ProbeCommandJson> {
     const { argv, flags } = await this.parse(Probe);
     const args = (argv as string[]).map((a) => a.trim()).filter((a) => a !== '');
+    if (flags.csv && this.jsonEnabled()) {
+      throw new UsageError('USAGE', '--csv and --json cannot be used together', {
+        hint: 'choose one: --json for the whole document, --csv for one row per address',
+      });
+    }
+    // A probe can take minutes: a --out that cannot be written must fail now, not after it.
+    if (flags.out && flags.out !== '-') await checkOutFolder(flags.out);
     const stageTimeoutMs = parseDuration(flags.timeout, '--timeout');
     const dnsTimeoutMs = parseDuration(flags['dns-timeout'], '--dns-timeout');
     if (stageTimeoutMs <= 0 || dnsTimeoutMs <= 0) {
@@ -243,4 +253,20 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     }
     return doc;
   }
+}
+
+/** The folder of --out must exist and be writable (checked before probing; exit 2 like any bad flag). */
+async function checkOutFolder(out: string): Promise<void> {
+  const dir = dirname(resolve(out));
+  const fail = (why: string): UsageError =>
+    new UsageError('WRITE_FAILED', `cannot write ${out}: ${why}`, {
+      hint: 'create the folder first, or choose another --out',
+      details: { file: out },
+    });
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st) throw fail(`the folder ${dir} does not exist`);
+  if (!st.isDirectory()) throw fail(`${dir} is not a folder`);
+  await fs.access(dir, constants.W_OK).catch((error: unknown) => {
+    throw fail(`the folder ${dir} is not writable (${describeError(error)})`);
+  });
 }

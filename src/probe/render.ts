@@ -26,6 +26,13 @@ function where(r: ProbeAddressResult): string {
   return r.port === null ? r.address : formatEndpoint({ host: r.address, port: r.port });
 }
 
+/** `not probed (loopback)` for a registered address that was skipped, so the table says why without --json. */
+function unprobed(r: ProbeAddressResult): string {
+  if (r.status !== 'UNUSABLE_ADDRESS') return '';
+  const why = /public peer \(([^)]*)\)/.exec(r.message ?? '')?.[1];
+  return `not probed${why ? ` (${why})` : ''}`;
+}
+
 /** The table: one row per address, worst first, then the pools that are not fully reachable and a summary. */
 export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boolean): string {
   const statusStyle = (t: string, r: ProbeAddressResult): string =>
@@ -54,7 +61,8 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
   }
   cols.push({
     header: 'NOTE',
-    get: (r) => [r.shared ? 'shared' : '', r.attempts > 1 ? 'retried' : ''].filter(Boolean).join(',') || '',
+    get: (r) =>
+      [unprobed(r), r.shared ? 'shared' : '', r.attempts > 1 ? 'retried' : ''].filter(Boolean).join(',') || '',
     style: (t) => (t.trim() === '' ? t : c.dim(t)),
   });
   const lines = [renderTable(report.addresses, cols, (h) => c.bold(h))];
@@ -85,6 +93,13 @@ export function summaryText(report: ProbeReport, c: Palette): string {
   ];
   const failures = Object.entries(s.byStatus).filter(([k]) => k !== 'ok');
   if (failures.length > 0) lines.push(`failures: ${failures.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  // Without this line a registry of loopback test relays reads as "everything failed".
+  const skipped = s.byStatus.UNUSABLE_ADDRESS ?? 0;
+  if (skipped > 0) {
+    lines.push(
+      `${skipped} registered address${skipped === 1 ? '' : 'es'} not probed (UNUSABLE_ADDRESS: loopback, private...): --include-unusable probes them`,
+    );
+  }
   if (s.rtt.medianMs !== undefined) {
     lines.push(
       `rtt ms: median ${one(s.rtt.medianMs)}, p90 ${one(s.rtt.p90Ms)}, min ${one(s.rtt.minMs)}, max ${one(s.rtt.maxMs)}`,

@@ -21,7 +21,7 @@ export function* targetsFromPools(pools: Iterable<Pool>, includeUnusable = false
       const t: ProbeTarget = { pool: p.id, relay };
       if (p.ticker !== undefined) t.ticker = p.ticker;
       if (bad.length > 0 && !includeUnusable)
-        t.skip = `registered address is not usable as a public peer (${bad.join(', ')})`;
+        t.skip = `registered address is not usable as a public peer (${bad.join(', ')}): not probed (--include-unusable probes it)`;
       yield t;
     }
   }

@@ -1,0 +1,127 @@
+/**
+ * Acceptance-review findings (docs/json.md promises checked against the real bin/run.js): the usage
+ * error of --json with --csv says what is wrong, --out into a missing folder fails before any probing,
+ * and registered addresses that are not probed (UNUSABLE_ADDRESS) say so and name --include-unusable.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProbeCollector, renderProbeCsv, renderProbeTable } from '../../src/probe/index.js';
+import { targetsFromPools } from '../../src/probe/targets.js';
+import type { Pool } from '../../src/registry/model.js';
+import { palette } from '../../src/ui/color.js';
+import { parseJsonOutput, runCli } from '../lib/cli.js';
+
+const plain = palette(new Chalk({ level: 0 }));
+let dir: string;
+let silent: Server;
+const sockets = new Set<Socket>();
+let silentPort: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'spo-probe-review-'));
+  // Accepts and never answers: a probe of it lasts a whole --timeout.
+  silent = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  silentPort = (silent.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('registered addresses that are not probed', () => {
+  it('say why, and that --include-unusable probes them (message, table note, summary, CSV)', () => {
+    const pool: Pool = {
+      id: '#1',
+      status: 'registered',
+      relays: [{ kind: 'ipv4', host: '127.0.0.1', port: 3001, flags: ['loopback'] }],
+    };
+    const [target] = [...targetsFromPools([pool])];
+    expect(target?.skip).toMatch(/loopback/);
+    expect(target?.skip).toMatch(/--include-unusable/);
+    const col = new ProbeCollector();
+    col.add({
+      pool: '#1',
+      relay: '127.0.0.1',
+      relayKind: 'ipv4',
+      address: '127.0.0.1',
+      port: 3001,
+      status: 'UNUSABLE_ADDRESS',
+      stage: 'resolve',
+      attempts: 0,
+      message: `127.0.0.1: ${target?.skip}`,
+    });
+    const report = col.finish(1);
+    const table = renderProbeTable(report, plain, false);
+    const row = table.split('\n')[1] ?? '';
+    expect(row).toMatch(/^UNUSABLE_ADDRESS/);
+    expect(row).toMatch(/not probed \(loopback\)/);
+    expect(table).toMatch(/1 registered address not probed.*--include-unusable/);
+    expect(renderProbeCsv(report)).toMatch(/--include-unusable/);
+  });
+});
+
+describe('spo probe usage errors (bin/run.js)', () => {
+  it('--json with --csv: exit 2 and a message naming both flags', async () => {
+    for (const args of [
+      ['probe', '127.0.0.1:1', '--json', '--csv'],
+      ['probe', '127.0.0.1:1', '--csv', '--json'],
+    ]) {
+      const res = await runCli(args);
+      expect(res.code).toBe(2);
+      const doc = parseJsonOutput<{ error: { code: string; message: string } }>(res);
+      expect(doc.error.code).toBe('USAGE');
+      expect(doc.error.message).toMatch(/--csv/);
+      expect(doc.error.message).toMatch(/--json/);
+    }
+  });
+
+  it('--out into a missing folder fails at once (exit 2, WRITE_FAILED), before any probing', async () => {
+    const out = join(dir, 'missing', 'folder', 'probe.json');
+    const res = await runCli([
+      'probe',
+      `127.0.0.1:${silentPort}`,
+      '--timeout',
+      '5s',
+      '--retry',
+      'never',
+      '--json',
+      '--out',
+      out,
+    ]);
+    expect(res.code).toBe(2);
+    expect(res.ms).toBeLessThan(4000); // a probe would have waited the whole 5 s timeout
+    const doc = parseJsonOutput<{ error: { code: string; message: string } }>(res);
+    expect(doc.error.code).toBe('WRITE_FAILED');
+    expect(doc.error.message).toContain(join(dir, 'missing', 'folder'));
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+
+  it('a registry relay on loopback is reported UNUSABLE_ADDRESS with the hint, and probed with --include-unusable', async () => {
+    const registry = join(dir, 'snapshot.json');
+    writeFileSync(
+      registry,
+      JSON.stringify({
+        version: 2,
+        slotNo: 1,
+        bigLedgerPools: [{ accumulatedStake: 1, relativeStake: 1, relays: [{ address: '127.0.0.1', port: 1 }] }],
+      }),
+    );
+    const skipped = await runCli(['probe', '--source', registry]);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/^UNUSABLE_ADDRESS .*not probed \(loopback\)/m);
+    expect(skipped.stdout).toMatch(/--include-unusable/);
+    const probed = await runCli(['probe', '--source', registry, '--include-unusable', '--json']);
+    const doc = parseJsonOutput<{ addresses: Array<{ status: string }> }>(probed);
+    expect(doc.addresses.map((a) => a.status)).toEqual(['CONNECT_REFUSED']);
+  });
+});
