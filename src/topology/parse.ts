@@ -210,6 +210,18 @@ export function parseAccessPoint(
       );
     }
   }
+  if (isIPv6(address) && address.includes('%')) {
+    // node:net accepts a zone id; the node's IP reader (Data.IP) does not, so it takes the text
+    // for a DNS name, which never resolves.
+    c.add(
+      'TOPOLOGY_BAD_HOST',
+      'error',
+      jsonPath(...path, keys.address),
+      `"${address}" has an IPv6 zone id: the node does not read it as an IP address, looks it up as a name and never connects`,
+      'use a global IPv6 address (or an IPv4 address / DNS name) without %zone',
+    );
+    return ap;
+  }
   if (isIPv4(address) || isIPv6(address)) {
     ap.kind = isIPv4(address) ? 'ipv4' : 'ipv6';
     if (ap.port === undefined) {

@@ -83,6 +83,13 @@ describe('valency <|> hotValency', () => {
   });
 });
 
+describe('addresses as the node reads them (Data.IP, no zone ids)', () => {
+  it('an IPv6 address with a zone id (%eth0) is not an IP to the node: error', () => {
+    const doc = file({ accessPoints: [{ address: 'fe80::1%eth0', port: 3001 }] });
+    expect(errors(doc)).toContain('TOPOLOGY_BAD_HOST $.localRoots[0].accessPoints[0].address');
+  });
+});
+
 describe('useLedgerAfterSlot is any JSON number, floored', () => {
   it('a fraction is accepted and floored (warning), not refused', () => {
     const doc = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 1289088.5 };
@@ -161,6 +168,9 @@ describe('CLI: operator mistakes reported cleanly', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^spo: .*--relay.*0\.0\.0\.0/);
     expect(r.stdout).toBe('');
+    const z = await runCli(['topology', 'generate', '--role', 'producer', '--relay', '[fe80::1%eth0]:3001']);
+    expect(z.code).toBe(2);
+    expect(z.stderr).toMatch(/^spo: --relay .*zone id/);
   });
 
   it('generate: an SRV name given with a port is a usage error that says to drop the port', async () => {

@@ -140,6 +140,10 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
           throw new UsageError('BAD_ADDRESS', `${flag} ${s}: ${ap.address} is not a destination address`, {
             hint: "give the machine's reachable IP address or DNS name (0.0.0.0 and :: are listening addresses)",
           });
+        if (ap.address.includes('%'))
+          throw new UsageError('BAD_ADDRESS', `${flag} ${s}: the node cannot use an IPv6 zone id (%...)`, {
+            hint: 'give a global IPv6 address, an IPv4 address or a DNS name',
+          });
         return ap;
       };
     const producers = answers.producers.map(toAp('--producer'));
