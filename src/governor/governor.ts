@@ -10,13 +10,7 @@
  * Pure: no I/O, no clock, no global randomness. The given state is not modified (the step works on
  * a copy, unless the caller hands it over with `consume`); the generator is advanced.
  */
-import {
-  bootstrapDeadlinePassed,
-  type CardanoStatus,
-  type CriticalError,
-  cardanoStatus,
-  preBlocking,
-} from './bootstrap.js';
+import { bootstrapDeadlinePassed, type CriticalError, preBlocking } from './bootstrap.js';
 import * as activePeers from './decisions/active-peers.js';
 import * as bigLedgerPeers from './decisions/big-ledger-peers.js';
 import * as establishedPeers from './decisions/established-peers.js';
@@ -91,8 +85,6 @@ export interface StepResult {
    * was taken; every later step reports it again until the shell replaces the state.
    */
   critical?: CriticalError;
-  /** Cardano extra state: consensus mode, judgement, sensitive state, association mode. */
-  cardano: CardanoStatus;
 }
 
 /** Records the shell's reports in the state (the reference's TVars and job queue). */
@@ -169,7 +161,6 @@ export function step(
       counters: counters(s),
       livelock,
       critical,
-      cardano: cardanoStatus(s, policy),
     };
   }
   for (;;) {
@@ -190,7 +181,7 @@ export function step(
   }
   // Timers that fall due later than now are wake-ups too (fail-count resets, share timers...).
   wakeupAt = minDefined(wakeupAt, nextTimer(s, now));
-  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock, cardano: cardanoStatus(s, policy) };
+  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock };
 }
 
 function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined {

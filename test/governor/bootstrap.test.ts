@@ -264,7 +264,11 @@ describe('Genesis mode and association mode (§2.9)', () => {
     const sync = { ...SYNC_DEFAULT_TARGETS, active: 3 };
     r = step(r.state, [{ kind: 'syncTargets', targets: sync }, tooOld], 20, rng());
     expect(r.state.targets).toEqual(sync);
-    expect(r.cardano).toMatchObject({ consensusMode: 'genesis', ledgerStateJudgement: 'tooOld', sensitive: false });
+    expect(cardanoStatus(r.state, DEFAULT_POLICY)).toMatchObject({
+      consensusMode: 'genesis',
+      ledgerStateJudgement: 'tooOld',
+      sensitive: false,
+    });
   });
 
   it('association mode: local roots only without ledger peers, peer sharing and bootstrap peers', () => {
@@ -284,8 +288,8 @@ describe('Genesis mode and association mode (§2.9)', () => {
         policy: noSharing,
       },
     );
-    expect(r.cardano.associationMode).toBe('localRootsOnly');
-    expect(r.cardano.outboundConnectionsState).toBe('untrusted'); // nothing established yet
+    expect(cardanoStatus(r.state, noSharing).associationMode).toBe('localRootsOnly');
+    expect(cardanoStatus(r.state, noSharing).outboundConnectionsState).toBe('untrusted'); // nothing established yet
     const s2 = step(r.state, [useBootstrap], 1, rng(), { policy: noSharing }).state;
     expect(cardanoStatus(s2, noSharing).associationMode).toBe('unrestricted');
   });
