@@ -39,7 +39,9 @@ function quantile(sorted: readonly number[], q: number): number | undefined {
   return sorted[i];
 }
 
-const relayKey = (r: ProbeAddressResult): string => `${r.relayKind}|${r.relay}|${r.port ?? ''}`;
+// An SRV relay is one registered relay whatever ports its targets listen on (--whole-group draws several).
+const relayKey = (r: ProbeAddressResult): string =>
+  `${r.relayKind}|${r.relay}|${r.relayKind === 'srv' ? '' : (r.port ?? '')}`;
 const endpointKey = (r: ProbeAddressResult): string => `${r.address}|${r.port ?? ''}`;
 
 /** Worst first: failures by stage (resolution first), then the slowest and most lagging answers. */

@@ -70,6 +70,30 @@ describe('registered addresses that are not probed', () => {
   });
 });
 
+describe('an SRV relay whose targets listen on different ports (--whole-group)', () => {
+  it('is one relay of its pool, reachable when one target answers', () => {
+    const col = new ProbeCollector();
+    col.expectPool('P');
+    const srv = { pool: 'P', relay: '_cardano._tcp.multi.test', relayKind: 'srv' as const, family: 4 as const };
+    col.add({ ...srv, address: '127.0.0.1', port: 4001, srvTarget: 'a.test', status: 'ok', attempts: 1 });
+    col.add({
+      ...srv,
+      address: '127.0.0.2',
+      port: 4002,
+      srvTarget: 'b.test',
+      status: 'CONNECT_REFUSED',
+      stage: 'connect',
+      attempts: 1,
+    });
+    const report = col.finish(1);
+    expect(report.summary.relays).toBe(1);
+    expect(report.summary.reachableRelays).toBe(1);
+    expect(report.pools[0]?.summary).toBe('1 of 1 relay reachable');
+    expect(report.pools[0]?.status).toBe('reachable');
+    expect(report.pools[0]?.relays[0]).toMatchObject({ port: null, addresses: 2, reachableAddresses: 1 });
+  });
+});
+
 describe('spo probe usage errors (bin/run.js)', () => {
   it('--json with --csv: exit 2 and a message naming both flags', async () => {
     for (const args of [
