@@ -228,7 +228,9 @@ export function toAddressResult(
     r.samples = outcome.rtt.count;
   }
   if (outcome.version !== undefined) r.version = outcome.version;
-  if (outcome.tip !== undefined) r.tip = outcome.tip;
+  // Only the documented fields: src/net's tip carries its own timing, reported here as tipMs.
+  if (outcome.tip !== undefined)
+    r.tip = { slot: outcome.tip.slot, blockNo: outcome.tip.blockNo, hash: outcome.tip.hash };
   if (outcome.tipMs !== undefined) r.tipMs = ms(outcome.tipMs);
   return r;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbeCollector, renderProbeCsv, renderProbeTable } from '../../src/probe/index.js';
+import { ProbeCollector, renderProbeCsv, renderProbeTable, toAddressResult } from '../../src/probe/index.js';
 import { targetsFromPools } from '../../src/probe/targets.js';
 import type { Pool } from '../../src/registry/model.js';
 import { palette } from '../../src/ui/color.js';
@@ -91,6 +91,20 @@ describe('an SRV relay whose targets listen on different ports (--whole-group)',
     expect(report.pools[0]?.summary).toBe('1 of 1 relay reachable');
     expect(report.pools[0]?.status).toBe('reachable');
     expect(report.pools[0]?.relays[0]).toMatchObject({ port: null, addresses: 2, reachableAddresses: 1 });
+  });
+});
+
+describe('the tip of an address', () => {
+  it('carries only slot, blockNo and hash, as docs/json.md says (src/net adds its own rttMs)', () => {
+    const tipFromNet = { slot: 7, blockNo: 3, hash: 'ab'.repeat(32), rttMs: 3.565273999999988 };
+    const r = toAddressResult(
+      { pool: 'P', relay: { kind: 'ipv4', host: '192.0.2.1', port: 3001 } },
+      { address: '192.0.2.1', port: 3001, family: 4 },
+      { status: 'ok', tip: tipFromNet, tipMs: 3.6 },
+      1,
+    );
+    expect(r.tip).toEqual({ slot: 7, blockNo: 3, hash: 'ab'.repeat(32) });
+    expect(r.tipMs).toBe(3.6);
   });
 });
 
