@@ -324,13 +324,15 @@ export class MockEnvironment {
 
   /** The churn regime: the configured one, or, with a judgement script, the one the judgement implies (§4.4). */
   regime(): ChurnRegime {
-    if (!this.config.judgementScript) return this.config.regime ?? 'default';
+    if (this.config.regime) return this.config.regime;
+    if (!this.config.judgementScript) return 'default';
     if (this.config.consensusMode === 'genesis' || this.judgement() === 'youngEnough') return 'default';
     return this.useBootstrapPeers() ? 'bootstrapPraosSync' : 'praosSync';
   }
 
   fetchMode(): FetchMode {
-    if (!this.config.judgementScript) return this.config.fetchMode ?? 'deadline';
+    if (this.config.fetchMode) return this.config.fetchMode;
+    if (!this.config.judgementScript) return 'deadline';
     return this.regime() === 'default' ? 'deadline' : 'bulkSync';
   }
 

@@ -120,7 +120,7 @@ export interface ScenarioInput {
   targets: Targets;
   peerSharing: boolean;
   churn: boolean;
-  /** Churn regime; the sync regimes also switch the fetch mode (bulk sync) used by hot demotion. */
+  /** Churn regime; the sync regimes also switch the fetch mode (bulk sync) used by hot demotion. Undefined: from the judgement script (default without one). */
   regime?: ChurnRegime;
   /** Topology `bootstrapPeers` (undefined or empty: bootstrap peers disabled). */
   bootstrapPeers?: RootPeerResult[];
@@ -181,8 +181,8 @@ export function buildScenario(input: ScenarioInput): MockEnvConfig {
     ledgerPools,
     useLedger: input.useLedger,
     churn: input.churn,
-    regime: input.regime ?? 'default',
-    fetchMode: (input.regime ?? 'default') === 'default' ? 'deadline' : 'bulkSync',
+    // An explicit regime fixes the fetch mode too; otherwise both follow the judgement script.
+    ...(input.regime ? { regime: input.regime, fetchMode: input.regime === 'default' ? 'deadline' : 'bulkSync' } : {}),
     policy: { ...DEFAULT_POLICY, peerSharing: input.peerSharing },
     keepTrace: input.keepTrace,
     ...(input.bootstrapPeers && input.bootstrapPeers.length > 0 ? { bootstrapPeers: input.bootstrapPeers } : {}),

@@ -281,14 +281,18 @@ With --json the last thing printed is one JSON object with the counters, targets
         bootstrapPeers: roots.bootstrapPeers,
         consensusMode,
         ...(syncTargets ? { syncTargets } : {}),
+        ...(judgement.length > 0 ? { judgementScript: judgement } : {}),
         // With a judgement the churn regime follows it, unless one was asked for explicitly.
-        ...(judgement.length > 0 && !explicitRegime(this.argv) ? { judgementScript: judgement } : {}),
-        regime:
-          flags.regime === 'praos-sync'
-            ? 'praosSync'
-            : flags.regime === 'bootstrap-praos-sync'
-              ? 'bootstrapPraosSync'
-              : 'default',
+        ...(judgement.length === 0 || explicitRegime(this.argv)
+          ? {
+              regime:
+                flags.regime === 'praos-sync'
+                  ? ('praosSync' as const)
+                  : flags.regime === 'bootstrap-praos-sync'
+                    ? ('bootstrapPraosSync' as const)
+                    : ('default' as const),
+            }
+          : {}),
         keepTrace: flags.trace,
       }),
     );
