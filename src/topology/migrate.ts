@@ -59,6 +59,9 @@ export function migrateTopology(
         `legacy Producers (${producers.length}) -> one local root group each (hotValency = valency for names, 1 for IP addresses)`,
       );
     }
+    const skipped = parsed.findings.filter((f) => f.code === 'TOPOLOGY_VALENCY_ZERO').length;
+    if (skipped > 0)
+      changes.push(`${skipped} producer(s) with valency 0 left out (the legacy node never connected to them)`);
     changes.push('useLedgerAfterSlot -1 written: the legacy node never used ledger peers');
   } else if (parsed.format === 'early-p2p') {
     changes.push('early grouped format (LocalRoots.groups / PublicRoots) -> flat localRoots / publicRoots');

@@ -21,6 +21,7 @@ import { SpoError } from '../lib/errors.js';
 import { parseJsonText } from '../lib/read-input.js';
 import {
   type AccessPoint,
+  accessPointText,
   DIFFUSION_MODES,
   type DiffusionMode,
   type LegacyProducer,
@@ -614,6 +615,17 @@ function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: 
     c.findings.push(...sub.findings.filter((f) => f.code !== 'TOPOLOGY_UNKNOWN_KEY'));
     if (!ap || ap.port === undefined) return;
     const valency = isObject(p) ? (valencyField(c, p, 'valency', path) ?? 1) : 1;
+    if (valency === 0) {
+      // The legacy node skipped a producer with valency 0 (remoteAddressToNodeAddress): no connection.
+      c.add(
+        'TOPOLOGY_VALENCY_ZERO',
+        'warning',
+        jsonPath(...path, 'valency'),
+        `producer ${accessPointText(ap)} has valency 0: the legacy node never connected to it, so it is left out`,
+        'remove the entry, or give it valency 1 if the node should connect to it',
+      );
+      return;
+    }
     delete ap.extra;
     producers.push({ address: ap.address, port: ap.port, valency });
     const hot = ap.kind === 'dns' ? Math.max(1, valency) : 1;

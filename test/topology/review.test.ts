@@ -90,6 +90,36 @@ describe('addresses as the node reads them (Data.IP, no zone ids)', () => {
   });
 });
 
+describe('legacy Producers as the legacy node read them', () => {
+  const legacy = {
+    Producers: [
+      { addr: 'relay1.example.org', port: 3001, valency: 2 },
+      { addr: 'relay2.example.org', port: 3001, valency: 0 },
+      { addr: '5.9.1.1', port: 3001, valency: 0 },
+    ],
+  };
+
+  it('a producer with valency 0 was skipped by the legacy node: left out, with a warning', () => {
+    const parsed = parseTopology(legacy, 't.json');
+    expect(parsed.topology.localRoots.map((g) => g.accessPoints[0]?.address)).toEqual(['relay1.example.org']);
+    expect(parsed.legacyProducers?.map((p) => p.address)).toEqual(['relay1.example.org']);
+    const zero = parsed.findings.filter((f) => f.code === 'TOPOLOGY_VALENCY_ZERO');
+    expect(zero.map((f) => `${f.severity} ${f.path}`)).toEqual([
+      'warning $.Producers[1].valency',
+      'warning $.Producers[2].valency',
+    ]);
+  });
+
+  it('migrate says it left them out', async () => {
+    const f = join(dir, 'legacy-valency0.json');
+    writeFileSync(f, JSON.stringify(legacy));
+    const r = await runCli(['topology', 'migrate', f, '--out', '-', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { changes: string[] };
+    expect(doc.changes.join('\n')).toMatch(/2 producer\(s\) with valency 0 left out/);
+  });
+});
+
 describe('useLedgerAfterSlot is any JSON number, floored', () => {
   it('a fraction is accepted and floored (warning), not refused', () => {
     const doc = { localRoots: [], publicRoots: [], useLedgerAfterSlot: 1289088.5 };
