@@ -14,7 +14,7 @@ import { Limiter } from './limiter.js';
 import { decodeResponse, isQueryableName, normalizeName, type QueryType, type Rr } from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
-import { type TransportStats, tcpExchange, UdpTransport } from './transport.js';
+import { type ExchangeResult, type TransportStats, tcpExchange, UdpTransport } from './transport.js';
 import { clipTtl, MAX_TTL_SEC } from './ttl.js';
 
 export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
@@ -189,31 +189,63 @@ export class DnsResolver {
     this.cache.clear();
   }
 
-  /** A/AAAA of a name (an IP literal passes through with the node's 900 s). */
+  /**
+   * A/AAAA of a name (an IP literal passes through with the node's 900 s). Written as small
+   * functions without intermediate arrays: in a fresh process the hot path runs in the interpreter
+   * and its size is what V8 compiles in the background, both of which bulk resolution pays.
+   */
   async resolveAddresses(name: string, options: ResolveOptions = {}): Promise<ResolvedName> {
     const started = performance.now();
     const family = options.family ?? 'both';
     const n = normalizeName(name);
     // (cheap test first: most names cannot be IP literals)
-    const literal = !n.includes(':') && !/^[\d.]+$/.test(n) ? 0 : isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
-    if (literal !== 0) {
+    if (n.includes(':') || /^[\d.]+$/.test(n)) {
+      const literal = isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
+      if (literal !== 0) return literalResult(n, literal, family, started);
+    }
+    const { signal } = options;
+    if (family !== 'both') {
+      const recordType = family === 'ipv4' ? 'A' : 'AAAA';
+      let found: LookupResult;
+      try {
+        if (!isQueryableName(n)) {
+          found = await this.lookup(n, recordType, signal); // throws DNS_BAD_NAME
+        } else {
+          // lookup()'s common case written out here: one async layer less on every lookup
+          const first = await this.query(n, recordType, signal);
+          const records = first.rcode === 'NOERROR' ? recordsOf(first.answers, n, recordType) : [];
+          found =
+            records.length > 0
+              ? { records, canonicalName: n, cnames: [], transport: first.transport }
+              : await this.followChain(n, recordType, signal, first);
+        }
+      } catch (error) {
+        if (signal?.aborted) throw abortReason(signal);
+        throw error;
+      }
+      if (signal?.aborted) throw abortReason(signal);
+      const addresses: ResolvedAddress[] = [];
+      pushAddresses(addresses, found.records, recordType);
+      if (addresses.length === 0) throw noData(n, [recordType]);
       return {
         name: n,
-        canonicalName: n,
-        cnames: [],
+        canonicalName: found.canonicalName,
+        cnames: found.cnames,
         family,
-        addresses: [{ address: n, family: literal, recordType: 'IP', ttlSec: MAX_TTL_SEC, rawTtlSec: MAX_TTL_SEC }],
+        addresses,
         partialErrors: [],
-        transport: 'none',
+        transport: found.transport,
         elapsedMs: performance.now() - started,
       };
     }
-    const types: Array<'A' | 'AAAA'> = family === 'ipv4' ? ['A'] : family === 'ipv6' ? ['AAAA'] : ['A', 'AAAA'];
-    const settled: Array<PromiseSettledResult<LookupResult>> =
-      types.length === 1
-        ? [await this.lookup(n, types[0] as 'A' | 'AAAA', options.signal).then(fulfilled, rejected)]
-        : await Promise.allSettled(types.map((t) => this.lookup(n, t, options.signal)));
-    if (options.signal?.aborted) throw abortReason(options.signal);
+    return this.resolveBoth(n, signal, started);
+  }
+
+  /** A and AAAA concurrently: fails only when both fail (or neither has an address). */
+  private async resolveBoth(n: string, signal: AbortSignal | undefined, started: number): Promise<ResolvedName> {
+    const types: Array<'A' | 'AAAA'> = ['A', 'AAAA'];
+    const settled = await Promise.allSettled(types.map((t) => this.lookup(n, t, signal)));
+    if (signal?.aborted) throw abortReason(signal);
     const addresses: ResolvedAddress[] = [];
     const errors: Array<{ recordType: 'A' | 'AAAA'; error: DnsError }> = [];
     let canonicalName = n;
@@ -231,15 +263,7 @@ export class DnsResolver {
         canonicalName = s.value.canonicalName;
       }
       if (s.value.transport !== 'cache') transport = transport === 'tcp' ? 'tcp' : s.value.transport;
-      for (const rr of s.value.records) {
-        addresses.push({
-          address: rr.data as string,
-          family: recordType === 'A' ? 4 : 6,
-          recordType,
-          ttlSec: clipTtl(rr.ttl),
-          rawTtlSec: rr.ttl,
-        });
-      }
+      pushAddresses(addresses, s.value.records, recordType);
     });
     if (addresses.length === 0) {
       let worst: DnsError | undefined;
@@ -250,14 +274,13 @@ export class DnsResolver {
         }
         throw worst;
       }
-      const what = types.join(' or ');
-      throw new DnsError('DNS_NO_DATA', `${n}: no ${what} records`, { details: { name: n, types } });
+      throw noData(n, types);
     }
     return {
       name: n,
       canonicalName,
       cnames,
-      family,
+      family: 'both',
       addresses,
       partialErrors: errors.map((e) => ({ recordType: e.recordType, code: e.error.code, message: e.error.message })),
       transport,
@@ -349,12 +372,25 @@ export class DnsResolver {
     if (!isQueryableName(name)) {
       throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`, { details: { name } });
     }
+    const first = await this.query(name, type, signal);
+    // The common case, kept apart so that the code V8 compiles for every lookup stays small.
+    const records = first.rcode === 'NOERROR' ? recordsOf(first.answers, name, type) : [];
+    if (records.length > 0) return { records, canonicalName: name, cnames: [], transport: first.transport };
+    return this.followChain(name, type, signal, first);
+  }
+
+  /** NXDOMAIN, NODATA or a CNAME chain: follows it, in the answer then by new queries. */
+  private async followChain(
+    name: string,
+    type: QueryType,
+    signal: AbortSignal | undefined,
+    first: QueryOutcome,
+  ): Promise<LookupResult> {
     const cnames: string[] = [];
-    const seen = new Set<string>([name]);
     let current = name;
     let transport: LookupResult['transport'] = 'cache';
     for (let hop = 0; hop <= this.maxCnameHops; hop++) {
-      const outcome = await this.query(current, type, signal);
+      const outcome = hop === 0 ? first : await this.query(current, type, signal);
       if (outcome.transport !== 'cache') transport = outcome.transport;
       if (outcome.rcode === 'NXDOMAIN') {
         const via = current === name ? '' : ` (CNAME target ${current})`;
@@ -365,15 +401,14 @@ export class DnsResolver {
       // Only records on the chain from the queried name are used: anything else in the answer is ignored.
       let target = current;
       for (;;) {
-        const records = outcome.answers.filter((r) => r.name === target && r.type === type);
+        const records = recordsOf(outcome.answers, target, type);
         if (records.length > 0) return { records, canonicalName: target, cnames, transport };
-        const cname = outcome.answers.find((r) => r.name === target && r.type === 'CNAME');
+        const cname = recordsOf(outcome.answers, target, 'CNAME')[0];
         if (!cname) break;
         const next = normalizeName(cname.data as string);
-        if (seen.has(next)) {
+        if (next === name || cnames.includes(next)) {
           throw new DnsError('DNS_CNAME_LIMIT', `${name}: CNAME loop at ${next}`, { details: { name, cnames } });
         }
-        seen.add(next);
         cnames.push(next);
         if (cnames.length > this.maxCnameHops) {
           throw new DnsError('DNS_CNAME_LIMIT', `${name}: CNAME chain longer than ${this.maxCnameHops}`, {
@@ -391,7 +426,7 @@ export class DnsResolver {
   }
 
   /** One question, answered from the cache or by the servers in turn (UDP, then TCP when truncated). */
-  private async query(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<QueryOutcome> {
+  private query(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<QueryOutcome> {
     const key = `${type} ${name}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -399,59 +434,132 @@ export class DnsResolver {
       const left = hit.remainingSec;
       const answers = decodeResponse(hit.value.message).answers;
       for (const r of answers) if (r.ttl > left) r.ttl = left;
-      return { rcode: hit.value.rcode, server: hit.value.server, transport: 'cache', answers };
+      return Promise.resolve({ rcode: hit.value.rcode, server: hit.value.server, transport: 'cache', answers });
     }
-    return this.limiter.run(async () => {
-      let worst: DnsError | undefined;
-      for (let round = 0; round < this.attempts; round++) {
-        for (let i = 0; i < this.servers.length; i++) {
-          const server = this.servers[i] as Endpoint;
-          const options = { timeoutMs: this.timeoutMs, signal };
-          try {
+    return this.limiter.run(() => this.ask(name, type, key, signal), signal);
+  }
+
+  /**
+   * The first server over UDP: almost every query ends here, and this path is kept small (what V8
+   * compiles for it is paid in every fresh process). Anything else goes on in `askAll`.
+   */
+  private async ask(
+    name: string,
+    type: QueryType,
+    key: string,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryOutcome> {
+    if (this.servers.length === 0) throw new DnsError('DNS_TIMEOUT', `${name} ${type}: no DNS server to ask`);
+    const options = { timeoutMs: this.timeoutMs, signal };
+    this.stats.queries++;
+    this.stats.udp++;
+    let first: ExchangeResult | DnsError;
+    try {
+      first = await this.udp.exchange(this.servers[0] as Endpoint, name, type, options);
+      const { rcode } = first.response;
+      if (!first.response.truncated && (rcode === 'NOERROR' || rcode === 'NXDOMAIN')) {
+        return this.final(key, rcode, this.serverLabels[0] as string, first);
+      }
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (!(error instanceof DnsError)) throw error;
+      first = error;
+    }
+    return this.askAll(name, type, key, signal, first);
+  }
+
+  /**
+   * The servers in turn, `attempts` rounds, until one gives a final answer (NOERROR or NXDOMAIN);
+   * `first` is what the first server's UDP exchange gave.
+   */
+  private async askAll(
+    name: string,
+    type: QueryType,
+    key: string,
+    signal: AbortSignal | undefined,
+    first: ExchangeResult | DnsError,
+  ): Promise<QueryOutcome> {
+    let worst: DnsError | undefined;
+    for (let round = 0; round < this.attempts; round++) {
+      for (let i = 0; i < this.servers.length; i++) {
+        const server = this.servers[i] as Endpoint;
+        const options = { timeoutMs: this.timeoutMs, signal };
+        try {
+          let result: ExchangeResult;
+          if (round === 0 && i === 0) {
+            if (first instanceof DnsError) throw first;
+            result = first;
+          } else {
             this.stats.queries++;
             this.stats.udp++;
-            let result = await this.udp.exchange(server, name, type, options);
-            if (result.response.truncated) {
-              this.stats.tcp++;
-              result = await tcpExchange(server, name, type, options);
-            }
-            const { rcode } = result.response;
-            const where = this.serverLabels[i] as string;
-            if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') {
-              const outcome: QueryOutcome = {
-                rcode,
-                answers: result.response.answers,
-                server: where,
-                transport: result.transport,
-              };
-              let ttl = result.response.negativeTtl ?? 0;
-              if (rcode === 'NOERROR' && outcome.answers.length > 0) {
-                ttl = Number.POSITIVE_INFINITY;
-                for (const r of outcome.answers) if (r.ttl < ttl) ttl = r.ttl;
-              }
-              this.cache.set(key, { rcode, server: where, message: result.message }, ttl);
-              return outcome;
-            }
-            worst = moreInformative(
-              worst,
-              new DnsError(RCODE_ERRORS[rcode] ?? 'DNS_RCODE', `${name} ${type}: ${rcode} from ${where}`, {
-                details: { name, type, server: where, rcode },
-              }),
-            );
-          } catch (error) {
-            if (signal?.aborted) throw abortReason(signal);
-            if (!(error instanceof DnsError)) throw error;
-            worst = moreInformative(worst, error);
+            result = await this.udp.exchange(server, name, type, options);
           }
+          if (result.response.truncated) {
+            this.stats.tcp++;
+            result = await tcpExchange(server, name, type, options);
+          }
+          const { rcode } = result.response;
+          const where = this.serverLabels[i] as string;
+          if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') return this.final(key, rcode, where, result);
+          worst = moreInformative(
+            worst,
+            new DnsError(RCODE_ERRORS[rcode] ?? 'DNS_RCODE', `${name} ${type}: ${rcode} from ${where}`, {
+              details: { name, type, server: where, rcode },
+            }),
+          );
+        } catch (error) {
+          if (signal?.aborted) throw abortReason(signal);
+          if (!(error instanceof DnsError)) throw error;
+          worst = moreInformative(worst, error);
         }
       }
-      throw worst ?? new DnsError('DNS_TIMEOUT', `${name} ${type}: no DNS server to ask`);
-    }, signal);
+    }
+    throw worst ?? new DnsError('DNS_TIMEOUT', `${name} ${type}: no DNS server to ask`);
+  }
+
+  /** A final answer: cached for its smallest TTL (negative: the SOA minimum, when there is one). */
+  private final(key: string, rcode: 'NOERROR' | 'NXDOMAIN', where: string, result: ExchangeResult): QueryOutcome {
+    const { answers } = result.response;
+    let ttl = result.response.negativeTtl ?? 0;
+    if (rcode === 'NOERROR' && answers.length > 0) {
+      ttl = Number.POSITIVE_INFINITY;
+      for (const r of answers) if (r.ttl < ttl) ttl = r.ttl;
+    }
+    this.cache.set(key, { rcode, server: where, message: result.message }, ttl);
+    return { rcode, answers, server: where, transport: result.transport };
   }
 }
 
-const fulfilled = <T>(value: T): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value });
-const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason });
+/** The records of one name and type in an answer (a loop, not filter(): no closure per call). */
+function recordsOf(answers: Rr[], name: string, type: string): Rr[] {
+  const out: Rr[] = [];
+  for (const r of answers) if (r.name === name && r.type === type) out.push(r);
+  return out;
+}
+
+function pushAddresses(out: ResolvedAddress[], records: Rr[], recordType: 'A' | 'AAAA'): void {
+  const family = recordType === 'A' ? 4 : 6;
+  for (const rr of records) {
+    out.push({ address: rr.data as string, family, recordType, ttlSec: clipTtl(rr.ttl), rawTtlSec: rr.ttl });
+  }
+}
+
+function noData(name: string, types: Array<'A' | 'AAAA'>): DnsError {
+  return new DnsError('DNS_NO_DATA', `${name}: no ${types.join(' or ')} records`, { details: { name, types } });
+}
+
+function literalResult(n: string, literal: 4 | 6, family: AddressFamily, started: number): ResolvedName {
+  return {
+    name: n,
+    canonicalName: n,
+    cnames: [],
+    family,
+    addresses: [{ address: n, family: literal, recordType: 'IP', ttlSec: MAX_TTL_SEC, rawTtlSec: MAX_TTL_SEC }],
+    partialErrors: [],
+    transport: 'none',
+    elapsedMs: performance.now() - started,
+  };
+}
 
 function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');

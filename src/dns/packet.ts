@@ -86,34 +86,49 @@ export function queryPacket(id: number, name: string, type: QueryType, edns = tr
 /**
  * The same bytes as `dnsPacket.encode(queryPacket(...))` (a test checks it), written directly: a
  * query is one header, one question and one OPT record, and this is the hot path of bulk lookups.
+ * Bytes are set by index rather than with Buffer's write helpers: in a fresh process each helper
+ * call runs in the interpreter for thousands of queries before it is compiled.
  */
 export function encodeQuery(id: number, name: string, type: QueryType, edns = true): Buffer {
   const n = name.endsWith('.') ? name.slice(0, -1) : name;
   const nameLength = n === '' ? 1 : Buffer.byteLength(n) + 2;
   const buf = Buffer.allocUnsafe(12 + nameLength + 4 + (edns ? 11 : 0));
-  buf.writeUInt16BE(id, 0);
-  buf.writeUInt16BE(dnsPacket.RECURSION_DESIRED, 2);
-  buf.writeUInt32BE(0x00010000, 4); // 1 question, 0 answers
-  buf.writeUInt32BE(edns ? 1 : 0, 8); // 0 authorities, 1 additional (OPT)
+  buf[0] = id >>> 8;
+  buf[1] = id & 0xff;
+  buf[2] = dnsPacket.RECURSION_DESIRED >>> 8;
+  buf[3] = dnsPacket.RECURSION_DESIRED & 0xff;
+  // 1 question, 0 answers, 0 authorities, 1 additional (the OPT record) or none
+  for (let i = 4; i < 12; i++) buf[i] = 0;
+  buf[5] = 1;
+  if (edns) buf[11] = 1;
   let off = 12;
   if (n !== '') {
-    for (const label of n.split('.')) {
-      const len = buf.write(label, off + 1);
-      if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
-      buf[off] = len;
-      off += len + 1;
+    // The whole name at once, one byte to the right; each label's length then goes where its dot
+    // (or the start) is. A dot is one byte in UTF-8, so the label lengths are byte counts.
+    const written = buf.write(n, 13);
+    let lengthAt = 12;
+    for (let i = 13; i <= 13 + written; i++) {
+      if (i === 13 + written || buf[i] === 46) {
+        const len = i - lengthAt - 1;
+        if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
+        buf[lengthAt] = len;
+        lengthAt = i;
+      }
     }
+    off = 13 + written;
   }
-  buf[off++] = 0;
-  buf.writeUInt16BE(TYPE_CODES[type], off);
-  buf.writeUInt16BE(1, off + 2); // class IN
-  off += 4;
+  const code = TYPE_CODES[type];
+  buf[off] = 0; // root label
+  buf[off + 1] = code >>> 8;
+  buf[off + 2] = code & 0xff;
+  buf[off + 3] = 0;
+  buf[off + 4] = 1; // class IN
+  off += 5;
   if (edns) {
-    buf[off] = 0; // root name
-    buf.writeUInt16BE(41, off + 1); // OPT
-    buf.writeUInt16BE(EDNS_UDP_SIZE, off + 3);
-    buf.writeUInt32BE(0, off + 5); // extended rcode, version, flags
-    buf.writeUInt16BE(0, off + 9); // no options
+    for (let i = off; i < off + 11; i++) buf[i] = 0; // root name; extended rcode, version, flags; no options
+    buf[off + 2] = 41; // OPT
+    buf[off + 3] = EDNS_UDP_SIZE >>> 8;
+    buf[off + 4] = EDNS_UDP_SIZE & 0xff;
   }
   return buf;
 }
@@ -145,41 +160,6 @@ function skipName(buf: Buffer, start: number): number {
   }
 }
 
-/**
- * Checks every count and length of a message before it is decoded; returns the offset where the
- * additional section starts.
- */
-export function checkStructure(buf: Buffer): number {
-  if (buf.length < 12) throw malformed(`${buf.length} bytes, shorter than a DNS header`);
-  if (buf.length > MAX_MESSAGE) throw malformed(`${buf.length} bytes, longer than any DNS message`);
-  const qd = buf.readUInt16BE(4);
-  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
-  const beforeAdditional = buf.readUInt16BE(6) + buf.readUInt16BE(8);
-  let additionalAt = -1;
-  if (qd !== 1) throw malformed(`${qd} questions (expected 1)`);
-  if (records > MAX_RECORDS) throw malformed(`oversized answer: ${records} records (at most ${MAX_RECORDS})`);
-  let off = skipName(buf, 12) + 4;
-  if (off > buf.length) throw malformed('question runs past the end of the packet');
-  for (let i = 0; i < records; i++) {
-    if (i === beforeAdditional) additionalAt = off;
-    off = skipName(buf, off);
-    if (off + 10 > buf.length) throw malformed('record header runs past the end of the packet');
-    const type = buf.readUInt16BE(off);
-    const rdlength = buf.readUInt16BE(off + 8);
-    off += 10;
-    if (off + rdlength > buf.length) throw malformed('record data runs past the end of the packet');
-    if (type === TYPE_CODES.A && rdlength !== 4) throw malformed(`A record of ${rdlength} bytes`);
-    if (type === TYPE_CODES.AAAA && rdlength !== 16) throw malformed(`AAAA record of ${rdlength} bytes`);
-    if (type === TYPE_CODES.SRV && rdlength < 7) throw malformed(`SRV record of ${rdlength} bytes`);
-    if ((type === TYPE_CODES.SRV || type === TYPE_CODES.CNAME) && rdlength > 0) {
-      const nameStart = off + (type === TYPE_CODES.SRV ? 6 : 0);
-      if (skipName(buf, nameStart) > off + rdlength) throw malformed('record name runs past its data');
-    }
-    off += rdlength;
-  }
-  return additionalAt < 0 ? off : additionalAt;
-}
-
 function validRecord(rr: Rr): boolean {
   switch (rr.type) {
     // checkStructure made A 4 bytes and AAAA 16: dns-packet can only have made an address of them
@@ -204,45 +184,147 @@ function validRecord(rr: Rr): boolean {
   }
 }
 
-/** Decodes a response; anything wrong with it is a DnsError DNS_MALFORMED, never an exception of dns-packet. */
-export function decodeResponse(buf: Buffer): DnsResponse {
-  const additionalAt = checkStructure(buf);
-  // spo uses no additional record (the OPT echo, glue): dns-packet decodes the message without them.
-  let message = buf;
-  if (buf.readUInt16BE(10) > 0) {
-    message = Buffer.from(buf.subarray(0, additionalAt));
-    message.writeUInt16BE(0, 10);
+/**
+ * dns-packet's decoders for one name or one record's data (exported by dns-packet, absent from its
+ * type definitions). A record decoder takes the offset of the rdlength field.
+ */
+interface PartCodecs {
+  name: { decode(buf: Buffer, offset: number): string };
+  a: { decode(buf: Buffer, offset: number): string };
+  aaaa: { decode(buf: Buffer, offset: number): string };
+  cname: { decode(buf: Buffer, offset: number): string };
+  srv: { decode(buf: Buffer, offset: number): { priority: number; weight: number; port: number; target: string } };
+  soa: { decode(buf: Buffer, offset: number): { minimum?: number } };
+}
+const codecs = dnsPacket as unknown as PartCodecs;
+
+const SOA = 6;
+const TYPE_NAMES: Record<number, QueryType> = { 1: 'A', 5: 'CNAME', 28: 'AAAA', 33: 'SRV' };
+
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET'];
+/** The header's 4-bit RCODE by name, as dns-packet names it. */
+function rcodeName(code: number): string {
+  return RCODES[code] ?? (code === 9 ? 'NOTAUTH' : code === 10 ? 'NOTZONE' : `RCODE_${code}`);
+}
+
+/**
+ * Checks every record from `start` on (names, pointers, rdlengths, sizes of A, AAAA and SRV data),
+ * and collects, as pairs (record start, end of its owner name), the answer records of the types spo
+ * uses and the authority section's SOA records.
+ */
+function checkRecords(
+  buf: Buffer,
+  start: number,
+  an: number,
+  ns: number,
+  records: number,
+  answerAt: number[],
+  soaAt: number[],
+): void {
+  let off = start;
+  for (let i = 0; i < records; i++) {
+    const recordAt = off;
+    off = skipName(buf, off);
+    const nameEnd = off;
+    if (off + 10 > buf.length) throw malformed('record header runs past the end of the packet');
+    const type = buf.readUInt16BE(off);
+    const rdlength = buf.readUInt16BE(off + 8);
+    off += 10;
+    if (off + rdlength > buf.length) throw malformed('record data runs past the end of the packet');
+    if (type === TYPE_CODES.A && rdlength !== 4) throw malformed(`A record of ${rdlength} bytes`);
+    if (type === TYPE_CODES.AAAA && rdlength !== 16) throw malformed(`AAAA record of ${rdlength} bytes`);
+    if (type === TYPE_CODES.SRV && rdlength < 7) throw malformed(`SRV record of ${rdlength} bytes`);
+    if ((type === TYPE_CODES.SRV || type === TYPE_CODES.CNAME) && rdlength > 0) {
+      const nameStart = off + (type === TYPE_CODES.SRV ? 6 : 0);
+      if (skipName(buf, nameStart) > off + rdlength) throw malformed('record name runs past its data');
+    }
+    if (i < an) {
+      if (TYPE_NAMES[type] !== undefined) answerAt.push(recordAt, nameEnd);
+    } else if (i < an + ns && type === SOA) soaAt.push(recordAt, nameEnd);
+    off += rdlength;
   }
-  let p: dnsPacket.DecodedPacket;
+}
+
+/** dns-packet decoding of one part at `offset`; its errors become DNS_MALFORMED. */
+function decodeAt<T>(codec: { decode(buf: Buffer, offset: number): T }, buf: Buffer, offset: number): T {
   try {
-    p = dnsPacket.decode(message);
+    return codec.decode(buf, offset);
   } catch (error) {
     throw malformed(error instanceof Error ? error.message : String(error));
   }
-  if (p.type !== 'response') throw malformed('a query, not a response');
-  const q = p.questions?.[0];
-  if (!q) throw malformed('no question');
+}
+
+/** The data of one A, AAAA, CNAME or SRV record (`at`: its rdlength field), by dns-packet. */
+function recordData(buf: Buffer, type: QueryType, at: number): unknown {
+  switch (type) {
+    case 'A':
+      return decodeAt(codecs.a, buf, at);
+    case 'AAAA':
+      return decodeAt(codecs.aaaa, buf, at);
+    case 'CNAME':
+      return decodeAt(codecs.cname, buf, at);
+    default:
+      return decodeAt(codecs.srv, buf, at);
+  }
+}
+
+/**
+ * Decodes a response; anything wrong with it is a DnsError DNS_MALFORMED, never an exception of
+ * dns-packet. One walk checks every count, name, pointer and rdlength of the whole message before any
+ * part of it goes to dns-packet (which trusts them). Then only what spo uses is decoded, by
+ * dns-packet: the question name, the answer records of types A, AAAA, CNAME and SRV, and the
+ * authority section's SOA (negative caching). Other records (the OPT echo, glue, NS, signatures) are
+ * checked but not decoded. An owner name that is a pointer to the question (as servers compress
+ * their answers) is the question's name, decoded once. In a fresh process every decoder call runs
+ * in the interpreter, so this is most of what bulk resolution costs before V8 has compiled it.
+ */
+export function decodeResponse(buf: Buffer): DnsResponse {
+  if (buf.length < 12) throw malformed(`${buf.length} bytes, shorter than a DNS header`);
+  if (buf.length > MAX_MESSAGE) throw malformed(`${buf.length} bytes, longer than any DNS message`);
+  const flags = ((buf[2] as number) << 8) | (buf[3] as number);
+  const qd = buf.readUInt16BE(4);
+  const an = buf.readUInt16BE(6);
+  const ns = buf.readUInt16BE(8);
+  const records = an + ns + buf.readUInt16BE(10);
+  if (qd !== 1) throw malformed(`${qd} questions (expected 1)`);
+  if (records > MAX_RECORDS) throw malformed(`oversized answer: ${records} records (at most ${MAX_RECORDS})`);
+  const questionEnd = skipName(buf, 12);
+  if (questionEnd + 4 > buf.length) throw malformed('question runs past the end of the packet');
+  const answerAt: number[] = [];
+  const soaAt: number[] = [];
+  checkRecords(buf, questionEnd + 4, an, ns, records, answerAt, soaAt);
+  if ((flags & 0x8000) === 0) throw malformed('a query, not a response');
+  const questionName = normalizeName(decodeAt(codecs.name, buf, 12));
+  const questionType = buf.readUInt16BE(questionEnd);
+  const questionClass = buf.readUInt16BE(questionEnd + 2);
   const answers: Rr[] = [];
-  for (const a of p.answers ?? []) {
-    const rr = a as unknown as Rr;
-    if (typeof rr.ttl !== 'number' || typeof rr.name !== 'string') throw malformed('record without TTL or name');
+  for (let i = 0; i < answerAt.length; i += 2) {
+    const at = answerAt[i] as number;
+    const nameEnd = answerAt[i + 1] as number;
+    const type = TYPE_NAMES[buf.readUInt16BE(nameEnd)] as QueryType;
+    // 0xc00c: a pointer to offset 12, the question's name
+    const name = buf[at] === 0xc0 && buf[at + 1] === 12 ? questionName : normalizeName(decodeAt(codecs.name, buf, at));
+    const rr: Rr = { name, type, ttl: buf.readUInt32BE(nameEnd + 4), data: recordData(buf, type, nameEnd + 8) };
     if (!validRecord(rr)) throw malformed(`invalid ${rr.type} record for ${rr.name}`);
-    rr.name = normalizeName(rr.name); // dns-packet's own object, kept (no copy on the hot path)
     answers.push(rr);
   }
   let negativeTtl: number | undefined;
-  for (const a of p.authorities ?? []) {
-    if (a.type === 'SOA' && typeof a.data === 'object' && a.data !== null) {
-      const soa = a.data as { minimum?: number };
-      if (typeof soa.minimum === 'number') negativeTtl = Math.min(soa.minimum, a.ttl ?? soa.minimum);
-    }
+  for (let i = 0; i < soaAt.length; i += 2) {
+    const nameEnd = soaAt[i + 1] as number;
+    const soa = decodeAt(codecs.soa, buf, nameEnd + 8);
+    const ttl = buf.readUInt32BE(nameEnd + 4);
+    if (typeof soa.minimum === 'number') negativeTtl = Math.min(soa.minimum, ttl);
   }
   return {
-    id: p.id ?? -1,
-    rcode: (p as { rcode?: string }).rcode ?? 'NOERROR',
-    truncated: Boolean(p.flag_tc),
-    authoritative: Boolean(p.flag_aa),
-    question: { name: normalizeName(q.name), type: q.type, class: q.class ?? 'IN' },
+    id: ((buf[0] as number) << 8) | (buf[1] as number),
+    rcode: rcodeName(flags & 0xf),
+    truncated: (flags & dnsPacket.TRUNCATED_RESPONSE) !== 0,
+    authoritative: (flags & dnsPacket.AUTHORITATIVE_ANSWER) !== 0,
+    question: {
+      name: questionName,
+      type: TYPE_NAMES[questionType] ?? `TYPE${questionType}`,
+      class: questionClass === 1 ? 'IN' : `CLASS${questionClass}`,
+    },
     answers,
     negativeTtl,
   };

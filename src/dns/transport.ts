@@ -4,7 +4,7 @@
  * server and answers the query (id, name, type, class); anything else is dropped and counted, and
  * waiting goes on until the timeout.
  */
-import { randomInt } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6, connect as tcpConnect } from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -45,6 +45,26 @@ export function newQueryId(): number {
   return randomInt(0, 0x10000);
 }
 
+/**
+ * Query ids for the UDP hot path, from the same CSPRNG as `newQueryId` but drawn 1,024 at a time:
+ * `randomInt` goes through argument checks and its own cache on every call, which a fresh process
+ * runs in the interpreter for thousands of queries.
+ */
+class RandomIds {
+  private readonly bytes = Buffer.allocUnsafeSlow(2048);
+  private next = this.bytes.length;
+
+  take(): number {
+    if (this.next >= this.bytes.length) {
+      randomFillSync(this.bytes);
+      this.next = 0;
+    }
+    const id = ((this.bytes[this.next] as number) << 8) | (this.bytes[this.next + 1] as number);
+    this.next += 2;
+    return id;
+  }
+}
+
 function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
@@ -59,7 +79,8 @@ function sameHost(a: string, b: string): boolean {
 class Pending {
   malformed: DnsError | undefined = undefined;
   mismatched = 0;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** performance.now() by which the answer must be here (the transport's sweep enforces it). */
+  deadline = 0;
   onAbort: (() => void) | undefined = undefined;
   done = false;
 
@@ -73,7 +94,7 @@ class Pending {
     readonly signal: AbortSignal | undefined,
     private readonly onResolve: (result: ExchangeResult) => void,
     private readonly onReject: (error: Error) => void,
-    private readonly onSettled: (slot: Slot) => void,
+    private readonly onSettled: (pending: Pending) => void,
   ) {}
 
   resolve(result: ExchangeResult): void {
@@ -87,10 +108,9 @@ class Pending {
   private settle(): boolean {
     if (this.done) return false;
     this.done = true;
-    clearTimeout(this.timer);
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     this.slot.pending.delete(this.id);
-    this.onSettled(this.slot);
+    this.onSettled(this);
     return true;
   }
 
@@ -126,10 +146,6 @@ class Pending {
   }
 }
 
-function onTimeout(pending: Pending): void {
-  pending.timeout();
-}
-
 interface Slot {
   socket: Socket;
   pending: Map<number, Pending>;
@@ -151,13 +167,21 @@ export interface UdpTransportOptions {
  * UDP exchanges over a rotation of connected sockets, one per server at a time: each socket gets a
  * random source port from the kernel and carries at most `queriesPerSocket` queries (several in
  * flight, told apart by their random ids) before it is retired, so that binding and closing a socket
- * is not paid on every query while the source port still changes often. A datagram is matched to its query by id, then its
- * source address and port, then its question; everything else is dropped and counted.
+ * is not paid on every query while the source port still changes often. A datagram is matched to its
+ * query by id, then its source address and port, then its question; everything else is dropped and
+ * counted. Timeouts: one timer for the whole transport, armed for the earliest deadline of the
+ * queries in flight, instead of a timer per query.
  */
 export class UdpTransport {
   private readonly slots = new Map<string, Slot>();
   private readonly queriesPerSocket: number;
   private readonly stats: TransportStats;
+  private readonly ids = new RandomIds();
+  /** Queries waiting for an answer, whatever their socket (the timer sweeps these). */
+  private readonly inFlight = new Set<Pending>();
+  private timer: NodeJS.Timeout | undefined = undefined;
+  /** When the timer fires (performance.now() time); Infinity when it is not armed. */
+  private timerAt = Number.POSITIVE_INFINITY;
 
   constructor(options: UdpTransportOptions = {}) {
     this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 256);
@@ -179,8 +203,8 @@ export class UdpTransport {
     } catch (error) {
       return Promise.reject(networkError(server, name, type, error));
     }
-    let id = newQueryId();
-    for (let i = 0; slot.pending.has(id) && i < 100; i++) id = newQueryId();
+    let id = this.ids.take();
+    for (let i = 0; slot.pending.has(id) && i < 100; i++) id = this.ids.take();
     const query = encodeQuery(id, name, type);
     return new Promise<ExchangeResult>((resolve, reject) => {
       const pending = new Pending(
@@ -195,7 +219,9 @@ export class UdpTransport {
         reject,
         this.settled,
       );
-      pending.timer = setTimeout(onTimeout, options.timeoutMs, pending);
+      pending.deadline = performance.now() + options.timeoutMs;
+      this.inFlight.add(pending);
+      if (pending.deadline < this.timerAt) this.arm(pending.deadline);
       if (signal) {
         pending.onAbort = () => pending.fail(abortReason(signal));
         signal.addEventListener('abort', pending.onAbort, { once: true });
@@ -209,8 +235,36 @@ export class UdpTransport {
     });
   }
 
-  private readonly settled = (slot: Slot): void => {
+  private readonly settled = (pending: Pending): void => {
+    this.inFlight.delete(pending);
+    if (this.inFlight.size === 0 && this.timer) {
+      // nothing left to time out: no timer may keep the process alive
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+    const slot = pending.slot;
     if (slot.retired && slot.pending.size === 0) this.closeSocket(slot);
+  };
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.sweep, Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /** Fails the queries past their deadline, then re-arms for the earliest one left. */
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    // (a Set may lose members while it is iterated: timeout() settles, which deletes)
+    for (const p of this.inFlight) {
+      if (p.deadline <= now) p.timeout();
+      else if (p.deadline < earliest) earliest = p.deadline;
+    }
+    if (earliest < Number.POSITIVE_INFINITY && this.inFlight.size > 0) this.arm(earliest);
   };
 
   private slot(server: Endpoint): Slot {
@@ -234,7 +288,7 @@ export class UdpTransport {
       slot.waiting = undefined;
       for (const send of queued) send();
     });
-    // An idle socket must not keep the process alive; pending queries hold their own timers.
+    // An idle socket must not keep the process alive; while queries are in flight the transport's timer does.
     socket.unref();
     socket.on('message', (msg, rinfo) => this.onMessage(slot, msg, rinfo));
     socket.on('error', (error) => {
