@@ -14,7 +14,7 @@ import type {
   ReferenceTip,
 } from './model.js';
 import { referenceFromPeers, slotLag } from './reference.js';
-import { severity } from './status.js';
+import { severity, stageOf, stageSeverity } from './status.js';
 
 export const HISTOGRAM_BOUNDS_MS = [10, 25, 50, 100, 200, 500, 1000] as const;
 
@@ -44,9 +44,12 @@ const relayKey = (r: ProbeAddressResult): string =>
   `${r.relayKind}|${r.relay}|${r.relayKind === 'srv' ? '' : (r.port ?? '')}`;
 const endpointKey = (r: ProbeAddressResult): string => `${r.address}|${r.port ?? ''}`;
 
+/** By the stage the address failed at (PROTOCOL_ERROR & co. belong to no stage by name: their stage says). */
+const rank = (r: ProbeAddressResult): number => (r.status === 'ok' ? 0 : stageSeverity(stageOf(r.status) ?? r.stage));
+
 /** Worst first: failures by stage (resolution first), then the slowest and most lagging answers. */
 export function compareWorstFirst(a: ProbeAddressResult, b: ProbeAddressResult): number {
-  const s = severity(b.status) - severity(a.status);
+  const s = rank(b) - rank(a);
   if (s !== 0) return s;
   if (a.status !== b.status) return a.status.localeCompare(b.status);
   const lag = (b.slotLag ?? 0) - (a.slotLag ?? 0);

@@ -105,7 +105,9 @@ export function createStageFunction(o: StageOptions): StageFunction {
       });
     } catch (error) {
       const c = classifyError(error, 'CONNECT_ERROR');
-      return { status: c.status, stage: c.stage ?? 'connect', message: c.message };
+      // A protocol error needs bytes from the peer: TCP had connected, the handshake broke it.
+      const stage = c.stage ?? (c.status === 'PROTOCOL_ERROR' ? 'handshake' : 'connect');
+      return { status: c.status, stage, message: c.message };
     }
     const out: AttemptOutcome = {
       status: 'ok',

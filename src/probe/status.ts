@@ -57,8 +57,11 @@ export function classifyError(
 
 /** Worst first: the order failures are shown in (resolution problems first, then by stage), ok last. */
 export function severity(status: ProbeStatus): number {
-  if (status === 'ok') return 0;
-  const stage = stageOf(status);
+  return status === 'ok' ? 0 : stageSeverity(stageOf(status));
+}
+
+/** The rank of a failure at this stage (resolution worst); 1 for a failure of no known stage. */
+export function stageSeverity(stage: ProbeStage | undefined): number {
   switch (stage) {
     case 'resolve':
       return 6;

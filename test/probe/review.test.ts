@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbeCollector, renderProbeCsv, renderProbeTable, toAddressResult } from '../../src/probe/index.js';
+import { SpoError } from '../../src/lib/errors.js';
+import {
+  compareWorstFirst,
+  createStageFunction,
+  ProbeCollector,
+  renderProbeCsv,
+  renderProbeTable,
+  toAddressResult,
+} from '../../src/probe/index.js';
 import { targetsFromPools } from '../../src/probe/targets.js';
 import type { Pool } from '../../src/registry/model.js';
 import { palette } from '../../src/ui/color.js';
@@ -105,6 +113,32 @@ describe('the tip of an address', () => {
     );
     expect(r.tip).toEqual({ slot: 7, blockNo: 3, hash: 'ab'.repeat(32) });
     expect(r.tipMs).toBe(3.6);
+  });
+});
+
+describe('a peer that breaks the protocol during the handshake', () => {
+  it('is a PROTOCOL_ERROR of the handshake stage (TCP had connected), sorted with the handshake failures', async () => {
+    const stage = createStageFunction({
+      connect: async () => {
+        throw new SpoError('PROTOCOL_ERROR', '127.0.0.1:3001: the peer accepted version 99, which we did not propose');
+      },
+      magic: 764824073,
+      stageTimeoutMs: 1000,
+      samples: 1,
+      tip: false,
+    });
+    const out = await stage(
+      { address: '127.0.0.1', port: 3001, family: 4 },
+      { signal: new AbortController().signal, stage: () => {} },
+    );
+    expect(out).toMatchObject({ status: 'PROTOCOL_ERROR', stage: 'handshake' });
+    const base = { pool: 'P', relayKind: 'ipv4' as const, port: 3001, family: 4 as const, attempts: 1 };
+    const rows = [
+      { ...base, relay: 'a', address: 'a', status: 'KEEPALIVE_TIMEOUT' as const, stage: 'keepalive' as const },
+      { ...base, relay: 'b', address: 'b', status: 'PROTOCOL_ERROR' as const, stage: 'handshake' as const },
+      { ...base, relay: 'c', address: 'c', status: 'HANDSHAKE_TIMEOUT' as const, stage: 'handshake' as const },
+    ];
+    expect(rows.sort(compareWorstFirst).map((r) => r.stage)).toEqual(['handshake', 'handshake', 'keepalive']);
   });
 });
 
