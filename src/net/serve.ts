@@ -8,15 +8,19 @@ import { EventEmitter } from 'node:events';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { formatEndpoint } from '../lib/address.js';
 import { type ChainBlock, SyntheticChain } from './chain.js';
+import type { BlockFetchMessage } from './codec/block-fetch.js';
 import type { ChainSyncMessage } from './codec/chain-sync.js';
 import { acceptProposal, DEFAULT_VERSIONS, encodeVersionData, type VersionData } from './codec/handshake.js';
 import type { KeepAliveMessage } from './codec/keep-alive.js';
 import type { PeerAddress, PeerSharingMessage } from './codec/peer-sharing.js';
+import type { TxSubmissionMessage } from './codec/tx-submission.js';
 import { NetError } from './errors.js';
 import { Protocol } from './mux/limits.js';
 import { type Channel, Mux } from './mux/mux.js';
 import { ProtocolPeer } from './protocol/peer.js';
 import {
+  type BlockFetchState,
+  blockFetchSpec,
   type ChainSyncState,
   chainSyncSpec,
   handshakeSpec,
@@ -24,6 +28,8 @@ import {
   keepAliveSpec,
   type PeerSharingState,
   peerSharingSpec,
+  type TxSubmissionState,
+  txSubmissionSpec,
 } from './protocol/specs.js';
 
 /** Test-only misbehaviour, for checking clients (ping, probe) against broken peers. */
@@ -159,12 +165,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
       stats.handshakes++;
       events.emit('handshake', remote, `accepted v${d.version}`);
-      const protocols: number[] = [Protocol.chainSync, Protocol.keepAlive];
+      // A Haskell relay that makes us hot also starts block-fetch and tx-submission (wire.md §9);
+      // a segment for a protocol that is not enabled would kill the connection.
+      const protocols: number[] = [Protocol.chainSync, Protocol.blockFetch, Protocol.txSubmission, Protocol.keepAlive];
       if (d.data.peerSharing === 1) protocols.push(Protocol.peerSharing);
       mux.enable(protocols);
       mux.setSduTimeout(30_000);
       mux.respondOnDemand(Protocol.keepAlive, (ch) => void keepAliveResponder(ch));
       mux.respondOnDemand(Protocol.chainSync, (ch) => void chainSyncResponder(ch));
+      mux.respondOnDemand(Protocol.blockFetch, (ch) => void blockFetchResponder(ch));
+      mux.respondOnDemand(Protocol.txSubmission, (ch) => void txSubmissionResponder(ch));
       if (d.data.peerSharing === 1) mux.respondOnDemand(Protocol.peerSharing, (ch) => void peerSharingResponder(ch));
       if (o.idleTimeoutMs && o.idleTimeoutMs > 0) watchIdle(mux, o.idleTimeoutMs);
       await hs.send({ type: 'AcceptVersion', version: d.version, data: encodeVersionData(d.version, d.data) });
@@ -206,6 +216,30 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (slow) await delay(slow);
         await p.send({ type: 'KeepAliveResponse', cookie: m.cookie });
       }
+    } catch {
+      // reported by the mux
+    }
+  }
+
+  /** No block bodies here: every range gets MsgNoBlocks (a relay's StBusy limit is 60 s). */
+  async function blockFetchResponder(ch: Channel): Promise<void> {
+    const p: ProtocolPeer<BlockFetchMessage, BlockFetchState> = new ProtocolPeer(blockFetchSpec, ch, 'server');
+    try {
+      for (;;) {
+        const m = (await p.recv()).msg;
+        if (m.type !== 'RequestRange') return;
+        await p.send({ type: 'NoBlocks' });
+      }
+    } catch {
+      // reported by the mux
+    }
+  }
+
+  /** Takes the relay's MsgInit and then stays silent: spo never asks for transactions. */
+  async function txSubmissionResponder(ch: Channel): Promise<void> {
+    const p: ProtocolPeer<TxSubmissionMessage, TxSubmissionState> = new ProtocolPeer(txSubmissionSpec, ch, 'server');
+    try {
+      await p.recv();
     } catch {
       // reported by the mux
     }

@@ -2,10 +2,12 @@
  * State machines of the four mini-protocols: agency, timeouts and size limits per state, from the
  * Haskell codecs (wire.md §4.1, §5, §6.1, §7.1).
  */
+import { type BlockFetchMessage, decodeBlockFetchTerm, encodeBlockFetch } from '../codec/block-fetch.js';
 import { type ChainSyncMessage, decodeChainSyncTerm, encodeChainSync } from '../codec/chain-sync.js';
 import { decodeHandshakeTerm, encodeHandshake, type HandshakeMessage } from '../codec/handshake.js';
 import { decodeKeepAliveTerm, encodeKeepAlive, type KeepAliveMessage } from '../codec/keep-alive.js';
 import { decodePeerSharingTerm, encodePeerSharing, type PeerSharingMessage } from '../codec/peer-sharing.js';
+import { decodeTxSubmissionTerm, encodeTxSubmission, type TxSubmissionMessage } from '../codec/tx-submission.js';
 import { Protocol } from '../mux/limits.js';
 import type { ProtocolSpec } from './peer.js';
 
@@ -115,6 +117,51 @@ export const peerSharingSpec: ProtocolSpec<PeerSharingMessage, PeerSharingState>
   encode: encodePeerSharing,
   decodeTerm: decodePeerSharingTerm,
   timeoutCode: 'PEERSHARING_TIMEOUT',
+};
+
+export type BlockFetchState = 'StIdle' | 'StBusy' | 'StStreaming' | 'StDone';
+/** Block-fetch: StIdle waits for the client without limit; the server answers within 60 s (StBusy, StStreaming). */
+export const blockFetchSpec: ProtocolSpec<BlockFetchMessage, BlockFetchState> = {
+  name: 'block-fetch',
+  protocol: Protocol.blockFetch,
+  initial: 'StIdle',
+  states: {
+    StIdle: { agency: 'client', sizeLimit: 65_535 },
+    StBusy: { agency: 'server', timeoutMs: 60_000, sizeLimit: 65_535 },
+    StStreaming: { agency: 'server', timeoutMs: 60_000, sizeLimit: 2_500_000 },
+    StDone: { agency: 'nobody', sizeLimit: 0 },
+  },
+  next(state, msg) {
+    if (state === 'StIdle' && msg.type === 'RequestRange') return 'StBusy';
+    if (state === 'StIdle' && msg.type === 'ClientDone') return 'StDone';
+    if (state === 'StBusy' && msg.type === 'NoBlocks') return 'StIdle';
+    if (state === 'StBusy' && msg.type === 'StartBatch') return 'StStreaming';
+    if (state === 'StStreaming' && msg.type === 'Block') return 'StStreaming';
+    if (state === 'StStreaming' && msg.type === 'BatchDone') return 'StIdle';
+    return undefined;
+  },
+  encode: encodeBlockFetch,
+  decodeTerm: decodeBlockFetchTerm,
+  timeoutCode: 'PROTOCOL_TIMEOUT',
+};
+
+export type TxSubmissionState = 'StInit' | 'StIdle';
+/** Tx-submission v2 up to MsgInit; after it the server has agency and the client waits without limit. */
+export const txSubmissionSpec: ProtocolSpec<TxSubmissionMessage, TxSubmissionState> = {
+  name: 'tx-submission',
+  protocol: Protocol.txSubmission,
+  initial: 'StInit',
+  states: {
+    StInit: { agency: 'client', sizeLimit: 5760 },
+    StIdle: { agency: 'server', sizeLimit: 5760 },
+  },
+  next(state, msg) {
+    if (state === 'StInit' && msg.type === 'Init') return 'StIdle';
+    return undefined;
+  },
+  encode: encodeTxSubmission,
+  decodeTerm: decodeTxSubmissionTerm,
+  timeoutCode: 'PROTOCOL_TIMEOUT',
 };
 
 /** A must-reply timeout drawn as the node does, from an injected random source. */
