@@ -398,7 +398,10 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
   const lrPath = (i: number, ...rest: Array<string | number>): string =>
     p2p
       ? jsonPath('localRoots', i, ...rest)
-      : jsonPath(...(parsed.format === 'early-p2p' ? ['LocalRoots', 'groups'] : ['Producers']), i);
+      : jsonPath(
+          ...(parsed.format === 'early-p2p' ? ['LocalRoots', 'groups'] : ['Producers']),
+          parsed.localRootSources?.[i] ?? i,
+        );
   const prPath = (i: number, ...rest: Array<string | number>): string =>
     p2p ? jsonPath('publicRoots', i, ...rest) : jsonPath('PublicRoots', i);
 

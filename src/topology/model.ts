@@ -101,6 +101,11 @@ export interface ParsedTopology {
   findings: TopologyFinding[];
   /** Present for the legacy format (the topology then maps them to local roots). */
   legacyProducers?: LegacyProducer[];
+  /**
+   * Older formats: for each local root group of the model, the index of the entry it came from
+   * (Producers[i] / LocalRoots.groups[i]); entries the node skipped or refused leave gaps.
+   */
+  localRootSources?: number[];
 }
 
 export const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };

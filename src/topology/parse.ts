@@ -525,7 +525,7 @@ function parseCurrent(c: Collector, doc: Json): Topology {
 }
 
 /** The 1.33-1.35 grouped format; access points as {addr, port} (or later {address, port}). */
-function parseEarly(c: Collector, doc: Json): Topology {
+function parseEarly(c: Collector, doc: Json, sources: number[]): Topology {
   c.add(
     'TOPOLOGY_EARLY_P2P_FORMAT',
     'error',
@@ -551,6 +551,7 @@ function parseEarly(c: Collector, doc: Json): Topology {
       const inner = g.localRoots;
       const { list, keys, key } = apKeys(inner);
       const valency = valencyField(c, g, 'valency', path) ?? 1;
+      sources.push(i);
       t.localRoots.push({
         accessPoints: accessPointList(c, list, [...path, 'localRoots', key], keys),
         advertise: boolField(c, inner, 'advertise', [...path, 'localRoots']),
@@ -589,7 +590,7 @@ function parseEarly(c: Collector, doc: Json): Topology {
 }
 
 /** Non-P2P `Producers`: mapped to one local root group per producer (the legacy node kept them all connected). */
-function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: LegacyProducer[] } {
+function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: LegacyProducer[]; sources: number[] } {
   c.add(
     'TOPOLOGY_LEGACY_FORMAT',
     'error',
@@ -600,10 +601,11 @@ function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: 
   unknownKeys(c, doc, ['Producers'], [], 'warning', 'the topology');
   const t: Topology = { localRoots: [], publicRoots: [], bootstrapPeers: null, ledgerPeers: { mode: 'never' } };
   const producers: LegacyProducer[] = [];
+  const sources: number[] = [];
   const list = doc.Producers;
   if (!Array.isArray(list)) {
     c.add('TOPOLOGY_TYPE', 'error', jsonPath('Producers'), '"Producers" must be a list', 'check the file');
-    return { topology: t, producers };
+    return { topology: t, producers, sources };
   }
   list.forEach((p, i) => {
     const path: Array<string | number> = ['Producers', i];
@@ -628,6 +630,7 @@ function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: 
     }
     delete ap.extra;
     producers.push({ address: ap.address, port: ap.port, valency });
+    sources.push(i);
     const hot = ap.kind === 'dns' ? Math.max(1, valency) : 1;
     t.localRoots.push({
       accessPoints: [ap],
@@ -640,7 +643,7 @@ function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: 
       diffusionMode: 'InitiatorAndResponder',
     });
   });
-  return { topology: t, producers };
+  return { topology: t, producers, sources };
 }
 
 /** Which format a document is written in; undefined when it is not a topology. */
@@ -667,9 +670,12 @@ export function parseTopology(json: unknown, file: string): ParsedTopology {
   }
   const c = new Collector();
   if (format === 'p2p') return { topology: parseCurrent(c, json), format, findings: c.findings };
-  if (format === 'early-p2p') return { topology: parseEarly(c, json), format, findings: c.findings };
-  const { topology, producers } = parseLegacy(c, json);
-  return { topology, format, findings: c.findings, legacyProducers: producers };
+  if (format === 'early-p2p') {
+    const sources: number[] = [];
+    return { topology: parseEarly(c, json, sources), format, findings: c.findings, localRootSources: sources };
+  }
+  const { topology, producers, sources } = parseLegacy(c, json);
+  return { topology, format, findings: c.findings, legacyProducers: producers, localRootSources: sources };
 }
 
 /**

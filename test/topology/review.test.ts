@@ -110,6 +110,18 @@ describe('legacy Producers as the legacy node read them', () => {
     ]);
   });
 
+  it('lint paths point at the Producers entry even after skipped entries', () => {
+    const doc = {
+      Producers: [
+        { addr: 'relay0.example.org', port: 3001, valency: 0 },
+        { addr: '5.9.1.1', port: 3001, valency: 1 },
+        { addr: '5.9.1.1', port: 3001, valency: 1 },
+      ],
+    };
+    const f = lintTopology(parseTopology(doc, 't.json')).findings.find((x) => x.code === 'TOPOLOGY_OVERLAPPING_GROUPS');
+    expect(f?.path).toBe('$.Producers[2]');
+  });
+
   it('migrate says it left them out', async () => {
     const f = join(dir, 'legacy-valency0.json');
     writeFileSync(f, JSON.stringify(legacy));
