@@ -4,6 +4,7 @@ import type { Palette } from '../ui/color.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from './model.js';
+import { DEFAULT_WINDOW_SLOTS } from './reference.js';
 import { ARGS_POOL } from './targets.js';
 
 export interface ProbeJson {
@@ -117,6 +118,14 @@ export function summaryText(report: ProbeReport, c: Palette): string {
     lines.push(
       `reference tip: slot ${report.reference.slot} (${report.reference.source}, from ${report.reference.from} tips)`,
     );
+  } else {
+    // --tip answered but no lag could be measured: say why rather than leave LAG empty.
+    const tips = new Set(report.addresses.filter((r) => r.tip).map((r) => `${r.address}|${r.port}`)).size;
+    if (tips > 0) {
+      lines.push(
+        `reference tip: none (the ${tips} tip${tips === 1 ? '' : 's'} disagree: no majority within ${DEFAULT_WINDOW_SLOTS} slots; --reference koios compares with Koios)`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -142,6 +142,24 @@ describe('a peer that breaks the protocol during the handshake', () => {
   });
 });
 
+describe('--tip when the tips disagree (no majority)', () => {
+  it('says there is no reference tip instead of leaving every LAG empty without a word', () => {
+    const col = new ProbeCollector();
+    const base = { pool: '(args)', relayKind: 'ipv4' as const, port: 3001, family: 4 as const, attempts: 1 };
+    col.add({ ...base, relay: 'a', address: '192.0.2.1', status: 'ok', tip: { slot: 1080, blockNo: 5, hash: 'aa' } });
+    col.add({
+      ...base,
+      relay: 'b',
+      address: '192.0.2.2',
+      status: 'ok',
+      tip: { slot: 60980, blockNo: 3000, hash: 'bb' },
+    });
+    const report = col.finish(1);
+    expect(report.reference).toBeUndefined();
+    expect(renderProbeTable(report, plain, true)).toMatch(/reference tip: none .*2 tips.*no majority/);
+  });
+});
+
 describe('spo probe usage errors (bin/run.js)', () => {
   it('--json with --csv: exit 2 and a message naming both flags', async () => {
     for (const args of [
