@@ -3,7 +3,7 @@
  * length before dns-packet sees the bytes (dns-packet trusts counts and rdlengths), decoding errors
  * become DNS_MALFORMED, and oversized answers are refused. Pure: no I/O.
  */
-import dnsPacket from 'dns-packet';
+import dnsPacket, { type Packet } from './dns-packet.js';
 import { DnsError } from './errors.js';
 
 export type QueryType = 'A' | 'AAAA' | 'SRV' | 'CNAME';
@@ -59,8 +59,8 @@ export function normalizeName(name: string): string {
 }
 
 /** A recursive query with an EDNS0 OPT record (so answers up to 1232 bytes fit in UDP). */
-export function queryPacket(id: number, name: string, type: QueryType, edns = true): dnsPacket.Packet {
-  const packet: dnsPacket.Packet = {
+export function queryPacket(id: number, name: string, type: QueryType, edns = true): Packet {
+  const packet: Packet = {
     type: 'query',
     id,
     flags: dnsPacket.RECURSION_DESIRED,

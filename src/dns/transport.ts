@@ -7,10 +7,10 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6, connect as tcpConnect } from 'node:net';
-import dnsPacket from 'dns-packet';
 import type { Endpoint } from '../lib/address.js';
 import { formatEndpoint } from '../lib/address.js';
 import { describeError } from '../lib/errors.js';
+import dnsPacket from './dns-packet.js';
 import { DnsError } from './errors.js';
 import {
   type DnsResponse,
