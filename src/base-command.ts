@@ -128,8 +128,7 @@ export function toSpoError(error: unknown, signal?: AbortSignal): SpoError {
       error.constructor.name.includes('Flag') ||
       /flag|argument/i.test(error.message);
     if (isParse) {
-      const message = error.message.split('\n')[0] ?? error.message;
-      return new SpoError('USAGE', message.replace(/^Error: /, ''), {
+      return new SpoError('USAGE', oneLine(error.message), {
         exitCode: ExitCode.usage,
         hint: 'see --help for the flags and examples',
       });
@@ -142,4 +141,22 @@ export function toSpoError(error: unknown, signal?: AbortSignal): SpoError {
     hint: 'this is a bug in spo; run with DEBUG=1 for the stack trace and report it',
     cause: error,
   });
+}
+
+/**
+ * oclif's parse errors span several lines ("Missing 1 required arg:\nfile  the topology file\nSee more
+ * help with --help"); the convention is one line, so the names are folded onto the first.
+ */
+function oneLine(message: string): string {
+  const lines = message
+    .replace(/^Error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help/i.test(l));
+  const note = lines.findIndex((l) => /^(Note|Alternatively)\b/.test(l));
+  if (note >= 0) lines.splice(note);
+  const [first = message, ...rest] = lines;
+  if (rest.length === 0) return first;
+  const names = rest.map((l) => l.split(/\s{2,}/)[0] ?? l).join(', ');
+  return first.endsWith(':') ? `${first} ${names}` : `${first}: ${names}`;
 }

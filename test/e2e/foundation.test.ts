@@ -42,4 +42,16 @@ describe('spo binary (bin/run.js)', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });
+
+  it('names a missing argument on one line (no oclif help dump)', async () => {
+    const r = await runCli(['resolve']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('spo: Missing 1 required arg: name\nhint: see --help for the flags and examples\n');
+  });
+
+  it('answers an unknown command with one line, the known topics and exit code 2', async () => {
+    const r = await runCli(['relays', 'lst']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^spo: unknown command "relays lst"\nhint: run spo --help; commands and topics: .*relays/);
+  });
 });
