@@ -149,14 +149,17 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       for (const f of reg.findings) if (f.code === 'network-mismatch') this.note(f.message);
       source = reg.source;
       const pools = selectPools(reg.pools, { pools: flags.pool, tickers: flags.ticker, top: flags.top });
-      if (choosesPools && pools.length === 0) {
-        throw new UsageError(
-          'PROBE_NO_POOL',
-          `no pool of ${reg.source} matches ${[...(flags.pool ?? []), ...(flags.ticker ?? [])].join(', ')}`,
-          {
-            hint: 'check the pool id or ticker with spo relays list',
-          },
-        );
+      // Each --pool/--ticker must match: from cron, a mistyped or deregistered id next to a good one
+      // would otherwise be dropped without a word and the run would exit 0.
+      const missing = [
+        ...(flags.pool ?? []).filter((id) => selectPools(reg.pools, { pools: [id] }).length === 0),
+        ...(flags.ticker ?? []).filter((t) => selectPools(reg.pools, { tickers: [t] }).length === 0),
+      ];
+      if (missing.length > 0 || (choosesPools && pools.length === 0)) {
+        const which = missing.length > 0 ? missing : [...(flags.pool ?? []), ...(flags.ticker ?? [])];
+        throw new UsageError('PROBE_NO_POOL', `no pool of ${reg.source} matches ${which.join(', ')}`, {
+          hint: 'check the pool id or ticker with spo relays list',
+        });
       }
       for (const p of pools) collector.expectPool(p.id, p.ticker);
       targets.push(...targetsFromPools(pools, flags['include-unusable']));

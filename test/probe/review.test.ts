@@ -196,6 +196,30 @@ describe('spo probe usage errors (bin/run.js)', () => {
     expect(existsSync(join(dir, 'missing'))).toBe(false);
   });
 
+  it('--pool with one unknown id among known ones is an error naming it (not silently dropped, exit 0)', async () => {
+    const registry = join(dir, 'two-pools.json');
+    writeFileSync(
+      registry,
+      JSON.stringify({
+        version: 2,
+        slotNo: 1,
+        bigLedgerPools: [
+          { accumulatedStake: 0.5, relativeStake: 0.5, relays: [{ address: '127.0.0.1', port: 1 }] },
+          { accumulatedStake: 1, relativeStake: 0.5, relays: [{ address: '127.0.0.1', port: 2 }] },
+        ],
+      }),
+    );
+    const res = await runCli(['probe', '--source', registry, '--pool', '#1', '--pool', '#9', '--json']);
+    expect(res.code).toBe(2);
+    const doc = parseJsonOutput<{ error: { code: string; message: string } }>(res);
+    expect(doc.error.code).toBe('PROBE_NO_POOL');
+    expect(doc.error.message).toContain('#9');
+    expect(doc.error.message).not.toContain('#1');
+    const ticker = await runCli(['probe', '--source', registry, '--pool', '#2', '--ticker', 'NOPE']);
+    expect(ticker.code).toBe(2);
+    expect(ticker.stderr).toMatch(/NOPE/);
+  });
+
   it('a registry relay on loopback is reported UNUSABLE_ADDRESS with the hint, and probed with --include-unusable', async () => {
     const registry = join(dir, 'snapshot.json');
     writeFileSync(
