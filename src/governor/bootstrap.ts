@@ -72,61 +72,82 @@ export function isTrusted(s: GovernorState, p: Peer): boolean {
   return s.publicRoots.extra.get(p)?.bootstrap === true || s.localRoots.config.get(p)?.trustable === true;
 }
 
-/** Installs a new flag or judgement and performs the transition into or out of the sensitive state. */
-function transition(s: GovernorState, now: Time, install: () => void): TraceEvent[] {
-  const was = requiresBootstrapPeers(s);
-  install();
-  const is = requiresBootstrapPeers(s);
-  s.progressEnabled = !is;
-  if (was === is) return [];
-  // Both ways the root-peer request starts afresh (its source changes).
-  s.publicRootBackoffs = 0;
-  s.publicRootRetryTime = now;
-  s.hasOnlyBootstrapPeers = false;
-  if (is) {
-    s.targets = { ...ZERO_TARGETS };
-    s.localRoots = EMPTY_LOCAL_ROOTS;
-    s.bootstrapPeersTimeout = now + BOOTSTRAP_PEERS_TIMEOUT;
-    return [{ type: 'EnterSensitiveState', detail: `deadline ${now + BOOTSTRAP_PEERS_TIMEOUT}` }];
-  }
-  s.bootstrapPeersTimeout = undefined;
+/** Bootstrap peers that are neither established nor being promoted: forgotten when bootstrap peers go out of use. */
+function forgetNonEstablishedBootstrapPeers(s: GovernorState): Peer[] {
   const forgotten: Peer[] = [];
   for (const [p, info] of s.publicRoots.extra) {
-    if (!info.bootstrap || s.established.has(p) || s.inProgressPromoteCold.has(p)) continue;
+    if (!info.bootstrap || s.established.has(p) || s.inProgressPromoteCold.has(p) || s.inProgressPromoteWarm.has(p))
+      continue;
     forgotten.push(p);
   }
   for (const p of forgotten) forget(s, p);
-  return [{ type: 'LeaveSensitiveState', peers: forgotten, count: forgotten.length }];
+  return forgotten;
 }
 
-/** `monitorBootstrapPeersFlag`: the topology's bootstrap peers were enabled or disabled. */
-export function monitorBootstrapPeersFlag(s: GovernorState, ctx: Ctx): Guarded {
+/**
+ * `monitorBootstrapPeersFlag` (Praos only): the user enabled or disabled bootstrap peers. Either way
+ * the bootstrap peers not in use are forgotten and the installed judgement becomes `youngEnough`:
+ * if the node is behind, the judgement monitor then sees `tooOld` again and enters the sensitive
+ * state; if bootstrap peers were disabled, the monitors paused by the sensitive state resume.
+ */
+export function monitorBootstrapPeersFlag(s: GovernorState, _ctx: Ctx): Guarded {
   if (s.consensusMode === 'genesis' || s.useBootstrapPeersVar === s.useBootstrapPeers) return skip();
   return ready(() => {
-    const v = s.useBootstrapPeersVar;
-    const trace = transition(s, ctx.now, () => {
-      s.useBootstrapPeers = v;
-    });
-    return { trace: [{ type: 'UseBootstrapPeersChanged', detail: String(v) }, ...trace], jobs: [] };
-  });
-}
-
-/** `monitorLedgerStateJudgement`: consensus judged the ledger state anew. */
-export function monitorLedgerStateJudgement(s: GovernorState, ctx: Ctx): Guarded {
-  if (s.ledgerStateJudgementVar === s.ledgerStateJudgement) return skip();
-  return ready(() => {
-    const j = s.ledgerStateJudgementVar;
-    const trace = transition(s, ctx.now, () => {
-      s.ledgerStateJudgement = j;
-    });
-    return { trace: [{ type: 'LedgerStateJudgementChanged', detail: j }, ...trace], jobs: [] };
+    const forgotten = forgetNonEstablishedBootstrapPeers(s);
+    s.useBootstrapPeers = s.useBootstrapPeersVar;
+    s.ledgerStateJudgement = 'youngEnough';
+    s.hasOnlyBootstrapPeers = false;
+    s.bootstrapPeersTimeout = undefined;
+    s.progressEnabled = !requiresBootstrapPeers(s);
+    return {
+      trace: [{ type: 'UseBootstrapPeersChanged', detail: String(s.useBootstrapPeers), peers: forgotten }],
+      jobs: [],
+    };
   });
 }
 
 /**
- * `waitForSystemToQuiesce`: in the sensitive state, once every known peer is trusted and no
- * promotion, peer-share or root request is in flight, the node "has only bootstrap peers"; the
- * deadline is disarmed and the targets and local-roots monitors resume.
+ * `monitorLedgerStateJudgement`. Genesis mode: records the judgement (the targets monitor then
+ * switches between deadline and sync targets). Praos with bootstrap peers: `tooOld` enters the
+ * sensitive state (targets and local roots zeroed, root-request backoff reset, 15-minute deadline
+ * armed); `youngEnough` leaves it (non-established bootstrap peers forgotten, deadline disarmed).
+ * Praos without bootstrap peers: not watched.
+ */
+export function monitorLedgerStateJudgement(s: GovernorState, ctx: Ctx): Guarded {
+  if (s.ledgerStateJudgementVar === s.ledgerStateJudgement) return skip();
+  if (s.consensusMode === 'genesis')
+    return ready(() => {
+      s.ledgerStateJudgement = s.ledgerStateJudgementVar;
+      return { trace: [{ type: 'LedgerStateJudgementChanged', detail: s.ledgerStateJudgement }], jobs: [] };
+    });
+  if (!s.useBootstrapPeers) return skip();
+  return ready(() => {
+    const j = s.ledgerStateJudgementVar;
+    const trace: TraceEvent[] = [{ type: 'LedgerStateJudgementChanged', detail: j }];
+    s.ledgerStateJudgement = j;
+    s.publicRootBackoffs = 0;
+    s.publicRootRetryTime = ctx.now;
+    s.hasOnlyBootstrapPeers = false;
+    if (j === 'tooOld') {
+      s.targets = { ...ZERO_TARGETS };
+      s.localRoots = EMPTY_LOCAL_ROOTS;
+      s.bootstrapPeersTimeout = ctx.now + BOOTSTRAP_PEERS_TIMEOUT;
+      trace.push({ type: 'EnterSensitiveState', detail: `deadline ${s.bootstrapPeersTimeout}` });
+    } else {
+      s.bootstrapPeersTimeout = undefined;
+      const forgotten = forgetNonEstablishedBootstrapPeers(s);
+      trace.push({ type: 'LeaveSensitiveState', peers: forgotten, count: forgotten.length });
+    }
+    s.progressEnabled = !requiresBootstrapPeers(s);
+    return { trace, jobs: [] };
+  });
+}
+
+/**
+ * `waitForSystemToQuiesce`: in the sensitive state, once every local root is trustable, every known
+ * peer is a bootstrap peer or a trustable local root and no promotion, peer-share or root request
+ * is in flight, the node "has only bootstrap peers"; the deadline is disarmed and the targets and
+ * local-roots monitors resume.
  */
 export function waitForSystemToQuiesce(s: GovernorState, _ctx: Ctx): Guarded {
   if (!requiresBootstrapPeers(s) || s.hasOnlyBootstrapPeers) return skip();
@@ -138,6 +159,7 @@ export function waitForSystemToQuiesce(s: GovernorState, _ctx: Ctx): Guarded {
     s.inProgressPublicRootsReq
   )
     return skip();
+  for (const c of s.localRoots.config.values()) if (!c.trustable) return skip();
   for (const p of s.known.keys()) if (!isTrusted(s, p)) return skip();
   return ready(() => {
     s.hasOnlyBootstrapPeers = true;
@@ -173,28 +195,27 @@ export function associationMode(s: GovernorState, policy: GovernorPolicy): Assoc
 export type OutboundConnectionsState = 'trusted' | 'untrusted';
 
 /**
- * What the governor tells consensus about its outbound connections (`outboundConnectionsState`,
- * reconstructed: see docs/governor-deviations.md): in local-roots-only mode, trusted when connected
- * to trustable local roots only; in the bootstrap sensitive state, when connected to trusted peers
- * only and some of them hot; in Genesis mode, with at least 5 hot big ledger peers; otherwise
- * (Praos, caught up or without bootstrap peers) when some peer is hot.
+ * What the governor tells consensus about its outbound connections (`outboundConnectionsState`):
+ * local roots only: trusted when every established peer is a trustable local root; with bootstrap
+ * peers: when every established (non big ledger) peer is a bootstrap peer or a trustable local root
+ * and some bootstrap peer is hot; Praos without bootstrap peers: never; Genesis: with at least
+ * `MinBigLedgerPeersForTrustedState` (5) hot big ledger peers.
  */
 export function outboundConnectionsState(s: GovernorState, policy: GovernorPolicy): OutboundConnectionsState {
-  const localTrustable = (p: Peer) => s.localRoots.config.get(p)?.trustable === true;
-  if (associationMode(s, policy) === 'localRootsOnly') {
-    const est = [...s.established.keys()];
-    return est.length > 0 && est.every(localTrustable) ? 'trusted' : 'untrusted';
+  const trustableLocal = (p: Peer) => s.localRoots.config.get(p)?.trustable === true;
+  const establishedNonBlp = () => [...s.established.keys()].filter((p) => !s.publicRoots.bigLedger.has(p));
+  if (associationMode(s, policy) === 'localRootsOnly')
+    return establishedNonBlp().every(trustableLocal) ? 'trusted' : 'untrusted';
+  if (s.useBootstrapPeers) {
+    const isBootstrap = (p: Peer) => s.publicRoots.extra.get(p)?.bootstrap === true;
+    const onlyTrusted = establishedNonBlp().every((p) => isBootstrap(p) || trustableLocal(p));
+    const hotBootstrap = [...s.active].some(isBootstrap);
+    return onlyTrusted && hotBootstrap ? 'trusted' : 'untrusted';
   }
-  if (s.consensusMode === 'genesis') {
-    let hotBlp = 0;
-    for (const p of s.active) if (s.publicRoots.bigLedger.has(p)) hotBlp++;
-    return hotBlp >= MIN_BIG_LEDGER_PEERS_FOR_TRUSTED_STATE ? 'trusted' : 'untrusted';
-  }
-  if (requiresBootstrapPeers(s)) {
-    const onlyTrusted = [...s.established.keys()].every((p) => isTrusted(s, p));
-    return onlyTrusted && s.active.size > 0 ? 'trusted' : 'untrusted';
-  }
-  return s.active.size > 0 ? 'trusted' : 'untrusted';
+  if (s.consensusMode === 'praos') return 'untrusted';
+  let hotBlp = 0;
+  for (const p of s.active) if (s.publicRoots.bigLedger.has(p)) hotBlp++;
+  return hotBlp >= MIN_BIG_LEDGER_PEERS_FOR_TRUSTED_STATE ? 'trusted' : 'untrusted';
 }
 
 /** The Cardano extra state for reports (`spo governor dry-run --json` key `cardano`). */
@@ -222,7 +243,8 @@ export function cardanoStatus(s: GovernorState, policy: GovernorPolicy): Cardano
   }
   return {
     consensusMode: s.consensusMode,
-    ledgerStateJudgement: s.ledgerStateJudgement,
+    // As consensus judges it (the installed value is not tracked in Praos without bootstrap peers).
+    ledgerStateJudgement: s.ledgerStateJudgementVar,
     useBootstrapPeers: s.useBootstrapPeers,
     sensitive: requiresBootstrapPeers(s),
     hasOnlyBootstrapPeers: s.hasOnlyBootstrapPeers,

@@ -81,7 +81,9 @@ function eachDecision(
   for (const d of decisions) {
     for (const e of d.trace) {
       if (e.type === 'EnterSensitiveState') sensitive = true;
-      if (e.type === 'LeaveSensitiveState') sensitive = false;
+      // Leaving, a flag change, or a forced `youngEnough` (local roots no longer trustable).
+      if (e.type === 'LeaveSensitiveState' || e.type === 'UseBootstrapPeersChanged') sensitive = false;
+      if (e.type === 'LedgerStateJudgementChanged' && e.detail === 'youngEnough') sensitive = false;
     }
     f(d, sensitive);
   }

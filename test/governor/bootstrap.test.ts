@@ -145,6 +145,46 @@ describe('bootstrap sensitive state (§2.9)', () => {
     for (const j of r.jobs) if (j.kind === 'connect') expect(j.peer).toMatch(/^trusted:/);
   });
 
+  it('a local root that stops being trustable while sensitive forces the clean-state protocol again', () => {
+    const r0 = step(caughtUp(), [useBootstrap, tooOld], 100, rng());
+    expect(r0.state.hasOnlyBootstrapPeers).toBe(true);
+    expect(r0.state.known.has('trusted:1')).toBe(true);
+    const distrust: LocalRootGroupConfig[] = [
+      { hotValency: 1, peers: [{ peer: 'trusted:1' }, { peer: 'trusted:2', config: { trustable: true } }] },
+    ];
+    const r = step(r0.state, [{ kind: 'localRoots', groups: distrust }], 200, rng());
+    const t = types(r);
+    const i = t.indexOf('LocalRootPeersChanged');
+    expect(t.slice(i, i + 4)).toEqual([
+      'LocalRootPeersChanged',
+      'LedgerStateJudgementChanged',
+      'LedgerStateJudgementChanged',
+      'EnterSensitiveState',
+    ]);
+    expect(
+      r.state.bootstrapPeersTimeout === undefined || r.state.bootstrapPeersTimeout === 200 + BOOTSTRAP_PEERS_TIMEOUT,
+    ).toBe(true);
+    expect(requiresBootstrapPeers(r.state)).toBe(true);
+    expect(r.state.targets).toEqual(ZERO_TARGETS);
+    expect(r.state.bootstrapPeersTimeout).toBe(200 + BOOTSTRAP_PEERS_TIMEOUT);
+    // The jobs of the first resumption (bootstrap root request, dials of the local roots) finish:
+    // quiet again; only trusted:2 is a local root, trusted:1 is forgotten.
+    const finished: Input[] = r0.jobs.flatMap((j): Input[] =>
+      j.kind === 'rootPeers'
+        ? [done({ kind: 'rootPeers', jobId: j.id, ok: true, peers: [], ttl: 60 })]
+        : j.kind === 'connect'
+          ? [done({ kind: 'connect', jobId: j.id, peer: j.peer, ok: false, error: 'refused' })]
+          : [],
+    );
+    expect(finished.length).toBeGreaterThan(0);
+    const q = step(r.state, finished, 201, rng());
+    expect(q.state.hasOnlyBootstrapPeers).toBe(true);
+    expect(q.state.known.has('trusted:1')).toBe(false);
+    expect([...q.state.localRoots.config.keys()]).toEqual(['trusted:2']);
+    expect(checkInvariants(q.state, DEFAULT_POLICY)).toEqual([]);
+    expect(checkInvariants(r.state, DEFAULT_POLICY)).toEqual([]);
+  });
+
   it('root-peer requests in the sensitive state ask for bootstrap peers; other results are ignored', () => {
     const r0 = step(initialState(0), [useBootstrap, tooOld, { kind: 'targets', targets: T }], 0, rng());
     const s = r0.state;
@@ -235,16 +275,31 @@ describe('bootstrap sensitive state (§2.9)', () => {
     expect(s.publicRoots.extra.has('boot:2')).toBe(false);
     expect(s.known.has('boot:3')).toBe(true);
     expect(s.progressEnabled).toBe(true);
-    expect(s.hasOnlyBootstrapPeers).toBe(false);
+    expect(s.bootstrapPeersTimeout).toBeUndefined();
     expect(s.localRoots.config.size).toBe(4);
     expect(checkInvariants(s, DEFAULT_POLICY)).toEqual([]);
   });
 
-  it('disabling bootstrap peers while sensitive also leaves the state', () => {
-    const s = step(initialState(0), [useBootstrap, tooOld], 0, rng()).state;
+  it('disabling bootstrap peers while sensitive leaves the state; enabling them again re-enters it', () => {
+    const s = step(initialState(0), [useBootstrap, tooOld, { kind: 'targets', targets: T }], 0, rng()).state;
+    insertKnown(s, 'boot:1', { origin: 'bootstrap' });
+    s.publicRoots.extra.set('boot:1', { advertise: false, bootstrap: true });
     const r = step(s, [{ kind: 'useBootstrapPeers', enabled: false }], 5, rng());
-    expect(types(r)).toEqual(expect.arrayContaining(['UseBootstrapPeersChanged', 'LeaveSensitiveState']));
+    expect(types(r)[0]).toBe('UseBootstrapPeersChanged');
     expect(requiresBootstrapPeers(r.state)).toBe(false);
+    // The reference installs `youngEnough` with the flag (the judgement is not watched without bootstrap peers).
+    expect(r.state.ledgerStateJudgement).toBe('youngEnough');
+    expect(r.state.known.has('boot:1')).toBe(false);
+    expect(r.state.progressEnabled).toBe(true);
+    expect(r.state.bootstrapPeersTimeout).toBeUndefined();
+    // Enabling them again while still behind re-enters the sensitive state through the judgement monitor.
+    const again = step(r.state, [useBootstrap], 6, rng());
+    expect(types(again).slice(0, 3)).toEqual([
+      'UseBootstrapPeersChanged',
+      'LedgerStateJudgementChanged',
+      'EnterSensitiveState',
+    ]);
+    expect(requiresBootstrapPeers(again.state)).toBe(true);
   });
 });
 
@@ -289,7 +344,11 @@ describe('Genesis mode and association mode (§2.9)', () => {
       },
     );
     expect(cardanoStatus(r.state, noSharing).associationMode).toBe('localRootsOnly');
-    expect(cardanoStatus(r.state, noSharing).outboundConnectionsState).toBe('untrusted'); // nothing established yet
+    // Nothing established: vacuously only trustable local roots (the reference's subset test).
+    expect(cardanoStatus(r.state, noSharing).outboundConnectionsState).toBe('trusted');
+    const withUntrusted = step(r.state, [], 0.5, rng(), { policy: noSharing }).state;
+    insertEstablished(withUntrusted, 'untrusted:1', false, noSharing);
+    expect(cardanoStatus(withUntrusted, noSharing).outboundConnectionsState).toBe('untrusted');
     const s2 = step(r.state, [useBootstrap], 1, rng(), { policy: noSharing }).state;
     expect(cardanoStatus(s2, noSharing).associationMode).toBe('unrestricted');
   });

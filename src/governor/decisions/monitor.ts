@@ -128,8 +128,8 @@ export function targets(s: GovernorState, ctx: Ctx): Guarded {
   if (Object.values(t).every((v) => v === 0)) return skip();
   return ready(() => {
     s.targets = { ...t };
-    s.localRoots = clampLocalRoots(s.localRoots, t.known);
-    if (requiresBootstrapPeers(s)) s.localRoots = clampToTrustable(s.localRoots);
+    // Trustable local roots first (sensitive state), then the known-target limit.
+    s.localRoots = clampLocalRoots(requiresBootstrapPeers(s) ? clampToTrustable(s.localRoots) : s.localRoots, t.known);
     subtractLocalRoots(s, s.localRoots);
     return { trace: [{ type: 'TargetsChanged', detail: JSON.stringify(t) }], jobs: [] };
   });
@@ -143,8 +143,9 @@ export function targets(s: GovernorState, ctx: Ctx): Guarded {
 export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
   // Paused in the sensitive state until only trusted peers are left; then trustable ones only.
   if (!canMakeProgress(s)) return skip();
-  let next = clampLocalRoots(normaliseLocalRoots(s.localRootsVar), s.targets.known);
-  if (requiresBootstrapPeers(s)) next = clampToTrustable(next);
+  const sensitive = requiresBootstrapPeers(s);
+  const normalised = normaliseLocalRoots(s.localRootsVar);
+  const next = clampLocalRoots(sensitive ? clampToTrustable(normalised) : normalised, s.targets.known);
   if (localRootsEqual(next, s.localRoots)) return skip();
   return ready(() => {
     const old = s.localRoots;
@@ -168,6 +169,21 @@ export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
       }
     }
     const trace: TraceEvent[] = [{ type: 'LocalRootPeersChanged', peers: added, count: removed.length }];
+    // A local root that is no longer trustable may still be known (even connected) in the sensitive
+    // state: the clean-state protocol is forced again by installing `youngEnough`, which the
+    // judgement monitor then sees change back to `tooOld`.
+    let onlyTrusted = true;
+    for (const p of s.known.keys())
+      if (!next.config.has(p) && s.publicRoots.extra.get(p)?.bootstrap !== true) {
+        onlyTrusted = false;
+        break;
+      }
+    s.hasOnlyBootstrapPeers = onlyTrusted;
+    if (sensitive && !onlyTrusted) {
+      s.ledgerStateJudgement = 'youngEnough';
+      s.progressEnabled = true;
+      trace.push({ type: 'LedgerStateJudgementChanged', detail: 'youngEnough' });
+    }
     if (demote.length > 0) trace.push({ type: 'DemoteLocalHotPeers', peers: demote, detail: 'no longer local roots' });
     return { trace, jobs };
   });
