@@ -245,26 +245,17 @@ function checkRecords(
   }
 }
 
-/** dns-packet decoding of one part at `offset`; its errors become DNS_MALFORMED. */
-function decodeAt<T>(codec: { decode(buf: Buffer, offset: number): T }, buf: Buffer, offset: number): T {
-  try {
-    return codec.decode(buf, offset);
-  } catch (error) {
-    throw malformed(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** The data of one A, AAAA, CNAME or SRV record (`at`: its rdlength field), by dns-packet. */
 function recordData(buf: Buffer, type: QueryType, at: number): unknown {
   switch (type) {
     case 'A':
-      return decodeAt(codecs.a, buf, at);
+      return codecs.a.decode(buf, at);
     case 'AAAA':
-      return decodeAt(codecs.aaaa, buf, at);
+      return codecs.aaaa.decode(buf, at);
     case 'CNAME':
-      return decodeAt(codecs.cname, buf, at);
+      return codecs.cname.decode(buf, at);
     default:
-      return decodeAt(codecs.srv, buf, at);
+      return codecs.srv.decode(buf, at);
   }
 }
 
@@ -294,27 +285,34 @@ export function decodeResponse(buf: Buffer): DnsResponse {
   const soaAt: number[] = [];
   checkRecords(buf, questionEnd + 4, an, ns, records, answerAt, soaAt);
   if ((flags & 0x8000) === 0) throw malformed('a query, not a response');
-  const questionName = normalizeName(decodeAt(codecs.name, buf, 12));
+  let questionName: string;
+  const answers: Rr[] = [];
+  let negativeTtl: number | undefined;
+  // dns-packet's errors (it should have none left after the walk) become DNS_MALFORMED
+  try {
+    questionName = normalizeName(codecs.name.decode(buf, 12));
+    for (let i = 0; i < answerAt.length; i += 2) {
+      const at = answerAt[i] as number;
+      const nameEnd = answerAt[i + 1] as number;
+      const type = TYPE_NAMES[buf.readUInt16BE(nameEnd)] as QueryType;
+      // 0xc00c: a pointer to offset 12, the question's name
+      const name = buf[at] === 0xc0 && buf[at + 1] === 12 ? questionName : normalizeName(codecs.name.decode(buf, at));
+      const rr: Rr = { name, type, ttl: buf.readUInt32BE(nameEnd + 4), data: recordData(buf, type, nameEnd + 8) };
+      if (!validRecord(rr)) throw malformed(`invalid ${rr.type} record for ${rr.name}`);
+      answers.push(rr);
+    }
+    for (let i = 0; i < soaAt.length; i += 2) {
+      const nameEnd = soaAt[i + 1] as number;
+      const soa = codecs.soa.decode(buf, nameEnd + 8);
+      const ttl = buf.readUInt32BE(nameEnd + 4);
+      if (typeof soa.minimum === 'number') negativeTtl = Math.min(soa.minimum, ttl);
+    }
+  } catch (error) {
+    if (error instanceof DnsError) throw error;
+    throw malformed(error instanceof Error ? error.message : String(error));
+  }
   const questionType = buf.readUInt16BE(questionEnd);
   const questionClass = buf.readUInt16BE(questionEnd + 2);
-  const answers: Rr[] = [];
-  for (let i = 0; i < answerAt.length; i += 2) {
-    const at = answerAt[i] as number;
-    const nameEnd = answerAt[i + 1] as number;
-    const type = TYPE_NAMES[buf.readUInt16BE(nameEnd)] as QueryType;
-    // 0xc00c: a pointer to offset 12, the question's name
-    const name = buf[at] === 0xc0 && buf[at + 1] === 12 ? questionName : normalizeName(decodeAt(codecs.name, buf, at));
-    const rr: Rr = { name, type, ttl: buf.readUInt32BE(nameEnd + 4), data: recordData(buf, type, nameEnd + 8) };
-    if (!validRecord(rr)) throw malformed(`invalid ${rr.type} record for ${rr.name}`);
-    answers.push(rr);
-  }
-  let negativeTtl: number | undefined;
-  for (let i = 0; i < soaAt.length; i += 2) {
-    const nameEnd = soaAt[i + 1] as number;
-    const soa = decodeAt(codecs.soa, buf, nameEnd + 8);
-    const ttl = buf.readUInt32BE(nameEnd + 4);
-    if (typeof soa.minimum === 'number') negativeTtl = Math.min(soa.minimum, ttl);
-  }
   return {
     id: ((buf[0] as number) << 8) | (buf[1] as number),
     rcode: rcodeName(flags & 0xf),
