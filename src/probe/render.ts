@@ -21,10 +21,17 @@ export interface ProbeJson {
 
 const one = (v: number | undefined): string | undefined => (v === undefined ? undefined : v.toFixed(1));
 
-const shortId = (id: string): string => (id.length > 20 ? `${id.slice(0, 12)}…${id.slice(-6)}` : id);
+// Registry text (names, tickers) is anyone's: control characters are shown escaped, so a relay name
+// cannot send terminal escapes or forge rows of the table.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const printable = (t: string): string =>
+  t.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+const shortId = (id: string): string => printable(id.length > 20 ? `${id.slice(0, 12)}…${id.slice(-6)}` : id);
 
 function where(r: ProbeAddressResult): string {
-  return r.port === null ? r.address : formatEndpoint({ host: r.address, port: r.port });
+  return printable(r.port === null ? r.address : formatEndpoint({ host: r.address, port: r.port }));
 }
 
 /** `not probed (loopback)` for a registered address that was skipped, so the table says why without --json. */
@@ -41,8 +48,8 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
   const cols: Array<Parameters<typeof renderTable<ProbeAddressResult>>[1][number]> = [
     { header: 'STATUS', get: (r) => r.status, style: statusStyle },
     { header: 'POOL', get: (r) => shortId(r.pool) },
-    { header: 'TICKER', get: (r) => r.ticker },
-    { header: 'RELAY', get: (r) => (r.relay === r.address ? '' : r.relay) },
+    { header: 'TICKER', get: (r) => (r.ticker === undefined ? undefined : printable(r.ticker)) },
+    { header: 'RELAY', get: (r) => (r.relay === r.address ? '' : printable(r.relay)) },
     { header: 'ADDRESS', get: (r) => where(r) },
     { header: 'CONNECT', get: (r) => one(r.connectMs), align: 'right' },
     { header: 'HANDSHAKE', get: (r) => one(r.handshakeMs), align: 'right' },
@@ -72,7 +79,9 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
     lines.push('', c.bold('Pools not fully reachable:'));
     for (const p of notAll) {
       const paint = p.status === 'unreachable' ? c.fail : c.warn;
-      lines.push(`  ${paint(p.status.toUpperCase())}  ${p.id}${p.ticker ? ` (${p.ticker})` : ''}: ${p.summary}`);
+      lines.push(
+        `  ${paint(p.status.toUpperCase())}  ${printable(p.id)}${p.ticker ? ` (${printable(p.ticker)})` : ''}: ${p.summary}`,
+      );
     }
   }
   lines.push('', summaryText(report, c));

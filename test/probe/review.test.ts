@@ -160,6 +160,31 @@ describe('--tip when the tips disagree (no majority)', () => {
   });
 });
 
+describe('hostile registry text in the table', () => {
+  it('shows control characters escaped: no terminal escapes, no forged rows', () => {
+    const evil = 'evil\u001b[2J\u001b[31mname\r\nok      #2    fake';
+    const col = new ProbeCollector();
+    col.add({
+      pool: 'P\u001b]0;title\u0007',
+      ticker: 'T\u009b1m',
+      relay: evil,
+      relayKind: 'dns',
+      address: evil,
+      port: 3001,
+      status: 'UNUSABLE_ADDRESS',
+      stage: 'resolve',
+      attempts: 0,
+    });
+    col.add({ pool: 'Q', relay: 'a', relayKind: 'dns', address: 'a', port: 3001, status: 'DNS_NXDOMAIN', attempts: 1 });
+    const table = renderProbeTable(col.finish(1), plain, false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(table).toContain('evil\\x1b[2J');
+    const rows = table.split('\n').filter((l) => /^(UNUSABLE_ADDRESS|DNS_NXDOMAIN|ok)\b/.test(l));
+    expect(rows).toHaveLength(2);
+  });
+});
+
 describe('spo probe usage errors (bin/run.js)', () => {
   it('--json with --csv: exit 2 and a message naming both flags', async () => {
     for (const args of [
