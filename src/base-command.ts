@@ -124,9 +124,9 @@ export function toSpoError(error: unknown, signal?: AbortSignal): SpoError {
   if (signal?.aborted && signal.reason instanceof InterruptedError) return signal.reason;
   if (error instanceof Errors.CLIError) {
     const isParse =
-      error.constructor.name.includes('Parse') ||
-      error.constructor.name.includes('Flag') ||
-      /flag|argument/i.test(error.message);
+      error.oclif?.exit === ExitCode.usage ||
+      /Parse|Flag|Arg/.test(error.constructor.name) ||
+      /flag|argument|^Parsing --|^The following errors? occurred/i.test(error.message);
     if (isParse) {
       return new SpoError('USAGE', oneLine(error.message), {
         exitCode: ExitCode.usage,
@@ -155,8 +155,10 @@ function oneLine(message: string): string {
     .filter((l) => l !== '' && !/^See more help/i.test(l));
   const note = lines.findIndex((l) => /^(Note|Alternatively)\b/.test(l));
   if (note >= 0) lines.splice(note);
-  const [first = message, ...rest] = lines;
-  if (rest.length === 0) return first;
-  const names = rest.map((l) => l.split(/\s{2,}/)[0] ?? l).join(', ');
-  return first.endsWith(':') ? `${first} ${names}` : `${first}: ${names}`;
+  if (/^The following errors? occurred:?$/i.test(lines[0] ?? '')) lines.shift();
+  const [first = message.trim(), ...rest] = lines;
+  if (rest.length === 0) return first.replace(/^The following errors? occurred:\s*/i, '');
+  // "Missing 1 required arg:" is followed by "name  description" rows: keep the names.
+  const parts = /^Missing \d+ required arg/i.test(first) ? rest.map((l) => l.split(/\s{2,}/)[0] ?? l) : rest;
+  return `${first.replace(/:$/, '')}: ${parts.join(first.endsWith(':') ? ', ' : '; ')}`;
 }

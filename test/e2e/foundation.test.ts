@@ -54,4 +54,16 @@ describe('spo binary (bin/run.js)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^spo: unknown command "relays lst"\nhint: run spo --help; commands and topics: .*relays/);
   });
+
+  it('folds oclif flag-validation and exclusive-flag errors into one USAGE line', async () => {
+    const bad = await runCli(['probe', '--top', '0', '--json']);
+    expect(bad.code).toBe(2);
+    expect(parseJsonOutput<{ error: { code: string; message: string } }>(bad).error).toMatchObject({
+      code: 'USAGE',
+      message: 'Parsing --top: Expected an integer greater than or equal to 1 but received: 0',
+    });
+    const both = await runCli(['relays', 'list', '--network', 'preprod', '--magic', '3']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.split('\n')[0]).toBe('spo: --magic=3 cannot also be provided when using --network');
+  });
 });
