@@ -200,6 +200,22 @@ describe('spo probe usage errors (bin/run.js)', () => {
     }
   });
 
+  it('out-of-range numbers (--top 0, --concurrency 0, --samples 101): USAGE, one line naming the flag, exit 2', async () => {
+    for (const [flag, value] of [
+      ['--top', '0'],
+      ['--concurrency', '0'],
+      ['--samples', '101'],
+      ['--samples', '-1'],
+    ] as const) {
+      const res = await runCli(['probe', '127.0.0.1:1', flag, value, '--json']);
+      expect(res.code, `${flag} ${value}`).toBe(2);
+      const doc = parseJsonOutput<{ error: { code: string; message: string; hint?: string } }>(res);
+      expect(doc.error.code, `${flag} ${value}`).toBe('USAGE');
+      expect(doc.error.message).toContain(flag);
+      expect(doc.error.message).not.toContain('\n');
+    }
+  });
+
   it('--out into a missing folder fails at once (exit 2, WRITE_FAILED), before any probing', async () => {
     const out = join(dir, 'missing', 'folder', 'probe.json');
     const res = await runCli([
