@@ -116,6 +116,20 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
           });
           host = lower;
         }
+        // "relay.example.com." is the same name written fully qualified; keeping the dot would hide
+        // it from duplicate and shared-endpoint detection
+        if (host.length > 1 && host.endsWith('.')) {
+          const bare = host.slice(0, -1);
+          flags.push('trailing-dot');
+          findings.push({
+            code: 'trailing-dot',
+            severity: 'info',
+            pool: rp.id,
+            relay: relayLabel({ kind: r.kind, host, port: r.port }),
+            message: `name "${host}" written without its trailing dot as "${bare}"`,
+          });
+          host = bare;
+        }
         if (!isValidHostname(host)) flags.push('malformed-name');
         // CIP-0155: the ledger holds the bare name and _cardano._tcp. is prefixed when resolving;
         // a name already carrying another service prefix (Blockfrost's example) would not resolve
@@ -130,7 +144,8 @@ export function applyHygiene(raw: readonly RawPool[]): HygieneResult {
           });
         }
       } else {
-        const valid = r.kind === 'ipv4' ? isIPv4(host) : isIPv6(host);
+        // node:net accepts a zone id (fe80::1%eth0); the ledger holds 16 bytes and the node refuses it
+        const valid = r.kind === 'ipv4' ? isIPv4(host) : isIPv6(host) && !host.includes('%');
         const cls = valid && maybeSpecial(r.kind, host) ? classifyAddress(host) : undefined;
         if (!valid) flags.push('malformed-address');
         else if (cls) flags.push(ADDRESS_FLAG[cls] ?? cls);

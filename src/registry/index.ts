@@ -102,10 +102,13 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
     }
     const text = await readInput(source, options.stdin);
     options.signal?.throwIfAborted();
-    const parsed = parseRegistryDocument(parseJsonText(text, label), label);
+    const parsed = parseRegistryDocument(parseJsonText(stripBom(text), label), label);
     if (options.stakeSnapshot) {
       const stakeText = await readInput(options.stakeSnapshot, options.stdin);
-      const stakes = parseStakeSnapshot(parseJsonText(stakeText, options.stakeSnapshot), options.stakeSnapshot);
+      const stakes = parseStakeSnapshot(
+        parseJsonText(stripBom(stakeText), options.stakeSnapshot),
+        options.stakeSnapshot,
+      );
       for (const p of parsed.pools) p.stake = stakes.get(p.id) ?? 0;
     }
     reg = finishRegistry(parsed, source, network);
@@ -118,6 +121,11 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
     });
   }
   return reg;
+}
+
+/** A UTF-8 byte order mark, as Windows editors write it, is not part of the JSON (JSON.parse refuses it). */
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function stakeOnlyForFiles(): UsageError {

@@ -118,7 +118,7 @@ async function pages(http: HttpClient, path: string, onPage: (rows: number) => v
 /** Joins pool_list and pool_relays rows; pure (exported for tests). */
 export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'koios'): ParsedSource {
   const root = new FieldPath(label, '');
-  const meta = new Map<string, { ticker?: string; status: PoolStatus; amount?: number }>();
+  const meta = new Map<string, { ticker?: string; status: PoolStatus; amount?: number; nullStake?: true }>();
   let retired = 0;
   listRows.forEach((row, i) => {
     const at = root.key('pool_list').index(i);
@@ -131,13 +131,26 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
       retired++;
       return;
     }
-    const entry: { ticker?: string; status: PoolStatus; amount?: number } = { status };
+    const entry: { ticker?: string; status: PoolStatus; amount?: number; nullStake?: true } = { status };
     const ticker = optString(o.ticker, at.key('ticker'), 32);
     if (ticker !== undefined) entry.ticker = ticker;
     if (o.active_stake !== undefined && o.active_stake !== null)
       entry.amount = asAmount(o.active_stake, at.key('active_stake'));
+    else if (o.active_stake === null) entry.nullStake = true;
     meta.set(id, entry);
   });
+  // Koios gives active_stake null to a pool with no stake in the epoch's snapshot (new, undelegated):
+  // that is 0. When every pool is null the stake is not computed yet (just after an epoch boundary)
+  // and stays unknown rather than all 0, which would make every pool "big".
+  let nullStakes = 0;
+  if ([...meta.values()].some((m) => m.amount !== undefined)) {
+    for (const m of meta.values()) {
+      if (m.nullStake) {
+        m.amount = 0;
+        nullStakes++;
+      }
+    }
+  }
   const pools: RawPool[] = [];
   const byId = new Map<string, RawPool>();
   relayRows.forEach((row, i) => {
@@ -174,11 +187,22 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
     if (s !== undefined) p.stake = s;
   });
   const out: ParsedSource = { format: 'koios', scope: 'all', pools };
+  const findings: RegistryFinding[] = [];
   if (retired > 0) {
-    out.findings = [
-      { code: 'retired-dropped', severity: 'info', message: `${retired} retired pools in pool_list were left out` },
-    ];
+    findings.push({
+      code: 'retired-dropped',
+      severity: 'info',
+      message: `${retired} retired pools in pool_list were left out`,
+    });
   }
+  if (nullStakes > 0) {
+    findings.push({
+      code: 'stake-null',
+      severity: 'info',
+      message: `${nullStakes} pools in pool_list have active_stake null (no active stake this epoch); counted as 0`,
+    });
+  }
+  if (findings.length > 0) out.findings = findings;
   return out;
 }
 
