@@ -46,12 +46,13 @@ export function newQueryId(): number {
 }
 
 /**
- * Query ids for the UDP hot path, from the same CSPRNG as `newQueryId` but drawn 1,024 at a time:
+ * Query ids for the UDP hot path, from the same CSPRNG as `newQueryId` but drawn 64 at a time:
  * `randomInt` goes through argument checks and its own cache on every call, which a fresh process
- * runs in the interpreter for thousands of queries.
+ * runs in the interpreter for thousands of queries. (A small batch, so that the refill also runs
+ * before V8 optimizes the caller: a first refill after that would throw the compiled code away.)
  */
 class RandomIds {
-  private readonly bytes = Buffer.allocUnsafeSlow(2048);
+  private readonly bytes = Buffer.allocUnsafeSlow(128);
   private next = this.bytes.length;
 
   take(): number {
@@ -203,8 +204,10 @@ export class UdpTransport {
     } catch (error) {
       return Promise.reject(networkError(server, name, type, error));
     }
+    // a fresh id if this one is in flight on this socket (the bound is tested first on every call,
+    // so that V8 has seen it before the rare collision)
     let id = this.ids.take();
-    for (let i = 0; slot.pending.has(id) && i < 100; i++) id = this.ids.take();
+    for (let tries = 0; tries < 100 && slot.pending.has(id); tries++) id = this.ids.take();
     const query = encodeQuery(id, name, type);
     return new Promise<ExchangeResult>((resolve, reject) => {
       const pending = new Pending(
@@ -237,9 +240,12 @@ export class UdpTransport {
 
   private readonly settled = (pending: Pending): void => {
     this.inFlight.delete(pending);
-    if (this.inFlight.size === 0 && this.timer) {
+    // (read on every call, not only when the set is empty: V8 then has seen the read before it
+    // optimizes this, and the rare "empty" case does not throw the compiled code away)
+    const timer = this.timer;
+    if (this.inFlight.size === 0 && timer) {
       // nothing left to time out: no timer may keep the process alive
-      clearTimeout(this.timer);
+      clearTimeout(timer);
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
     }
