@@ -377,3 +377,68 @@ describe('spo relays export', () => {
     expect(readdirSync(dir)).not.toContain('never.json');
   });
 });
+
+describe('review: what the acceptance run broke', () => {
+  const open: Server[] = [];
+  afterAll(async () => {
+    for (const s of open) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+
+  it('terminal escapes and bidi overrides from a hostile source are shown escaped, never sent to the terminal', async () => {
+    const s = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const off = Number(u.searchParams.get('offset') ?? 0);
+      const id = 'pool1\u001b[2Jqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq1';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (u.pathname.endsWith('/tip')) res.end('[]');
+      else if (u.pathname.endsWith('/pool_list')) {
+        res.end(
+          JSON.stringify(
+            off
+              ? []
+              : [{ pool_id_bech32: id, ticker: '\u001b[31mRED\u202e', pool_status: 'registered', active_stake: '5' }],
+          ),
+        );
+      } else {
+        const relay = { dns: '\u001b]0;title\u0007x.example', srv: null, ipv4: null, ipv6: null, port: 3001 };
+        res.end(JSON.stringify(off ? [] : [{ pool_id_bech32: id, relays: [relay] }]));
+      }
+    });
+    open.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v1`;
+    const r = await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    expect(r.stdout).toContain('\\u001b[31mRED\\u202e');
+    expect(r.stdout).toContain('\\u001b]0;title\\u0007x.example');
+    // the JSON document carries the data as it came (JSON escapes it)
+    const j = parseJsonOutput<{ pools: Array<{ ticker: string }> }>(
+      await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url, '--json']),
+    );
+    expect(j.pools[0]?.ticker).toBe('\u001b[31mRED\u202e');
+  });
+
+  it('export usage errors say what is wrong on one line (not oclif\'s bare "The following error occurred:")', async () => {
+    const none = await runCli(['relays', 'export']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^spo: .*--format/);
+    expect(none.stderr).toContain('snapshot-v2');
+    const both = await runCli(['relays', 'export', '--format', 'csv', '--big-ledger', '--all-pools', '--json']);
+    expect(both.code).toBe(2);
+    const err = parseJsonOutput<{ error: { code: string; message: string } }>(both).error;
+    expect(err.code).toBe('USAGE');
+    expect(err.message).toMatch(/--big-ledger.*--all-pools/);
+  });
+
+  it('an --out folder that does not exist fails before the source is read, and writes nothing', async () => {
+    const out = join(dir, 'missing-folder', 'snap.json');
+    const r = await runCli(['relays', 'export', '--format', 'snapshot-v2', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^spo: cannot write .*missing-folder.*snap\.json: /);
+    expect(r.stderr).not.toContain('.tmp');
+  });
+});

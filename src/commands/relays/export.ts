@@ -1,8 +1,12 @@
+import { constants, promises as fs } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { writeOutput } from '../../lib/atomic-write.js';
+import { describeError, UsageError } from '../../lib/errors.js';
 import { loadWithProgress } from '../../registry/cli.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
+import { printable } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { RegistryFinding } from '../../registry/model.js';
 
@@ -42,18 +46,31 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
   ];
   static override flags = {
     ...registryFlags,
-    format: Flags.string({ description: 'output format', options: [...EXPORT_FORMATS], required: true }),
+    // Required and exclusive are checked in run(): oclif's own messages for them are multi-line and
+    // the first line alone ("The following error occurred:") does not say what is wrong.
+    format: Flags.string({ description: 'output format (required)', options: [...EXPORT_FORMATS] }),
     'big-ledger': Flags.boolean({
-      description: 'only the big ledger pools (90% cumulative stake)',
-      exclusive: ['all-pools'],
+      description: 'only the big ledger pools (90% cumulative stake); not with --all-pools',
     }),
-    'all-pools': Flags.boolean({ description: 'every pool', exclusive: ['big-ledger'] }),
+    'all-pools': Flags.boolean({ description: 'every pool; not with --big-ledger' }),
     out: Flags.string({ char: 'o', description: 'write to FILE atomically (- or absent: standard output)' }),
     'keep-unusable': Flags.boolean({ description: 'keep relays the node cannot use in snapshot formats' }),
   };
 
   async run(): Promise<RelaysExportJson> {
     const { flags } = await this.parse(RelaysExport);
+    if (flags.format === undefined) {
+      throw new UsageError('USAGE', `--format is required: one of ${EXPORT_FORMATS.join(', ')}`, {
+        hint: 'e.g. spo relays export --format snapshot-v2 --out peer-snapshot.json',
+      });
+    }
+    if (flags['big-ledger'] && flags['all-pools']) {
+      throw new UsageError('USAGE', '--big-ledger and --all-pools cannot be used together', {
+        hint: 'choose one: --big-ledger for the 90% cumulative-stake cut, --all-pools for every pool',
+      });
+    }
+    // A remote source can take minutes: an --out that cannot be written must fail now, not after it.
+    if (flags.out !== undefined && flags.out !== '-') await checkOutFolder(flags.out);
     const format = flags.format as ExportFormat;
     const snapshot = format === 'snapshot-v2' || format === 'snapshot-n2c';
     const scope: 'big' | 'all' = flags['big-ledger'] ? 'big' : flags['all-pools'] ? 'all' : snapshot ? 'big' : 'all';
@@ -69,7 +86,7 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
     if (!(toStdout && this.jsonEnabled())) {
       await writeOutput(flags.out, result.text, (s) => process.stdout.write(s));
     }
-    for (const f of result.findings) this.note(f.message);
+    for (const f of result.findings) this.note(printable(f.message));
     if (!toStdout && !this.jsonEnabled()) {
       process.stderr.write(
         `wrote ${flags.out}: ${result.pools} pools, ${result.relays} relays (${format}, ${scope === 'big' ? 'big ledger pools' : 'all pools'})\n`,
@@ -88,5 +105,21 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
     // --json without --out: the exported data goes inside the one JSON document
     if (toStdout) doc.data = format === 'csv' ? result.text : (JSON.parse(result.text) as unknown);
     return doc;
+  }
+}
+
+/** The folder of --out must exist and be writable (exit 2 like any bad flag; nothing is read or written). */
+async function checkOutFolder(out: string): Promise<void> {
+  const folder = dirname(resolve(out));
+  try {
+    const st = await fs.stat(folder);
+    if (!st.isDirectory()) throw new Error(`${folder} is not a folder`);
+    await fs.access(folder, constants.W_OK);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `no folder ${folder}` : describeError(error);
+    throw new UsageError('WRITE_FAILED', `cannot write ${out}: ${why}`, {
+      hint: 'create the folder first, or choose another --out',
+      details: { file: out },
+    });
   }
 }

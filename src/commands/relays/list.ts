@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { loadWithProgress } from '../../registry/cli.js';
-import { countByKind, selectPools } from '../../registry/filter.js';
+import { countByKind, printable, selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
 import { renderTable } from '../../ui/table.js';
@@ -85,11 +85,11 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
         renderTable(
           rows,
           [
-            { header: 'POOL', get: (r) => shortId(r.pool.id) },
-            { header: 'TICKER', get: (r) => r.pool.ticker },
+            { header: 'POOL', get: (r) => printable(shortId(r.pool.id)) },
+            { header: 'TICKER', get: (r) => (r.pool.ticker === undefined ? undefined : printable(r.pool.ticker)) },
             { header: 'STAKE', get: (r) => formatStake(r.pool.stake), align: 'right' },
             { header: 'KIND', get: (r) => r.kind },
-            { header: 'ADDRESS', get: (r) => r.address },
+            { header: 'ADDRESS', get: (r) => printable(r.address) },
             { header: 'PORT', get: (r) => r.port, align: 'right' },
             {
               header: 'FLAGS',
@@ -108,7 +108,7 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
         ),
       );
       const err = this.stderrPalette();
-      const where = `${reg.source}${reg.slot === undefined ? '' : ` (slot ${reg.slot})`}`;
+      const where = `${printable(reg.source)}${reg.slot === undefined ? '' : ` (slot ${reg.slot})`}`;
       process.stderr.write(
         `${err.dim(`${pools.length} of ${reg.pools.length} pools, ${relays} relays (${byKind.dns} dns, ${byKind.ipv4} ipv4, ${byKind.ipv6} ipv6, ${byKind.srv} srv) from ${where}`)}\n`,
       );
