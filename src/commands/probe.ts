@@ -120,6 +120,7 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
     if (stageTimeoutMs <= 0 || dnsTimeoutMs <= 0) {
       throw new UsageError('BAD_DURATION', 'timeouts must be positive', { hint: 'e.g. --timeout 5s --dns-timeout 3s' });
     }
+    const koiosUrl = flags.tip && flags.reference === 'koios' ? this.koiosUrl(flags['koios-url']) : undefined;
     const choosesPools = (flags.pool?.length ?? 0) > 0 || (flags.ticker?.length ?? 0) > 0;
     const useRegistry = args.length === 0 || choosesPools || flags.top !== undefined || flags.source !== 'embedded';
     const failOn = (flags['fail-on'] ??
@@ -215,10 +216,18 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       resolver.close();
     }
     let external: ReferenceTip | undefined;
-    if (tip && flags.reference === 'koios') {
-      const url = flags['koios-url'] ?? this.network.preset?.koiosUrl;
-      if (!url) throw new UsageError('USAGE', '--reference koios needs --koios-url for a custom network');
-      external = await koiosTip(url, { timeoutMs: 15_000, token: flags['koios-token'], signal: this.signal });
+    if (koiosUrl !== undefined) {
+      // The probe's results are worth more than the reference: if Koios cannot answer, keep them and
+      // measure the lag against the relays' majority, saying so.
+      external = await koiosTip(koiosUrl, {
+        timeoutMs: 15_000,
+        token: flags['koios-token'],
+        signal: this.signal,
+      }).catch((error: unknown) => {
+        if (this.signal.aborted) throw error;
+        this.note(`${describeError(error)}; the reference tip is the relays' majority instead (--reference peers)`);
+        return undefined;
+      });
     }
     const report = collector.finish(performance.now() - started, external);
     const s = report.summary;
@@ -255,6 +264,13 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
         process.stderr.write(`${this.stderrPalette().fail('spo:')} probe: ${reason} (--fail-on ${failOn})\n`);
     }
     return doc;
+  }
+
+  /** Checked before probing: a custom network has no Koios preset. */
+  private koiosUrl(flag: string | undefined): string {
+    const url = flag ?? this.network.preset?.koiosUrl;
+    if (!url) throw new UsageError('USAGE', '--reference koios needs --koios-url for a custom network');
+    return url;
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpoError } from '../../src/lib/errors.js';
+import { startServer } from '../../src/net/serve.js';
 import {
   compareWorstFirst,
   createStageFunction,
@@ -22,6 +23,7 @@ import { targetsFromPools } from '../../src/probe/targets.js';
 import type { Pool } from '../../src/registry/model.js';
 import { palette } from '../../src/ui/color.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
+import { closedPort } from './responder.js';
 
 const plain = palette(new Chalk({ level: 0 }));
 let dir: string;
@@ -261,14 +263,34 @@ describe('spo probe usage errors (bin/run.js)', () => {
     expect(ticker.stderr).toMatch(/NOPE/);
   });
 
+  it('--reference koios unreachable after the probe: results kept, peers reference, a warning (not exit 1 and nothing)', async () => {
+    const relay = await startServer({ host: '127.0.0.1', port: 0, magic: 764824073 });
+    try {
+      const args = ['probe', `127.0.0.1:${relay.port}`, '--tip', '--samples', '0', '--reference', 'koios'];
+      const koios = ['--koios-url', 'http://127.0.0.1:1'];
+      const text = await runCli([...args, ...koios]);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/^ok /m);
+      expect(text.stderr).toMatch(/warning: .*127\.0\.0\.1:1\/tip.*peers/);
+      const json = await runCli([...args, ...koios, '--json']);
+      expect(json.code).toBe(0);
+      const doc = parseJsonOutput<{ reference?: { source: string }; addresses: Array<{ status: string }> }>(json);
+      expect(doc.addresses.map((a) => a.status)).toEqual(['ok']);
+      expect(doc.reference?.source).toBe('peers');
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('a registry relay on loopback is reported UNUSABLE_ADDRESS with the hint, and probed with --include-unusable', async () => {
     const registry = join(dir, 'snapshot.json');
+    const port = await closedPort('127.0.0.1'); // not 1: on a shared machine something may listen there
     writeFileSync(
       registry,
       JSON.stringify({
         version: 2,
         slotNo: 1,
-        bigLedgerPools: [{ accumulatedStake: 1, relativeStake: 1, relays: [{ address: '127.0.0.1', port: 1 }] }],
+        bigLedgerPools: [{ accumulatedStake: 1, relativeStake: 1, relays: [{ address: '127.0.0.1', port }] }],
       }),
     );
     const skipped = await runCli(['probe', '--source', registry]);
