@@ -108,9 +108,12 @@ async function pages(http: HttpClient, path: string, onPage: (rows: number) => v
         hint: 'check --koios-url points at the Koios API (…/api/v1)',
       });
     }
-    rows.push(...res.body);
+    // a loop, not push(...rows): spreading a long page overflows the stack
+    for (const row of res.body) rows.push(row);
     onPage(rows.length);
-    if (res.body.length < KOIOS_PAGE) return rows;
+    // fewer rows than asked: the last page; more: the server ignored `limit` and sent everything
+    // (asking for the next offset would only fetch it all again)
+    if (res.body.length !== KOIOS_PAGE) return rows;
   }
   throw http.error('HTTP_MALFORMED', `${path}: more than ${MAX_PAGES} pages`);
 }
@@ -166,7 +169,7 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
     });
     const existing = byId.get(id);
     if (existing) {
-      existing.relays.push(...relays);
+      for (const r of relays) existing.relays.push(r);
       return;
     }
     const pool: RawPool = { id, status: m.status, relays };

@@ -231,8 +231,13 @@ describe('Koios source', () => {
   });
 
   it('a closed port is HTTP_UNREACHABLE or a timeout, never a crash', async () => {
-    const { url } = await serve(() => {});
-    const dead = url.replace(/:\d+\//, ':1/');
+    // a port just closed (not port 1: on a shared machine something may listen there)
+    const { createServer: tcp } = await import('node:net');
+    const probe = tcp();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const closed = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const dead = `http://127.0.0.1:${closed}/api/v1`;
     const e = await failure(koios(dead, { timeoutMs: 2000 }));
     expect(e.code).toBe('HTTP_UNREACHABLE');
     expect(e.message).toMatch(/ECONNREFUSED/);

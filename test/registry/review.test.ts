@@ -109,3 +109,43 @@ describe('review: Koios active_stake null', () => {
     );
   });
 });
+
+describe('review: a Koios server that ignores limit/offset', () => {
+  it('a page far longer than asked (the server ignored limit) is taken whole, once, without overflowing the stack', async () => {
+    const { createServer } = await import('node:http');
+    const rows = 200_000;
+    let listCalls = 0;
+    const server = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (u.pathname.endsWith('/tip')) return res.end('[]');
+      if (u.pathname.endsWith('/pool_list')) {
+        listCalls++;
+        const row = JSON.stringify({
+          pool_id_bech32: id(1),
+          ticker: 'A',
+          pool_status: 'registered',
+          active_stake: '1',
+        });
+        return res.end(`[${Array.from({ length: rows }, () => row).join(',')}]`);
+      }
+      const relay = { dns: 'a.example', srv: null, ipv4: null, ipv6: null, port: 3001 };
+      return res.end(JSON.stringify([{ pool_id_bech32: id(1), relays: Array.from({ length: rows }, () => relay) }]));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const reg = await loadRegistry({
+        source: 'koios',
+        network: mainnet,
+        koiosUrl: `http://127.0.0.1:${port}/api/v1`,
+      });
+      expect(listCalls).toBe(1);
+      expect(reg.pools).toHaveLength(1);
+      expect(reg.pools[0]?.relays).toHaveLength(1); // 200,000 times the same relay, kept once
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 30_000);
+});
