@@ -88,12 +88,14 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
   return lines.join('\n');
 }
 
+const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+
 /** The summary lines (counts, per-status, RTT quantiles and histogram). */
 export function summaryText(report: ProbeReport, c: Palette): string {
   const s = report.summary;
   const onlyArgs = report.pools.every((p) => p.id === ARGS_POOL);
   const lines = [
-    `${c.bold('probed')} ${s.addresses} addresses of ${s.relays} relays${onlyArgs ? '' : ` in ${s.pools} pools`} in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
+    `${c.bold('probed')} ${n(s.addresses, 'address', 'addresses')} of ${n(s.relays, 'relay')}${onlyArgs ? '' : ` in ${n(s.pools, 'pool')}`} in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
       `${c.ok(`${s.ok} ok`)}, ${s.failed > 0 ? c.fail(`${s.failed} failed`) : '0 failed'}` +
       (s.retried > 0 ? `, ${s.retried} retried` : ''),
     `relays: ${s.reachableRelays} of ${s.relays} reachable` +

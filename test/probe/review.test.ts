@@ -187,6 +187,14 @@ describe('hostile registry text in the table', () => {
   });
 });
 
+describe('the summary line', () => {
+  it('is grammatical for one address, relay and pool', () => {
+    const col = new ProbeCollector();
+    col.add({ pool: 'P', relay: 'a', relayKind: 'dns', address: 'a', port: 3001, status: 'DNS_NXDOMAIN', attempts: 1 });
+    expect(renderProbeTable(col.finish(1), plain, false)).toMatch(/probed 1 address of 1 relay in 1 pool in /);
+  });
+});
+
 describe('spo probe usage errors (bin/run.js)', () => {
   it('--json with --csv: exit 2 and a message naming both flags', async () => {
     for (const args of [
