@@ -35,7 +35,7 @@ Attempts run --concurrency at a time (default 2000, capped by the open-file limi
 
 Every address is reported with a status: ok, or the failure and its stage (DNS_NXDOMAIN, CONNECT_REFUSED, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, HANDSHAKE_REFUSED_MAGIC, HANDSHAKE_REFUSED_VERSION, PROTOCOL_ERROR, KEEPALIVE_TIMEOUT...); relays and pools are summarised ("2 of 3 relays reachable"). Registered addresses that cannot be public peers (loopback, private...) are reported as UNUSABLE_ADDRESS unless --include-unusable.
 
-Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top.`;
+Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top. To monitor a pool with an SRV relay, add --whole-group: the node's rule draws one target per run, so a single dead target would alert only on some runs.`;
   static override examples = [
     '<%= config.bin %> probe relay1.example.com:3001 [2001:db8::1]:3001',
     '<%= config.bin %> probe --pool pool1abc... --fail-on pool   # from cron: exit 1 when my pool is unreachable',
