@@ -126,8 +126,10 @@ export function parseLedgerRelay(v: unknown, at: FieldPath): RawRelay[] {
     const port = optPort(inner.port, iat.key('port'));
     const v4 = optString(inner.IPv4, iat.key('IPv4'));
     const v6 = optString(inner.IPv6, iat.key('IPv6'));
-    if (v4 === undefined && v6 === undefined) throw missingField(iat.key('IPv4'));
     const out: RawRelay[] = [];
+    // the ledger allows neither address (both null on chain): no relay, as Koios and Blockfrost give it;
+    // a pool left with none is reported by hygiene (no-relays)
+    if (v4 === undefined && v6 === undefined) return out;
     const flags = port === undefined ? ['default-port'] : [];
     if (v4 !== undefined) out.push(ipRelay('ipv4', v4, port, flags, iat.key('IPv4')));
     if (v6 !== undefined) out.push(ipRelay('ipv6', v6, port, flags, iat.key('IPv6')));

@@ -95,6 +95,11 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
     reg = finishRegistry(await loadBlockfrost(options), 'blockfrost', network);
   } else {
     const label = source === '-' ? '(stdin)' : source;
+    if (source === '-' && options.stakeSnapshot === '-') {
+      throw new UsageError('USAGE', '--source - and --stake-snapshot - cannot both read standard input', {
+        hint: 'give the stake snapshot as a file: --stake-snapshot stake-snapshot.json',
+      });
+    }
     if (source === '-' && options.stdin === undefined && process.stdin.isTTY) {
       throw new UsageError('USAGE', '--source - reads standard input, but it is a terminal', {
         hint: 'pipe the file in, e.g. cardano-cli query pool-state --all-stake-pools --mainnet | spo relays list --source -',

@@ -149,3 +149,25 @@ describe('review: a Koios server that ignores limit/offset', () => {
     }
   }, 30_000);
 });
+
+describe('review: cardano-cli edge cases', () => {
+  it('a single host address with neither IPv4 nor IPv6 (legal on chain) is no relay, like Koios and Blockfrost say it', async () => {
+    const { parseLedgerRelay } = await import('../../src/registry/cardano-cli.js');
+    const { FieldPath } = await import('../../src/registry/fields.js');
+    const at = new FieldPath('pool-state.json', 'spsRelays').index(0);
+    expect(parseLedgerRelay({ 'single host address': { IPv4: null, IPv6: null, port: 3001 } }, at)).toEqual([]);
+    expect(parseLedgerRelay({ 'single host address': { port: null } }, at)).toEqual([]);
+  });
+
+  it('--source - with --stake-snapshot - is refused (standard input can be read once)', async () => {
+    const { Readable } = await import('node:stream');
+    await expect(
+      loadRegistry({
+        source: '-',
+        stakeSnapshot: '-',
+        network: mainnet,
+        stdin: Readable.from([readFileSync(fixture('cardano-cli-pool-state.json'))]),
+      }),
+    ).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('--stake-snapshot') });
+  });
+});
