@@ -282,6 +282,8 @@ async function checkOutFolder(out: string): Promise<void> {
       hint: 'create the folder first, or choose another --out',
       details: { file: out },
     });
+  const target = await fs.stat(out).catch(() => undefined);
+  if (target?.isDirectory()) throw fail(`${out} is a folder`);
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st) throw fail(`the folder ${dir} does not exist`);
   if (!st.isDirectory()) throw fail(`${dir} is not a folder`);

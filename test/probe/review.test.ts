@@ -245,6 +245,11 @@ describe('spo probe usage errors (bin/run.js)', () => {
     expect(doc.error.code).toBe('WRITE_FAILED');
     expect(doc.error.message).toContain(join(dir, 'missing', 'folder'));
     expect(existsSync(join(dir, 'missing'))).toBe(false);
+    // --out naming a folder: the same, up front
+    const folder = await runCli(['probe', `127.0.0.1:${silentPort}`, '--timeout', '5s', '--out', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.ms).toBeLessThan(4000);
+    expect(folder.stderr).toMatch(/is a folder/);
   });
 
   it('--pool with one unknown id among known ones is an error naming it (not silently dropped, exit 0)', async () => {
