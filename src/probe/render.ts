@@ -1,5 +1,6 @@
 /** Renderers of a probe report: the table for people, CSV, and the JSON document. Pure. */
 import { formatEndpoint } from '../lib/address.js';
+import { csvField } from '../lib/csv.js';
 import type { Palette } from '../ui/color.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
@@ -166,12 +167,6 @@ export const CSV_COLUMNS = [
   'message',
 ] as const;
 
-function csvCell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** RFC 4180 CSV, one row per address (worst first), header row first. */
 export function renderProbeCsv(report: ProbeReport): string {
   const rows = [CSV_COLUMNS.join(',')];
@@ -200,7 +195,7 @@ export function renderProbeCsv(report: ProbeReport): string {
       shared: r.shared ? 'true' : '',
       message: r.message,
     };
-    rows.push(CSV_COLUMNS.map((k) => csvCell(flat[k])).join(','));
+    rows.push(CSV_COLUMNS.map((k) => csvField(flat[k])).join(','));
   }
   return `${rows.join('\r\n')}\r\n`;
 }

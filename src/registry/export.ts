@@ -2,6 +2,7 @@
  * Writers for `spo relays export`: peer snapshot v2, the NodeToClientVersion form, spo JSON and CSV.
  * Pure: they take a registry and return text plus what they left out (reported by the command).
  */
+import { csvField } from '../lib/csv.js';
 import { SpoError } from '../lib/errors.js';
 import { isUsable, type Pool, type Registry, type RegistryFinding, type Relay } from './model.js';
 import { ORIGIN } from './snapshot.js';
@@ -150,14 +151,6 @@ export function registryJson(reg: Registry, pools: readonly Pool[] = reg.pools):
 }
 
 const CSV_HEADER = 'pool,ticker,stake,status,kind,host,port,flags';
-
-function csvField(v: string | number | undefined): string {
-  if (v === undefined) return '';
-  const s = String(v);
-  // quote anything that could break a row, and neutralise spreadsheet formulas
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 export function toCsv(pools: readonly Pool[]): string {
   const lines = [CSV_HEADER];
