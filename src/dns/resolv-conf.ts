@@ -29,11 +29,17 @@ export function systemServers(path = '/etc/resolv.conf'): Endpoint[] {
 
 /** Parses a `--dns-server` value: an IP address with an optional port (53). */
 export function parseDnsServer(text: string): Endpoint {
-  const e = parseEndpoint(text, 53);
-  if (!isIP(e.host)) {
-    throw new UsageError('BAD_DNS_SERVER', `invalid DNS server "${text}": not an IP address`, {
+  const bad = (why: string): UsageError =>
+    new UsageError('BAD_DNS_SERVER', `invalid DNS server "${text}": ${why}`, {
       hint: 'give the server as IP[:PORT] or [IPv6]:PORT, e.g. --dns-server 127.0.0.1:5353',
     });
+  let e: Endpoint;
+  try {
+    e = parseEndpoint(text, 53);
+  } catch (error) {
+    // parseEndpoint's message speaks of relay addresses and SRV names: say it in DNS-server terms
+    throw bad(error instanceof Error ? error.message.replace(/^invalid address "[^"]*": /, '') : 'not an address');
   }
+  if (!isIP(e.host)) throw bad('not an IP address');
   return e;
 }

@@ -62,3 +62,20 @@ describe('hostKind and SRV names', () => {
     expect(srvQueryName('_cardano._tcp.Example.com.')).toBe('_cardano._tcp.example.com');
   });
 });
+
+describe('parseDnsServer', () => {
+  it('accepts IP[:PORT] and [IPv6]:PORT', async () => {
+    const { parseDnsServer } = await import('../../src/dns/resolv-conf.js');
+    expect(parseDnsServer('127.0.0.1')).toEqual({ host: '127.0.0.1', port: 53 });
+    expect(parseDnsServer('[::1]:5353')).toEqual({ host: '::1', port: 5353 });
+  });
+  it.each(['bogus!', 'dns.example.com', '1.2.3.4:99999'])(
+    'rejects %s as BAD_DNS_SERVER, in DNS-server words',
+    async (text) => {
+      const { parseDnsServer } = await import('../../src/dns/resolv-conf.js');
+      expect(() => parseDnsServer(text)).toThrowError(
+        expect.objectContaining({ code: 'BAD_DNS_SERVER', message: expect.stringContaining('invalid DNS server') }),
+      );
+    },
+  );
+});
