@@ -59,9 +59,9 @@ export default class Serve extends SpoCommand {
   static override summary =
     'Answer node-to-node connections on a port, to check a firewall before the node runs (and as a test peer).';
   static override description =
-    `Listens on --host:--port and answers the Ouroboros node-to-node handshake (versions 14 and 15), keep-alive, peer sharing (addresses from --peers) and chain-sync over a synthetic chain that gains a header every --block-interval. It is not a node: the headers are well-formed but signed by nobody.
+    `Listens on --host:--port and answers the Ouroboros node-to-node handshake (versions 14 and 15), keep-alive, peer sharing (addresses from --peers) and chain-sync over a synthetic chain that gains a header every --block-interval. A relay that makes it hot may also start block-fetch (every range is answered "no blocks") and tx-submission (its opening message is taken; no transactions are asked for). It is not a node: the headers are well-formed but signed by nobody.
 
-The first line of standard output is the address listened on ("listening HOST:PORT ..."; with --json one JSON line {"event":"listening",...}), so scripts can read it. --port 0 picks a free port. Listens on 127.0.0.1 unless --host says otherwise (e.g. --host 0.0.0.0 or --host :: to be reachable from outside). Stops cleanly on Ctrl-C / SIGTERM.
+The first line of standard output is the address listened on ("listening HOST:PORT ..."; with --json one JSON line {"event":"listening",...}), so scripts can read it. --port 0 picks a free port. Listens on 127.0.0.1 unless --host says otherwise (e.g. --host 0.0.0.0 or --host :: to be reachable from outside). Stops cleanly on Ctrl-C / SIGTERM with exit code 0 (a requested stop is its normal end).
 
 --fault is for testing clients only: never-answer (accept and stay silent), close-mid-handshake, slow=MS (delay every answer).`;
   static override examples = [

@@ -280,8 +280,12 @@ export async function connectPeer(o: ConnectPeerOptions): Promise<PeerConnection
     version: reply.version,
     versionData,
     mux,
-    keepAlive: (cookie = randomInt(0, 0x10000), timeoutMs) =>
-      serial(async () => {
+    keepAlive: (cookie = randomInt(0, 0x10000), timeoutMs) => {
+      // The cookie is a word16 on the wire; a larger one would make the peer drop the connection.
+      if (!Number.isInteger(cookie) || cookie < 0 || cookie > 0xffff) {
+        return Promise.reject(new RangeError(`keep-alive cookie ${cookie} is outside 0..65535`));
+      }
+      return serial(async () => {
         try {
           ka ??= new ProtocolPeer(keepAliveSpec, mux.channel(Protocol.keepAlive, 'initiator'), 'client');
           if (timeoutMs !== undefined) ka.setTimeout('StServer', timeoutMs);
@@ -297,7 +301,8 @@ export async function connectPeer(o: ConnectPeerOptions): Promise<PeerConnection
         } catch (e) {
           throw wrap(e);
         }
-      }),
+      });
+    },
     findTip: (opts = {}) =>
       serial(async () => {
         try {

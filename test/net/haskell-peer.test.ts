@@ -213,3 +213,20 @@ describe('block-fetch and tx-submission codecs (the part the responder needs)', 
     expect(() => decodeTxSubmission(unhex('8104'))).toThrow(/only MsgInit/);
   });
 });
+
+describe('keep-alive cookie range (word16 on the wire)', () => {
+  it('refuses a cookie outside 0..65535 before sending it, and the connection stays usable', async () => {
+    const { connectPeer } = await import('../../src/net/client.js');
+    const c = await connectPeer({
+      host: '127.0.0.1',
+      port: server.port,
+      magic: 2,
+      connectTimeoutMs: 1000,
+      handshakeTimeoutMs: 1000,
+    });
+    await expect(c.keepAlive(65_536, 1000)).rejects.toThrow(RangeError);
+    await expect(c.keepAlive(-1, 1000)).rejects.toThrow(RangeError);
+    expect(await c.keepAlive(65_535, 1000)).toBeGreaterThanOrEqual(0);
+    await c.close();
+  });
+});
