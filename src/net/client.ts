@@ -199,6 +199,12 @@ async function connectAndHandshake(o: ConnectPeerOptions): Promise<Handshaken> {
           details: { cause: e.code },
         });
       }
+      if (e instanceof NetError && e.code === 'PROTOCOL_ERROR') {
+        throw new NetError('PROTOCOL_ERROR', `${where}: malformed handshake reply: ${e.message}`, {
+          hint: 'the peer answered with something that is not a node-to-node handshake message: it may not be a Cardano node',
+          details: e.details,
+        });
+      }
       if (e instanceof NetError) throw new NetError(e.code, `${where}: ${e.message}`, { details: e.details });
       throw e;
     }
