@@ -45,16 +45,23 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** The hint for a bad field: an HTTP source (labelled by its URL) is not a file. */
+function badFieldHint(file: string): string {
+  return /^https?:\/\//i.test(file)
+    ? 'the server did not answer in the shape of the Koios/Blockfrost API; check --koios-url or --blockfrost-url'
+    : 'the file is not a valid registry file of this kind; check where it came from';
+}
+
 export function fieldError(at: FieldPath, expected: string, got: unknown, code = 'REGISTRY_FIELD'): SpoError {
   return new SpoError(code, `${at.file}: ${at}: expected ${expected}, got ${describeValue(got)}`, {
-    hint: 'the file is not a valid registry file of this kind; check where it came from',
+    hint: badFieldHint(at.file),
     details: { file: at.file, field: at.path },
   });
 }
 
 export function missingField(at: FieldPath): SpoError {
   return new SpoError('REGISTRY_FIELD', `${at.file}: ${at}: required field is missing`, {
-    hint: 'the file is not a valid registry file of this kind; check where it came from',
+    hint: badFieldHint(at.file),
     details: { file: at.file, field: at.path },
   });
 }

@@ -171,3 +171,20 @@ describe('review: cardano-cli edge cases', () => {
     ).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('--stake-snapshot') });
   });
 });
+
+describe('review: errors in an HTTP answer', () => {
+  it('a wrong field in a Koios answer names the server and the field, and the hint does not speak of a file', () => {
+    const url = 'http://127.0.0.1:9/api/v1';
+    try {
+      joinKoios([{ pool_id_bech32: id(1), ticker: 42, pool_status: 'registered', active_stake: '1' }], [], url);
+      throw new Error('expected an error');
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'REGISTRY_FIELD',
+        message: `${url}: pool_list[0].ticker: expected a string, got 42`,
+      });
+      expect((error as { hint?: string }).hint).not.toMatch(/file/);
+      expect((error as { hint?: string }).hint).toMatch(/--koios-url|server/);
+    }
+  });
+});
