@@ -30,8 +30,13 @@ export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new SpoError('INVALID_JSON', `${file}: invalid JSON: ${describeError(error)}`, {
-      hint: 'the file must be valid JSON; check it with `jq . FILE`',
+    // JSON.parse's "Unexpected token '\uFEFF'" does not tell anyone what to do; cardano-node refuses a BOM too.
+    const bom = text.charCodeAt(0) === 0xfeff;
+    const why = bom ? 'the file starts with a UTF-8 byte-order mark (BOM)' : describeError(error);
+    throw new SpoError('INVALID_JSON', `${file}: invalid JSON: ${why}`, {
+      hint: bom
+        ? 'save the file as UTF-8 without BOM (e.g. `sed -i "1s/^\\xEF\\xBB\\xBF//" FILE`)'
+        : 'the file must be valid JSON; check it with `jq . FILE`',
       details: { file },
     });
   }
