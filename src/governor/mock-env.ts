@@ -344,18 +344,24 @@ export class MockEnvironment {
     if (this.config.keepTrace !== false) this.trace.push({ at: this.now, source: 'env', type, peers, detail });
   }
 
-  /** Runs the simulation until `end` (inclusive of events at `end`). */
-  runUntil(end: Time): void {
-    for (;;) {
+  /**
+   * Runs the simulation until `end` (inclusive of events at `end`). With `maxInstants`, stops after
+   * that many simulated instants and returns false when `end` is not reached yet, so that a caller
+   * can run a long simulation in slices (and stay interruptible) by calling it again.
+   */
+  runUntil(end: Time, maxInstants = Number.POSITIVE_INFINITY): boolean {
+    for (let n = 0; ; n++) {
       if (this.critical) break;
       const next = this.heap.peek();
       if (!next || next.at > end) break;
+      if (n >= maxInstants) return false;
       const t = next.at;
       this.now = t;
       while (this.heap.peek()?.at === t) this.heap.pop()?.run();
       this.settle(t);
     }
     this.now = Math.max(this.now, end);
+    return true;
   }
 
   /** Steps the governor (and churn) at time t until no input is left. */

@@ -231,4 +231,32 @@ describe('spo governor dry-run', () => {
     const dur = await runCli(['governor', 'dry-run', '--duration', 'soon'], { timeoutMs: 30_000 });
     expect(dur.code).toBe(2);
   });
+
+  it('Ctrl-C during a long simulation exits 130 at once (the run is sliced and checks the signal)', async () => {
+    let sent = 0;
+    const r = await runCli(['governor', 'dry-run', '--duration', '30d'], {
+      timeoutMs: 30_000,
+      onSpawn: (child) => {
+        setTimeout(() => {
+          sent = performance.now();
+          child.kill('SIGINT');
+        }, 1500);
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted/);
+    expect(sent).toBeGreaterThan(0);
+  });
+
+  it('--duration above 30d, --at after --duration and a --seed beyond 2^53 are usage errors', async () => {
+    const long = await runCli(['governor', 'dry-run', '--duration', '31d']);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/--duration 31d.*30d/);
+    const late = await runCli(['governor', 'dry-run', '--duration', '30m', '--at', '1h']);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/--at 1h.*--duration 30m/);
+    const seed = await runCli(['governor', 'dry-run', '--duration', '1m', '--seed', '99999999999999999999']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toMatch(/--seed/);
+  });
 });

@@ -66,5 +66,11 @@ describe('dry-run scenario', () => {
     const local = snap.peers.filter((p) => p.source === 'local-root');
     expect(local.filter((p) => p.temperature !== 'cold').length).toBeGreaterThanOrEqual(1);
     expect(run()).toEqual(snap);
+    // Run in slices (as the command does, to stay interruptible): the same simulation.
+    const sliced = new MockEnvironment({ ...buildScenario(input), checkInvariants: true });
+    let slices = 0;
+    while (!sliced.runUntil(1800, 7)) slices++;
+    expect(slices).toBeGreaterThan(10);
+    expect(sliced.snapshot()).toEqual(snap);
   });
 });

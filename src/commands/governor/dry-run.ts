@@ -179,10 +179,17 @@ With --json the last thing printed is one JSON object with the counters, targets
     }),
     config: Flags.string({ description: 'cardano-node configuration (JSON or YAML) with the TargetNumberOf* keys' }),
     ...registryFlags,
-    duration: Flags.string({ description: 'simulated time to run (e.g. 30m, 2h)', default: '2h' }),
-    at: Flags.string({ description: 'also print the table at this simulated time (repeatable)', multiple: true }),
+    duration: Flags.string({
+      description: 'simulated time to run (e.g. 30m, 2h; at most 30d; Ctrl-C stops a long run)',
+      default: '2h',
+    }),
+    at: Flags.string({
+      description: 'also print the table at this simulated time, within --duration (repeatable)',
+      multiple: true,
+    }),
     seed: Flags.integer({
-      description: 'seed of the simulation (network behaviour and governor randomness)',
+      description:
+        'seed of the simulation (network behaviour and governor randomness); any integer up to 2^53-1 in magnitude',
       default: 1,
     }),
     trace: Flags.boolean({ description: 'print the decision trace' }),
@@ -212,10 +219,27 @@ With --json the last thing printed is one JSON object with the counters, targets
   async run(): Promise<DryRunJson> {
     const { flags } = await this.parse(GovernorDryRun);
     const durationS = parseDuration(flags.duration, '--duration') / 1000;
-    const ats = (flags.at ?? []).map((a) => parseDuration(a, '--at') / 1000).sort((a, b) => a - b);
-    const end = Math.max(durationS, ...ats);
-    if (end <= 0)
+    if (durationS <= 0)
       throw new UsageError('BAD_DURATION', '--duration must be more than 0', { hint: 'e.g. --duration 2h' });
+    if (durationS > MAX_DURATION_S)
+      throw new UsageError(
+        'BAD_DURATION',
+        `--duration ${flags.duration}: at most ${MAX_DURATION_TEXT} of simulated time`,
+        {
+          hint: `a simulated day takes seconds to minutes of CPU; use --duration ${MAX_DURATION_TEXT} or less`,
+        },
+      );
+    const ats = (flags.at ?? []).map((a) => parseDuration(a, '--at') / 1000).sort((a, b) => a - b);
+    const late = (flags.at ?? []).find((a) => parseDuration(a, '--at') / 1000 > durationS);
+    if (late !== undefined)
+      throw new UsageError('BAD_AT', `--at ${late} is later than --duration ${flags.duration}`, {
+        hint: `give a time within the run, or a longer --duration (e.g. --duration ${late})`,
+      });
+    if (!Number.isSafeInteger(flags.seed))
+      throw new UsageError('BAD_SEED', `--seed ${flags.seed}: not an integer between -(2^53-1) and 2^53-1`, {
+        hint: 'use a smaller whole number, e.g. --seed 7',
+      });
+    const end = durationS;
 
     const judgement = parseJudgement(flags.judgement, flags['ledger-state']);
     let targets: Targets = { ...RELAY_DEFAULT_TARGETS };
@@ -298,11 +322,10 @@ With --json the last thing printed is one JSON object with the counters, targets
     );
     const snapshots: Snapshot[] = [];
     for (const t of ats) {
-      if (this.signal.aborted) break;
-      env.runUntil(t);
+      await runInSlices(env, t, this.signal);
       snapshots.push(env.snapshot());
     }
-    env.runUntil(end);
+    await runInSlices(env, end, this.signal);
     const final = env.snapshot();
     const critical = env.critical;
 
@@ -426,6 +449,28 @@ With --json the last thing printed is one JSON object with the counters, targets
         (h) => c.bold(h),
       ),
     );
+  }
+}
+
+/** The longest simulated run: 30 days (a simulated day costs seconds to minutes of CPU). */
+const MAX_DURATION_S = 30 * 24 * 3600;
+const MAX_DURATION_TEXT = '30d';
+/** Wall time of one simulation slice before the event loop gets a turn (signals, progress). */
+const SLICE_MS = 50;
+
+/**
+ * Runs the (pure, synchronous) simulation to `end` in slices of about SLICE_MS of wall time,
+ * yielding to the event loop between slices so that Ctrl-C / SIGTERM (this.signal) is seen.
+ */
+async function runInSlices(env: MockEnvironment, end: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    if (signal.aborted) throw signal.reason;
+    const started = performance.now();
+    let done = false;
+    // Small batches of instants until the slice's wall time is used up.
+    while (!done && performance.now() - started < SLICE_MS) done = env.runUntil(end, 200);
+    if (done) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
