@@ -214,10 +214,24 @@ export class Mux extends EventEmitter<MuxEvents> {
     const at = performance.now();
     let completed = 0;
     try {
-      this.reader.push(chunk, (s) => {
-        completed++;
-        this.demux(s, at);
-      });
+      this.reader.push(
+        chunk,
+        (s) => {
+          completed++;
+          this.demux(s, at);
+        },
+        (protocol) => {
+          if (!this.enabled.has(protocol)) {
+            throw new NetError(
+              'MUX_UNKNOWN_PROTOCOL',
+              `segment for mini-protocol ${protocol}, which was not negotiated`,
+              {
+                hint: 'the peer does not speak node-to-node here (another service on this port?) or broke the protocol',
+              },
+            );
+          }
+        },
+      );
     } catch (e) {
       this.fail(e instanceof NetError ? e : new NetError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)));
       return;

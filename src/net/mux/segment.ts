@@ -71,7 +71,7 @@ export class SegmentReader {
   }
 
   /** Feeds one read; calls `onSegment` for each complete segment (payloads are views, copy to keep). */
-  push(chunk: Uint8Array, onSegment: (s: Segment) => void): void {
+  push(chunk: Uint8Array, onSegment: (s: Segment) => void, onHeader?: (protocol: number) => void): void {
     const data: Uint8Array = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let off = 0;
     while (data.length - off >= SEGMENT_HEADER_SIZE) {
@@ -79,6 +79,9 @@ export class SegmentReader {
       if (h.length === 0) {
         throw new NetError('MUX_BAD_SEGMENT', `zero-length segment for mini-protocol ${h.protocol}`);
       }
+      // A header already says whether the segment can be wanted: judging it now ends a peer that is
+      // not speaking the protocol (an HTTP reply, say) at once instead of waiting for a payload.
+      onHeader?.(h.protocol);
       if (data.length - off - SEGMENT_HEADER_SIZE < h.length) break;
       const start = off + SEGMENT_HEADER_SIZE;
       onSegment({ ...h, payload: data.subarray(start, start + h.length) });
