@@ -2,6 +2,7 @@
 import { formatEndpoint } from '../lib/address.js';
 import { csvField } from '../lib/csv.js';
 import type { Palette } from '../ui/color.js';
+import { printable } from '../ui/sanitize.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from './model.js';
@@ -22,12 +23,8 @@ export interface ProbeJson {
 
 const one = (v: number | undefined): string | undefined => (v === undefined ? undefined : v.toFixed(1));
 
-// Registry text (names, tickers) is anyone's: control characters are shown escaped, so a relay name
-// cannot send terminal escapes or forge rows of the table.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-const printable = (t: string): string =>
-  t.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// Registry text (names, tickers) is anyone's: control characters are shown escaped (printable), so a
+// relay name cannot send terminal escapes or forge rows of the table.
 
 const shortId = (id: string): string => printable(id.length > 20 ? `${id.slice(0, 12)}…${id.slice(-6)}` : id);
 

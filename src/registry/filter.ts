@@ -35,14 +35,5 @@ export function countByKind(pools: readonly Pool[]): Record<RelayKind, number> {
   return c;
 }
 
-/**
- * Text from a source (tickers, names, pool ids) as it may be shown on a terminal: control characters
- * (ESC sequences could clear the screen or rewrite the title) and bidi overrides are written as
- * \uXXXX escapes. JSON output carries the data unchanged (JSON escapes control characters itself).
- */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what is escaped
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
-    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
+// Moved to src/ui/sanitize.ts (shared by every table that shows registry text); re-exported for callers.
+export { printable } from '../ui/sanitize.js';

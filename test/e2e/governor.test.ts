@@ -2,6 +2,9 @@
  * `spo governor dry-run` end to end, through the built binary: no arguments (the embedded
  * registry, relay default targets), real topology and config files, --json shape, determinism.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../lib/cli.js';
@@ -258,5 +261,26 @@ describe('spo governor dry-run', () => {
     const seed = await runCli(['governor', 'dry-run', '--duration', '1m', '--seed', '99999999999999999999']);
     expect(seed.code).toBe(2);
     expect(seed.stderr).toMatch(/--seed/);
+  });
+
+  it('terminal escapes in relay names are shown escaped in the peer table (JSON keeps the data)', async () => {
+    const snap = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL('../fixtures/registry/preprod-peer-snapshot.v2.json', import.meta.url)),
+        'utf8',
+      ),
+    ) as { bigLedgerPools: Array<{ relays: Array<{ address: string; port: number }> }> };
+    for (const pool of snap.bigLedgerPools.slice(0, 5))
+      pool.relays = [{ address: '\u001b[31mred\u001b[0m.example', port: 3001 }];
+    const file = join(mkdtempSync(join(tmpdir(), 'spo-gov-')), 'esc.json');
+    writeFileSync(file, JSON.stringify(snap));
+    const r = await runCli(['governor', 'dry-run', '--source', file, '--duration', '10m'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('\\u001b[31mred\\u001b[0m.example:3001');
+    expect(r.stdout).not.toContain('\u001b');
+    const j = await runCli(['governor', 'dry-run', '--source', file, '--duration', '10m', '--json'], {
+      timeoutMs: 30_000,
+    });
+    expect(lastJson(j.stdout).peers.some((p) => p.address === '\u001b[31mred\u001b[0m.example')).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ import { registryFlags, registryOptions } from '../../registry/flags.js';
 import { loadRegistry } from '../../registry/index.js';
 import type { AccessPoint, ParsedTopology } from '../../topology/model.js';
 import { parseTopology } from '../../topology/parse.js';
+import { printable } from '../../ui/sanitize.js';
 import { renderTable } from '../../ui/table.js';
 
 export interface DryRunPeerJson {
@@ -435,7 +436,7 @@ With --json the last thing printed is one JSON object with the counters, targets
       renderTable(
         snap.peers,
         [
-          { header: 'PEER', get: (p) => p.peer },
+          { header: 'PEER', get: (p) => printable(p.peer) },
           { header: 'SOURCE', get: (p) => p.source },
           {
             header: 'TEMP',
