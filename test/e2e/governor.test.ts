@@ -283,4 +283,18 @@ describe('spo governor dry-run', () => {
     });
     expect(lastJson(j.stdout).peers.some((p) => p.address === '\u001b[31mred\u001b[0m.example')).toBe(true);
   });
+
+  it('--config without any peer-selection key warns on stderr (still runs with the relay defaults)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'spo-gov-')), 'not-a-config.json');
+    writeFileSync(file, JSON.stringify({ localRoots: [], publicRoots: [], useLedgerAfterSlot: 0 }));
+    const r = await runCli(['governor', 'dry-run', '--config', file, '--duration', '1m'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: no peer-selection keys found in ${file}; using relay defaults`);
+    const ok = await runCli(
+      ['governor', 'dry-run', '--config', fixture('guild-mainnet-config.json'), '--duration', '1m'],
+      { timeoutMs: 30_000 },
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain('no peer-selection keys');
+  });
 });

@@ -249,7 +249,14 @@ With --json the last thing printed is one JSON object with the counters, targets
     let peerSharing = true;
     let consensusMode: ConsensusMode = 'praos';
     if (flags.config) {
-      const cfg = targetsFromNodeConfig(parseNodeConfig(await readInput(flags.config), flags.config));
+      const cfgDoc = parseNodeConfig(await readInput(flags.config), flags.config);
+      // A file with none of these keys is probably not a node configuration (e.g. the topology
+      // passed as --config by mistake): say so, since the run then silently uses the defaults.
+      if (!Object.keys(cfgDoc).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))
+        this.note(
+          `no peer-selection keys found in ${flags.config}; using relay defaults (expected TargetNumberOf*, ConsensusMode or PeerSharing in a cardano-node configuration)`,
+        );
+      const cfg = targetsFromNodeConfig(cfgDoc);
       if (cfg.invalid.length > 0) {
         throw new SpoError('CONFIG_TARGETS', `${flags.config}: ${cfg.invalid.join(', ')}: not a non-negative integer`, {
           details: { file: flags.config, fields: cfg.invalid },
