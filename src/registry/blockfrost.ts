@@ -5,11 +5,11 @@
  */
 import type { Dispatcher } from 'undici';
 import { UsageError } from '../lib/errors.js';
-import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString } from './fields.js';
+import { asAmount, asArray, asObject, asString, FieldPath, isObject } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
-import { chainTip } from './koios.js';
+import { chainTip, nullableRelay } from './koios.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -126,18 +126,5 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
 
 /** One Blockfrost relay `{ipv4, ipv6, dns, dns_srv, port}` (all keys present, values nullable). */
 export function blockfrostRelay(v: unknown, at: FieldPath): RawRelay[] {
-  const o = asObject(v, at);
-  const port = optPort(o.port, at.key('port'));
-  const dns = optString(o.dns, at.key('dns'));
-  const srv = optString(o.dns_srv, at.key('dns_srv'));
-  const ipv4 = optString(o.ipv4, at.key('ipv4'));
-  const ipv6 = optString(o.ipv6, at.key('ipv6'));
-  const flags = port === undefined ? ['default-port'] : [];
-  const p = port ?? 3001;
-  const out: RawRelay[] = [];
-  if (srv !== undefined) out.push({ kind: 'srv', host: srv });
-  else if (dns !== undefined) out.push({ kind: 'dns', host: dns, port: p, flags: [...flags] });
-  if (ipv4 !== undefined) out.push({ kind: 'ipv4', host: ipv4, port: p, flags: [...flags] });
-  if (ipv6 !== undefined) out.push({ kind: 'ipv6', host: ipv6, port: p, flags: [...flags] });
-  return out;
+  return nullableRelay(asObject(v, at), at, 'dns_srv');
 }

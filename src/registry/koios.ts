@@ -212,10 +212,18 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
 /** One Koios/Maestro-style relay object `{dns, srv, ipv4, ipv6, port}` (all nullable). */
 export function koiosRelay(v: unknown, at: FieldPath): RawRelay[] {
   if (!isObject(v)) asObject(v, at); // throws: names the field
-  const o = v as Record<string, unknown>;
+  // an all-null object is how Koios says "no relays" (LEFT JOIN aggregate): it gives no relay
+  return nullableRelay(v as Record<string, unknown>, at, 'srv');
+}
+
+/**
+ * The relay shape the indexers share: `{dns, <srvKey>, ipv4, ipv6, port}`, every value nullable
+ * (Koios names the SRV key `srv`, Blockfrost `dns_srv`). An absent port is the default 3001, flagged.
+ */
+export function nullableRelay(o: Record<string, unknown>, at: FieldPath, srvKey: string): RawRelay[] {
   const port = optPort(o.port, at.key('port'));
   const dns = optString(o.dns, at.key('dns'));
-  const srv = optString(o.srv, at.key('srv'));
+  const srv = optString(o[srvKey], at.key(srvKey));
   const ipv4 = optString(o.ipv4, at.key('ipv4'));
   const ipv6 = optString(o.ipv6, at.key('ipv6'));
   const flags = port === undefined ? ['default-port'] : [];
@@ -225,6 +233,5 @@ export function koiosRelay(v: unknown, at: FieldPath): RawRelay[] {
   else if (dns !== undefined) out.push({ kind: 'dns', host: dns, port: p, flags: [...flags] });
   if (ipv4 !== undefined) out.push({ kind: 'ipv4', host: ipv4, port: p, flags: [...flags] });
   if (ipv6 !== undefined) out.push({ kind: 'ipv6', host: ipv6, port: p, flags: [...flags] });
-  // an all-null object is how Koios says "no relays" (LEFT JOIN aggregate)
   return out;
 }
