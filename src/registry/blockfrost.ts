@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { UsageError } from '../lib/errors.js';
-import { asAmount, asArray, asObject, asString, FieldPath, isObject } from './fields.js';
+import { asAmount, asArray, asObject, asString, FieldPath, isObject, optString } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
