@@ -243,12 +243,14 @@ describe('spo governor dry-run', () => {
         setTimeout(() => {
           sent = performance.now();
           child.kill('SIGINT');
-        }, 1500);
+        }, 3000);
       },
     });
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted/);
+    expect(r.stderr).toMatch(/simulating: .* of 720h 0m/); // progress after 2 s of wall time
     expect(sent).toBeGreaterThan(0);
+    expect(performance.now() - sent).toBeLessThan(2000);
   });
 
   it('--duration above 30d, --at after --duration and a --seed beyond 2^53 are usage errors', async () => {

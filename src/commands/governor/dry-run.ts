@@ -181,7 +181,8 @@ With --json the last thing printed is one JSON object with the counters, targets
     config: Flags.string({ description: 'cardano-node configuration (JSON or YAML) with the TargetNumberOf* keys' }),
     ...registryFlags,
     duration: Flags.string({
-      description: 'simulated time to run (e.g. 30m, 2h; at most 30d; Ctrl-C stops a long run)',
+      description:
+        'simulated time to run (e.g. 30m, 2h; at most 30d; a long run shows its progress on stderr and Ctrl-C stops it)',
       default: '2h',
     }),
     at: Flags.string({
@@ -329,11 +330,27 @@ With --json the last thing printed is one JSON object with the counters, targets
       }),
     );
     const snapshots: Snapshot[] = [];
-    for (const t of ats) {
-      await runInSlices(env, t, this.signal);
-      snapshots.push(env.snapshot());
+    // A long run says how far it got (stderr, silent under --json), after 2 s of wall time.
+    const progress = this.progress();
+    const wallStart = performance.now();
+    let shown = false;
+    const onSlice = (now: number): void => {
+      const text = `simulating: ${formatDuration(Math.round(now * 1000))} of ${formatDuration(end * 1000)} (Ctrl-C to stop)`;
+      if (shown) progress.update(text);
+      else if (performance.now() - wallStart > 2000) {
+        progress.start(text);
+        shown = true;
+      }
+    };
+    try {
+      for (const t of ats) {
+        await runInSlices(env, t, this.signal, onSlice);
+        snapshots.push(env.snapshot());
+      }
+      await runInSlices(env, end, this.signal, onSlice);
+    } finally {
+      if (shown) progress.stop();
     }
-    await runInSlices(env, end, this.signal);
     const final = env.snapshot();
     const critical = env.critical;
 
@@ -470,9 +487,15 @@ const SLICE_MS = 50;
  * Runs the (pure, synchronous) simulation to `end` in slices of about SLICE_MS of wall time,
  * yielding to the event loop between slices so that Ctrl-C / SIGTERM (this.signal) is seen.
  */
-async function runInSlices(env: MockEnvironment, end: number, signal: AbortSignal): Promise<void> {
+async function runInSlices(
+  env: MockEnvironment,
+  end: number,
+  signal: AbortSignal,
+  onSlice: (now: number) => void,
+): Promise<void> {
   for (;;) {
     if (signal.aborted) throw signal.reason;
+    onSlice(env.now);
     const started = performance.now();
     let done = false;
     // Small batches of instants until the slice's wall time is used up.
