@@ -199,6 +199,21 @@ export function requestBackoffDelay(backoffs: number): number {
   return 2 ** Math.min(Math.abs(backoffs), 8);
 }
 
+/**
+ * The retry schedule shared by root-peer and big-ledger-peer requests: failures count down (negative),
+ * answers that add nothing count up, both wait 2^|n| s; an answer that adds peers resets the count and
+ * waits for its TTL.
+ */
+export function nextRequestSchedule(
+  backoffs: number,
+  outcome: { failed: true } | { failed: false; added: number; ttl: number },
+  now: number,
+): { backoffs: number; retryAt: number } {
+  if (!outcome.failed && outcome.added > 0) return { backoffs: 0, retryAt: now + outcome.ttl };
+  const next = outcome.failed ? Math.min(backoffs, 0) - 1 : Math.max(backoffs, 0) + 1;
+  return { backoffs: next, retryAt: now + requestBackoffDelay(next) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Peer sharing
 

@@ -3,7 +3,7 @@
  * ask the ledger for more (own request/backoff machinery); above target forget cold ones.
  * Big ledger peers have their own known/established/active targets and are never shared.
  */
-import { pickColdToForget, requestBackoffDelay } from '../policies.js';
+import { nextRequestSchedule, pickColdToForget } from '../policies.js';
 import { forget, insertKnown } from '../state.js';
 import type { Completion, GovernorState, TraceEvent } from '../types.js';
 import { type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
@@ -40,8 +40,11 @@ export function aboveTarget(s: GovernorState, ctx: Ctx): Guarded {
 export function complete(s: GovernorState, c: Extract<Completion, { kind: 'bigLedgerPeers' }>, ctx: Ctx): TraceEvent[] {
   s.inProgressBigLedgerPeersReq = false;
   if (!c.ok) {
-    s.bigLedgerPeerBackoffs = Math.min(s.bigLedgerPeerBackoffs, 0) - 1;
-    s.bigLedgerPeerRetryTime = ctx.now + requestBackoffDelay(s.bigLedgerPeerBackoffs);
+    ({ backoffs: s.bigLedgerPeerBackoffs, retryAt: s.bigLedgerPeerRetryTime } = nextRequestSchedule(
+      s.bigLedgerPeerBackoffs,
+      { failed: true },
+      ctx.now,
+    ));
     return [{ type: 'BigLedgerPeersFailure', detail: c.error, count: s.bigLedgerPeerBackoffs }];
   }
   const added: string[] = [];
@@ -52,12 +55,10 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'bigLe
     insertKnown(s, p, { advertise: false, origin: 'big-ledger' });
     added.push(p);
   }
-  if (added.length === 0) {
-    s.bigLedgerPeerBackoffs = Math.max(s.bigLedgerPeerBackoffs, 0) + 1;
-    s.bigLedgerPeerRetryTime = ctx.now + requestBackoffDelay(s.bigLedgerPeerBackoffs);
-  } else {
-    s.bigLedgerPeerBackoffs = 0;
-    s.bigLedgerPeerRetryTime = ctx.now + c.ttl;
-  }
+  ({ backoffs: s.bigLedgerPeerBackoffs, retryAt: s.bigLedgerPeerRetryTime } = nextRequestSchedule(
+    s.bigLedgerPeerBackoffs,
+    { failed: false, added: added.length, ttl: c.ttl },
+    ctx.now,
+  ));
   return [{ type: 'BigLedgerPeersResults', peers: added, count: s.bigLedgerPeerBackoffs }];
 }

@@ -4,7 +4,7 @@
  * forgets roots to reach it. Big ledger peers count towards it.
  */
 import { requiresBootstrapPeers } from '../bootstrap.js';
-import { requestBackoffDelay } from '../policies.js';
+import { nextRequestSchedule } from '../policies.js';
 import { insertKnown } from '../state.js';
 import { type Completion, type GovernorState, numberOfRootPeers, type TraceEvent } from '../types.js';
 import { type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
@@ -34,8 +34,11 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
 export function complete(s: GovernorState, c: Extract<Completion, { kind: 'rootPeers' }>, ctx: Ctx): TraceEvent[] {
   s.inProgressPublicRootsReq = false;
   if (!c.ok) {
-    s.publicRootBackoffs = Math.min(s.publicRootBackoffs, 0) - 1;
-    s.publicRootRetryTime = ctx.now + requestBackoffDelay(s.publicRootBackoffs);
+    ({ backoffs: s.publicRootBackoffs, retryAt: s.publicRootRetryTime } = nextRequestSchedule(
+      s.publicRootBackoffs,
+      { failed: true },
+      ctx.now,
+    ));
     return [{ type: 'PublicRootsFailure', detail: c.error, count: s.publicRootBackoffs }];
   }
   const added: string[] = [];
@@ -56,12 +59,10 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'rootP
     }
     added.push(p);
   }
-  if (added.length === 0) {
-    s.publicRootBackoffs = Math.max(s.publicRootBackoffs, 0) + 1;
-    s.publicRootRetryTime = ctx.now + requestBackoffDelay(s.publicRootBackoffs);
-  } else {
-    s.publicRootBackoffs = 0;
-    s.publicRootRetryTime = ctx.now + c.ttl;
-  }
+  ({ backoffs: s.publicRootBackoffs, retryAt: s.publicRootRetryTime } = nextRequestSchedule(
+    s.publicRootBackoffs,
+    { failed: false, added: added.length, ttl: c.ttl },
+    ctx.now,
+  ));
   return [{ type: 'PublicRootsResults', peers: added, count: s.publicRootBackoffs }];
 }
