@@ -8,13 +8,22 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
 import { formatEndpoint, srvQueryName } from '../lib/address.js';
-import { TtlCache } from './cache.js';
+import { AnswerCache } from './cache.js';
 import { DnsError, moreInformative } from './errors.js';
 import { Limiter } from './limiter.js';
-import { decodeResponse, isQueryableName, normalizeName, type QueryType, type Rr } from './packet.js';
+import {
+  type DnsResponse,
+  decodeResponse,
+  isQueryableName,
+  normalizeName,
+  plainAddress,
+  plainTtl,
+  type QueryType,
+  type Rr,
+} from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
-import { type ExchangeResult, type TransportStats, tcpExchange, UdpTransport } from './transport.js';
+import { type ExchangeResult, type ExchangeSink, type TransportStats, tcpExchange, UdpTransport } from './transport.js';
 import { clipTtl, MAX_TTL_SEC } from './ttl.js';
 
 export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
@@ -155,7 +164,9 @@ export class DnsResolver {
    * again on a hit: thousands of decoded record objects kept alive made every young-generation GC
    * copy them, which cost more than the lookups themselves in bulk resolution.
    */
-  private readonly cache: TtlCache<{ rcode: 'NOERROR' | 'NXDOMAIN'; server: string; message: Buffer }>;
+  private readonly cache: AnswerCache;
+  /** Whether the cache runs on performance.now (then a time just read can be handed to it). */
+  private readonly cacheOnPerformanceNow: boolean;
   private readonly maxCnameHops: number;
   private readonly rng: RandomSource;
   private readonly udp: UdpTransport;
@@ -166,7 +177,8 @@ export class DnsResolver {
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.attempts = Math.max(1, options.attempts ?? 2);
     this.limiter = new Limiter(options.concurrency ?? 8);
-    this.cache = new TtlCache(options.cacheSize ?? 2048, options.now);
+    this.cache = new AnswerCache(options.cacheSize ?? 2048, options.now);
+    this.cacheOnPerformanceNow = options.now === undefined;
     this.maxCnameHops = options.maxCnameHops ?? 8;
     this.rng = options.rng ?? Math.random;
     this.udp = new UdpTransport({
@@ -190,55 +202,182 @@ export class DnsResolver {
   }
 
   /**
-   * A/AAAA of a name (an IP literal passes through with the node's 900 s). Written as small
-   * functions without intermediate arrays: in a fresh process the hot path runs in the interpreter
-   * and its size is what V8 compiles in the background, both of which bulk resolution pays.
+   * A/AAAA of a name (an IP literal passes through with the node's 900 s). A single family takes the
+   * hot path when it can (`AddressLookup`: a plain name, not cached, a free concurrency slot): its
+   * first UDP exchange completes by callback, without async layers, and only an answer other than
+   * the plain one goes on in the general path. In a fresh process the hot path runs in the
+   * interpreter, and its size is what V8 compiles in the background, both of which bulk resolution
+   * pays.
    */
-  async resolveAddresses(name: string, options: ResolveOptions = {}): Promise<ResolvedName> {
+  resolveAddresses(name: string, options: ResolveOptions = {}): Promise<ResolvedName> {
     const started = performance.now();
     const family = options.family ?? 'both';
     const n = normalizeName(name);
     // (cheap test first: most names cannot be IP literals)
     if (n.includes(':') || /^[\d.]+$/.test(n)) {
       const literal = isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
-      if (literal !== 0) return literalResult(n, literal, family, started);
+      if (literal !== 0) return Promise.resolve(literalResult(n, literal, family, started));
     }
     const { signal } = options;
-    if (family !== 'both') {
-      const recordType = family === 'ipv4' ? 'A' : 'AAAA';
-      let found: LookupResult;
-      try {
-        if (!isQueryableName(n)) {
-          found = await this.lookup(n, recordType, signal); // throws DNS_BAD_NAME
-        } else {
-          // lookup()'s common case written out here: one async layer less on every lookup
-          const first = await this.query(n, recordType, signal);
-          const records = first.rcode === 'NOERROR' ? recordsOf(first.answers, n, recordType) : [];
-          found =
-            records.length > 0
-              ? { records, canonicalName: n, cnames: [], transport: first.transport }
-              : await this.followChain(n, recordType, signal, first);
-        }
-      } catch (error) {
-        if (signal?.aborted) throw abortReason(signal);
-        throw error;
-      }
-      if (signal?.aborted) throw abortReason(signal);
-      const addresses: ResolvedAddress[] = [];
-      pushAddresses(addresses, found.records, recordType);
-      if (addresses.length === 0) throw noData(n, [recordType]);
-      return {
-        name: n,
-        canonicalName: found.canonicalName,
-        cnames: found.cnames,
-        family,
-        addresses,
-        partialErrors: [],
-        transport: found.transport,
-        elapsedMs: performance.now() - started,
-      };
+    if (family === 'both') return this.resolveBoth(n, signal, started);
+    const recordType = family === 'ipv4' ? 'A' : 'AAAA';
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (
+      this.servers.length === 0 ||
+      !isQueryableName(n) ||
+      this.cache.has(recordType, n) ||
+      !this.limiter.tryAcquire()
+    ) {
+      return this.resolveSingle(n, recordType, family, signal, started);
     }
-    return this.resolveBoth(n, signal, started);
+    return new Promise<ResolvedName>((resolve, reject) => {
+      this.stats.queries++;
+      this.stats.udp++;
+      const lookup = new AddressLookup(this, n, recordType, family, signal, started, resolve, reject);
+      this.udp.send(this.servers[0] as Endpoint, n, recordType, this.timeoutMs, signal, lookup, started);
+    });
+  }
+
+  /** The hot path's plain answer: the addresses, cached as `final` caches them. @internal */
+  lookupAnswered(
+    l: AddressLookup,
+    message: Buffer,
+    plain: number[] | undefined,
+    response: DnsResponse | undefined,
+  ): void {
+    if (plain === undefined || l.signal?.aborted) {
+      this.continueLookup(l, { response: response ?? decodeResponse(message), message, transport: 'udp' });
+      return;
+    }
+    this.limiter.release();
+    const family = l.type === 'A' ? 4 : 6;
+    const addresses: ResolvedAddress[] = [];
+    let ttl = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < plain.length; i += 2) {
+      const nameEnd = plain[i] as number;
+      const raw = plainTtl(message, nameEnd);
+      if (raw < ttl) ttl = raw;
+      addresses.push({
+        address: plainAddress(message, l.type, nameEnd),
+        family,
+        recordType: l.type,
+        ttlSec: clipTtl(raw),
+        rawTtlSec: raw,
+      });
+    }
+    const end = performance.now();
+    this.cache.set(
+      l.type,
+      l.name,
+      'NOERROR',
+      this.serverLabels[0] as string,
+      message,
+      ttl,
+      this.cacheOnPerformanceNow ? end : undefined,
+    );
+    l.resolve({
+      name: l.name,
+      canonicalName: l.name,
+      cnames: [],
+      family: l.family,
+      addresses,
+      partialErrors: [],
+      transport: 'udp',
+      elapsedMs: end - l.started,
+    });
+  }
+
+  /** The hot path's exchange failed. @internal */
+  lookupFailed(l: AddressLookup, error: Error): void {
+    if (error instanceof DnsError && !l.signal?.aborted) {
+      this.continueLookup(l, error);
+      return;
+    }
+    this.limiter.release();
+    l.reject(l.signal?.aborted ? abortReason(l.signal) : error);
+  }
+
+  /** Anything but the plain answer: on as `ask` goes on (still holding the slot), then as `resolveSingle`. */
+  private continueLookup(l: AddressLookup, first: ExchangeResult | DnsError): void {
+    const outcome = this.afterFirst(l.name, l.type, l.signal, first);
+    outcome.then(this.released, this.released);
+    outcome
+      .then((o) => this.finishSingle(l.name, l.type, l.family, l.signal, l.started, o))
+      .then(l.resolve, (error: unknown) => l.reject(l.signal?.aborted ? abortReason(l.signal) : toError(error)));
+  }
+
+  private readonly released = (): void => this.limiter.release();
+
+  /** What `ask` does once the first server's UDP exchange has ended. */
+  private afterFirst(
+    name: string,
+    type: QueryType,
+    signal: AbortSignal | undefined,
+    first: ExchangeResult | DnsError,
+  ): Promise<QueryOutcome> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (!(first instanceof DnsError)) {
+      const { rcode } = first.response;
+      if (!first.response.truncated && (rcode === 'NOERROR' || rcode === 'NXDOMAIN')) {
+        return Promise.resolve(this.final(name, type, rcode, this.serverLabels[0] as string, first));
+      }
+    }
+    return this.askAll(name, type, signal, first);
+  }
+
+  /** One family by the general path: the cache, the limiter's queue, a bad name. */
+  private async resolveSingle(
+    n: string,
+    recordType: 'A' | 'AAAA',
+    family: AddressFamily,
+    signal: AbortSignal | undefined,
+    started: number,
+  ): Promise<ResolvedName> {
+    let first: QueryOutcome;
+    try {
+      if (!isQueryableName(n)) await this.lookup(n, recordType, signal); // throws DNS_BAD_NAME
+      first = await this.query(n, recordType, signal);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw error;
+    }
+    return this.finishSingle(n, recordType, family, signal, started, first);
+  }
+
+  /** A single family's result from its first answer (following CNAMEs, NXDOMAIN and NODATA from there). */
+  private async finishSingle(
+    n: string,
+    recordType: 'A' | 'AAAA',
+    family: AddressFamily,
+    signal: AbortSignal | undefined,
+    started: number,
+    first: QueryOutcome,
+  ): Promise<ResolvedName> {
+    let found: LookupResult;
+    try {
+      const records = first.rcode === 'NOERROR' ? recordsOf(first.answers, n, recordType) : [];
+      found =
+        records.length > 0
+          ? { records, canonicalName: n, cnames: [], transport: first.transport }
+          : await this.followChain(n, recordType, signal, first);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw error;
+    }
+    if (signal?.aborted) throw abortReason(signal);
+    const addresses: ResolvedAddress[] = [];
+    pushAddresses(addresses, found.records, recordType);
+    if (addresses.length === 0) throw noData(n, [recordType]);
+    return {
+      name: n,
+      canonicalName: found.canonicalName,
+      cnames: found.cnames,
+      family,
+      addresses,
+      partialErrors: [],
+      transport: found.transport,
+      elapsedMs: performance.now() - started,
+    };
   }
 
   /** A and AAAA concurrently: fails only when both fail (or neither has an address). */
@@ -427,28 +566,22 @@ export class DnsResolver {
 
   /** One question, answered from the cache or by the servers in turn (UDP, then TCP when truncated). */
   private query(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<QueryOutcome> {
-    const key = `${type} ${name}`;
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(type, name);
     if (hit) {
       this.stats.cacheHits++;
       const left = hit.remainingSec;
-      const answers = decodeResponse(hit.value.message).answers;
+      const answers = decodeResponse(hit.message).answers;
       for (const r of answers) if (r.ttl > left) r.ttl = left;
-      return Promise.resolve({ rcode: hit.value.rcode, server: hit.value.server, transport: 'cache', answers });
+      return Promise.resolve({ rcode: hit.rcode, server: hit.server, transport: 'cache', answers });
     }
-    return this.limiter.run(() => this.ask(name, type, key, signal), signal);
+    return this.limiter.run(() => this.ask(name, type, signal), signal);
   }
 
   /**
    * The first server over UDP: almost every query ends here, and this path is kept small (what V8
    * compiles for it is paid in every fresh process). Anything else goes on in `askAll`.
    */
-  private async ask(
-    name: string,
-    type: QueryType,
-    key: string,
-    signal: AbortSignal | undefined,
-  ): Promise<QueryOutcome> {
+  private async ask(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<QueryOutcome> {
     if (this.servers.length === 0) throw new DnsError('DNS_TIMEOUT', `${name} ${type}: no DNS server to ask`);
     const options = { timeoutMs: this.timeoutMs, signal };
     this.stats.queries++;
@@ -456,16 +589,12 @@ export class DnsResolver {
     let first: ExchangeResult | DnsError;
     try {
       first = await this.udp.exchange(this.servers[0] as Endpoint, name, type, options);
-      const { rcode } = first.response;
-      if (!first.response.truncated && (rcode === 'NOERROR' || rcode === 'NXDOMAIN')) {
-        return this.final(key, rcode, this.serverLabels[0] as string, first);
-      }
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       if (!(error instanceof DnsError)) throw error;
       first = error;
     }
-    return this.askAll(name, type, key, signal, first);
+    return this.afterFirst(name, type, signal, first);
   }
 
   /**
@@ -475,7 +604,6 @@ export class DnsResolver {
   private async askAll(
     name: string,
     type: QueryType,
-    key: string,
     signal: AbortSignal | undefined,
     first: ExchangeResult | DnsError,
   ): Promise<QueryOutcome> {
@@ -500,7 +628,7 @@ export class DnsResolver {
           }
           const { rcode } = result.response;
           const where = this.serverLabels[i] as string;
-          if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') return this.final(key, rcode, where, result);
+          if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') return this.final(name, type, rcode, where, result);
           worst = moreInformative(
             worst,
             new DnsError(RCODE_ERRORS[rcode] ?? 'DNS_RCODE', `${name} ${type}: ${rcode} from ${where}`, {
@@ -518,14 +646,20 @@ export class DnsResolver {
   }
 
   /** A final answer: cached for its smallest TTL (negative: the SOA minimum, when there is one). */
-  private final(key: string, rcode: 'NOERROR' | 'NXDOMAIN', where: string, result: ExchangeResult): QueryOutcome {
+  private final(
+    name: string,
+    type: QueryType,
+    rcode: 'NOERROR' | 'NXDOMAIN',
+    where: string,
+    result: ExchangeResult,
+  ): QueryOutcome {
     const { answers } = result.response;
     let ttl = result.response.negativeTtl ?? 0;
     if (rcode === 'NOERROR' && answers.length > 0) {
       ttl = Number.POSITIVE_INFINITY;
       for (const r of answers) if (r.ttl < ttl) ttl = r.ttl;
     }
-    this.cache.set(key, { rcode, server: where, message: result.message }, ttl);
+    this.cache.set(type, name, rcode, where, result.message, ttl);
     return { rcode, answers, server: where, transport: result.transport };
   }
 }
@@ -559,6 +693,55 @@ function literalResult(n: string, literal: 4 | 6, family: AddressFamily, started
     transport: 'none',
     elapsedMs: performance.now() - started,
   };
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * One single-family lookup on the hot path, where its first UDP exchange ends (the resolver does the
+ * work: this only carries the lookup's state and its promise's ends).
+ */
+class AddressLookup implements ExchangeSink {
+  // (declared and set in the constructor: class fields would compile to an initializer function of
+  // their own, called on every lookup)
+  declare private readonly resolver: DnsResolver;
+  declare readonly name: string;
+  declare readonly type: 'A' | 'AAAA';
+  declare readonly family: AddressFamily;
+  declare readonly signal: AbortSignal | undefined;
+  declare readonly started: number;
+  declare readonly resolve: (result: ResolvedName) => void;
+  declare readonly reject: (error: Error) => void;
+
+  constructor(
+    resolver: DnsResolver,
+    name: string,
+    type: 'A' | 'AAAA',
+    family: AddressFamily,
+    signal: AbortSignal | undefined,
+    started: number,
+    resolve: (result: ResolvedName) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.resolver = resolver;
+    this.name = name;
+    this.type = type;
+    this.family = family;
+    this.signal = signal;
+    this.started = started;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  answered(message: Buffer, plain: number[] | undefined, response: DnsResponse | undefined): void {
+    this.resolver.lookupAnswered(this, message, plain, response);
+  }
+
+  failed(error: Error): void {
+    this.resolver.lookupFailed(this, error);
+  }
 }
 
 function abortReason(signal: AbortSignal): Error {

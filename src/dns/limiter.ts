@@ -11,6 +11,13 @@ export class Limiter {
     return this.active;
   }
 
+  /** Takes a slot when one is free (the caller must `release` it); false when all are taken. */
+  tryAcquire(): boolean {
+    if (this.active >= this.limit) return false;
+    this.active++;
+    return true;
+  }
+
   run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.active < this.limit && !signal?.aborted) {
       // fast path, no extra await: a free slot is taken at once
@@ -56,7 +63,8 @@ export class Limiter {
     });
   }
 
-  private release(): void {
+  /** Gives back a slot taken by `tryAcquire`, to the longest waiting task if any. */
+  release(): void {
     this.active--;
     const next = this.waiting.shift();
     if (next) next();

@@ -36,20 +36,12 @@ export const EDNS_UDP_SIZE = 1232;
 
 const TYPE_CODES: Record<QueryType, number> = { A: 1, CNAME: 5, AAAA: 28, SRV: 33 };
 
-const NAME_CHARS = /^[a-z0-9_.-]+$/;
+/** Labels of 1-63 letters, digits, `-` or `_`, joined by dots (one regular expression: no loop to interpret). */
+const QUERYABLE = /^[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*$/;
 
 /** A name spo will send: letters, digits, `-`, `_`, labels of 1-63 bytes, at most 253 in all. */
 export function isQueryableName(name: string): boolean {
-  if (name.length === 0 || name.length > 253 || !NAME_CHARS.test(name)) return false;
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    if (i === name.length || name.charCodeAt(i) === 46) {
-      const len = i - start;
-      if (len === 0 || len > 63) return false;
-      start = i + 1;
-    }
-  }
-  return true;
+  return name.length <= 253 && QUERYABLE.test(name);
 }
 
 /** Lower-case, no trailing dot: the form names are compared in. */
@@ -107,12 +99,24 @@ export function encodeQuery(id: number, name: string, type: QueryType, edns = tr
     // (or the start) is. A dot is one byte in UTF-8, so the label lengths are byte counts.
     const written = buf.write(n, 13);
     let lengthAt = 12;
-    for (let i = 13; i <= 13 + written; i++) {
-      if (i === 13 + written || buf[i] === 46) {
-        const len = i - lengthAt - 1;
+    if (written === n.length) {
+      // ASCII (as every name the resolver sends): the dots found by indexOf, label by label
+      for (let dot = n.indexOf('.'); ; dot = n.indexOf('.', dot + 1)) {
+        const at = dot < 0 ? 13 + written : 13 + dot;
+        const len = at - lengthAt - 1;
         if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
         buf[lengthAt] = len;
-        lengthAt = i;
+        lengthAt = at;
+        if (dot < 0) break;
+      }
+    } else {
+      for (let i = 13; i <= 13 + written; i++) {
+        if (i === 13 + written || buf[i] === 46) {
+          const len = i - lengthAt - 1;
+          if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
+          buf[lengthAt] = len;
+          lengthAt = i;
+        }
       }
     }
     off = 13 + written;
@@ -131,6 +135,21 @@ export function encodeQuery(id: number, name: string, type: QueryType, edns = tr
     buf[off + 4] = EDNS_UDP_SIZE & 0xff;
   }
   return buf;
+}
+
+/**
+ * Big-endian reads by index: Buffer's readUInt16BE and readUInt32BE are JavaScript functions of
+ * their own (argument checks, then the read), which a fresh process interprets and then compiles
+ * separately; the callers here have already checked every offset against the length.
+ */
+function u16(buf: Buffer, at: number): number {
+  return ((buf[at] as number) << 8) | (buf[at + 1] as number);
+}
+function u32(buf: Buffer, at: number): number {
+  return (
+    (buf[at] as number) * 0x1000000 +
+    (((buf[at + 1] as number) << 16) | ((buf[at + 2] as number) << 8) | (buf[at + 3] as number))
+  );
 }
 
 function malformed(why: string): DnsError {
@@ -227,8 +246,8 @@ function checkRecords(
     off = skipName(buf, off);
     const nameEnd = off;
     if (off + 10 > buf.length) throw malformed('record header runs past the end of the packet');
-    const type = buf.readUInt16BE(off);
-    const rdlength = buf.readUInt16BE(off + 8);
+    const type = u16(buf, off);
+    const rdlength = u16(buf, off + 8);
     off += 10;
     if (off + rdlength > buf.length) throw malformed('record data runs past the end of the packet');
     if (type === TYPE_CODES.A && rdlength !== 4) throw malformed(`A record of ${rdlength} bytes`);
@@ -273,10 +292,10 @@ export function decodeResponse(buf: Buffer): DnsResponse {
   if (buf.length < 12) throw malformed(`${buf.length} bytes, shorter than a DNS header`);
   if (buf.length > MAX_MESSAGE) throw malformed(`${buf.length} bytes, longer than any DNS message`);
   const flags = ((buf[2] as number) << 8) | (buf[3] as number);
-  const qd = buf.readUInt16BE(4);
-  const an = buf.readUInt16BE(6);
-  const ns = buf.readUInt16BE(8);
-  const records = an + ns + buf.readUInt16BE(10);
+  const qd = u16(buf, 4);
+  const an = u16(buf, 6);
+  const ns = u16(buf, 8);
+  const records = an + ns + u16(buf, 10);
   if (qd !== 1) throw malformed(`${qd} questions (expected 1)`);
   if (records > MAX_RECORDS) throw malformed(`oversized answer: ${records} records (at most ${MAX_RECORDS})`);
   const questionEnd = skipName(buf, 12);
@@ -294,25 +313,25 @@ export function decodeResponse(buf: Buffer): DnsResponse {
     for (let i = 0; i < answerAt.length; i += 2) {
       const at = answerAt[i] as number;
       const nameEnd = answerAt[i + 1] as number;
-      const type = TYPE_NAMES[buf.readUInt16BE(nameEnd)] as QueryType;
+      const type = TYPE_NAMES[u16(buf, nameEnd)] as QueryType;
       // 0xc00c: a pointer to offset 12, the question's name
       const name = buf[at] === 0xc0 && buf[at + 1] === 12 ? questionName : normalizeName(codecs.name.decode(buf, at));
-      const rr: Rr = { name, type, ttl: buf.readUInt32BE(nameEnd + 4), data: recordData(buf, type, nameEnd + 8) };
+      const rr: Rr = { name, type, ttl: u32(buf, nameEnd + 4), data: recordData(buf, type, nameEnd + 8) };
       if (!validRecord(rr)) throw malformed(`invalid ${rr.type} record for ${rr.name}`);
       answers.push(rr);
     }
     for (let i = 0; i < soaAt.length; i += 2) {
       const nameEnd = soaAt[i + 1] as number;
       const soa = codecs.soa.decode(buf, nameEnd + 8);
-      const ttl = buf.readUInt32BE(nameEnd + 4);
+      const ttl = u32(buf, nameEnd + 4);
       if (typeof soa.minimum === 'number') negativeTtl = Math.min(soa.minimum, ttl);
     }
   } catch (error) {
     if (error instanceof DnsError) throw error;
     throw malformed(error instanceof Error ? error.message : String(error));
   }
-  const questionType = buf.readUInt16BE(questionEnd);
-  const questionClass = buf.readUInt16BE(questionEnd + 2);
+  const questionType = u16(buf, questionEnd);
+  const questionClass = u16(buf, questionEnd + 2);
   return {
     id: ((buf[0] as number) << 8) | (buf[1] as number),
     rcode: rcodeName(flags & 0xf),
@@ -326,6 +345,50 @@ export function decodeResponse(buf: Buffer): DnsResponse {
     answers,
     negativeTtl,
   };
+}
+
+/**
+ * The common answer recognised without decoding it: a NOERROR, untruncated response whose question
+ * is byte for byte the one `query` asked (its bytes up to `questionEnd`: name, type, class) and whose
+ * answer section holds only records of the asked type owned by the question's name (the pointer
+ * 0xC00C). The whole message is checked as decodeResponse checks it (a broken one throws
+ * DNS_MALFORMED). Returns the answer records as pairs (record start, end of its owner name), for
+ * `plainAddress`; undefined for any other answer (CNAME, NXDOMAIN, SERVFAIL, truncation, a question
+ * in other case...), which then goes through decodeResponse. This is what bulk resolution runs for
+ * almost every name, so it allocates one array and decodes nothing.
+ */
+export function plainAnswer(buf: Buffer, query: Buffer, questionEnd: number): number[] | undefined {
+  if (buf.length < questionEnd || buf.length > MAX_MESSAGE) return undefined;
+  // QR set, opcode QUERY, TC clear; RCODE NOERROR; exactly one question
+  if (((buf[2] as number) & 0xfa) !== 0x80 || ((buf[3] as number) & 0x0f) !== 0) return undefined;
+  if (buf[4] !== 0 || buf[5] !== 1) return undefined;
+  const an = u16(buf, 6);
+  const ns = u16(buf, 8);
+  const records = an + ns + u16(buf, 10);
+  if (an === 0 || records > MAX_RECORDS) return undefined;
+  for (let i = 12; i < questionEnd; i++) if (buf[i] !== query[i]) return undefined;
+  const answerAt: number[] = [];
+  const soaAt: number[] = [];
+  checkRecords(buf, questionEnd, an, ns, records, answerAt, soaAt);
+  if (answerAt.length !== 2 * an) return undefined;
+  const typeHi = query[questionEnd - 4];
+  const typeLo = query[questionEnd - 3];
+  for (let i = 0; i < answerAt.length; i += 2) {
+    const at = answerAt[i] as number;
+    const nameEnd = answerAt[i + 1] as number;
+    if (buf[at] !== 0xc0 || buf[at + 1] !== 12) return undefined;
+    if (buf[nameEnd] !== typeHi || buf[nameEnd + 1] !== typeLo) return undefined;
+    if (buf[nameEnd + 2] !== 0 || buf[nameEnd + 3] !== 1) return undefined; // class IN
+  }
+  return answerAt;
+}
+
+/** The TTL and address of one record of a `plainAnswer` (`nameEnd`: the end of its owner name), by dns-packet. */
+export function plainTtl(buf: Buffer, nameEnd: number): number {
+  return u32(buf, nameEnd + 4);
+}
+export function plainAddress(buf: Buffer, type: 'A' | 'AAAA', nameEnd: number): string {
+  return type === 'A' ? codecs.a.decode(buf, nameEnd + 8) : codecs.aaaa.decode(buf, nameEnd + 8);
 }
 
 /** An answer is accepted only for the query it answers: same id, name, type and class (spoofing defence). */

@@ -6,7 +6,7 @@
  */
 import { randomFillSync, randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
 import { formatEndpoint } from '../lib/address.js';
 import { describeError } from '../lib/errors.js';
@@ -18,6 +18,7 @@ import {
   encodeQuery,
   MAX_MESSAGE,
   matchesQuery,
+  plainAnswer,
   type QueryType,
   queryPacket,
 } from './packet.js';
@@ -46,14 +47,14 @@ export function newQueryId(): number {
 }
 
 /**
- * Query ids for the UDP hot path, from the same CSPRNG as `newQueryId` but drawn 64 at a time:
- * `randomInt` goes through argument checks and its own cache on every call, which a fresh process
- * runs in the interpreter for thousands of queries. (A small batch, so that the refill also runs
- * before V8 optimizes the caller: a first refill after that would throw the compiled code away.)
+ * Query ids for the UDP hot path, from the same CSPRNG as `newQueryId` but drawn 1,024 at a time
+ * (the first batch when the transport is made): `randomInt` goes through argument checks and its
+ * own cache on every call, and even a small refill is a call through Node's argument checks, which
+ * a fresh process runs in the interpreter.
  */
 class RandomIds {
-  private readonly bytes = Buffer.allocUnsafeSlow(128);
-  private next = this.bytes.length;
+  private readonly bytes = randomFillSync(Buffer.allocUnsafeSlow(2048));
+  private next = 0;
 
   take(): number {
     if (this.next >= this.bytes.length) {
@@ -76,34 +77,105 @@ function sameHost(a: string, b: string): boolean {
   return a.replace(/^::ffff:/i, '') === b.replace(/^::ffff:/i, '');
 }
 
-/** One UDP query waiting for its answer (a class, not closures: this is the hot path of bulk lookups). */
-class Pending {
-  malformed: DnsError | undefined = undefined;
-  mismatched = 0;
-  /** performance.now() by which the answer must be here (the transport's sweep enforces it). */
-  deadline = 0;
-  onAbort: (() => void) | undefined = undefined;
-  done = false;
+/**
+ * Where a UDP exchange ends: exactly one call, `answered` or `failed`. (An object with two methods
+ * rather than closures or a promise: this is the hot path of bulk lookups, and the resolver's
+ * single-family lookup takes the answer here directly.)
+ */
+export interface ExchangeSink {
+  /**
+   * The answer from the server to this query: `plain` when it is the common answer (`plainAnswer`,
+   * the records' offsets; `response` is then undefined), else the decoded `response`.
+   */
+  answered(message: Buffer, plain: number[] | undefined, response: DnsResponse | undefined): void;
+  failed(error: Error): void;
+}
 
+/** Settles a promise of `exchange`: the decoded answer whatever its shape. */
+class PromiseSink implements ExchangeSink {
   constructor(
-    readonly slot: Slot,
-    readonly id: number,
-    readonly server: Endpoint,
-    readonly name: string,
-    readonly type: QueryType,
-    readonly timeoutMs: number,
-    readonly signal: AbortSignal | undefined,
-    private readonly onResolve: (result: ExchangeResult) => void,
-    private readonly onReject: (error: Error) => void,
-    private readonly onSettled: (pending: Pending) => void,
+    private readonly resolve: (result: ExchangeResult) => void,
+    private readonly reject: (error: Error) => void,
   ) {}
 
-  resolve(result: ExchangeResult): void {
-    if (this.settle()) this.onResolve(result);
+  answered(message: Buffer, _plain: number[] | undefined, response: DnsResponse | undefined): void {
+    let decoded: DnsResponse;
+    try {
+      // a plain answer is one decodeResponse has already checked the structure of
+      decoded = response ?? decodeResponse(message);
+    } catch (error) {
+      this.reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.resolve({ response: decoded, message, transport: 'udp' });
+  }
+
+  failed(error: Error): void {
+    this.reject(error);
+  }
+}
+
+/** One UDP query waiting for its answer (a class, not closures: this is the hot path of bulk lookups). */
+class Pending {
+  // (fields declared and set in the constructor, not as class fields: those compile to a separate
+  // initializer function, called on every query and optimized on its own in a fresh process)
+  declare malformed: DnsError | undefined;
+  declare mismatched: number;
+  /** performance.now() by which the answer must be here (the transport's sweep enforces it). */
+  declare deadline: number;
+  declare onAbort: (() => void) | undefined;
+  declare done: boolean;
+  declare readonly slot: Slot;
+  declare readonly id: number;
+  declare readonly server: Endpoint;
+  declare readonly name: string;
+  declare readonly type: QueryType;
+  declare readonly timeoutMs: number;
+  declare readonly signal: AbortSignal | undefined;
+  /** The query as sent, and where its question ends (the answer must repeat those bytes). */
+  declare readonly query: Buffer;
+  declare readonly questionEnd: number;
+  declare private readonly sink: ExchangeSink;
+  declare private readonly onSettled: (pending: Pending) => void;
+
+  constructor(
+    slot: Slot,
+    id: number,
+    server: Endpoint,
+    name: string,
+    type: QueryType,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    query: Buffer,
+    questionEnd: number,
+    deadline: number,
+    sink: ExchangeSink,
+    onSettled: (pending: Pending) => void,
+  ) {
+    this.slot = slot;
+    this.id = id;
+    this.server = server;
+    this.name = name;
+    this.type = type;
+    this.timeoutMs = timeoutMs;
+    this.signal = signal;
+    this.query = query;
+    this.questionEnd = questionEnd;
+    this.deadline = deadline;
+    this.sink = sink;
+    this.onSettled = onSettled;
+    this.malformed = undefined;
+    this.mismatched = 0;
+    this.onAbort = undefined;
+    this.done = false;
+  }
+
+  answer(message: Buffer, plain: number[] | undefined, response: DnsResponse | undefined): void {
+    if (this.settle()) this.sink.answered(message, plain, response);
   }
 
   fail(error: Error): void {
-    if (this.settle()) this.onReject(error);
+    if (this.settle()) this.sink.failed(error);
   }
 
   private settle(): boolean {
@@ -115,11 +187,11 @@ class Pending {
     return true;
   }
 
-  send(query: Buffer): void {
+  send(): void {
     if (this.done) return; // timed out or aborted while the socket was connecting
     try {
       // No callback: Node then sends at once (uv_udp_try_send); errors arrive as 'error' events.
-      this.slot.socket.send(query);
+      this.slot.socket.send(this.query);
     } catch (error) {
       this.fail(networkError(this.server, this.name, this.type, error));
     }
@@ -149,13 +221,15 @@ class Pending {
 
 interface Slot {
   socket: Socket;
+  /** The server as first asked through this socket. */
+  server: Endpoint;
   pending: Map<number, Pending>;
   uses: number;
   retired: boolean;
   /** The server as users write it, for messages. */
   where: string;
-  /** Sends queued until the socket is connected; undefined once it is. */
-  waiting: Array<() => void> | undefined;
+  /** Queries to send once the socket is connected; undefined once it is. */
+  waiting: Pending[] | undefined;
 }
 
 export interface UdpTransportOptions {
@@ -175,6 +249,10 @@ export interface UdpTransportOptions {
  */
 export class UdpTransport {
   private readonly slots = new Map<string, Slot>();
+  /** The socket last used (most queries go to the same server as the one before). */
+  private lastSlot: Slot | undefined = undefined;
+  /** Servers as users write them, by key (made once: formatEndpoint is costly the first times). */
+  private readonly labels = new Map<string, string>();
   private readonly queriesPerSocket: number;
   private readonly stats: TransportStats;
   private readonly ids = new RandomIds();
@@ -196,46 +274,73 @@ export class UdpTransport {
   }
 
   exchange(server: Endpoint, name: string, type: QueryType, options: ExchangeOptions): Promise<ExchangeResult> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      this.send(server, name, type, options.timeoutMs, options.signal, new PromiseSink(resolve, reject));
+    });
+  }
+
+  /**
+   * One exchange ending in `sink` (once, possibly before this returns when it cannot start). `now`:
+   * performance.now() as the caller has just read it (the timeout runs from there).
+   */
+  send(
+    server: Endpoint,
+    name: string,
+    type: QueryType,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    sink: ExchangeSink,
+    now = performance.now(),
+  ): void {
+    if (signal?.aborted) {
+      sink.failed(abortReason(signal));
+      return;
+    }
     let slot: Slot;
+    let query: Buffer;
     try {
       slot = this.slot(server);
     } catch (error) {
-      return Promise.reject(networkError(server, name, type, error));
+      sink.failed(networkError(server, name, type, error));
+      return;
     }
     // a fresh id if this one is in flight on this socket (the bound is tested first on every call,
     // so that V8 has seen it before the rare collision)
     let id = this.ids.take();
     for (let tries = 0; tries < 100 && slot.pending.has(id); tries++) id = this.ids.take();
-    const query = encodeQuery(id, name, type);
-    return new Promise<ExchangeResult>((resolve, reject) => {
-      const pending = new Pending(
-        slot,
-        id,
-        server,
-        name,
-        type,
-        options.timeoutMs,
-        signal,
-        resolve,
-        reject,
-        this.settled,
-      );
-      pending.deadline = performance.now() + options.timeoutMs;
-      this.inFlight.add(pending);
-      if (pending.deadline < this.timerAt) this.arm(pending.deadline);
-      if (signal) {
-        pending.onAbort = () => pending.fail(abortReason(signal));
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      slot.pending.set(id, pending);
-      slot.uses++;
-      if (slot.uses >= this.queriesPerSocket) this.retire(slot, false);
-      // dgram takes no datagram without an address before connect() completes: queue until then.
-      if (slot.waiting) slot.waiting.push(() => pending.send(query));
-      else pending.send(query);
-    });
+    try {
+      query = encodeQuery(id, name, type);
+    } catch (error) {
+      sink.failed(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    // the query ends with the question then the 11-byte OPT record
+    const pending = new Pending(
+      slot,
+      id,
+      server,
+      name,
+      type,
+      timeoutMs,
+      signal,
+      query,
+      query.length - 11,
+      now + timeoutMs,
+      sink,
+      this.settled,
+    );
+    this.inFlight.add(pending);
+    if (pending.deadline < this.timerAt) this.arm(pending.deadline);
+    if (signal) {
+      pending.onAbort = () => pending.fail(abortReason(signal));
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    slot.pending.set(id, pending);
+    slot.uses++;
+    if (slot.uses >= this.queriesPerSocket) this.retire(slot, false);
+    // dgram takes no datagram without an address before connect() completes: queue until then.
+    if (slot.waiting) slot.waiting.push(pending);
+    else pending.send();
   }
 
   private readonly settled = (pending: Pending): void => {
@@ -274,25 +379,39 @@ export class UdpTransport {
   };
 
   private slot(server: Endpoint): Slot {
+    // (the resolver asks the same server object again and again: no key to build for it)
+    const last = this.lastSlot;
+    if (last !== undefined && last.server === server && !last.retired) return last;
     const key = `${server.host} ${server.port}`;
     const current = this.slots.get(key);
-    if (current && !current.retired) return current;
-    const socket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    if (current && !current.retired) {
+      this.lastSlot = current;
+      return current;
+    }
+    // (an IPv6 address has a colon and a name or IPv4 address has none: isIPv6's regular expression
+    // costs a fresh process milliseconds to compile)
+    const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
+    let where = this.labels.get(key);
+    if (where === undefined) {
+      where = formatEndpoint(server);
+      this.labels.set(key, where);
+    }
     // A connected socket: the kernel routes once and passes up only datagrams from the server (the
     // source is still checked below). (libuv does not surface ICMP "port unreachable" on it: a dead
     // server is a timeout.)
     const slot: Slot = {
       socket,
+      server,
       pending: new Map(),
       uses: 0,
       retired: false,
-      where: formatEndpoint(server),
+      where,
       waiting: [],
     };
     socket.connect(server.port, server.host, () => {
       const queued = slot.waiting ?? [];
       slot.waiting = undefined;
-      for (const send of queued) send();
+      for (const pending of queued) pending.send();
     });
     // An idle socket must not keep the process alive; while queries are in flight the transport's timer does.
     socket.unref();
@@ -302,6 +421,7 @@ export class UdpTransport {
       this.retire(slot, true);
     });
     this.slots.set(key, slot);
+    this.lastSlot = slot;
     return slot;
   }
 
@@ -324,27 +444,29 @@ export class UdpTransport {
   }
 
   private onMessage(slot: Slot, msg: Buffer, rinfo: { address: string; port: number }): void {
-    const pending = msg.length >= 2 ? slot.pending.get(msg.readUInt16BE(0)) : undefined;
+    const pending = msg.length >= 2 ? slot.pending.get(((msg[0] as number) << 8) | (msg[1] as number)) : undefined;
     if (!pending || rinfo.port !== pending.server.port || !sameHost(rinfo.address, pending.server.host)) {
       this.stats.mismatched++;
       if (pending) pending.mismatched++;
       return;
     }
-    let response: DnsResponse;
+    let plain: number[] | undefined;
+    let response: DnsResponse | undefined;
     try {
-      response = decodeResponse(msg);
+      plain = plainAnswer(msg, pending.query, pending.questionEnd);
+      if (plain === undefined) response = decodeResponse(msg);
     } catch (error) {
       // A forged or broken datagram must not end the wait for the genuine answer.
       pending.malformed = error instanceof DnsError ? error : new DnsError('DNS_MALFORMED', describeError(error));
       this.stats.malformed++;
       return;
     }
-    if (!matchesQuery(response, response.id, pending.name, pending.type)) {
+    if (response !== undefined && !matchesQuery(response, response.id, pending.name, pending.type)) {
       this.stats.mismatched++;
       pending.mismatched++;
       return;
     }
-    pending.resolve({ response, message: msg, transport: 'udp' });
+    pending.answer(msg, plain, response);
   }
 }
 

@@ -101,4 +101,34 @@ describe('encodeQuery', () => {
       { seed: 11, numRuns: 2000 },
     );
   });
+
+  it('refuses empty and over-long labels, and encodes non-ASCII names as dns-packet does', async () => {
+    const { encodeQuery, queryPacket } = await import('../../src/dns/packet.js');
+    for (const bad of ['a..b', '.a', `${'x'.repeat(64)}.test`, 'a.b..', 'ü..x']) {
+      expect(() => encodeQuery(1, bad, 'A')).toThrow(/not a valid DNS name/);
+    }
+    for (const name of ['relay.example.com.', 'bücher.example', `${'x'.repeat(63)}.test`, '_cardano._tcp.pool.io']) {
+      expect(encodeQuery(7, name, 'SRV').equals(dnsPacket.encode(queryPacket(7, name, 'SRV')))).toBe(true);
+    }
+  });
+});
+
+describe('isQueryableName', () => {
+  it('accepts exactly the names of 1-63-byte labels of letters, digits, - and _, at most 253 bytes', async () => {
+    const { isQueryableName } = await import('../../src/dns/packet.js');
+    const reference = (name: string): boolean =>
+      name.length > 0 &&
+      name.length <= 253 &&
+      name.split('.').every((l) => l.length >= 1 && l.length <= 63 && /^[a-z0-9_-]+$/.test(l));
+    const part = fc.oneof(fc.stringMatching(/^[a-z0-9_-]{0,70}$/), fc.constantFrom('', 'A', 'ü', ' ', '*', '..'));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const name = parts.join('.');
+        expect(isQueryableName(name)).toBe(reference(name));
+      }),
+      { seed: 5, numRuns: 3000 },
+    );
+    expect(isQueryableName(Array.from({ length: 4 }, () => 'a'.repeat(63)).join('.'))).toBe(false); // 255 bytes
+    expect(isQueryableName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`)).toBe(true); // 253
+  });
 });

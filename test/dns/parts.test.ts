@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TtlCache } from '../../src/dns/cache.js';
+import { AnswerCache } from '../../src/dns/cache.js';
 import { clipTtl } from '../../src/dns/index.js';
 import { Limiter } from '../../src/dns/limiter.js';
 import { parseDnsServer, parseResolvConf } from '../../src/dns/resolv-conf.js';
@@ -52,29 +52,73 @@ describe('TTL', () => {
   });
 });
 
-describe('TtlCache', () => {
+describe('AnswerCache', () => {
+  const msg = (n: number, size = 40): Buffer => Buffer.alloc(size, n);
+
   it('expires entries at their TTL and evicts the least recently used', () => {
     let now = 0;
-    const c = new TtlCache<string>(2, () => now);
-    c.set('a', 'A', 5);
-    c.set('b', 'B', 100);
-    expect(c.get('a')?.value).toBe('A'); // a is now the most recent
-    c.set('c', 'C', 100);
-    expect(c.get('b')).toBeUndefined();
-    expect(c.size).toBe(2);
+    const c = new AnswerCache(10, () => now);
+    for (let i = 0; i < 10; i++) c.set('A', `n${i}`, 'NOERROR', 's', msg(i), i === 0 ? 5 : 100);
+    expect(c.get('A', 'n0')?.message).toEqual(msg(0)); // n0 is now the most recent
+    c.set('A', 'new', 'NXDOMAIN', 'other', msg(99), 100); // full: the least recently used tenth (n1) goes
+    expect(c.has('A', 'n1')).toBe(false);
+    expect(c.get('A', 'n1')).toBeUndefined();
+    expect(c.size).toBe(10);
+    expect(c.get('A', 'new')).toMatchObject({ rcode: 'NXDOMAIN', server: 'other', message: msg(99) });
     now = 4000;
-    expect(c.get('a')?.remainingSec).toBe(1);
+    expect(c.get('A', 'n0')?.remainingSec).toBe(1);
     now = 5001;
-    expect(c.get('a')).toBeUndefined();
-    c.set('z', 'Z', 0);
-    expect(c.get('z')).toBeUndefined();
+    expect(c.has('A', 'n0')).toBe(false);
+    expect(c.get('A', 'n0')).toBeUndefined();
+    expect(c.size).toBe(9);
+    c.set('A', 'z', 'NOERROR', 's', msg(1), 0);
+    expect(c.get('A', 'z')).toBeUndefined();
+    c.set('A', 'at', 'NOERROR', 's', msg(1), 1, 10_000); // from a time the caller read
+    now = 10_999;
+    expect(c.has('A', 'at')).toBe(true);
+    now = 11_000;
+    expect(c.has('A', 'at')).toBe(false);
   });
 
-  it('never holds more than its capacity', () => {
-    const c = new TtlCache<number>(100);
-    for (let i = 0; i < 10_000; i++) c.set(String(i), i, 60);
+  it('keeps question types apart', () => {
+    const c = new AnswerCache(10);
+    c.set('A', 'relay.test', 'NOERROR', 's', msg(4), 60);
+    c.set('AAAA', 'relay.test', 'NOERROR', 's', msg(6), 60);
+    expect(c.get('A', 'relay.test')?.message).toEqual(msg(4));
+    expect(c.get('AAAA', 'relay.test')?.message).toEqual(msg(6));
+    expect(c.get('SRV', 'relay.test')).toBeUndefined();
+    expect(c.size).toBe(2);
+  });
+
+  it('never holds more than its capacity and keeps every answer intact, large ones too', () => {
+    const c = new AnswerCache(100);
+    const size = (i: number): number => (i % 7 === 0 ? 1200 : 30 + (i % 400));
+    for (let i = 0; i < 10_000; i++) c.set(i % 3 ? 'A' : 'AAAA', String(i), 'NOERROR', 's', msg(i & 255, size(i)), 60);
     expect(c.size).toBeLessThanOrEqual(100);
     expect(c.size).toBeGreaterThanOrEqual(90);
+    for (let i = 9_950; i < 10_000; i++) {
+      expect(c.get(i % 3 ? 'A' : 'AAAA', String(i))?.message).toEqual(msg(i & 255, size(i)));
+    }
+  });
+
+  it('gives a copy: a later answer in the same place does not change it', () => {
+    const c = new AnswerCache(1);
+    c.set('A', 'a', 'NOERROR', 's', msg(1), 60);
+    const got = c.get('A', 'a')?.message;
+    c.set('A', 'b', 'NOERROR', 's', msg(2), 60);
+    expect(got).toEqual(msg(1));
+    expect(c.get('A', 'a')).toBeUndefined();
+    c.clear();
+    expect(c.size).toBe(0);
+    c.set('A', 'c', 'NOERROR', 's', msg(3), 60);
+    expect(c.get('A', 'c')?.message).toEqual(msg(3));
+  });
+
+  it('caches nothing with a capacity of 0', () => {
+    const c = new AnswerCache(0);
+    c.set('A', 'a', 'NOERROR', 's', msg(1), 60);
+    expect(c.get('A', 'a')).toBeUndefined();
+    expect(c.size).toBe(0);
   });
 });
 
