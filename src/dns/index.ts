@@ -380,10 +380,17 @@ export class DnsResolver {
     };
   }
 
-  /** A and AAAA concurrently: fails only when both fail (or neither has an address). */
+  /**
+   * A and AAAA concurrently, each as a single-family lookup (so both take the hot path): fails only
+   * when both fail, or neither has an address. A family without records (DNS_NO_DATA) is not a
+   * partial error.
+   */
   private async resolveBoth(n: string, signal: AbortSignal | undefined, started: number): Promise<ResolvedName> {
     const types: Array<'A' | 'AAAA'> = ['A', 'AAAA'];
-    const settled = await Promise.allSettled(types.map((t) => this.lookup(n, t, signal)));
+    const settled = await Promise.allSettled([
+      this.resolveAddresses(n, { family: 'ipv4', signal }),
+      this.resolveAddresses(n, { family: 'ipv6', signal }),
+    ]);
     if (signal?.aborted) throw abortReason(signal);
     const addresses: ResolvedAddress[] = [];
     const errors: Array<{ recordType: 'A' | 'AAAA'; error: DnsError }> = [];
@@ -394,7 +401,7 @@ export class DnsResolver {
       const recordType = types[i] as 'A' | 'AAAA';
       if (s.status === 'rejected') {
         if (!(s.reason instanceof DnsError)) throw s.reason;
-        errors.push({ recordType, error: s.reason });
+        if (s.reason.code !== 'DNS_NO_DATA') errors.push({ recordType, error: s.reason });
         return;
       }
       if (s.value.cnames.length > cnames.length) {
@@ -402,7 +409,7 @@ export class DnsResolver {
         canonicalName = s.value.canonicalName;
       }
       if (s.value.transport !== 'cache') transport = transport === 'tcp' ? 'tcp' : s.value.transport;
-      pushAddresses(addresses, s.value.records, recordType);
+      addresses.push(...s.value.addresses);
     });
     if (addresses.length === 0) {
       let worst: DnsError | undefined;

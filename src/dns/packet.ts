@@ -354,7 +354,8 @@ export function decodeResponse(buf: Buffer): DnsResponse {
  * 0xC00C). The whole message is checked as decodeResponse checks it (a broken one throws
  * DNS_MALFORMED). Returns the answer records as pairs (record start, end of its owner name), for
  * `plainAddress`; undefined for any other answer (CNAME, NXDOMAIN, SERVFAIL, truncation, a question
- * in other case...), which then goes through decodeResponse. This is what bulk resolution runs for
+ * in other case...), which then goes through decodeResponse. The id is the caller's to match (the
+ * transport finds the waiting query by it). This is what bulk resolution runs for
  * almost every name, so it allocates one array and decodes nothing.
  */
 export function plainAnswer(buf: Buffer, query: Buffer, questionEnd: number): number[] | undefined {

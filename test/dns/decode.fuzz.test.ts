@@ -132,3 +132,92 @@ describe('isQueryableName', () => {
     expect(isQueryableName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`)).toBe(true); // 253
   });
 });
+
+describe('plainAnswer (the hot path read in place)', () => {
+  /** A plain answer to `query` as servers write it: the question copied, records owned by 0xC00C. */
+  function plainFor(query: Buffer, records: Array<{ type: number; ttl: number; data: number[] }>): Buffer {
+    const header = Buffer.alloc(12);
+    query.copy(header, 0, 0, 2);
+    header.writeUInt16BE(0x8180, 2);
+    header.writeUInt16BE(1, 4);
+    header.writeUInt16BE(records.length, 6);
+    const parts = records.map((r) => {
+      const b = Buffer.alloc(12 + r.data.length);
+      b.writeUInt16BE(0xc00c, 0);
+      b.writeUInt16BE(r.type, 2);
+      b.writeUInt16BE(1, 4);
+      b.writeUInt32BE(r.ttl, 6);
+      b.writeUInt16BE(r.data.length, 10);
+      Buffer.from(r.data).copy(b, 12);
+      return b;
+    });
+    return Buffer.concat([header, query.subarray(12, query.length - 11), ...parts]);
+  }
+
+  it('accepts only what the full decoder accepts for the same query, with the same addresses', async () => {
+    const { encodeQuery, matchesQuery, plainAddress, plainAnswer, plainTtl } = await import('../../src/dns/packet.js');
+    const label = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+    const record = fc.record({
+      type: fc.constantFrom(1, 28, 5, 16),
+      ttl: fc.nat(),
+      data: fc.oneof(
+        fc.array(fc.nat({ max: 255 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.nat({ max: 255 }), { minLength: 16, maxLength: 16 }),
+        fc.array(fc.nat({ max: 255 }), { minLength: 0, maxLength: 20 }),
+      ),
+    });
+    const mutation = fc.oneof(fc.constant([]), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }));
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffff }),
+        fc.array(label, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('A' as const, 'AAAA' as const),
+        fc.array(record, { minLength: 0, maxLength: 4 }),
+        mutation,
+        fc.nat({ max: 40 }),
+        fc.boolean(),
+        (id, labels, type, randomRecords, flips, cut, wellFormed) => {
+          const name = labels.join('.');
+          const query = encodeQuery(id, name, type);
+          // half the cases: records of the asked type and size, as a server would answer
+          const records = wellFormed
+            ? randomRecords.map((r) => ({
+                type: type === 'A' ? 1 : 28,
+                ttl: r.ttl,
+                data: Array.from({ length: type === 'A' ? 4 : 16 }, (_, i) => r.data[i] ?? i),
+              }))
+            : randomRecords;
+          const msg = plainFor(query, records);
+          for (const [at, byte] of flips) msg[at % msg.length] = byte;
+          const buf = cut > 30 ? msg.subarray(0, Math.max(0, msg.length - (cut - 30))) : msg;
+          let plain: number[] | undefined;
+          try {
+            plain = plainAnswer(buf, query, query.length - 11);
+          } catch (error) {
+            // broken for the hot path: broken for the full decoder too
+            expect((error as DnsError).code).toBe('DNS_MALFORMED');
+            expect(outcome(buf)).toBe('malformed');
+            return;
+          }
+          if (plain === undefined) return; // the general path decides
+          accepted++;
+          const full = decodeResponse(buf);
+          // (the id is the transport's to match: it finds the waiting query by it)
+          expect(matchesQuery(full, full.id, name, type)).toBe(true);
+          expect(full.rcode).toBe('NOERROR');
+          expect(full.truncated).toBe(false);
+          const fromPlain = [];
+          for (let i = 1; i < plain.length; i += 2) {
+            const nameEnd = plain[i] as number;
+            fromPlain.push({ name, type, ttl: plainTtl(buf, nameEnd), data: plainAddress(buf, type, nameEnd) });
+          }
+          expect(fromPlain).toEqual(full.answers);
+          expect(fromPlain.length).toBeGreaterThan(0);
+        },
+      ),
+      { seed: 3, numRuns: 4000 },
+    );
+    expect(accepted).toBeGreaterThan(100); // the property did exercise accepted answers
+  });
+});

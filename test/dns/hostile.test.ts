@@ -40,7 +40,7 @@ function compressionLoop(q: Query): Buffer {
   const good = answer(q);
   const qEnd = 12 + q.name.split('.').reduce((n, l) => n + l.length + 1, 1) + 4;
   const buf = Buffer.from(good);
-  // the answer's name starts at qEnd (dns-packet compresses it to a pointer to 12): point it at itself
+  // the answer's name starts at qEnd (dns-packet writes it in full): point it at itself
   buf.writeUInt16BE(0xc000 | qEnd, qEnd);
   return buf;
 }
@@ -51,6 +51,31 @@ function lengthPastEnd(q: Query): Buffer {
   const buf = Buffer.from(good);
   buf.writeUInt16BE(400, buf.length - 6); // rdlength of the last (only) record
   return buf;
+}
+
+/**
+ * The answer as dnsmasq and most servers write it (dns-packet does not compress names): the question
+ * copied from the query (spo's queries end with an 11-byte OPT record) and records owned by the
+ * pointer 0xC00C. This is the shape spo's hot path reads without decoding.
+ */
+function plain(q: Query, addresses: string[], opts: { flags?: number; type?: number } = {}): Buffer {
+  const question = q.raw.subarray(12, q.raw.length - 11);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(q.id, 0);
+  header.writeUInt16BE(0x8180 | (opts.flags ?? 0), 2); // response, RD, RA
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(addresses.length, 6);
+  const records = addresses.map((a) => {
+    const r = Buffer.alloc(16);
+    r.writeUInt16BE(0xc00c, 0);
+    r.writeUInt16BE(opts.type ?? 1, 2);
+    r.writeUInt16BE(1, 4);
+    r.writeUInt32BE(300, 6);
+    r.writeUInt16BE(4, 10);
+    Buffer.from(a.split('.').map(Number)).copy(r, 12);
+    return r;
+  });
+  return Buffer.concat([header, question, ...records]);
 }
 
 let behaviour: Behaviour = () => {};
@@ -284,6 +309,81 @@ describe('hostile DNS server', () => {
 
   it('maps SERVFAIL to its own code', async () => {
     behaviour = (q, reply) => reply(answer(q, { flags: 2, answers: 0 }));
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_SERVFAIL');
+  });
+
+  // The hot path reads a plain answer (the question repeated byte for byte, records owned by the
+  // question name through the pointer 0xC00C) without decoding it: these check that it is as strict.
+  it('hot path: takes the plain answer, every address of it', async () => {
+    behaviour = (q, reply) => reply(plain(q, [GOOD, '192.0.2.2']));
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD, '192.0.2.2']);
+    expect(res.addresses[0]).toMatchObject({ recordType: 'A', family: 4, rawTtlSec: 300, ttlSec: 300 });
+  });
+
+  it('hot path: an answer whose question differs by one byte is dropped, whatever its records', async () => {
+    behaviour = (q, reply) => {
+      const forged = plain(q, [EVIL]);
+      forged[13] = 'b'.charCodeAt(0); // the question's first letter: a.test -> b.test, records still 0xC00C
+      reply(forged);
+      setTimeout(() => reply(plain(q, [GOOD])), 20);
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(r.stats.mismatched).toBe(1);
+  });
+
+  it('hot path: a question echoed in other case (0x20) is still the same question', async () => {
+    behaviour = (q, reply) => {
+      const echoed = plain(q, [GOOD]);
+      echoed[13] = 'A'.charCodeAt(0);
+      reply(echoed);
+    };
+    const res = await resolver().resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+  });
+
+  it('hot path: garbage after valid records makes the datagram malformed; the genuine answer is waited for', async () => {
+    behaviour = (q, reply) => {
+      const bad = plain(q, [EVIL]);
+      bad.writeUInt16BE(1, 10); // one additional record that is not there
+      reply(bad);
+      setTimeout(() => reply(plain(q, [GOOD])), 20);
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(r.stats.malformed).toBe(1);
+  });
+
+  it('hot path: records of another type under the question name are not addresses', async () => {
+    behaviour = (q, reply) => reply(plain(q, [EVIL], { type: 16 })); // TXT
+    const e = await fails(resolver());
+    expect(e.code).toBe('DNS_NO_DATA');
+    expect(JSON.stringify(e)).not.toContain(EVIL);
+  });
+
+  it('hot path: a truncated plain answer goes to TCP', async () => {
+    behaviour = (q, reply) => reply(plain(q, [EVIL], { flags: 0x0200 })); // TC
+    tcpBehaviour = (q) => {
+      const body = answer({ ...q, type: 'A' });
+      const framed = Buffer.alloc(body.length + 2);
+      framed.writeUInt16BE(body.length, 0);
+      body.copy(framed, 2);
+      return framed;
+    };
+    const r = resolver();
+    const res = await r.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+    expect(res.transport).toBe('tcp');
+    expect(r.stats.tcp).toBe(1);
+  });
+
+  it('hot path: a plain answer with an error code is not taken as addresses', async () => {
+    behaviour = (q, reply) => reply(plain(q, [EVIL], { flags: 2 })); // SERVFAIL with records
     const e = await fails(resolver());
     expect(e.code).toBe('DNS_SERVFAIL');
   });
