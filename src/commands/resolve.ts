@@ -18,7 +18,7 @@ export default class Resolve extends SpoCommand {
   static override description =
     `Looks names up with spo's own DNS client: A and AAAA concurrently (or one family with --ipv4-only/--ipv6-only), CNAME chains followed, and SRV names (a name starting with _ or given with --srv) by the CIP-0155 rule: _cardano._tcp. is prefixed to a bare name, "." targets are dropped, the lowest priority group is kept and one target is drawn by weight (--whole-group shows every target). TTLs are shown clipped to [60, 900] s as the node uses them, next to the raw TTL.
 
-Servers come from /etc/resolv.conf unless --dns-server is given. Exit code 0 when every name resolved, 1 otherwise.`;
+Servers come from /etc/resolv.conf unless --dns-server is given; localhost names are the loopback addresses (RFC 6761) and are not asked. Exit code 0 when every name resolved, 1 otherwise.`;
   static override examples = [
     '<%= config.bin %> resolve relays.example.com',
     '<%= config.bin %> resolve relays.example.com --ipv4-only --dns-server 1.1.1.1',

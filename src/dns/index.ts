@@ -62,7 +62,7 @@ export interface DnsResolverOptions {
 export interface ResolvedAddress {
   address: string;
   family: 4 | 6;
-  /** The record the address came from (`IP` when the name was an IP literal). */
+  /** The record the address came from (`IP` when the name was an IP literal, or localhost: RFC 6761). */
   recordType: 'A' | 'AAAA' | 'IP';
   /** SRV port (SRV lookups only). */
   port?: number;
@@ -218,6 +218,9 @@ export class DnsResolver {
       const literal = isIPv4(n) ? 4 : isIPv6(n) ? 6 : 0;
       if (literal !== 0) return Promise.resolve(literalResult(n, literal, family, started));
     }
+    // RFC 6761: localhost names are the loopback addresses, never asked of a server (which would
+    // often say NXDOMAIN, and `spo probe localhost:3001` must reach the local node)
+    if (n === 'localhost' || n.endsWith('.localhost')) return Promise.resolve(loopbackResult(n, family, started));
     const { signal } = options;
     if (family === 'both') return this.resolveBoth(n, signal, started);
     const recordType = family === 'ipv4' ? 'A' : 'AAAA';
@@ -749,6 +752,29 @@ class AddressLookup implements ExchangeSink {
   failed(error: Error): void {
     this.resolver.lookupFailed(this, error);
   }
+}
+
+function loopbackResult(n: string, family: AddressFamily, started: number): ResolvedName {
+  const addresses: ResolvedAddress[] = [];
+  const ip = (address: string, v: 4 | 6): ResolvedAddress => ({
+    address,
+    family: v,
+    recordType: 'IP',
+    ttlSec: MAX_TTL_SEC,
+    rawTtlSec: MAX_TTL_SEC,
+  });
+  if (family !== 'ipv6') addresses.push(ip('127.0.0.1', 4));
+  if (family !== 'ipv4') addresses.push(ip('::1', 6));
+  return {
+    name: n,
+    canonicalName: n,
+    cnames: [],
+    family,
+    addresses,
+    partialErrors: [],
+    transport: 'none',
+    elapsedMs: performance.now() - started,
+  };
 }
 
 function abortReason(signal: AbortSignal): Error {

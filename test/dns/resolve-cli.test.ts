@@ -96,4 +96,11 @@ describe('spo resolve', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^spo: invalid DNS server "dns\.example"/);
   });
+
+  it('resolves localhost to the loopback addresses without asking the server (RFC 6761)', async () => {
+    const r = await runCli(['resolve', 'localhost', '--dns-server', dns.server, '--json']);
+    expect(r.code).toBe(0);
+    const out = parseJsonOutput<ResolveJson>(r);
+    expect(out.names[0]?.addresses?.map((a) => a.address)).toEqual(['127.0.0.1', '::1']);
+  });
 });

@@ -179,6 +179,65 @@ describe('DnsResolver against dnsmasq', () => {
     expect(again.addresses[0]?.address).toBe('192.0.2.1');
   });
 
+  it('keeps a cached answer exactly for its TTL on the resolver clock, then asks again', async () => {
+    let now = 1_000;
+    const r0 = new DnsResolver({ servers: [server()], timeoutMs: 1000, now: () => now });
+    await r0.resolveAddresses('a.test', { family: 'ipv4' }); // TTL 300 s (dnsmasq --local-ttl)
+    await r0.resolveAddresses('a.test'); // both families: the A answer from the cache, AAAA asked
+    const q = r0.stats.queries;
+    now += 299_000;
+    const hit = await r0.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(hit.transport).toBe('cache');
+    expect(hit.addresses[0]?.rawTtlSec).toBe(1); // what is left of it
+    expect(r0.stats.queries).toBe(q);
+    now += 1_001;
+    const again = await r0.resolveAddresses('a.test', { family: 'ipv4' });
+    expect(again.transport).toBe('udp');
+    expect(r0.stats.queries).toBe(q + 1);
+  });
+
+  it('answers localhost names with the loopback addresses, asking no server (RFC 6761)', async () => {
+    const r0 = new DnsResolver({ servers: [server()], timeoutMs: 1000 });
+    const both = await r0.resolveAddresses('localhost');
+    expect(both.addresses.map((a) => [a.address, a.recordType])).toEqual([
+      ['127.0.0.1', 'IP'],
+      ['::1', 'IP'],
+    ]);
+    expect((await r0.resolveAddresses('relay.LOCALHOST.', { family: 'ipv6' })).addresses.map((a) => a.address)).toEqual(
+      ['::1'],
+    );
+    expect(r0.stats.queries).toBe(0);
+  });
+
+  it('an abort ends a lookup in flight at once and frees its place for the next', async () => {
+    const { createSocket } = await import('node:dgram');
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    const silentPort = (silent.address() as { port: number }).port;
+    try {
+      const r0 = new DnsResolver({
+        servers: [{ host: '127.0.0.1', port: silentPort }],
+        timeoutMs: 5000,
+        attempts: 1,
+        concurrency: 1,
+      });
+      const ac = new AbortController();
+      const started = performance.now();
+      const pending = r0.resolveAddresses('a.test', { family: 'ipv4', signal: ac.signal });
+      setTimeout(() => ac.abort(new Error('user stop')), 50);
+      await expect(pending).rejects.toThrow('user stop');
+      expect(performance.now() - started).toBeLessThan(1000);
+      // the one concurrency slot is free again: the next lookup is sent (and times out on its own)
+      const next = await r0
+        .resolveAddresses('a.test', { family: 'ipv4', signal: AbortSignal.timeout(100) })
+        .catch((e: unknown) => e);
+      expect(String(next)).toMatch(/TimeoutError|aborted/i);
+      expect(r0.stats.queries).toBe(2);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('times out on a silent server, then tries the next server', async () => {
     const { createSocket } = await import('node:dgram');
     const silent = createSocket('udp4');
