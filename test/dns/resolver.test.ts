@@ -128,6 +128,45 @@ describe('DnsResolver against dnsmasq', () => {
     ]);
   });
 
+  it("SRV: keeps SRV TTLs of 5 s and 86,400 s raw and clips them to 60 and 900, apart from the targets' TTLs", async () => {
+    // dnsmasq gives every SRV record of an instance one TTL (--local-ttl): one instance per TTL
+    const short = await startDnsmasq({
+      localTtl: 5,
+      hostRecords: ['t.test,192.0.2.40,3600'],
+      srvHosts: ['_cardano._tcp.s.test,t.test,3001,1,1'],
+    });
+    const long = await startDnsmasq({
+      localTtl: 86_400,
+      hostRecords: ['t.test,192.0.2.41,30'],
+      srvHosts: ['_cardano._tcp.s.test,t.test,3002,1,1'],
+    });
+    try {
+      const fromShort = await new DnsResolver({ servers: [{ host: short.host, port: short.port }] }).resolveSrv(
+        's.test',
+      );
+      expect(fromShort.records[0]).toMatchObject({ ttl: 5, ttlSec: 60 });
+      expect(fromShort.addresses[0]).toMatchObject({
+        address: '192.0.2.40',
+        port: 3001,
+        rawTtlSec: 5,
+        ttlSec: 60,
+        addressRawTtlSec: 3600,
+      });
+      const fromLong = await new DnsResolver({ servers: [{ host: long.host, port: long.port }] }).resolveSrv('s.test');
+      expect(fromLong.records[0]).toMatchObject({ ttl: 86_400, ttlSec: 900 });
+      expect(fromLong.addresses[0]).toMatchObject({
+        address: '192.0.2.41',
+        port: 3002,
+        rawTtlSec: 86_400,
+        ttlSec: 900,
+        addressRawTtlSec: 30,
+      });
+    } finally {
+      await short.stop();
+      await long.stop();
+    }
+  });
+
   it('SRV: does not double the prefix and can return the whole group in weighted order', async () => {
     const r = await resolver.resolveSrv('_cardano._tcp.pool.test', { wholeGroup: true });
     expect(r.queryName).toBe('_cardano._tcp.pool.test');
