@@ -55,7 +55,7 @@ export interface DnsResolverOptions {
   rng?: RandomSource;
   /** Monotonic clock in ms for cache expiry (tests); default performance.now. */
   now?: () => number;
-  /** UDP queries sent from one source port before a fresh socket takes over; default 256. */
+  /** UDP queries sent from one source port before a fresh socket takes over (or a minute); default 2,048. */
   queriesPerSocket?: number;
 }
 

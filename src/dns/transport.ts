@@ -136,7 +136,7 @@ class Pending {
   declare readonly query: Buffer;
   declare readonly questionEnd: number;
   declare private readonly sink: ExchangeSink;
-  declare private readonly onSettled: (pending: Pending) => void;
+  declare private readonly transport: UdpTransport;
 
   constructor(
     slot: Slot,
@@ -150,7 +150,7 @@ class Pending {
     questionEnd: number,
     deadline: number,
     sink: ExchangeSink,
-    onSettled: (pending: Pending) => void,
+    transport: UdpTransport,
   ) {
     this.slot = slot;
     this.id = id;
@@ -163,7 +163,7 @@ class Pending {
     this.questionEnd = questionEnd;
     this.deadline = deadline;
     this.sink = sink;
-    this.onSettled = onSettled;
+    this.transport = transport;
     this.malformed = undefined;
     this.mismatched = 0;
     this.onAbort = undefined;
@@ -182,8 +182,7 @@ class Pending {
     if (this.done) return false;
     this.done = true;
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
-    this.slot.pending.delete(this.id);
-    this.onSettled(this);
+    this.transport.finished(this);
     return true;
   }
 
@@ -219,8 +218,17 @@ class Pending {
   }
 }
 
+/** A socket older than this is retired at its next query (the source port changes at least this often). */
+const SOCKET_MAX_AGE_MS = 60_000;
+/** Queries the first socket of a transport carries (see `budget`). */
+const FIRST_SOCKET_QUERIES = 32;
+
 interface Slot {
   socket: Socket;
+  /** performance.now() when it was opened. */
+  openedAt: number;
+  /** Queries it carries before it is retired. */
+  budget: number;
   /** The server as first asked through this socket. */
   server: Endpoint;
   pending: Map<number, Pending>;
@@ -233,7 +241,7 @@ interface Slot {
 }
 
 export interface UdpTransportOptions {
-  /** Queries sent from one socket (one source port) before a fresh socket takes over; default 256. */
+  /** Queries sent from one socket (one source port) before a fresh socket takes over; default 2,048. */
   queriesPerSocket?: number;
   stats?: TransportStats;
 }
@@ -241,8 +249,10 @@ export interface UdpTransportOptions {
 /**
  * UDP exchanges over a rotation of connected sockets, one per server at a time: each socket gets a
  * random source port from the kernel and carries at most `queriesPerSocket` queries (several in
- * flight, told apart by their random ids) before it is retired, so that binding and closing a socket
- * is not paid on every query while the source port still changes often. A datagram is matched to its
+ * flight, told apart by their random ids), and is used for at most a minute, before it is retired:
+ * the source port changes every few seconds of bulk resolution and at least every minute, while
+ * opening a socket (measured: about a millisecond of JavaScript in a fresh process) is not paid per
+ * query. (Node's own resolver, c-ares, keeps one source port for ever.) A datagram is matched to its
  * query by id, then its source address and port, then its question; everything else is dropped and
  * counted. Timeouts: one timer for the whole transport, armed for the earliest deadline of the
  * queries in flight, instead of a timer per query.
@@ -254,22 +264,29 @@ export class UdpTransport {
   /** Servers as users write them, by key (made once: formatEndpoint is costly the first times). */
   private readonly labels = new Map<string, string>();
   private readonly queriesPerSocket: number;
+  /** Sockets opened so far. */
+  private opened = 0;
   private readonly stats: TransportStats;
   private readonly ids = new RandomIds();
-  /** Queries waiting for an answer, whatever their socket (the timer sweeps these). */
-  private readonly inFlight = new Set<Pending>();
+  /**
+   * Retired sockets whose queries still wait for answers (each is closed by its last answer). The
+   * queries waiting are those of the current sockets and of these: the timer sweeps them.
+   */
+  private readonly draining: Slot[] = [];
+  /** How many queries wait, whatever their socket (a count, not a set: no work per query beyond it). */
+  private waiting = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
   /** When the timer fires (performance.now() time); Infinity when it is not armed. */
   private timerAt = Number.POSITIVE_INFINITY;
 
   constructor(options: UdpTransportOptions = {}) {
-    this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 256);
+    this.queriesPerSocket = Math.max(1, options.queriesPerSocket ?? 2048);
     this.stats = options.stats ?? { mismatched: 0, malformed: 0 };
   }
 
   /** Closes every socket; queries in flight fail. */
   close(): void {
-    for (const slot of this.slots.values()) this.retire(slot, true);
+    for (const slot of [...this.slots.values(), ...this.draining]) this.retire(slot, true);
     this.slots.clear();
   }
 
@@ -299,7 +316,7 @@ export class UdpTransport {
     let slot: Slot;
     let query: Buffer;
     try {
-      slot = this.slot(server);
+      slot = this.slot(server, now);
     } catch (error) {
       sink.failed(networkError(server, name, type, error));
       return;
@@ -327,9 +344,9 @@ export class UdpTransport {
       query.length - 11,
       now + timeoutMs,
       sink,
-      this.settled,
+      this,
     );
-    this.inFlight.add(pending);
+    this.waiting++;
     if (pending.deadline < this.timerAt) this.arm(pending.deadline);
     if (signal) {
       pending.onAbort = () => pending.fail(abortReason(signal));
@@ -337,26 +354,31 @@ export class UdpTransport {
     }
     slot.pending.set(id, pending);
     slot.uses++;
-    if (slot.uses >= this.queriesPerSocket) this.retire(slot, false);
+    if (slot.uses >= slot.budget) this.retire(slot, false);
     // dgram takes no datagram without an address before connect() completes: queue until then.
     if (slot.waiting) slot.waiting.push(pending);
     else pending.send();
   }
 
-  private readonly settled = (pending: Pending): void => {
-    this.inFlight.delete(pending);
-    // (read on every call, not only when the set is empty: V8 then has seen the read before it
-    // optimizes this, and the rare "empty" case does not throw the compiled code away)
-    const timer = this.timer;
-    if (this.inFlight.size === 0 && timer) {
+  /** A query has ended (answered, failed, timed out or aborted): called once per query, by Pending. */
+  finished(pending: Pending): void {
+    const slot = pending.slot;
+    slot.pending.delete(pending.id);
+    if (--this.waiting === 0 && this.timer !== undefined) {
       // nothing left to time out: no timer may keep the process alive
-      clearTimeout(timer);
+      clearTimeout(this.timer);
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
     }
-    const slot = pending.slot;
-    if (slot.retired && slot.pending.size === 0) this.closeSocket(slot);
-  };
+    if (slot.retired && slot.pending.size === 0) this.drained(slot);
+  }
+
+  /** A retired socket's last query has ended: close it. */
+  private drained(slot: Slot): void {
+    const i = this.draining.indexOf(slot);
+    if (i >= 0) this.draining.splice(i, 1);
+    this.closeSocket(slot);
+  }
 
   private arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
@@ -370,23 +392,31 @@ export class UdpTransport {
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
     let earliest = Number.POSITIVE_INFINITY;
-    // (a Set may lose members while it is iterated: timeout() settles, which deletes)
-    for (const p of this.inFlight) {
-      if (p.deadline <= now) p.timeout();
-      else if (p.deadline < earliest) earliest = p.deadline;
+    // (a Map may lose the entry being visited: timeout() ends the query, which deletes it)
+    for (const slot of [...this.slots.values(), ...this.draining]) {
+      for (const p of slot.pending.values()) {
+        if (p.deadline <= now) p.timeout();
+        else if (p.deadline < earliest) earliest = p.deadline;
+      }
     }
-    if (earliest < Number.POSITIVE_INFINITY && this.inFlight.size > 0) this.arm(earliest);
+    if (earliest < Number.POSITIVE_INFINITY && this.waiting > 0) this.arm(earliest);
   };
 
-  private slot(server: Endpoint): Slot {
+  private slot(server: Endpoint, now: number): Slot {
     // (the resolver asks the same server object again and again: no key to build for it)
     const last = this.lastSlot;
-    if (last !== undefined && last.server === server && !last.retired) return last;
+    if (last !== undefined && last.server === server && !last.retired) {
+      if (now - last.openedAt < SOCKET_MAX_AGE_MS) return last;
+      this.retire(last, false);
+    }
     const key = `${server.host} ${server.port}`;
     const current = this.slots.get(key);
     if (current && !current.retired) {
-      this.lastSlot = current;
-      return current;
+      if (now - current.openedAt < SOCKET_MAX_AGE_MS) {
+        this.lastSlot = current;
+        return current;
+      }
+      this.retire(current, false);
     }
     // (an IPv6 address has a colon and a name or IPv4 address has none: isIPv6's regular expression
     // costs a fresh process milliseconds to compile)
@@ -407,6 +437,11 @@ export class UdpTransport {
       retired: false,
       where,
       waiting: [],
+      openedAt: now,
+      // The first socket of a transport is retired early: its retirement and draining then happen
+      // in the first lookups, before V8 optimizes the code around them (a branch first taken in
+      // optimized code throws that code away, to be compiled again).
+      budget: this.opened++ === 0 ? Math.min(FIRST_SOCKET_QUERIES, this.queriesPerSocket) : this.queriesPerSocket,
     };
     socket.connect(server.port, server.host, () => {
       const queued = slot.waiting ?? [];
@@ -426,13 +461,16 @@ export class UdpTransport {
   }
 
   private retire(slot: Slot, now: boolean): void {
-    slot.retired = true;
-    for (const [key, s] of this.slots) if (s === slot) this.slots.delete(key);
+    if (!slot.retired) {
+      slot.retired = true;
+      for (const [key, s] of this.slots) if (s === slot) this.slots.delete(key);
+      if (slot.pending.size > 0) this.draining.push(slot);
+    }
     if (now) {
       for (const p of [...slot.pending.values()])
         p.fail(new DnsError('DNS_NETWORK', `${p.name} ${p.type}: resolver closed`));
     }
-    if (slot.pending.size === 0) this.closeSocket(slot);
+    if (slot.pending.size === 0) this.drained(slot);
   }
 
   private closeSocket(slot: Slot): void {

@@ -387,4 +387,31 @@ describe('hostile DNS server', () => {
     const e = await fails(resolver());
     expect(e.code).toBe('DNS_SERVFAIL');
   });
+
+  it('sends from a fresh random source port every queriesPerSocket queries, and answers still match', async () => {
+    const ports: number[] = [];
+    behaviour = (q, reply) => reply(plain(q, [GOOD]));
+    const seen = (_msg: Buffer, rinfo: RemoteInfo): void => {
+      ports.push(rinfo.port);
+    };
+    udp.on('message', seen);
+    try {
+      const r = new DnsResolver({
+        servers: [{ host: '127.0.0.1', port }],
+        timeoutMs: 1000,
+        cacheSize: 0,
+        queriesPerSocket: 3,
+      });
+      for (let i = 0; i < 7; i++) {
+        const res = await r.resolveAddresses(`n${i}.test`, { family: 'ipv4' });
+        expect(res.addresses[0]?.address).toBe(GOOD);
+      }
+      expect(ports).toHaveLength(7);
+      expect(new Set(ports.slice(0, 3)).size).toBe(1);
+      expect(new Set(ports).size).toBe(3);
+      r.close();
+    } finally {
+      udp.off('message', seen);
+    }
+  });
 });
