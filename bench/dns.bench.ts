@@ -26,6 +26,9 @@ interface WorkerResult {
   qps: number;
   heapGrowth: number;
   maxRss: number;
+  /** CPU ms of the main thread and of V8's other threads during the lookups (Linux; else null). */
+  mainThreadMs: number | null;
+  otherThreadsMs: number | null;
 }
 
 function median(xs: number[]): number {
@@ -112,6 +115,11 @@ export default async function (): Promise<BenchResult[]> {
         ratio: rawQps / baseQps,
         target: 'informative',
       });
+      const threads = (rs: WorkerResult[]): string =>
+        rs[0]?.mainThreadMs == null
+          ? 'n/a'
+          : `main ${median(rs.map((r) => r.mainThreadMs as number)).toFixed(1)} ms, other threads ${median(rs.map((r) => r.otherThreadsMs as number)).toFixed(1)} ms`;
+      process.stderr.write(`${label}: CPU by thread (medians): spo ${threads(spo)} | c-ares ${threads(cares)}\n`);
       const rss = median(spo.map((r) => r.maxRss)) / 2 ** 20;
       const baseRss = median(cares.map((r) => r.maxRss)) / 2 ** 20;
       out.push({
