@@ -3,7 +3,7 @@
  * does it (governor.md §6.2-6.3): A and AAAA concurrently (fail only when both fail), CNAME chains
  * within a bound, SRV by the CIP-0155 rule, TTLs clipped to [60 s, 900 s] with the raw TTL kept.
  * Queries go to explicit servers (default /etc/resolv.conf) over UDP, TCP when truncated, at most
- * `concurrency` in flight, through a TTL-honouring LRU cache.
+ * `concurrency` in flight, through a TTL-honouring cache of bounded size.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
@@ -43,10 +43,11 @@ export interface DnsResolverOptions {
   /** DNS exchanges in flight at once; default 8 as the node. */
   concurrency?: number;
   /**
-   * Cached answers kept (LRU); 0 disables the cache; default 2,048. A hit needs the same question
-   * again within its TTL (a name several pools register, SRV targets, a re-run), so a small cache
-   * catches most of them; a large one costs in bulk lookups (measured: 10,000 entries added about
-   * 30% CPU per query to 5,000 fresh names, as the growing heap is marked again and again).
+   * Cached answers kept (two generations, see AnswerCache); 0 disables the cache; default 2,048. A
+   * hit needs the same question again within its TTL (a name several pools register, SRV targets, a
+   * re-run), so a small cache catches most of them; a large one costs in bulk lookups (measured:
+   * 10,000 entries added about 30% CPU per query to 5,000 fresh names, as the growing heap is
+   * marked again and again).
    */
   cacheSize?: number;
   /** Longest CNAME chain followed; default 8. */
