@@ -17,14 +17,13 @@ import {
   isQueryableName,
   normalizeName,
   plainAddress,
-  plainTtl,
   type QueryType,
   type Rr,
 } from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
 import { type ExchangeResult, type ExchangeSink, type TransportStats, tcpExchange, UdpTransport } from './transport.js';
-import { clipTtl, MAX_TTL_SEC } from './ttl.js';
+import { clipTtl, MAX_TTL_SEC, MIN_TTL_SEC } from './ttl.js';
 
 export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
 export { parseDnsServer, systemServers } from './resolv-conf.js';
@@ -259,13 +258,18 @@ export class DnsResolver {
     let ttl = Number.POSITIVE_INFINITY;
     for (let i = 1; i < plain.length; i += 2) {
       const nameEnd = plain[i] as number;
-      const raw = plainTtl(message, nameEnd);
+      // (plainTtl and clipTtl written out: each small function on this path is one more that V8
+      // compiles on its own in a fresh process)
+      const at = nameEnd + 4;
+      const raw =
+        (message[at] as number) * 0x1000000 +
+        (((message[at + 1] as number) << 16) | ((message[at + 2] as number) << 8) | (message[at + 3] as number));
       if (raw < ttl) ttl = raw;
       addresses.push({
         address: plainAddress(message, l.type, nameEnd),
         family,
         recordType: l.type,
-        ttlSec: clipTtl(raw),
+        ttlSec: raw < MIN_TTL_SEC ? MIN_TTL_SEC : raw > MAX_TTL_SEC ? MAX_TTL_SEC : raw,
         rawTtlSec: raw,
       });
     }

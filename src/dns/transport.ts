@@ -135,7 +135,7 @@ class Pending {
   /** The query as sent, and where its question ends (the answer must repeat those bytes). */
   declare readonly query: Buffer;
   declare readonly questionEnd: number;
-  declare private readonly sink: ExchangeSink;
+  declare readonly sink: ExchangeSink;
   declare private readonly transport: UdpTransport;
 
   constructor(
@@ -168,10 +168,6 @@ class Pending {
     this.mismatched = 0;
     this.onAbort = undefined;
     this.done = false;
-  }
-
-  answer(message: Buffer, plain: number[] | undefined, response: DnsResponse | undefined): void {
-    if (this.settle()) this.sink.answered(message, plain, response);
   }
 
   fail(error: Error): void {
@@ -236,8 +232,9 @@ interface Slot {
   retired: boolean;
   /** The server as users write it, for messages. */
   where: string;
-  /** Queries to send once the socket is connected; undefined once it is. */
-  waiting: Pending[] | undefined;
+  /** Until connect() completes, queries are queued (dgram takes no datagram without an address). */
+  connecting: boolean;
+  queued: Pending[] | undefined;
 }
 
 export interface UdpTransportOptions {
@@ -356,8 +353,20 @@ export class UdpTransport {
     slot.uses++;
     if (slot.uses >= slot.budget) this.retire(slot, false);
     // dgram takes no datagram without an address before connect() completes: queue until then.
-    if (slot.waiting) slot.waiting.push(pending);
-    else pending.send();
+    if (slot.connecting) {
+      // (the queue is made with its first query: an empty array literal would first hold small
+      // integers, and optimized code that pushed into one would be thrown away)
+      if (slot.queued === undefined) slot.queued = [pending];
+      else slot.queued.push(pending);
+      return;
+    }
+    try {
+      // (Pending.send written out) No callback: Node then sends at once (uv_udp_try_send); errors
+      // arrive as 'error' events.
+      slot.socket.send(query);
+    } catch (error) {
+      pending.fail(networkError(server, name, type, error));
+    }
   }
 
   /** A query has ended (answered, failed, timed out or aborted): called once per query, by Pending. */
@@ -436,7 +445,8 @@ export class UdpTransport {
       uses: 0,
       retired: false,
       where,
-      waiting: [],
+      connecting: true,
+      queued: undefined,
       openedAt: now,
       // The first socket of a transport is retired early: its retirement and draining then happen
       // in the first lookups, before V8 optimizes the code around them (a branch first taken in
@@ -444,8 +454,9 @@ export class UdpTransport {
       budget: this.opened++ === 0 ? Math.min(FIRST_SOCKET_QUERIES, this.queriesPerSocket) : this.queriesPerSocket,
     };
     socket.connect(server.port, server.host, () => {
-      const queued = slot.waiting ?? [];
-      slot.waiting = undefined;
+      const queued = slot.queued ?? [];
+      slot.connecting = false;
+      slot.queued = undefined;
       for (const pending of queued) pending.send();
     });
     // An idle socket must not keep the process alive; while queries are in flight the transport's timer does.
@@ -504,7 +515,17 @@ export class UdpTransport {
       pending.mismatched++;
       return;
     }
-    pending.answer(msg, plain, response);
+    // The query ends here (Pending.settle and finished(), written out: this runs once per lookup)
+    pending.done = true;
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    slot.pending.delete(pending.id);
+    if (--this.waiting === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+    if (slot.retired && slot.pending.size === 0) this.drained(slot);
+    pending.sink.answered(msg, plain, response);
   }
 }
 
