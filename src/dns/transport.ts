@@ -373,13 +373,16 @@ export class UdpTransport {
   finished(pending: Pending): void {
     const slot = pending.slot;
     slot.pending.delete(pending.id);
-    if (--this.waiting === 0 && this.timer !== undefined) {
-      // nothing left to time out: no timer may keep the process alive
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-    }
+    if (--this.waiting === 0) this.idle();
     if (slot.retired && slot.pending.size === 0) this.drained(slot);
+  }
+
+  /** Nothing waits any more: nothing to time out, and no timer may keep the process alive. */
+  private idle(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   /** A retired socket's last query has ended: close it. */
@@ -519,11 +522,7 @@ export class UdpTransport {
     pending.done = true;
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
     slot.pending.delete(pending.id);
-    if (--this.waiting === 0 && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-    }
+    if (--this.waiting === 0) this.idle();
     if (slot.retired && slot.pending.size === 0) this.drained(slot);
     pending.sink.answered(msg, plain, response);
   }
