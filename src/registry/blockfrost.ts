@@ -4,12 +4,13 @@
  * 10 requests/s (Blockfrost's sustained rate); the project_id travels in a header and is never shown.
  */
 import type { Dispatcher } from 'undici';
-import { UsageError } from '../lib/errors.js';
-import { asAmount, asArray, asObject, asString, FieldPath, isObject, optString } from './fields.js';
+import { SpoError, UsageError } from '../lib/errors.js';
+import { asAmount, asArray, asObject, asString, FieldPath, isObject, optTicker } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
 import { chainTip, nullableRelay } from './koios.js';
+import type { RegistryFinding } from './model.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -76,7 +77,7 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
           entry.amount = asAmount(o.active_stake, at.key('active_stake'));
         }
         if (isObject(o.metadata)) {
-          const t = optString(o.metadata.ticker, at.key('metadata').key('ticker'), 32);
+          const t = optTicker(o.metadata.ticker, at.key('metadata').key('ticker'));
           if (t !== undefined) entry.ticker = t;
         }
         listed.push(entry);
@@ -94,6 +95,7 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
       const s = stakes[i];
       if (s !== undefined) p.stake = s;
     });
+    const findings: RegistryFinding[] = [];
     let next = 0;
     let done = 0;
     const worker = async (): Promise<void> => {
@@ -101,7 +103,24 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
         const pool = pools[next++] as RawPool;
         await limiter.acquire(options.signal);
         const path = `/pools/${encodeURIComponent(pool.id)}/relays`;
-        const res = await http.getJson(path);
+        let res: Awaited<ReturnType<HttpClient['getJson']>>;
+        try {
+          res = await http.getJson(path);
+        } catch (error) {
+          // A pool retired (or deregistered) between the listing and this request is gone from
+          // Blockfrost: one such pool must not end a sweep of thousands.
+          if (!(error instanceof SpoError && error.code === 'HTTP_STATUS' && error.details?.status === 404))
+            throw error;
+          findings.push({
+            code: 'relays-unavailable',
+            severity: 'warning',
+            pool: pool.id,
+            message: `pool ${pool.id}: Blockfrost answered 404 for its relays (retired since the listing?); listed without relays`,
+          });
+          done++;
+          progress({ phase: 'Blockfrost relays', done, total: pools.length });
+          continue;
+        }
         const list = asArray(res.body, root.key(path));
         list.forEach((r, j) => {
           pool.relays.push(...blockfrostRelay(r, root.key(path).index(j)));
@@ -113,11 +132,12 @@ export async function loadBlockfrost(options: LoadRegistryOptions): Promise<Pars
     // a few requests in flight hide latency; the limiter keeps the rate
     await Promise.all(Array.from({ length: Math.min(4, pools.length) }, worker));
     const out: ParsedSource = { format: 'blockfrost', scope: 'all', pools };
-    if ('finding' in tip) out.findings = [tip.finding];
+    if ('finding' in tip) findings.unshift(tip.finding);
     else {
       out.slot = tip.slot;
       out.blockHash = tip.hash;
     }
+    if (findings.length > 0) out.findings = findings;
     return out;
   } finally {
     await http.close();

@@ -90,6 +90,19 @@ export function optString(v: unknown, at: FieldPath, max = MAX_STRING): string |
   return v === undefined || v === null ? undefined : asString(v, at, max);
 }
 
+/** Longest ticker kept (the metadata standard says 3-5 characters). */
+export const MAX_TICKER = 32;
+
+/**
+ * A pool's ticker from an API: any string, cut to MAX_TICKER characters. It comes from the
+ * operator's off-chain metadata, which the user cannot fix, so an over-long one must not fail a
+ * whole registry load (files stay strict: see optString).
+ */
+export function optTicker(v: unknown, at: FieldPath): string | undefined {
+  const t = optString(v, at);
+  return t !== undefined && t.length > MAX_TICKER ? t.slice(0, MAX_TICKER) : t;
+}
+
 export function asFiniteNumber(v: unknown, at: FieldPath): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw fieldError(at, 'a number', v);
   return v;

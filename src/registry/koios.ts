@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SpoError, UsageError } from '../lib/errors.js';
-import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString } from './fields.js';
+import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString, optTicker } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
 import type { LoadRegistryOptions } from './index.js';
@@ -135,7 +135,7 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
       return;
     }
     const entry: { ticker?: string; status: PoolStatus; amount?: number; nullStake?: true } = { status };
-    const ticker = optString(o.ticker, at.key('ticker'), 32);
+    const ticker = optTicker(o.ticker, at.key('ticker'));
     if (ticker !== undefined) entry.ticker = ticker;
     if (o.active_stake !== undefined && o.active_stake !== null)
       entry.amount = asAmount(o.active_stake, at.key('active_stake'));

@@ -62,7 +62,8 @@ function koiosData(n: number): { list: unknown[]; relays: unknown[] } {
     const id = poolId(i);
     list.push({
       pool_id_bech32: id,
-      ticker: i % 7 === 0 ? null : `T${i}`,
+      // (pool 4's ticker is far longer than the metadata standard allows: it must not fail the load)
+      ticker: i % 7 === 0 ? null : i === 4 ? `Long${'x'.repeat(60)}` : `T${i}`,
       pool_status: i % 10 === 9 ? 'retired' : i % 50 === 3 ? 'retiring' : 'registered',
       active_stake: String(1_000_000 * (n - i)),
     });
@@ -135,6 +136,7 @@ describe('Koios source', () => {
     expect(reg.findings.find((f) => f.code === 'retired-dropped')?.message).toMatch(/^\d+ retired pools/);
     const p0 = reg.pools.find((p) => p.id === poolId(0));
     expect(p0?.ticker).toBeUndefined();
+    expect(reg.pools.find((p) => p.id === poolId(4))?.ticker).toBe(`Long${'x'.repeat(28)}`);
     expect(p0?.relays.map((r) => `${r.kind} ${r.host} ${r.port ?? '-'}`)).toEqual([
       'dns relay.pool0.example.com 3001',
       'ipv4 44.1.0.0 6000',
@@ -253,7 +255,7 @@ describe('Koios source', () => {
 });
 
 describe('Blockfrost source', () => {
-  function blockfrostServer(n: number, options: { rateLimitOnce?: boolean } = {}) {
+  function blockfrostServer(n: number, options: { rateLimitOnce?: boolean; gone?: number; longTicker?: boolean } = {}) {
     let limited = false;
     return serve((req, res, u) => {
       if (req.headers.project_id !== 'mainnetSECRET') return json(res, { status_code: 403, error: 'Forbidden' }, 403);
@@ -270,7 +272,9 @@ describe('Blockfrost source', () => {
             hex: poolIdHex(poolId(i)),
             active_stake: String(1000 * (i + 1)),
             live_stake: String(1000 * (i + 1)),
-            ...(i % 2 === 0 ? { metadata: { ticker: `B${i}`, name: `Pool ${i}` } } : { metadata: null }),
+            ...(i % 2 === 0
+              ? { metadata: { ticker: options.longTicker && i === 0 ? 'T'.repeat(40) : `B${i}`, name: `Pool ${i}` } }
+              : { metadata: null }),
           });
         }
         return json(res, rows);
@@ -283,6 +287,7 @@ describe('Blockfrost source', () => {
         }
         const i = Number(bech32.fromWords(bech32.decode(m[1] as string).words).slice(-1)[0]);
         if (i === 1) return json(res, []); // a pool with no relays
+        if (i === options.gone) return json(res, { status_code: 404, error: 'Not Found' }, 404); // retired meanwhile
         return json(res, [
           { ipv4: `45.2.0.${i}`, ipv6: null, dns: `relays.pool${i}.example.com`, dns_srv: null, port: 3001 },
           { ipv4: null, ipv6: null, dns: null, dns_srv: `_cardano._tcp.pool${i}.example.com`, port: 0 },
@@ -321,6 +326,25 @@ describe('Blockfrost source', () => {
     expect(reg.pools.find((p) => p.id === poolId(1))?.relays).toEqual([]);
     expect(progress.at(-1)).toEqual({ phase: 'Blockfrost relays', done: 14, total: 14 });
     expect((reg.pools[13]?.stake ?? 0) > (reg.pools[0]?.stake ?? 0)).toBe(true);
+  });
+
+  it('a pool whose relays are gone (404) is listed without relays, with a finding; the sweep goes on', async () => {
+    const { url } = await blockfrostServer(6, { gone: 3, longTicker: true });
+    const reg = await loadRegistry({
+      source: 'blockfrost',
+      network: mainnet,
+      blockfrostUrl: url,
+      blockfrostProjectId: 'mainnetSECRET',
+      requestsPerSecond: 500,
+    });
+    expect(reg.pools).toHaveLength(6);
+    expect(reg.pools.find((p) => p.id === poolId(3))?.relays).toEqual([]);
+    expect(reg.pools.find((p) => p.id === poolId(5))?.relays.length).toBeGreaterThan(0);
+    expect(reg.findings).toContainEqual(
+      expect.objectContaining({ code: 'relays-unavailable', severity: 'warning', pool: poolId(3) }),
+    );
+    expect(reg.pools.find((p) => p.id === poolId(0))?.ticker).toBe('T'.repeat(32)); // cut, not a failed load
+    expect(reg.slot).toBe(185900001);
   });
 
   it('pages at 100 pools and honours a 429', async () => {
