@@ -8,7 +8,7 @@ import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
-import { describeError, ExitCode, UsageError } from '../lib/errors.js';
+import { describeError, ExitCode, InterruptedError, UsageError } from '../lib/errors.js';
 import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
 import { koiosTip } from '../probe/koios-tip.js';
 import { effectiveConcurrency } from '../probe/limits.js';
@@ -24,6 +24,8 @@ import { palette } from '../ui/color.js';
 
 export interface ProbeCommandJson extends ProbeJson {
   verdict: { failOn: FailOn; failed: boolean; reason?: string };
+  /** Set when Ctrl-C/SIGTERM stopped the run: only what was probed before it is reported (exit 130). */
+  interrupted?: true;
 }
 
 export default class Probe extends SpoCommand {
@@ -35,7 +37,9 @@ Attempts run --concurrency at a time (default 2000, capped by the open-file limi
 
 Every address is reported with a status: ok, or the failure and its stage (DNS_NXDOMAIN, CONNECT_REFUSED, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, HANDSHAKE_REFUSED_MAGIC, HANDSHAKE_REFUSED_VERSION, PROTOCOL_ERROR, KEEPALIVE_TIMEOUT...); relays and pools are summarised ("2 of 3 relays reachable"). Registered addresses that cannot be public peers (loopback, private...) are reported as UNUSABLE_ADDRESS unless --include-unusable.
 
-Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top. To monitor a pool with an SRV relay, add --whole-group: the node's rule draws one target per run, so a single dead target would alert only on some runs.`;
+Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top. To monitor a pool with an SRV relay, add --whole-group: the node's rule draws one target per run, so a single dead target would alert only on some runs.
+
+Ctrl-C reports what was probed so far, marked as partial (never written over --out), and exits 130; a second Ctrl-C leaves at once.`;
   static override examples = [
     '<%= config.bin %> probe relay1.example.com:3001 [2001:db8::1]:3001',
     '<%= config.bin %> probe --pool pool1abc... --fail-on pool   # from cron: exit 1 when my pool is unreachable',
@@ -205,18 +209,25 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       },
     });
     progress.start(`probing ${targets.length} relays, up to ${Math.min(conc.value, targets.length)} at a time`);
+    // Ctrl-C (or SIGTERM) during the probe: what was probed is reported, marked as partial, and the
+    // exit code is still 130; a second Ctrl-C leaves at once.
+    let interrupted = false;
     try {
       for await (const r of probeEndpoints(targets, options)) {
         collector.add(r);
       }
     } catch (error) {
-      progress.fail('probe stopped');
-      throw error;
+      if (!(this.signal.aborted && this.signal.reason instanceof InterruptedError)) {
+        progress.fail('probe stopped');
+        throw error;
+      }
+      interrupted = true;
+      progress.fail(`interrupted: reporting the ${collector.count} addresses probed so far`);
     } finally {
       resolver.close();
     }
     let external: ReferenceTip | undefined;
-    if (koiosUrl !== undefined) {
+    if (koiosUrl !== undefined && !interrupted) {
       // The probe's results are worth more than the reference: if Koios cannot answer, keep them and
       // measure the lag against the relays' majority, saying so.
       external = await koiosTip(koiosUrl, {
@@ -229,9 +240,9 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
         return undefined;
       });
     }
-    const report = collector.finish(performance.now() - started, external);
+    const report = collector.finish(performance.now() - started, external, { probedOnly: interrupted });
     const s = report.summary;
-    progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
+    if (!interrupted) progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
 
     const reason = failVerdict(report, failOn);
     const doc: ProbeCommandJson = {
@@ -244,9 +255,24 @@ Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reac
       pools: report.pools,
       addresses: report.addresses,
       verdict: { failOn, failed: reason !== undefined, ...(reason === undefined ? {} : { reason }) },
+      ...(interrupted ? { interrupted: true } : {}),
     };
 
     const text = (c: typeof this.c): string => (flags.csv ? renderProbeCsv(report) : renderProbeTable(report, c, tip));
+    if (interrupted) {
+      // A partial run is shown, never written over --out (a file that cron or a script reads keeps its
+      // last complete run); the JSON says `"interrupted": true`.
+      if (flags.csv) process.stdout.write(renderProbeCsv(report));
+      else this.out(text(this.c));
+      process.exitCode = ExitCode.interrupted;
+      if (!this.jsonEnabled()) {
+        const notWritten = flags.out && flags.out !== '-' ? `; ${flags.out} was not written` : '';
+        process.stderr.write(
+          `${this.stderrPalette().fail('spo:')} interrupted: the results above are partial (${s.addresses} addresses probed before Ctrl-C)${notWritten}\n`,
+        );
+      }
+      return doc;
+    }
     if (flags.out && flags.out !== '-') {
       const plain = palette(new Chalk({ level: 0 }));
       const content = this.jsonEnabled() ? `${JSON.stringify(doc, null, 2)}\n` : text(plain);

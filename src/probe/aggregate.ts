@@ -97,8 +97,11 @@ export class ProbeCollector {
     return this.results.length;
   }
 
-  /** Finishes the run: shared flags, reference tip and lags, aggregation, worst-first order. */
-  finish(elapsedMs: number, external?: ReferenceTip): ProbeReport {
+  /**
+   * Finishes the run: shared flags, reference tip and lags, aggregation, worst-first order.
+   * `probedOnly` (an interrupted run): pools without any result are left out, not shown unreachable.
+   */
+  finish(elapsedMs: number, external?: ReferenceTip, options: { probedOnly?: boolean } = {}): ProbeReport {
     for (const r of this.results) {
       if (r.port !== null && r.family !== undefined && (this.endpointRelays.get(endpointKey(r)) ?? 0) > 1) {
         r.shared = true;
@@ -121,7 +124,11 @@ export class ProbeCollector {
     }
     rtts.sort((a, b) => a - b);
 
-    const pools = this.aggregatePools();
+    let pools = this.aggregatePools();
+    if (options.probedOnly) {
+      const probed = new Set(this.results.map((r) => r.pool));
+      pools = pools.filter((p) => probed.has(p.id));
+    }
     const relays = pools.reduce((n, p) => n + p.relays.length, 0);
     const reachableRelays = pools.reduce((n, p) => n + p.reachableRelays, 0);
     const rtt: ProbeSummary['rtt'] = { histogram: histogram(rtts) };

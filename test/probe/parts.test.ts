@@ -106,3 +106,31 @@ describe('renderProbeTable colours', () => {
     expect(plain.split('\n')[1]).toMatch(/^CONNECT_REFUSED/); // worst first
   });
 });
+
+describe('ProbeCollector.finish', () => {
+  it('shows a pool without results as unreachable, except in an interrupted run (probedOnly)', async () => {
+    const { ProbeCollector } = await import('../../src/probe/index.js');
+    const col = new ProbeCollector();
+    col.expectPool('A', 'AAA');
+    col.expectPool('B', 'BBB'); // its relays were not reached before Ctrl-C
+    col.add({
+      pool: 'A',
+      relay: '1.2.3.4',
+      relayKind: 'ipv4',
+      address: '1.2.3.4',
+      port: 3001,
+      family: 4,
+      status: 'ok',
+      attempts: 1,
+      handshakeMs: 5,
+    });
+    const full = col.finish(10);
+    expect(full.pools.map((p) => [p.id, p.status])).toEqual([
+      ['B', 'unreachable'],
+      ['A', 'reachable'],
+    ]);
+    const partial = col.finish(10, undefined, { probedOnly: true });
+    expect(partial.pools.map((p) => p.id)).toEqual(['A']);
+    expect(partial.summary).toMatchObject({ pools: 1, reachablePools: 1, unreachablePools: 0, addresses: 1 });
+  });
+});
