@@ -249,7 +249,17 @@ export class DnsResolver {
     response: DnsResponse | undefined,
   ): void {
     if (plain === undefined || l.signal?.aborted) {
-      this.continueLookup(l, { response: response ?? decodeResponse(message), message, transport: 'udp' });
+      let decoded: DnsResponse;
+      try {
+        // (a plain answer was checked whole already: this cannot fail, but this runs in the socket's
+        // event handler, where nothing may throw)
+        decoded = response ?? decodeResponse(message);
+      } catch (error) {
+        this.limiter.release();
+        l.reject(toError(error));
+        return;
+      }
+      this.continueLookup(l, { response: decoded, message, transport: 'udp' });
       return;
     }
     this.limiter.release();
