@@ -616,7 +616,18 @@ function parseLegacy(c: Collector, doc: Json): { topology: Topology; producers: 
     // Unknown keys of a producer were reported above (with valency known).
     c.findings.push(...sub.findings.filter((f) => f.code !== 'TOPOLOGY_UNKNOWN_KEY'));
     if (!ap || ap.port === undefined) return;
-    const valency = isObject(p) ? (valencyField(c, p, 'valency', path) ?? 1) : 1;
+    let valency = isObject(p) ? valencyField(c, p, 'valency', path) : 1;
+    if (valency === undefined) {
+      // The legacy parser reads it with `.:` (required): the node refused such a file.
+      c.add(
+        'TOPOLOGY_MISSING_VALENCY',
+        'error',
+        jsonPath(...path),
+        `producer ${accessPointText(ap)} without "valency": the node refuses the file`,
+        'add "valency": 1 (the number of connections to keep to it)',
+      );
+      valency = 1;
+    }
     if (valency === 0) {
       // The legacy node skipped a producer with valency 0 (remoteAddressToNodeAddress): no connection.
       c.add(

@@ -110,6 +110,17 @@ describe('legacy Producers as the legacy node read them', () => {
     ]);
   });
 
+  it('a producer without "valency" is an error, as the legacy node refused the file; migrate then refuses too', async () => {
+    const doc = { Producers: [{ addr: 'relay1.example.org', port: 3001 }] };
+    const missing = parseTopology(doc, 't.json').findings.filter((f) => f.code === 'TOPOLOGY_MISSING_VALENCY');
+    expect(missing.map((f) => `${f.severity} ${f.path}`)).toEqual(['error $.Producers[0]']);
+    const f = join(dir, 'legacy-no-valency.json');
+    writeFileSync(f, JSON.stringify(doc));
+    const r = await runCli(['topology', 'migrate', f, '--out', '-']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/valency/);
+  });
+
   it('lint paths point at the Producers entry even after skipped entries', () => {
     const doc = {
       Producers: [
