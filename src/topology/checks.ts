@@ -7,7 +7,7 @@
 import type { AddressFamily, DnsResolver } from '../dns/index.js';
 import { isDnsError } from '../dns/index.js';
 import { describeError } from '../lib/errors.js';
-import type { ProbeEndpoint, ProbeRelay, ProbeTarget } from '../probe/model.js';
+import type { ProbeAddressResult, ProbeEndpoint, ProbeRelay, ProbeTarget } from '../probe/model.js';
 import { probeEndpoints, type StageFunction } from '../probe/scheduler.js';
 import { type AccessPoint, accessPointText, endpointKey, type Topology, type TopologyFinding } from './model.js';
 import { jsonPath } from './parse.js';
@@ -140,25 +140,12 @@ export async function probeCheck(
 ): Promise<TopologyFinding[]> {
   const placed = placedAccessPoints(t);
   const byPath = new Map(placed.map((p) => [p.path, p]));
-  const apOf = new Map<ProbeRelay, AccessPoint>();
-  const targets: ProbeTarget[] = placed.map((p) => {
-    const relay: ProbeRelay = { kind: p.ap.kind, host: p.ap.address, port: p.ap.port };
-    apOf.set(relay, p.ap);
-    return { pool: p.path, relay };
-  });
   const byTarget = new Map<string, { ok: boolean; failures: string[] }>();
-  for await (const r of probeEndpoints(targets, {
-    resolve: async (relay, signal) => {
-      const ap = apOf.get(relay);
-      return ap ? options.resolve(ap, signal) : [];
-    },
-    attempt: options.attempt,
-    concurrency: 64,
-    attemptDeadlineMs: options.attemptDeadlineMs,
-    stageTimeoutMs: options.stageTimeoutMs,
-    retry: 'never',
-    signal: options.signal,
-  })) {
+  for await (const r of probeAccessPoints(
+    placed.map((p) => [p.path, p.ap]),
+    options,
+    options.signal,
+  )) {
     const e = byTarget.get(r.pool) ?? { ok: false, failures: [] };
     if (r.status === 'ok') e.ok = true;
     else e.failures.push(`${r.address}${r.port === null ? '' : `:${r.port}`} ${r.status}`);
@@ -210,23 +197,23 @@ export async function createProbeRunner(options: {
   };
 }
 
-/** Probes access points; the best RTT (ms) of each that answered, keyed by endpointKey. */
-export async function probeRtts(
-  aps: readonly AccessPoint[],
+/**
+ * Handshakes with every address of the access points (src/probe's scheduler, no retries); each
+ * result's `pool` is the key the access point was given.
+ */
+function probeAccessPoints(
+  keyed: Array<[string, AccessPoint]>,
   runner: ProbeRunner,
-  signal?: AbortSignal,
-): Promise<Map<string, number | undefined>> {
-  const { rttOf } = await import('../probe/aggregate.js');
-  const byKey = new Map(aps.map((ap) => [endpointKey(ap), ap]));
-  const out = new Map<string, number | undefined>();
+  signal: AbortSignal | undefined,
+): AsyncIterable<ProbeAddressResult> {
   // The scheduler hands each target's relay object back to resolve: map it to its access point.
   const apOf = new Map<ProbeRelay, AccessPoint>();
-  const targets: ProbeTarget[] = [...byKey].map(([key, ap]) => {
+  const targets: ProbeTarget[] = keyed.map(([key, ap]) => {
     const relay: ProbeRelay = { kind: ap.kind, host: ap.address, port: ap.port };
     apOf.set(relay, ap);
     return { pool: key, relay };
   });
-  for await (const r of probeEndpoints(targets, {
+  return probeEndpoints(targets, {
     resolve: async (relay, s) => {
       const ap = apOf.get(relay);
       return ap ? runner.resolve(ap, s) : [];
@@ -237,7 +224,19 @@ export async function probeRtts(
     stageTimeoutMs: runner.stageTimeoutMs,
     retry: 'never',
     signal,
-  })) {
+  });
+}
+
+/** Probes access points; the best RTT (ms) of each that answered, keyed by endpointKey. */
+export async function probeRtts(
+  aps: readonly AccessPoint[],
+  runner: ProbeRunner,
+  signal?: AbortSignal,
+): Promise<Map<string, number | undefined>> {
+  const { rttOf } = await import('../probe/aggregate.js');
+  const byKey = new Map(aps.map((ap) => [endpointKey(ap), ap]));
+  const out = new Map<string, number | undefined>();
+  for await (const r of probeAccessPoints([...byKey], runner, signal)) {
     const rtt = rttOf(r);
     const prev = out.get(r.pool);
     if (rtt !== undefined && (prev === undefined || rtt < prev)) out.set(r.pool, rtt);

@@ -374,18 +374,33 @@ function hotValencyOf(c: Collector, raw: Json, path: Array<string | number>): nu
   return bestEffortInt(v) ?? bestEffortInt(valency) ?? 1;
 }
 
-function parseLocalGroup(c: Collector, raw: unknown, path: Array<string | number>): LocalRootGroup | undefined {
+/** A root group must be a JSON object with only the keys the node reads; anything else is reported. */
+function groupObject(
+  c: Collector,
+  raw: unknown,
+  path: Array<string | number>,
+  what: string,
+  keys: readonly string[],
+  example: string,
+): Json | undefined {
   if (!isObject(raw)) {
     c.add(
       'TOPOLOGY_TYPE',
       'error',
       jsonPath(...path),
-      'a local root group must be an object: the node refuses the file',
-      'write the group as {"accessPoints": [...], "advertise": false, "hotValency": 1}',
+      `${what} must be an object: the node refuses the file`,
+      `write the group as ${example}`,
     );
     return undefined;
   }
-  unknownKeys(c, raw, LOCAL_KEYS, path, 'warning', 'a local root group');
+  unknownKeys(c, raw, keys, path, 'warning', what);
+  return raw;
+}
+
+function parseLocalGroup(c: Collector, value: unknown, path: Array<string | number>): LocalRootGroup | undefined {
+  const example = '{"accessPoints": [...], "advertise": false, "hotValency": 1}';
+  const raw = groupObject(c, value, path, 'a local root group', LOCAL_KEYS, example);
+  if (raw === undefined) return undefined;
   const hotValency = hotValencyOf(c, raw, path);
   const warm = valencyField(c, raw, 'warmValency', path);
   let diffusionMode: DiffusionMode = 'InitiatorAndResponder';
@@ -414,18 +429,10 @@ function parseLocalGroup(c: Collector, raw: unknown, path: Array<string | number
   };
 }
 
-function parsePublicGroup(c: Collector, raw: unknown, path: Array<string | number>): PublicRootGroup | undefined {
-  if (!isObject(raw)) {
-    c.add(
-      'TOPOLOGY_TYPE',
-      'error',
-      jsonPath(...path),
-      'a public root group must be an object: the node refuses the file',
-      'write the group as {"accessPoints": [...], "advertise": false}',
-    );
-    return undefined;
-  }
-  unknownKeys(c, raw, PUBLIC_KEYS, path, 'warning', 'a public root group');
+function parsePublicGroup(c: Collector, value: unknown, path: Array<string | number>): PublicRootGroup | undefined {
+  const example = '{"accessPoints": [...], "advertise": false}';
+  const raw = groupObject(c, value, path, 'a public root group', PUBLIC_KEYS, example);
+  if (raw === undefined) return undefined;
   return {
     accessPoints: accessPointList(c, raw.accessPoints, [...path, 'accessPoints']),
     advertise: boolField(c, raw, 'advertise', path),
