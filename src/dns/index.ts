@@ -12,18 +12,20 @@ import { AnswerCache } from './cache.js';
 import { DnsError, moreInformative } from './errors.js';
 import { Limiter } from './limiter.js';
 import {
+  badName,
   type DnsResponse,
   decodeResponse,
   isQueryableName,
   normalizeName,
   plainAddress,
+  plainTtl,
   type QueryType,
   type Rr,
 } from './packet.js';
 import { systemServers } from './resolv-conf.js';
 import { lowestPriorityGroup, type RandomSource, type SrvRecord, weightedOrder } from './srv.js';
 import { type ExchangeResult, type ExchangeSink, type TransportStats, tcpExchange, UdpTransport } from './transport.js';
-import { clipTtl, MAX_TTL_SEC, MIN_TTL_SEC } from './ttl.js';
+import { clipTtl, MAX_TTL_SEC } from './ttl.js';
 
 export { DnsError, type DnsErrorCode, isDnsError } from './errors.js';
 export { parseDnsServer, systemServers } from './resolv-conf.js';
@@ -268,18 +270,13 @@ export class DnsResolver {
     let ttl = Number.POSITIVE_INFINITY;
     for (let i = 1; i < plain.length; i += 2) {
       const nameEnd = plain[i] as number;
-      // (plainTtl and clipTtl written out: each small function on this path is one more that V8
-      // compiles on its own in a fresh process)
-      const at = nameEnd + 4;
-      const raw =
-        (message[at] as number) * 0x1000000 +
-        (((message[at + 1] as number) << 16) | ((message[at + 2] as number) << 8) | (message[at + 3] as number));
+      const raw = plainTtl(message, nameEnd);
       if (raw < ttl) ttl = raw;
       addresses.push({
         address: plainAddress(message, l.type, nameEnd),
         family,
         recordType: l.type,
-        ttlSec: raw < MIN_TTL_SEC ? MIN_TTL_SEC : raw > MAX_TTL_SEC ? MAX_TTL_SEC : raw,
+        ttlSec: clipTtl(raw),
         rawTtlSec: raw,
       });
     }
@@ -353,7 +350,7 @@ export class DnsResolver {
   ): Promise<ResolvedName> {
     let first: QueryOutcome;
     try {
-      if (!isQueryableName(n)) await this.lookup(n, recordType, signal); // throws DNS_BAD_NAME
+      if (!isQueryableName(n)) throw badName(n);
       first = await this.query(n, recordType, signal);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
@@ -533,9 +530,7 @@ export class DnsResolver {
 
   /** Records of one type for a name, following CNAMEs (in the answer, then by new queries) within the bound. */
   private async lookup(name: string, type: QueryType, signal: AbortSignal | undefined): Promise<LookupResult> {
-    if (!isQueryableName(name)) {
-      throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`, { details: { name } });
-    }
+    if (!isQueryableName(name)) throw badName(name);
     const first = await this.query(name, type, signal);
     // The common case, kept apart so that the code V8 compiles for every lookup stays small.
     const records = first.rcode === 'NOERROR' ? recordsOf(first.answers, name, type) : [];

@@ -44,6 +44,11 @@ export function isQueryableName(name: string): boolean {
   return name.length <= 253 && QUERYABLE.test(name);
 }
 
+/** The error for a name spo will not send. */
+export function badName(name: string): DnsError {
+  return new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`, { details: { name } });
+}
+
 /** Lower-case, no trailing dot: the form names are compared in. */
 export function normalizeName(name: string): string {
   const n = name.toLowerCase();
@@ -99,24 +104,12 @@ export function encodeQuery(id: number, name: string, type: QueryType, edns = tr
     // (or the start) is. A dot is one byte in UTF-8, so the label lengths are byte counts.
     const written = buf.write(n, 13);
     let lengthAt = 12;
-    if (written === n.length) {
-      // ASCII (as every name the resolver sends): the dots found by indexOf, label by label
-      for (let dot = n.indexOf('.'); ; dot = n.indexOf('.', dot + 1)) {
-        const at = dot < 0 ? 13 + written : 13 + dot;
-        const len = at - lengthAt - 1;
-        if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
+    for (let i = 13; i <= 13 + written; i++) {
+      if (i === 13 + written || buf[i] === 46) {
+        const len = i - lengthAt - 1;
+        if (len === 0 || len > 63) throw badName(name);
         buf[lengthAt] = len;
-        lengthAt = at;
-        if (dot < 0) break;
-      }
-    } else {
-      for (let i = 13; i <= 13 + written; i++) {
-        if (i === 13 + written || buf[i] === 46) {
-          const len = i - lengthAt - 1;
-          if (len === 0 || len > 63) throw new DnsError('DNS_BAD_NAME', `"${name}" is not a valid DNS name`);
-          buf[lengthAt] = len;
-          lengthAt = i;
-        }
+        lengthAt = i;
       }
     }
     off = 13 + written;
