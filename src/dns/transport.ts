@@ -135,7 +135,7 @@ class Pending {
   /** The query as sent, and where its question ends (the answer must repeat those bytes). */
   declare readonly query: Buffer;
   declare readonly questionEnd: number;
-  declare readonly sink: ExchangeSink;
+  declare private readonly sink: ExchangeSink;
   declare private readonly transport: UdpTransport;
 
   constructor(
@@ -168,6 +168,10 @@ class Pending {
     this.mismatched = 0;
     this.onAbort = undefined;
     this.done = false;
+  }
+
+  answer(message: Buffer, plain: number[] | undefined, response: DnsResponse | undefined): void {
+    if (this.settle()) this.sink.answered(message, plain, response);
   }
 
   fail(error: Error): void {
@@ -360,13 +364,7 @@ export class UdpTransport {
       else slot.queued.push(pending);
       return;
     }
-    try {
-      // (Pending.send written out) No callback: Node then sends at once (uv_udp_try_send); errors
-      // arrive as 'error' events.
-      slot.socket.send(query);
-    } catch (error) {
-      pending.fail(networkError(server, name, type, error));
-    }
+    pending.send();
   }
 
   /** A query has ended (answered, failed, timed out or aborted): called once per query, by Pending. */
@@ -518,13 +516,7 @@ export class UdpTransport {
       pending.mismatched++;
       return;
     }
-    // The query ends here (Pending.settle and finished(), written out: this runs once per lookup)
-    pending.done = true;
-    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
-    slot.pending.delete(pending.id);
-    if (--this.waiting === 0) this.idle();
-    if (slot.retired && slot.pending.size === 0) this.drained(slot);
-    pending.sink.answered(msg, plain, response);
+    pending.answer(msg, plain, response);
   }
 }
 
