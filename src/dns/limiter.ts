@@ -1,7 +1,14 @@
+interface Waiter {
+  readonly signal: AbortSignal | undefined;
+  grant(): void;
+  abort(reason: Error): void;
+}
+
 /** At most `limit` tasks in flight (the node allows 8 concurrent lookups); waiting honours AbortSignal. */
 export class Limiter {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private waiting: Waiter[] = [];
+  private readonly watched = new Map<AbortSignal, { count: number; onAbort: () => void }>();
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be >= 1, got ${limit}`);
@@ -48,25 +55,57 @@ export class Limiter {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        this.active++;
-        resolve();
+      const waiter: Waiter = {
+        signal,
+        grant: () => {
+          this.unwatch(waiter);
+          this.active++;
+          resolve();
+        },
+        abort: (reason) => reject(reason),
       };
-      const onAbort = (): void => {
-        const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
+      this.waiting.push(waiter);
+      this.watch(waiter);
     });
+  }
+
+  /**
+   * One abort listener per signal, however many tasks wait on it: a listener per waiting task
+   * piled up on the command's one signal (MaxListenersExceededWarning with 9+ names).
+   */
+  private watch(waiter: Waiter): void {
+    const { signal } = waiter;
+    if (!signal) return;
+    const watched = this.watched.get(signal);
+    if (watched) {
+      watched.count++;
+      return;
+    }
+    const onAbort = (): void => {
+      this.watched.delete(signal);
+      const reason = signal.reason instanceof Error ? signal.reason : new Error('aborted');
+      const dropped = this.waiting.filter((w) => w.signal === signal);
+      this.waiting = this.waiting.filter((w) => w.signal !== signal);
+      for (const w of dropped) w.abort(reason);
+    };
+    this.watched.set(signal, { count: 1, onAbort });
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  private unwatch(waiter: Waiter): void {
+    const { signal } = waiter;
+    if (!signal) return;
+    const watched = this.watched.get(signal);
+    if (!watched) return;
+    if (--watched.count > 0) return;
+    this.watched.delete(signal);
+    signal.removeEventListener('abort', watched.onAbort);
   }
 
   /** Gives back a slot taken by `tryAcquire`, to the longest waiting task if any. */
   release(): void {
     this.active--;
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next.grant();
   }
 }
