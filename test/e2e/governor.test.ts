@@ -237,13 +237,18 @@ describe('spo governor dry-run', () => {
 
   it('Ctrl-C during a long simulation exits 130 at once (the run is sliced and checks the signal)', async () => {
     let sent = 0;
+    let seen = '';
     const r = await runCli(['governor', 'dry-run', '--duration', '30d'], {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       onSpawn: (child) => {
-        setTimeout(() => {
-          sent = performance.now();
-          child.kill('SIGINT');
-        }, 3000);
+        // Ctrl-C once the progress line (printed after 2 s of wall time) is out, however loaded the machine.
+        child.stderr?.on('data', (d: Buffer | string) => {
+          seen += String(d);
+          if (sent === 0 && /simulating: .* of 720h 0m/.test(seen)) {
+            sent = performance.now();
+            child.kill('SIGINT');
+          }
+        });
       },
     });
     expect(r.code, r.stderr).toBe(130);
