@@ -1,6 +1,15 @@
 /**
- * Governor benchmark: microseconds per decision and wall time from a cold start to all targets
- * met, with 1,000, 10,000 and 100,000 known peers (issue 6). The peers are topology public roots
+ * Governor benchmark, two parts.
+ *
+ * 1. Today's governor against the baseline (issue 11), in the same process: the baseline commit's
+ *    src/governor is extracted with `git archive` into a temporary folder and imported beside the
+ *    current code; both run the same scenario (one node, 100 known peers, churn, local and public
+ *    roots, ledger peers, a block every 20 s feeding the peer metrics) for one simulated day, several
+ *    times alternately. Reported: the steady-state cost per decision (hours 1-24; target: at least 5x
+ *    lower than the baseline) and the wall time of the whole day (target < 50 ms).
+ *
+ * 2. Scaling (issue 6): microseconds per decision and wall time from a cold start to all targets
+ * met, with 1,000, 10,000 and 100,000 known peers. The peers are topology public roots
  * returned by one root-peers request (so the governor knows all of them at once), plus 200 staked
  * pools for big ledger peers; targets: root = known = N, established 30, active 20, BLP 15/10/5.
  * The 100,000-peer run raises the known-target sanity limit (10,000 in the reference) for the
@@ -9,6 +18,11 @@
  * Baseline: the per-decision cost at 1,000 peers; the ratio at 100,000 must stay within the
  * linear bound (100x), and the 10,000-peer cold start must converge in under 2 s of wall time.
  */
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { step } from '../src/governor/governor.js';
 import { MockEnvironment, type SimPeer } from '../src/governor/mock-env.js';
 import { DEFAULT_POLICY } from '../src/governor/policies.js';
@@ -124,8 +138,146 @@ function measure(n: number): Measured {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Part 1: baseline against today's code, same scenario, same process
+
+/** The commit before issue 11's work on the governor (its driver, metrics and invariants). */
+const BASELINE_COMMIT = 'dd17958';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DAY_S = 86_400;
+const HOUR_S = 3_600;
+
+interface DayRun {
+  hourMs: number;
+  dayMs: number;
+  decisionsHour: number;
+  decisionsDay: number;
+  known: number;
+}
+
+/** What both versions are driven through (the baseline's API; the new one is adapted to it). */
+type RunDay = (seed: number) => DayRun;
+
+/** The scenario: 300 simulated peers, targets known 100 / established 30 / active 20 (+ BLP 15/10/5). */
+const DAY_TARGETS = {
+  root: 20,
+  known: 100,
+  established: 30,
+  active: 20,
+  knownBigLedger: 15,
+  establishedBigLedger: 10,
+  activeBigLedger: 5,
+};
+const DAY_OPTIONS = { peers: 300, pools: 100, publicRoots: 10, localRootGroups: 2, churn: true, targets: DAY_TARGETS };
+
+interface MockModule {
+  MockEnvironment: new (
+    cfg: Record<string, unknown>,
+  ) => {
+    runUntil(t: number): boolean;
+    decisionCount: number;
+    state: { known: Map<string, unknown> };
+  };
+  randomEnvironment(seed: number, o: typeof DAY_OPTIONS): Record<string, unknown>;
+}
+
+function mockRunDay(mod: MockModule, scale: number): RunDay {
+  return (seed) => {
+    const env = new mod.MockEnvironment({ ...mod.randomEnvironment(seed, DAY_OPTIONS), keepTrace: false });
+    const t0 = performance.now();
+    env.runUntil(HOUR_S * scale);
+    const t1 = performance.now();
+    const decisionsHour = env.decisionCount;
+    env.runUntil(DAY_S * scale);
+    const t2 = performance.now();
+    return {
+      hourMs: t1 - t0,
+      dayMs: t2 - t0,
+      decisionsHour,
+      decisionsDay: env.decisionCount,
+      known: env.state.known.size,
+    };
+  };
+}
+
+async function loadBaseline(): Promise<{ run: RunDay; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'spo-governor-baseline-'));
+  // The baseline's governor imports the registry's stake arithmetic; nothing else outside it.
+  execSync(`git archive --format=tar ${BASELINE_COMMIT} src/governor src/registry/stake.ts | tar -x -C '${dir}'`, {
+    cwd: ROOT,
+  });
+  const mod = (await import(pathToFileURL(join(dir, 'src/governor/mock-env.ts')).href)) as MockModule;
+  return { run: mockRunDay(mod, 1), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function loadCurrent(): Promise<RunDay> {
+  const mod = (await import('../src/governor/mock-env.js')) as unknown as MockModule;
+  return mockRunDay(mod, 1);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function againstBaseline(): Promise<BenchResult[]> {
+  const baseline = await loadBaseline();
+  const current = await loadCurrent();
+  try {
+    const rounds = 7;
+    const old: DayRun[] = [];
+    const cur: DayRun[] = [];
+    baseline.run(99); // warm up both (JIT)
+    current(99);
+    for (let i = 0; i < rounds; i++) {
+      old.push(baseline.run(1));
+      cur.push(current(1));
+    }
+    const steady = (r: DayRun) => ((r.dayMs - r.hourMs) * 1000) / Math.max(1, r.decisionsDay - r.decisionsHour);
+    const o = old[0] as DayRun;
+    const c = cur[0] as DayRun;
+    process.stderr.write(
+      `one day, 100 known peers: baseline ${o.decisionsDay} decisions (known ${o.known}), current ${c.decisionsDay} decisions (known ${c.known})\n` +
+        `  baseline day ms: ${old.map((r) => r.dayMs.toFixed(0)).join(' ')}\n` +
+        `  current day ms:  ${cur.map((r) => r.dayMs.toFixed(0)).join(' ')}\n`,
+    );
+    const oldSteady = median(old.map(steady));
+    const curSteady = median(cur.map(steady));
+    const curDay = median(cur.map((r) => r.dayMs));
+    const oldDay = median(old.map((r) => r.dayMs));
+    return [
+      {
+        name: 'governor steady-state cost per decision, one node, 100 known peers (hours 1-24)',
+        value: curSteady,
+        unit: 'µs',
+        baseline: { name: `the same at ${BASELINE_COMMIT}`, value: oldSteady },
+        ratio: curSteady / oldSteady,
+        target: '<= 0.2 (at least 5x lower)',
+        met: curSteady / oldSteady <= 0.2,
+      },
+      {
+        name: 'governor one simulated day, one node, 100 known peers (wall)',
+        value: curDay,
+        unit: 'ms',
+        baseline: { name: `the same at ${BASELINE_COMMIT}`, value: oldDay },
+        ratio: curDay / oldDay,
+        target: '< 50 ms',
+        met: curDay < 50,
+      },
+      {
+        name: 'decisions in the day, current / baseline (1: the same behaviour)',
+        value: c.decisionsDay / o.decisionsDay,
+        unit: 'x',
+      },
+    ];
+  } finally {
+    baseline.cleanup();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: scaling with the number of known peers
+
 export default async function (): Promise<BenchResult[]> {
-  const results: BenchResult[] = [];
+  const results: BenchResult[] = await againstBaseline();
+  if (process.env.GOVERNOR_BENCH_SCALING === '0') return results;
   const sizes = [1_000, 10_000, 100_000];
   const m = new Map<number, Measured>();
   measure(1_000); // warm up the JIT

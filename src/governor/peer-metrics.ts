@@ -8,7 +8,10 @@
  * demotion); peers unseen for a whole window count as new again. The "mean reward for new peers"
  * (`adjustAvg`) is disabled in the reference and not ported.
  *
- * Pure: every update returns a new value; boards are at most 180 entries so copies are cheap.
+ * The boards are updated in place and keep per-peer counts as they change, so recording a header
+ * or reading a peer's score costs O(log 180), not a copy of the boards (a 10,000-node simulation
+ * records a header per hot peer per block). The update functions return the same object, so code
+ * written as `m = addHeaderMetric(m, ...)` reads the same either way.
  */
 import type { Peer, Time } from './types.js';
 
@@ -31,6 +34,69 @@ interface Registered {
   lastSeen: Slot;
 }
 
+/** A slot-indexed board of at most `max` entries, with the winners' counts kept up to date. */
+class Board<E extends { peer: Peer; time: Time }> {
+  readonly entries = new Map<Slot, E>();
+  /** The slots on the board, ascending (appends are the common case). */
+  private readonly slots: Slot[] = [];
+  /** Slots won per peer, and the summed weight of the won entries. */
+  readonly wins = new Map<Peer, number>();
+  readonly weight = new Map<Peer, number>();
+
+  constructor(
+    private readonly max: number,
+    private readonly weigh: (e: E) => number,
+  ) {}
+
+  /** The board insert rule: a new slot inserts (dropping the oldest beyond the limit, or ignoring
+   * the entry if it is itself older than a full board); an existing slot is replaced only by an
+   * earlier time. */
+  insert(slot: Slot, entry: E): void {
+    const existing = this.entries.get(slot);
+    if (existing) {
+      if (entry.time >= existing.time) return;
+      this.entries.set(slot, entry);
+      this.count(existing, -1);
+      this.count(entry, 1);
+      return;
+    }
+    const slots = this.slots;
+    if (slots.length >= this.max && slots.length > 0 && slot < (slots[0] as Slot)) return;
+    let i = slots.length;
+    if (i > 0 && (slots[i - 1] as Slot) > slot) {
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((slots[mid] as Slot) < slot) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    slots.splice(i, 0, slot);
+    this.entries.set(slot, entry);
+    this.count(entry, 1);
+    while (slots.length > this.max) {
+      const oldest = slots.shift() as Slot;
+      const gone = this.entries.get(oldest) as E;
+      this.entries.delete(oldest);
+      this.count(gone, -1);
+    }
+  }
+
+  private count(e: E, sign: 1 | -1): void {
+    const n = (this.wins.get(e.peer) ?? 0) + sign;
+    const w = (this.weight.get(e.peer) ?? 0) + sign * this.weigh(e);
+    if (n === 0) {
+      this.wins.delete(e.peer);
+      this.weight.delete(e.peer);
+    } else {
+      this.wins.set(e.peer, n);
+      this.weight.set(e.peer, w);
+    }
+  }
+}
+
 export interface PeerMetrics {
   readonly maxEntries: number;
   readonly headers: ReadonlyMap<Slot, HeaderEntry>;
@@ -38,73 +104,77 @@ export interface PeerMetrics {
   readonly registry: ReadonlyMap<Peer, Registered>;
 }
 
-export function emptyMetrics(maxEntries = MAX_ENTRIES_TO_TRACK): PeerMetrics {
-  return { maxEntries, headers: new Map(), fetches: new Map(), registry: new Map() };
-}
-
-/** The board insert rule: new slot inserts (dropping the oldest beyond the limit, or ignoring the
- * entry if it is itself the oldest); an existing slot is replaced only by an earlier time. */
-function insertBoard<E extends { time: Time }>(
-  board: ReadonlyMap<Slot, E>,
-  slot: Slot,
-  entry: E,
-  max: number,
-): Map<Slot, E> | undefined {
-  const existing = board.get(slot);
-  if (existing) {
-    if (entry.time >= existing.time) return undefined;
-    const next = new Map(board);
-    next.set(slot, entry);
-    return next;
+class Metrics implements PeerMetrics {
+  readonly headerBoard: Board<HeaderEntry>;
+  readonly fetchBoard: Board<FetchEntry>;
+  readonly registry = new Map<Peer, Registered>();
+  constructor(readonly maxEntries: number) {
+    this.headerBoard = new Board<HeaderEntry>(maxEntries, () => 1);
+    this.fetchBoard = new Board<FetchEntry>(maxEntries, (e) => e.bytes);
   }
-  let oldest = Number.POSITIVE_INFINITY;
-  for (const s of board.keys()) if (s < oldest) oldest = s;
-  if (board.size >= max && slot < oldest) return undefined;
-  // Keep the map ordered by slot so that the oldest is cheap to find and iteration is deterministic.
-  const entries = [...board.entries(), [slot, entry] as [Slot, E]].sort((a, b) => a[0] - b[0]);
-  while (entries.length > max) entries.shift();
-  return new Map(entries);
+  get headers(): ReadonlyMap<Slot, HeaderEntry> {
+    return this.headerBoard.entries;
+  }
+  get fetches(): ReadonlyMap<Slot, FetchEntry> {
+    return this.fetchBoard.entries;
+  }
+  /** A peer unseen for a whole window joins again as new. */
+  register(peer: Peer, slot: Slot): void {
+    const r = this.registry.get(peer);
+    if (!r || r.lastSeen < slot - this.maxEntries) this.registry.set(peer, { joined: slot, lastSeen: slot });
+    else if (slot > r.lastSeen) r.lastSeen = slot;
+  }
 }
 
-function register(registry: ReadonlyMap<Peer, Registered>, peer: Peer, slot: Slot, window: number) {
-  const r = registry.get(peer);
-  const next = new Map(registry);
-  if (!r || r.lastSeen < slot - window) next.set(peer, { joined: slot, lastSeen: slot });
-  else next.set(peer, { joined: r.joined, lastSeen: Math.max(r.lastSeen, slot) });
-  return next;
+function inner(m: PeerMetrics): Metrics {
+  if (!(m instanceof Metrics)) throw new TypeError('peer metrics must come from emptyMetrics()');
+  return m;
 }
 
-/** Records that `peer` delivered a valid header for `slot` at `time`. */
+export function emptyMetrics(maxEntries = MAX_ENTRIES_TO_TRACK): PeerMetrics {
+  return new Metrics(maxEntries);
+}
+
+/** Records that `peer` delivered a valid header for `slot` at `time` (updates `m`, returns it). */
 export function addHeaderMetric(m: PeerMetrics, slot: Slot, peer: Peer, time: Time): PeerMetrics {
-  const headers = insertBoard(m.headers, slot, { peer, time }, m.maxEntries) ?? m.headers;
-  return { ...m, headers, registry: register(m.registry, peer, slot, m.maxEntries) };
+  const x = inner(m);
+  x.headerBoard.insert(slot, { peer, time });
+  x.register(peer, slot);
+  return x;
 }
 
-/** Records that `peer` delivered the block of `slot` (`bytes` long) at `time`. */
+/** Records that `peer` delivered the block of `slot` (`bytes` long) at `time` (updates `m`, returns it). */
 export function addFetchMetric(m: PeerMetrics, slot: Slot, peer: Peer, bytes: number, time: Time): PeerMetrics {
-  const fetches = insertBoard(m.fetches, slot, { peer, bytes, time }, m.maxEntries) ?? m.fetches;
-  return { ...m, fetches, registry: register(m.registry, peer, slot, m.maxEntries) };
+  const x = inner(m);
+  x.fetchBoard.insert(slot, { peer, bytes, time });
+  x.register(peer, slot);
+  return x;
 }
 
-function countBy<E extends { peer: Peer }>(board: ReadonlyMap<Slot, E>, weight: (e: E) => number): Map<Peer, number> {
-  const out = new Map<Peer, number>();
-  for (const e of board.values()) out.set(e.peer, (out.get(e.peer) ?? 0) + weight(e));
-  return out;
+/**
+ * Records that `peer` took part in `slot` without a delivery to put on a board (a shell that knows
+ * an arrival lost the slot need not build the entry): the peer's join slot is kept as by
+ * `addHeaderMetric`.
+ */
+export function notePeer(m: PeerMetrics, slot: Slot, peer: Peer): PeerMetrics {
+  const x = inner(m);
+  x.register(peer, slot);
+  return x;
 }
 
-/** Slots won on the header board, per peer. */
+/** Slots won on the header board, per peer (a copy). */
 export function upstreamyness(m: PeerMetrics): Map<Peer, number> {
-  return countBy(m.headers, () => 1);
+  return new Map(inner(m).headerBoard.wins);
 }
 
-/** Slots won on the fetch board, per peer. */
+/** Slots won on the fetch board, per peer (a copy). */
 export function fetchynessBlocks(m: PeerMetrics): Map<Peer, number> {
-  return countBy(m.fetches, () => 1);
+  return new Map(inner(m).fetchBoard.wins);
 }
 
-/** Bytes of the blocks won on the fetch board, per peer. */
+/** Bytes of the blocks won on the fetch board, per peer (a copy). */
 export function fetchynessBytes(m: PeerMetrics): Map<Peer, number> {
-  return countBy(m.fetches, (e) => e.bytes);
+  return new Map(inner(m).fetchBoard.weight);
 }
 
 /** The slot at which each peer joined the metrics. */
@@ -115,20 +185,35 @@ export function joinedAt(m: PeerMetrics): Map<Peer, Slot> {
 /** Block-fetch mode, shared by the hot-demotion policy and the churn regimes. */
 export type FetchMode = 'deadline' | 'bulkSync';
 
-/** The hot-demotion scores: (score, join slot) per peer known to the metrics. */
-export interface MetricScores {
-  score: Map<Peer, number>;
-  joined: Map<Peer, Slot>;
+/** What the hot-demotion policy reads: a peer's score and join slot (a `Map` will do). */
+export interface ScoreLookup<V> {
+  get(peer: Peer): V | undefined;
 }
 
-/** Deadline mode scores by upstreamyness + fetchynessBlocks; bulk sync by fetched bytes (§2.7). */
+/** The hot-demotion scores: (score, join slot) per peer known to the metrics. */
+export interface MetricScores {
+  score: ScoreLookup<number>;
+  joined: ScoreLookup<Slot>;
+}
+
+/**
+ * Deadline mode scores by upstreamyness + fetchynessBlocks; bulk sync by fetched bytes (§2.7).
+ * A live view of the metrics (no copy): read it before the metrics change again.
+ */
 export function metricScores(m: PeerMetrics, mode: FetchMode = 'deadline'): MetricScores {
-  const score = new Map<Peer, number>();
-  if (mode === 'deadline') {
-    for (const [p, n] of upstreamyness(m)) score.set(p, n);
-    for (const [p, n] of fetchynessBlocks(m)) score.set(p, (score.get(p) ?? 0) + n);
-  } else {
-    for (const [p, n] of fetchynessBytes(m)) score.set(p, n);
-  }
-  return { score, joined: joinedAt(m) };
+  const x = inner(m);
+  const up = x.headerBoard.wins;
+  const blocks = x.fetchBoard.wins;
+  const bytes = x.fetchBoard.weight;
+  const score: ScoreLookup<number> =
+    mode === 'deadline'
+      ? {
+          get: (p) => {
+            const a = up.get(p);
+            const b = blocks.get(p);
+            return a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
+          },
+        }
+      : bytes;
+  return { score, joined: { get: (p) => x.registry.get(p)?.joined } };
 }

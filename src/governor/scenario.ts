@@ -185,6 +185,8 @@ export function buildScenario(input: ScenarioInput): MockEnvConfig {
     ...(input.regime ? { regime: input.regime, fetchMode: input.regime === 'default' ? 'deadline' : 'bulkSync' } : {}),
     policy: { ...DEFAULT_POLICY, peerSharing: input.peerSharing },
     keepTrace: input.keepTrace,
+    // The dry run reports broken invariants (a bug in the port) in its summary.
+    checkInvariants: 'collect',
     ...(input.bootstrapPeers && input.bootstrapPeers.length > 0 ? { bootstrapPeers: input.bootstrapPeers } : {}),
     ...(input.consensusMode ? { consensusMode: input.consensusMode } : {}),
     ...(input.syncTargets ? { syncTargets: input.syncTargets } : {}),

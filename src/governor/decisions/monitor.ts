@@ -135,6 +135,19 @@ export function targets(s: GovernorState, ctx: Ctx): Guarded {
   });
 }
 
+/** The last configuration normalised, per configuration value (inputs are never changed in place). */
+const wanted = new WeakMap<object, { sensitive: boolean; known: number; roots: LocalRoots }>();
+
+/** The configured groups normalised and clamped; the same value again while nothing changed. */
+function wantedLocalRoots(groups: GovernorState['localRootsVar'], sensitive: boolean, known: number): LocalRoots {
+  const hit = wanted.get(groups);
+  if (hit && hit.sensitive === sensitive && hit.known === known) return hit.roots;
+  const normalised = normaliseLocalRoots(groups);
+  const roots = clampLocalRoots(sensitive ? clampToTrustable(normalised) : normalised, known);
+  wanted.set(groups, { sensitive, known, roots });
+  return roots;
+}
+
 /**
  * `localRoots`: install the normalised, clamped configuration. New local roots become known with
  * their advertise flag; removed ones stay known (they may have live connections) but lose root
@@ -144,9 +157,8 @@ export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
   // Paused in the sensitive state until only trusted peers are left; then trustable ones only.
   if (!canMakeProgress(s)) return skip();
   const sensitive = requiresBootstrapPeers(s);
-  const normalised = normaliseLocalRoots(s.localRootsVar);
-  const next = clampLocalRoots(sensitive ? clampToTrustable(normalised) : normalised, s.targets.known);
-  if (localRootsEqual(next, s.localRoots)) return skip();
+  const next = wantedLocalRoots(s.localRootsVar, sensitive, s.targets.known);
+  if (next === s.localRoots || localRootsEqual(next, s.localRoots)) return skip();
   return ready(() => {
     const old = s.localRoots;
     const added: Peer[] = [];
