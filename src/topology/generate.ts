@@ -7,6 +7,7 @@
  * governor's ledger-peer picking. Pure: registry, RNG and probe results are passed in.
  */
 
+import { DEFAULT_DEADLINE_TARGETS, DEFAULT_PEER_SHARING, type PeerTargets, toNodeConfigKeys } from '../config/index.js';
 import { type LedgerPool, pickLedgerPeers } from '../governor/ledger-peers.js';
 import type { Rng } from '../governor/rng.js';
 import { hostKind, isValidHostname, srvQueryName } from '../lib/address.js';
@@ -234,30 +235,36 @@ export function rankByProbe(
     .slice(0, count);
 }
 
-/** The node configuration keys that go with the generated file (ecosystem.md §3.3 code defaults). */
-export function nodeConfigKeys(role: Role, t: Topology): Record<string, number | boolean> {
+/**
+ * The peer-to-peer settings that go with the generated file (ecosystem.md §3.3): a block producer
+ * shares nothing and aims only at its relays; a relay takes the node defaults, with room for all
+ * its local roots and one active peer beyond its hot local roots.
+ */
+export function recommendedNodeSettings(role: Role, t: Topology): { peerSharing: boolean; targets: PeerTargets } {
   const hot = t.localRoots.reduce((s, g) => s + g.hotValency, 0);
   const local = t.localRoots.reduce((s, g) => s + g.accessPoints.length, 0);
   if (role === 'producer') {
     return {
-      PeerSharing: false,
-      TargetNumberOfRootPeers: Math.max(local, 1),
-      TargetNumberOfKnownPeers: Math.max(local, 1),
-      TargetNumberOfEstablishedPeers: Math.max(local, 1),
-      TargetNumberOfActivePeers: Math.max(hot, 1),
-      TargetNumberOfKnownBigLedgerPeers: 0,
-      TargetNumberOfEstablishedBigLedgerPeers: 0,
-      TargetNumberOfActiveBigLedgerPeers: 0,
+      peerSharing: false,
+      targets: {
+        root: Math.max(local, 1),
+        known: Math.max(local, 1),
+        established: Math.max(local, 1),
+        active: Math.max(hot, 1),
+        knownBigLedger: 0,
+        establishedBigLedger: 0,
+        activeBigLedger: 0,
+      },
     };
   }
+  const d = DEFAULT_DEADLINE_TARGETS.relay;
   return {
-    PeerSharing: true,
-    TargetNumberOfRootPeers: 60,
-    TargetNumberOfKnownPeers: Math.max(150, local),
-    TargetNumberOfEstablishedPeers: 30,
-    TargetNumberOfActivePeers: Math.max(20, hot + 1),
-    TargetNumberOfKnownBigLedgerPeers: 15,
-    TargetNumberOfEstablishedBigLedgerPeers: 10,
-    TargetNumberOfActiveBigLedgerPeers: 5,
+    peerSharing: DEFAULT_PEER_SHARING.relay,
+    targets: { ...d, known: Math.max(d.known, local), active: Math.max(d.active, hot + 1) },
   };
+}
+
+/** The node configuration keys that go with the generated file, written by src/config. */
+export function nodeConfigKeys(role: Role, t: Topology): Record<string, number | boolean> {
+  return toNodeConfigKeys(recommendedNodeSettings(role, t));
 }

@@ -4,6 +4,13 @@
  * a one-line explanation and the fix. The rules and their severities are listed in LINT_RULES
  * (and docs/topology-lint.md). Pure: the DNS and probe checks live in ./checks.ts.
  */
+import {
+  DEFAULT_DEADLINE_TARGETS,
+  type NodeConfig,
+  type NodeConfigKey,
+  P2P_KEYS,
+  TARGET_KEYS,
+} from '../config/index.js';
 import { classifyAddress } from '../lib/address.js';
 import {
   type AccessPoint,
@@ -354,15 +361,15 @@ export interface LintResult {
   counts: Record<Severity, number>;
 }
 
-/** Reads the keys lint needs from a node configuration document. */
-export function nodeConfigFacts(doc: unknown): NodeConfigFacts {
+/** What lint needs of a node configuration: the keys the file sets (lint applies the role's defaults). */
+export function nodeConfigFacts(config: NodeConfig): NodeConfigFacts {
   const facts: NodeConfigFacts = {};
-  if (typeof doc !== 'object' || doc === null) return facts;
-  const o = doc as Record<string, unknown>;
-  if (typeof o.PeerSharing === 'boolean') facts.peerSharing = o.PeerSharing;
-  if (typeof o.ConsensusMode === 'string') facts.consensusMode = o.ConsensusMode;
-  if (typeof o.TargetNumberOfKnownPeers === 'number') facts.targetKnown = o.TargetNumberOfKnownPeers;
-  if (typeof o.TargetNumberOfActivePeers === 'number') facts.targetActive = o.TargetNumberOfActivePeers;
+  const given = (key: NodeConfigKey): boolean => config.given.has(key);
+  if (given(P2P_KEYS.peerSharing)) facts.peerSharing = config.peerSharing;
+  if (given(P2P_KEYS.consensusMode))
+    facts.consensusMode = config.consensusMode === 'genesis' ? 'GenesisMode' : 'PraosMode';
+  if (given(TARGET_KEYS.known)) facts.targetKnown = config.targets.known;
+  if (given(TARGET_KEYS.active)) facts.targetActive = config.targets.active;
   return facts;
 }
 
@@ -611,8 +618,8 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
     );
 
   // Targets from the node config (or the defaults of the role).
-  const known = options.config?.targetKnown ?? (role === 'producer' ? 100 : 150);
-  const active = options.config?.targetActive ?? 20;
+  const known = options.config?.targetKnown ?? DEFAULT_DEADLINE_TARGETS[role].known;
+  const active = options.config?.targetActive ?? DEFAULT_DEADLINE_TARGETS[role].active;
   const localCount = new Set(t.localRoots.flatMap((g) => g.accessPoints.map(endpointKey))).size;
   if (localCount > known)
     add(

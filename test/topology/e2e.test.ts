@@ -76,6 +76,37 @@ describe('spo topology lint', () => {
       'TOPOLOGY_PRODUCER_PEER_SHARING',
     ]);
   });
+
+  it('reads a YAML node config as the dry run does (src/config), and refuses a config the node refuses', async () => {
+    const topo = tmp('relay-yaml.json');
+    writeFileSync(
+      topo,
+      JSON.stringify({
+        localRoots: [
+          {
+            accessPoints: [1, 2, 3].map((i) => ({ address: `5.9.1.${i}`, port: 3001 })),
+            advertise: false,
+            trustable: true,
+            hotValency: 3,
+          },
+        ],
+        publicRoots: [],
+        bootstrapPeers: null,
+        useLedgerAfterSlot: 0,
+      }),
+    );
+    const cfg = tmp('config.yaml');
+    writeFileSync(cfg, '# relay\nPeerSharing: true\nTargetNumberOfActivePeers: 2\nTargetNumberOfEstablishedPeers: 30\n');
+    const r = await runCli(['topology', 'lint', topo, '--role', 'relay', '--config', cfg, '--json']);
+    expect(r.code).toBe(0);
+    expect(parseJsonOutput<TopologyLintJson>(r).findings.map((f) => f.code)).toEqual(['TOPOLOGY_HOT_ABOVE_ACTIVE']);
+    writeFileSync(cfg, 'TargetNumberOfKnownPeers: 10\n');
+    const bad = await runCli(['topology', 'lint', topo, '--config', cfg, '--json']);
+    expect(bad.code).toBe(1);
+    const err = parseJsonOutput<{ error: { code: string; message: string } }>(bad).error;
+    expect(err.code).toBe('CONFIG_TARGETS');
+    expect(err.message).toContain('TargetNumberOfKnownPeers 10');
+  });
 });
 
 describe('spo topology lint --resolve (dnsmasq on loopback)', () => {

@@ -1,15 +1,23 @@
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
+import { loadNodeConfig } from '../../config/index.js';
 import { dnsServerFlags } from '../../dns/flags.js';
 import { DnsResolver } from '../../dns/index.js';
 import { parseDnsServer } from '../../dns/resolv-conf.js';
 import { parseEndpoint } from '../../lib/address.js';
 import { parseDuration } from '../../lib/duration.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
-import { parseJsonText, readInput } from '../../lib/read-input.js';
+import { readInput } from '../../lib/read-input.js';
 import { createProbeRunner, probeCheck, resolveCheck } from '../../topology/checks.js';
 import { accessPointFromText } from '../../topology/generate.js';
-import { countFindings, lintTopology, nodeConfigFacts, type Role, sortFindings } from '../../topology/lint.js';
+import {
+  countFindings,
+  guessRole,
+  lintTopology,
+  nodeConfigFacts,
+  type Role,
+  sortFindings,
+} from '../../topology/lint.js';
 import type { Severity, TopologyFinding, TopologyFormat } from '../../topology/model.js';
 import { parseTopology, parseTopologyText } from '../../topology/parse.js';
 import { renderFindings, summaryLine } from '../../topology/render.js';
@@ -55,7 +63,9 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
       options: ['relay', 'producer'],
     }),
     producer: Flags.string({ description: "the block producer's address, HOST:PORT (repeatable)", multiple: true }),
-    config: Flags.string({ description: 'the node configuration file (PeerSharing, ConsensusMode, targets)' }),
+    config: Flags.string({
+      description: 'the node configuration file, JSON or YAML (PeerSharing, ConsensusMode, targets)',
+    }),
     resolve: Flags.boolean({ description: 'look every name up and count addresses against hotValency' }),
     probe: Flags.boolean({ description: 'connect to every access point with the node-to-node handshake' }),
     timeout: Flags.string({
@@ -74,8 +84,11 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     const producers = (flags.producer ?? []).map((p) => accessPointFromText(p, defaultPort, parseEndpoint));
     const raw = parseTopologyText(await readInput(args.file), args.file);
     const parsed = parseTopology(raw, args.file);
+    // The node config is read as the node reads it (JSON or YAML), with the defaults of this file's role.
     const config = flags.config
-      ? nodeConfigFacts(parseJsonText(await readInput(flags.config), flags.config))
+      ? nodeConfigFacts(
+          await loadNodeConfig(flags.config, { role: (flags.role as Role | undefined) ?? guessRole(parsed.topology) }),
+        )
       : undefined;
     const result = lintTopology(parsed, {
       role: flags.role as Role | undefined,
