@@ -96,7 +96,10 @@ describe('spo topology lint', () => {
       }),
     );
     const cfg = tmp('config.yaml');
-    writeFileSync(cfg, '# relay\nPeerSharing: true\nTargetNumberOfActivePeers: 2\nTargetNumberOfEstablishedPeers: 30\n');
+    writeFileSync(
+      cfg,
+      '# relay\nPeerSharing: true\nTargetNumberOfActivePeers: 2\nTargetNumberOfEstablishedPeers: 30\n',
+    );
     const r = await runCli(['topology', 'lint', topo, '--role', 'relay', '--config', cfg, '--json']);
     expect(r.code).toBe(0);
     expect(parseJsonOutput<TopologyLintJson>(r).findings.map((f) => f.code)).toEqual(['TOPOLOGY_HOT_ABOVE_ACTIVE']);
