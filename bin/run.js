@@ -6,5 +6,8 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.stdout.write(`spo-p2p/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
   process.exit(0);
 }
-const { execute } = await import('@oclif/core');
+const { execute, settings } = await import('@oclif/core');
+// spo runs its compiled dist/ only: with NODE_ENV=test or development oclif would map the help
+// class to src/*.ts, which node cannot load.
+settings.enableAutoTranspile = false;
 await execute({ dir: import.meta.url });

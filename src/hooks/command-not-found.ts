@@ -1,11 +1,14 @@
 import type { Hook } from '@oclif/core';
+import { reportUnknownCommand, unexpectedWords, unknownCommand } from './unknown-command.js';
 
-/** `spo relays lst` gets the convention's one-line error and exit 2 instead of oclif's boxed message. */
+/**
+ * `spo pign 127.0.0.1:13001`, `spo relays lsit`: the convention's error format, a "did you mean",
+ * exit 2. The words are read from the command line as typed (oclif's id has joined them with ':',
+ * which splits an address at its port).
+ */
 const hook: Hook.CommandNotFound = async (opts) => {
-  const words = opts.id.split(':').join(' ');
-  const topics = [...new Set(opts.config.commands.map((c) => c.id.split(':')[0]))].sort().join(', ');
-  process.stderr.write(`spo: unknown command "${words}"\nhint: run spo --help; commands and topics: ${topics}\n`);
-  process.exit(2);
+  const argv = process.argv.slice(2);
+  reportUnknownCommand(unknownCommand(opts.config, argv) ?? unexpectedWords(opts.config, argv), argv);
 };
 
 export default hook;

@@ -49,10 +49,12 @@ describe('spo binary (bin/run.js)', () => {
     expect(r.stderr).toBe('spo: Missing 1 required arg: name\nhint: see --help for the flags and examples\n');
   });
 
-  it('answers an unknown command with one line, the known topics and exit code 2', async () => {
+  it('answers an unknown command with one line, a suggestion and the topic commands, exit code 2', async () => {
     const r = await runCli(['relays', 'lst']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^spo: unknown command "relays lst"\nhint: run spo --help; commands and topics: .*relays/);
+    expect(r.stderr).toMatch(
+      /^spo: unknown command "relays lst"\nhint: did you mean "spo relays list"\? relays commands: /,
+    );
   });
 
   it('folds oclif flag-validation and exclusive-flag errors into one USAGE line', async () => {
