@@ -33,7 +33,7 @@ export abstract class SpoCommand extends Command {
       max: 0xffffffff,
     }),
     color: Flags.boolean({
-      description: 'colour output (off by default when not a TTY or when NO_COLOR is set)',
+      description: 'colour output (--color forces it even when piped; default: TTY only, not under NO_COLOR)',
       allowNo: true,
       helpGroup: 'GLOBAL',
     }),

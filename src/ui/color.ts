@@ -1,15 +1,16 @@
 import { Chalk, type ChalkInstance, supportsColor } from 'chalk';
 
 /**
- * chalk 5 ignores NO_COLOR and only sniffs argv, so the decision is made here, once:
- * colour only on a TTY, never under NO_COLOR or --no-color, FORCE_COLOR=0 honoured.
+ * chalk 5 ignores NO_COLOR and only sniffs argv, so the decision is made here, once: an explicit
+ * --color or --no-color wins (the flag is the narrower, later choice: `spo ... --color | less -R`);
+ * otherwise colour only on a TTY, never under NO_COLOR, FORCE_COLOR=0 honoured.
  */
 export function colorLevel(stream: { isTTY?: boolean }, flag: boolean | undefined): 0 | 1 | 2 | 3 {
   if (flag === false) return 0;
+  if (flag === true) return supportsColor ? supportsColor.level || 1 : 1;
   const env = process.env;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return 0;
-  if (flag === true && env.FORCE_COLOR !== undefined) return supportsColor ? supportsColor.level || 1 : 1;
   if (!stream.isTTY) return 0;
   if (env.TERM === 'dumb') return 0;
   return supportsColor ? supportsColor.level || 1 : 1;
