@@ -28,7 +28,9 @@ describe('--color', () => {
   it('piped without the flag stays plain; --no-color stays plain even with FORCE_COLOR', async () => {
     const plain = await runCli(['relays', 'list', '--top', '2'], { env: CLEAN_ENV });
     expect(plain.stdout).not.toMatch(ANSI);
-    const off = await runCli(['relays', 'list', '--top', '2', '--no-color'], { env: { ...CLEAN_ENV, FORCE_COLOR: '1' } });
+    const off = await runCli(['relays', 'list', '--top', '2', '--no-color'], {
+      env: { ...CLEAN_ENV, FORCE_COLOR: '1' },
+    });
     expect(off.stdout).not.toMatch(ANSI);
   });
 
