@@ -1,0 +1,43 @@
+/** src/node is pure: no I/O imports, no clock, no timers, no global randomness (docs/ARCHITECTURE.md). */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dir = fileURLToPath(new URL('../../src/node', import.meta.url));
+const lib = fileURLToPath(new URL('../../src/lib/clock.ts', import.meta.url));
+
+function files(d: string): string[] {
+  return readdirSync(d).flatMap((f) => {
+    const p = join(d, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('src/node purity', () => {
+  it('imports no node: module or package, uses no clock, timer or Math.random', () => {
+    const offenders: string[] = [];
+    for (const f of files(dir)) {
+      const text = readFileSync(f, 'utf8');
+      for (const bad of [
+        /from 'node:/,
+        /Math\.random/,
+        /Date\.now/,
+        /new Date\(/,
+        /setTimeout|setInterval|setImmediate/,
+        /performance\.now/,
+        /process\./,
+      ]) {
+        if (bad.test(text)) offenders.push(`${f}: ${bad}`);
+      }
+      for (const m of text.matchAll(/from '([^']+)'/g)) {
+        const spec = m[1] as string;
+        const target = resolve(dirname(f), spec).replace(/\.js$/, '.ts');
+        if (!spec.startsWith('.') || !(target.startsWith(dir) || target === lib))
+          offenders.push(`${f}: imports ${spec}`);
+      }
+    }
+    expect(files(dir).length).toBeGreaterThanOrEqual(5);
+    expect(offenders).toEqual([]);
+  });
+});
