@@ -22,20 +22,30 @@ export interface AtomicWriteOptions {
   beforeStep?: (step: AtomicWriteStep) => void;
 }
 
+export interface WriteResult {
+  /** Where the previous content is kept (`FILE.bak`), when there was a previous file. */
+  backup?: string;
+  /** The existing `FILE.bak` was kept: the file it would have replaced was less than half its size. */
+  backupKept?: true;
+}
+
 /**
  * Writes a file so that readers only ever see the old or the new content, never a half-written
  * file: temporary file in the same folder, fsync, then rename over the target.
- * The previous content is kept as `FILE.bak` (itself written by copy + rename).
+ * The previous content is kept as `FILE.bak` (itself written by copy + rename), unless that would
+ * replace a backup more than twice its size: a broken source written twice (an empty registry) must
+ * not push the last good copy out.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
-): Promise<void> {
+): Promise<WriteResult> {
   const step = options.beforeStep ?? (() => {});
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: fs.FileHandle | undefined;
+  let result: WriteResult = {};
   try {
     step('open-temp');
     handle = await fs.open(tmp, 'wx', options.mode ?? 0o644);
@@ -48,12 +58,13 @@ export async function writeFileAtomic(
     handle = undefined;
     if (options.backup ?? true) {
       step('backup');
-      await backupExisting(path);
+      result = await backupExisting(path);
     }
     step('rename');
     await fs.rename(tmp, path);
     step('fsync-dir');
     await fsyncDir(dir);
+    return result;
   } catch (error) {
     await handle?.close().catch(() => {});
     await fs.rm(tmp, { force: true }).catch(() => {});
@@ -66,19 +77,20 @@ export async function writeFileAtomic(
   }
 }
 
-async function backupExisting(path: string): Promise<void> {
-  try {
-    await fs.access(path);
-  } catch {
-    return; // nothing to back up
-  }
+async function backupExisting(path: string): Promise<WriteResult> {
+  const current = await fs.stat(path).catch(() => undefined);
+  if (!current) return {}; // nothing to back up
+  const bak = `${path}.bak`;
+  const previous = await fs.stat(bak).catch(() => undefined);
+  if (previous?.isFile() && current.size * 2 < previous.size) return { backup: bak, backupKept: true };
   const bakTmp = `${path}.bak.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await fs.copyFile(path, bakTmp);
-    await fs.rename(bakTmp, `${path}.bak`);
+    await fs.rename(bakTmp, bak);
   } finally {
     await fs.rm(bakTmp, { force: true }).catch(() => {});
   }
+  return { backup: bak };
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -101,10 +113,10 @@ export async function writeOutput(
   data: string,
   stdout: (s: string) => void,
   options: AtomicWriteOptions = {},
-): Promise<void> {
+): Promise<WriteResult> {
   if (path === undefined || path === '-') {
     stdout(data);
-    return;
+    return {};
   }
-  await writeFileAtomic(path, data, options);
+  return writeFileAtomic(path, data, options);
 }

@@ -25,8 +25,43 @@ export async function readInput(path: string, stdin: NodeJS.ReadableStream = pro
   }
 }
 
+/**
+ * How deep JSON may nest: far deeper than any topology, registry or configuration file (they nest
+ * fewer than 10 levels), far shallower than what would overflow the stack of the code that walks a
+ * parsed value (JSON.stringify, the parsers' checks).
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** True when `text` opens more than `max` arrays or objects inside each other (strings are skipped). */
+export function nestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Parses JSON with an error that names the file and the position. */
 export function parseJsonText(text: string, file: string): unknown {
+  if (nestsDeeperThan(text)) {
+    throw new SpoError(
+      'INPUT_TOO_DEEP',
+      `${file}: values nested deeper than ${MAX_JSON_DEPTH} levels; no real file does`,
+      {
+        hint: 'check that this is the file you meant (a topology or registry file nests a few levels)',
+        details: { file, maxDepth: MAX_JSON_DEPTH },
+      },
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -1,4 +1,5 @@
 /** The reference tip from Koios `/tip` (optional, when online), instead of the relays' majority. */
+import { timeLimit } from '../lib/abort.js';
 import { describeError, SpoError } from '../lib/errors.js';
 import type { ReferenceTip } from './model.js';
 
@@ -7,12 +8,13 @@ export async function koiosTip(
   options: { timeoutMs: number; token?: string | undefined; signal?: AbortSignal },
 ): Promise<ReferenceTip> {
   const url = `${baseUrl.replace(/\/+$/, '')}/tip`;
-  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  // a timer we hold (lib/abort.ts): AbortSignal.any's timeout stops firing after a GC on Node 20
+  const limit = timeLimit(options.timeoutMs, { parent: options.signal });
   let body: unknown;
   try {
     const res = await fetch(url, {
       headers: { accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-      signal: AbortSignal.any(signals),
+      signal: limit.signal,
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = await res.json();
@@ -21,6 +23,8 @@ export async function koiosTip(
       hint: 'use --reference peers (the highest tip of the majority of the relays), or check --koios-url',
       cause: error,
     });
+  } finally {
+    limit.dispose();
   }
   const row = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
   const slot = row?.abs_slot;

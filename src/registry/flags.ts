@@ -39,6 +39,11 @@ export const registryFlags = {
     description: 'total time allowed for an HTTP source (Koios default 2m, Blockfrost 15m)',
     helpGroup: 'SOURCE',
   }),
+  'allow-empty': Flags.boolean({
+    description:
+      'accept an empty or suspiciously small registry from koios or blockfrost (by default an error, so a broken source never replaces good data)',
+    helpGroup: 'SOURCE',
+  }),
 };
 
 export interface RegistryFlagValues {
@@ -49,6 +54,7 @@ export interface RegistryFlagValues {
   'blockfrost-url'?: string | undefined;
   'blockfrost-project-id'?: string | undefined;
   'source-timeout'?: string | undefined;
+  'allow-empty'?: boolean | undefined;
 }
 
 export function registryOptions(
@@ -66,6 +72,7 @@ export function registryOptions(
     stakeSnapshot: flags['stake-snapshot'],
     timeoutMs:
       flags['source-timeout'] === undefined ? undefined : parseDuration(flags['source-timeout'], '--source-timeout'),
+    allowEmpty: flags['allow-empty'],
     signal,
   };
 }

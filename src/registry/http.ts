@@ -6,7 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, request } from 'undici';
+import { type TimeLimit, timeLimit } from '../lib/abort.js';
 import { describeError, SpoError } from '../lib/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/read-input.js';
+import { printable } from '../ui/sanitize.js';
 
 export interface HttpClientOptions {
   /** For messages: `Koios`, `Blockfrost`. */
@@ -24,6 +27,8 @@ export interface HttpClientOptions {
   maxDelayMs?: number;
   /** Values never to appear in an error message (tokens, project ids). */
   secrets?: Array<string | undefined>;
+  /** The most one answer may hold, in bytes (default MAX_RESPONSE_BYTES). */
+  maxBodyBytes?: number;
 }
 
 export interface JsonResponse {
@@ -32,23 +37,31 @@ export interface JsonResponse {
   body: unknown;
 }
 
+/** The most one answer may hold: a page of Koios or Blockfrost is well under 1 MiB. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
 export class HttpClient {
   private readonly deadline: number;
-  private readonly signal: AbortSignal;
+  private readonly limit: TimeLimit;
   private readonly dispatcher: Dispatcher;
   private readonly ownDispatcher: boolean;
 
   constructor(private readonly o: HttpClientOptions) {
     this.deadline = performance.now() + o.totalTimeoutMs;
-    const total = AbortSignal.timeout(o.totalTimeoutMs);
-    this.signal = o.signal ? AbortSignal.any([o.signal, total]) : total;
+    // a timer we hold (lib/abort.ts): AbortSignal.any's timeout stops firing after a GC on Node 20
+    this.limit = timeLimit(o.totalTimeoutMs, { parent: o.signal });
     this.ownDispatcher = o.dispatcher === undefined;
     this.dispatcher = o.dispatcher ?? new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 4_000 });
   }
 
+  private get signal(): AbortSignal {
+    return this.limit.signal;
+  }
+
   async close(): Promise<void> {
+    this.limit.dispose();
     if (this.ownDispatcher) await this.dispatcher.close().catch(() => {});
   }
 
@@ -74,14 +87,28 @@ export class HttpClient {
           bodyTimeout: perRequest,
         });
         if (res.statusCode >= 200 && res.statusCode < 300) {
-          const text = await res.body.text();
+          const text = await this.readText(url, path, res);
+          if (nestsDeeperThan(text)) {
+            throw this.error(
+              'HTTP_MALFORMED',
+              `${path}: the answer nests deeper than ${MAX_JSON_DEPTH} levels; no real answer does`,
+              {
+                hint: this.apiHint(),
+              },
+            );
+          }
           let body: unknown;
           try {
             body = JSON.parse(text);
           } catch (error) {
-            throw this.error('HTTP_MALFORMED', `${path}: the response is not valid JSON (${describeError(error)})`, {
-              hint: `check --${this.o.service.toLowerCase()}-url points at the ${this.o.service} API`,
-            });
+            // the parser quotes the body: a hostile one may hold terminal escapes
+            throw this.error(
+              'HTTP_MALFORMED',
+              `${path}: the response is not valid JSON (${printable(describeError(error))})`,
+              {
+                hint: this.apiHint(),
+              },
+            );
           }
           return { status: res.statusCode, headers: res.headers, body };
         }
@@ -150,6 +177,55 @@ export class HttpClient {
     );
   }
 
+  /**
+   * The body of a 2xx answer as text, refused unless it says it is JSON, and read counting bytes:
+   * more than the limit (declared up front, or streamed) ends the request. An endless or huge body
+   * thus costs at most the limit in memory.
+   */
+  private async readText(url: string, path: string, res: Dispatcher.ResponseData): Promise<string> {
+    const rawType = res.headers['content-type'];
+    const type = (Array.isArray(rawType) ? rawType[0] : rawType)?.trim();
+    if (type === undefined || type === '' || !isJsonType(type)) {
+      discard(res.body);
+      const what = type ? printable(type) : undefined;
+      throw this.error(
+        'HTTP_CONTENT_TYPE',
+        `${path}: the answer ${what ? `is ${what}` : 'has no content type'}, not JSON`,
+        { hint: this.apiHint(), ...(what ? { details: { contentType: what } } : {}) },
+      );
+    }
+    const limit = this.o.maxBodyBytes ?? MAX_RESPONSE_BYTES;
+    const tooLarge = (why: string, extra: Record<string, unknown> = {}): SpoError =>
+      this.error('HTTP_TOO_LARGE', `${this.redact(url)}: ${why}`, {
+        hint: `${this.apiHint()}; spo reads at most ${mib(limit)} per answer`,
+        details: { url: this.redact(url), limitBytes: limit, ...extra },
+      });
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      discard(res.body);
+      throw tooLarge(
+        `the response is ${mib(declared)} (Content-Length), larger than ${mib(limit)} (the limit for one answer); not read`,
+        { contentLength: declared },
+      );
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > limit) {
+        discard(res.body);
+        throw tooLarge(`the response is larger than ${mib(limit)} (the limit for one answer); stopped reading`);
+      }
+      chunks.push(buf);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+
+  private apiHint(): string {
+    return `check --${this.o.service.toLowerCase()}-url points at the ${this.o.service} API`;
+  }
+
   private checkAborted(path: string): void {
     if (!this.signal.aborted) return;
     if (this.o.signal?.aborted) throw this.o.signal.reason; // Ctrl-C: InterruptedError
@@ -170,6 +246,24 @@ export class HttpClient {
     for (const s of this.o.secrets ?? []) if (s && s.length > 0) out = out.split(s).join('***');
     return out;
   }
+}
+
+/** Ends a body we will not read; the abort this causes inside undici is expected, not an error. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/** application/json, or a JSON-based type such as PostgREST's application/vnd.pgrst.object+json. */
+function isJsonType(type: string): boolean {
+  const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
+  return essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence);
+}
+
+/** Bytes in MiB for messages: whole when whole, else one decimal. */
+function mib(bytes: number): string {
+  const m = bytes / (1024 * 1024);
+  return `${Number.isInteger(m) ? m : m.toFixed(1)} MiB`;
 }
 
 /** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */

@@ -49,6 +49,8 @@ export interface LoadRegistryOptions {
   stdin?: NodeJS.ReadableStream | undefined;
   /** undici dispatcher for the HTTP sources (tests inject short keep-alive agents). */
   dispatcher?: unknown;
+  /** Accept an empty or suspiciously small registry from Koios or Blockfrost (an error otherwise). */
+  allowEmpty?: boolean | undefined;
 }
 
 export type SourceKind = ParsedSource['format'];
@@ -89,10 +91,14 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
     if (options.stakeSnapshot) throw stakeOnlyForFiles();
     const { loadKoios } = await import('./koios.js');
     reg = finishRegistry(await loadKoios(options), 'koios', network);
+    if (!options.allowEmpty) checkComplete(reg, `Koios (${options.koiosUrl ?? network.preset?.koiosUrl})`, network);
   } else if (source === 'blockfrost') {
     if (options.stakeSnapshot) throw stakeOnlyForFiles();
     const { loadBlockfrost } = await import('./blockfrost.js');
     reg = finishRegistry(await loadBlockfrost(options), 'blockfrost', network);
+    if (!options.allowEmpty) {
+      checkComplete(reg, `Blockfrost (${options.blockfrostUrl ?? network.preset?.blockfrostUrl})`, network);
+    }
   } else {
     const label = source === '-' ? '(stdin)' : source;
     if (source === '-' && options.stakeSnapshot === '-') {
@@ -126,6 +132,47 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
     });
   }
   return reg;
+}
+
+/**
+ * The fewest pools a complete registry of a network can hold: half the big ledger pools of its
+ * embedded snapshot (every big ledger pool is registered, and pools do not retire by the hundred);
+ * 1 for a network without one.
+ */
+export function minimumPools(network: NetworkSelection): number {
+  try {
+    const { doc, label } = readEmbedded(network);
+    return Math.max(1, Math.floor(parseSnapshot(doc, label).pools.length / 2));
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * A network source (Koios, Blockfrost) that answers with nothing, or with far fewer pools than its
+ * network has, is broken, lagging or for another network: an error, so that it never replaces good
+ * data (`relays export --out`) or makes a topology without public roots. `--allow-empty` accepts it.
+ */
+function checkComplete(reg: Registry, where: string, network: NetworkSelection): void {
+  const hint =
+    'the source may be broken, not synced, or for another network: check its URL and --network, or give --allow-empty to use it anyway';
+  const relays = reg.pools.reduce((n, p) => n + p.relays.length, 0);
+  const details = { source: reg.source, pools: reg.pools.length, relays };
+  if (reg.pools.length === 0) {
+    throw new SpoError('REGISTRY_EMPTY', `${where}: the registry is empty (0 pools)`, { hint, details });
+  }
+  if (relays === 0) {
+    throw new SpoError('REGISTRY_EMPTY', `${where}: ${reg.pools.length} pools and not one relay`, { hint, details });
+  }
+  const minimum = minimumPools(network);
+  if (reg.pools.length < minimum) {
+    const n = reg.pools.length;
+    throw new SpoError(
+      'REGISTRY_TOO_SMALL',
+      `${where}: ${n} pool${n === 1 ? '' : 's'}, fewer than any full ${network.name} registry has (at least ${minimum}: half the big ledger pools of the embedded snapshot)`,
+      { hint, details: { ...details, minimum } },
+    );
+  }
 }
 
 /** A UTF-8 byte order mark, as Windows editors write it, is not part of the JSON (JSON.parse refuses it). */

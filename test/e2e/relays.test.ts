@@ -206,7 +206,7 @@ describe('spo relays list', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       const { port } = server.address() as AddressInfo;
       const r = await runCli(
-        ['relays', 'list', '--source', 'koios', '--koios-url', `http://127.0.0.1:${port}/api/v1`],
+        ['relays', 'list', '--source', 'koios', '--koios-url', `http://127.0.0.1:${port}/api/v1`, '--allow-empty'],
         {
           env: { KOIOS_TOKEN: 'tok-SECRET-123', DEBUG: '1' },
         },
@@ -232,6 +232,7 @@ describe('spo relays list', () => {
           'snapshot-n2c',
           '--out',
           out,
+          '--allow-empty', // one pool: far smaller than mainnet's registry
         ],
         { env: { KOIOS_TOKEN: 'tok-SECRET-123' } },
       );
@@ -274,7 +275,7 @@ describe('long sources: progress and Ctrl-C', () => {
         res.end(JSON.stringify([{ pool_id: 'pool1abc', active_stake: '5', metadata: { ticker: 'BF' } }]));
       } else res.end(JSON.stringify([{ ipv4: '45.1.2.3', ipv6: null, dns: null, dns_srv: null, port: 6000 }]));
     });
-    const r = await runCli(['relays', 'list', '--source', 'blockfrost', '--blockfrost-url', url], {
+    const r = await runCli(['relays', 'list', '--source', 'blockfrost', '--blockfrost-url', url, '--allow-empty'], {
       env: { BLOCKFROST_PROJECT_ID: 'mainnetPROJECTSECRET' },
     });
     expect(r.code).toBe(0);
@@ -410,7 +411,7 @@ describe('review: what the acceptance run broke', () => {
     open.push(s);
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/v1`;
-    const r = await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url]);
+    const r = await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url, '--allow-empty']);
     expect(r.code).toBe(0);
     const raw = [...(r.stdout + r.stderr)].filter((ch) => {
       const c = ch.charCodeAt(0);
@@ -421,7 +422,7 @@ describe('review: what the acceptance run broke', () => {
     expect(r.stdout).toContain('\\u001b]0;title\\u0007x.example');
     // the JSON document carries the data as it came (JSON escapes it)
     const j = parseJsonOutput<{ pools: Array<{ ticker: string }> }>(
-      await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url, '--json']),
+      await runCli(['relays', 'list', '--source', 'koios', '--koios-url', url, '--allow-empty', '--json']),
     );
     expect(j.pools[0]?.ticker).toBe('\u001b[31mRED\u202e');
   });

@@ -51,6 +51,22 @@ describe('writeFileAtomic', () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a much smaller copy does not push a larger FILE.bak out (an empty answer written twice keeps the good data)', async () => {
+    const file = join(dir, 'registry.json');
+    const good = `{"pools": [${'1,'.repeat(500)}1]}`;
+    await writeFile(file, good);
+    const first = await writeFileAtomic(file, '{"pools": []}');
+    expect(first.backup).toBe(`${file}.bak`);
+    expect(await readFile(`${file}.bak`, 'utf8')).toBe(good);
+    const second = await writeFileAtomic(file, '{"pools": []}');
+    expect(second).toMatchObject({ backup: `${file}.bak`, backupKept: true });
+    expect(await readFile(`${file}.bak`, 'utf8')).toBe(good);
+    // a copy of about the same size replaces the backup as always
+    await writeFileAtomic(file, good);
+    await writeFileAtomic(file, `${good} `);
+    expect(await readFile(`${file}.bak`, 'utf8')).toBe(good);
+  });
+
   it('reports a missing folder as WRITE_FAILED naming the file', async () => {
     const file = join(dir, 'missing', 'f.json');
     await expect(writeFileAtomic(file, 'x')).rejects.toMatchObject({ code: 'WRITE_FAILED', details: { file } });

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -10,6 +13,10 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** With `measure`: the child's peak RSS in KiB (its own maxRSS, or the watchdog's highest reading if it was killed). */
+  peakRssKiB?: number;
+  /** With `rssLimitKiB`: true when the watchdog killed the child for passing the limit. */
+  rssLimitHit?: boolean;
 }
 
 export interface CliOptions {
@@ -19,17 +26,63 @@ export interface CliOptions {
   cwd?: string;
   /** Called with the child once spawned (to send signals, read output as it comes). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  /** Node options for the child (`--max-old-space-size=...`, `--expose-gc`). */
+  nodeArgs?: string[];
+  /** Report the child's peak RSS (`peakRssKiB`), through test/lib/measure-preload.mjs. */
+  measure?: boolean;
+  /** Kill the child (SIGKILL) when its RSS passes this many KiB: a test of unbounded growth caps itself. */
+  rssLimitKiB?: number;
+  /** With `measure`: a full garbage collection in the child this often (needs --expose-gc in nodeArgs). */
+  gcEveryMs?: number;
+}
+
+const PRELOAD = fileURLToPath(new URL('./measure-preload.mjs', import.meta.url));
+
+/** The resident set size of a live process in KiB, from /proc (undefined once it is gone). */
+function rssKiB(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the real built binary (bin/run.js) as a user would, with a hard timeout. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const started = performance.now();
+  const measureDir = options.measure ? mkdtempSync(join(tmpdir(), 'spo-measure-')) : undefined;
+  const rssFile = measureDir ? join(measureDir, 'maxrss') : undefined;
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.measure ? ['--import', PRELOAD] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true', ...options.env },
+      env: {
+        ...process.env,
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        CI: 'true',
+        ...(rssFile ? { SPO_TEST_RSS_FILE: rssFile } : {}),
+        ...(options.gcEveryMs ? { SPO_TEST_GC_EVERY_MS: String(options.gcEveryMs) } : {}),
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // The watchdog samples; it only bounds a run that would otherwise grow without limit.
+    let watchedPeak = 0;
+    let rssLimitHit = false;
+    const watchdog =
+      options.rssLimitKiB !== undefined || options.measure
+        ? setInterval(() => {
+            const rss = child.pid === undefined ? undefined : rssKiB(child.pid);
+            if (rss === undefined) return;
+            watchedPeak = Math.max(watchedPeak, rss);
+            if (options.rssLimitKiB !== undefined && rss > options.rssLimitKiB) {
+              rssLimitHit = true;
+              child.kill('SIGKILL');
+            }
+          }, 25)
+        : undefined;
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -42,7 +95,20 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+      if (watchdog) clearInterval(watchdog);
+      const result: CliResult = { code, signal, stdout, stderr, ms: performance.now() - started };
+      if (rssFile && measureDir) {
+        let own: number | undefined;
+        try {
+          own = Number(readFileSync(rssFile, 'utf8'));
+        } catch {
+          own = undefined; // killed before it could report
+        }
+        rmSync(measureDir, { recursive: true, force: true });
+        result.peakRssKiB = Math.max(own ?? 0, watchedPeak);
+      }
+      if (options.rssLimitKiB !== undefined) result.rssLimitHit = rssLimitHit;
+      resolve(result);
     });
     options.onSpawn?.(child);
     if (options.input !== undefined) child.stdin.end(options.input);

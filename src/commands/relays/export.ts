@@ -2,7 +2,7 @@ import { constants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
-import { writeOutput } from '../../lib/atomic-write.js';
+import { type WriteResult, writeOutput } from '../../lib/atomic-write.js';
 import { describeError, UsageError } from '../../lib/errors.js';
 import { loadWithProgress } from '../../registry/cli.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
@@ -83,14 +83,18 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
     });
     const toStdout = flags.out === undefined || flags.out === '-';
     // Under --json the export itself must not share stdout with the JSON document.
+    let written: WriteResult = {};
     if (!(toStdout && this.jsonEnabled())) {
-      await writeOutput(flags.out, result.text, (s) => process.stdout.write(s));
+      written = await writeOutput(flags.out, result.text, (s) => process.stdout.write(s));
     }
     for (const f of result.findings) this.note(printable(f.message));
     if (!toStdout && !this.jsonEnabled()) {
       process.stderr.write(
         `wrote ${flags.out}: ${result.pools} pools, ${result.relays} relays (${format}, ${scope === 'big' ? 'big ledger pools' : 'all pools'})\n`,
       );
+    }
+    if (written.backupKept) {
+      this.note(`kept ${written.backup} as it was: the file it would have replaced was less than half its size`);
     }
     const doc: RelaysExportJson = {
       source: reg.source,
