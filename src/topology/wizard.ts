@@ -5,7 +5,7 @@
  * is allowed at all (a TTY on stdin and stdout, and no --json).
  */
 import { parseEndpoint } from '../lib/address.js';
-import { isSpoError } from '../lib/errors.js';
+import { InterruptedError, isSpoError, UsageError } from '../lib/errors.js';
 import { NETWORK_NAMES, type NetworkName } from '../lib/networks.js';
 import type { Role } from './generate.js';
 
@@ -19,32 +19,61 @@ export interface Prompter {
   confirm(q: { message: string; default?: boolean }): Promise<boolean>;
 }
 
+/**
+ * What a prompt's failure means to the user. @inquirer rejects with ExitPromptError both for Ctrl-C
+ * (the terminal is raw, so no SIGINT reaches the process: readline reports it) and for end of input
+ * (Ctrl-D, a closed terminal), and with AbortPromptError when our signal fired (SIGINT/SIGTERM sent
+ * to the process). None of them is a bug in spo.
+ */
+export function promptFailure(error: unknown, question: string): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'AbortPromptError' || error.name === 'CancelPromptError') return new InterruptedError();
+  if (error.name !== 'ExitPromptError') return error;
+  if (/SIGINT|SIGTERM|SIGHUP/.test(error.message)) return new InterruptedError();
+  return new UsageError('WIZARD_END_OF_INPUT', `input ended at the question "${question}"`, {
+    hint: 'answer every question, or give --role with --producer (relay) or --relay (producer) to run without the wizard',
+  });
+}
+
 /** The real prompts (@inquirer/prompts 7) on the terminal, cancelled by the signal. */
 export function inquirerPrompter(signal?: AbortSignal): Prompter {
   // Prompts on standard error, so that a topology written to standard output stays clean.
   const ctx = { output: process.stderr, ...(signal ? { signal } : {}) };
+  const asking = <T>(message: string, prompt: Promise<T>): Promise<T> =>
+    prompt.catch((error: unknown) => {
+      throw promptFailure(error, message);
+    });
   return {
     async input(q) {
       const { input } = await import('@inquirer/prompts');
-      return input(
-        {
-          message: q.message,
-          ...(q.default === undefined ? {} : { default: q.default }),
-          ...(q.validate ? { validate: q.validate } : {}),
-        },
-        ctx,
+      return asking(
+        q.message,
+        input(
+          {
+            message: q.message,
+            ...(q.default === undefined ? {} : { default: q.default }),
+            ...(q.validate ? { validate: q.validate } : {}),
+          },
+          ctx,
+        ),
       );
     },
     async select(q) {
       const { select } = await import('@inquirer/prompts');
-      return select(
-        { message: q.message, choices: q.choices, ...(q.default === undefined ? {} : { default: q.default }) },
-        ctx,
+      return asking(
+        q.message,
+        select(
+          { message: q.message, choices: q.choices, ...(q.default === undefined ? {} : { default: q.default }) },
+          ctx,
+        ),
       );
     },
     async confirm(q) {
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: q.message, ...(q.default === undefined ? {} : { default: q.default }) }, ctx);
+      return asking(
+        q.message,
+        confirm({ message: q.message, ...(q.default === undefined ? {} : { default: q.default }) }, ctx),
+      );
     },
   };
 }
