@@ -4,6 +4,7 @@ import { describeError, ExitCode, InterruptedError, isSpoError, SpoError } from 
 import { NETWORK_NAMES, type NetworkSelection, selectNetwork } from './lib/networks.js';
 import { makeChalk, type Palette, palette } from './ui/color.js';
 import { createProgress, type Progress } from './ui/progress.js';
+import { printable } from './ui/sanitize.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof SpoCommand)['baseFlags'] & T['flags']
@@ -103,8 +104,9 @@ export abstract class SpoCommand extends Command {
       this.logJson({ error: err.toJSON() });
     } else {
       const p = this.stderrPalette();
-      process.stderr.write(`${p.fail('spo:')} ${err.message}\n`);
-      if (err.hint) process.stderr.write(`${p.dim('hint:')} ${err.hint}\n`);
+      // messages quote names and bytes from files and servers: escapes are shown, never sent
+      process.stderr.write(`${p.fail('spo:')} ${printable(err.message)}\n`);
+      if (err.hint) process.stderr.write(`${p.dim('hint:')} ${printable(err.hint)}\n`);
       if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
     }
     // ExitError tells oclif's handler to exit quietly with our code.

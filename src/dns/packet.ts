@@ -221,8 +221,8 @@ function rcodeName(code: number): string {
 
 /**
  * Checks every record from `start` on (names, pointers, rdlengths, sizes of A, AAAA and SRV data),
- * and collects, as pairs (record start, end of its owner name), the answer records of the types spo
- * uses and the authority section's SOA records.
+ * and collects, as pairs (record start, end of its owner name), the answer records of class IN and
+ * of the types spo uses, and the authority section's SOA records.
  */
 function checkRecords(
   buf: Buffer,
@@ -251,7 +251,8 @@ function checkRecords(
       if (skipName(buf, nameStart) > off + rdlength) throw malformed('record name runs past its data');
     }
     if (i < an) {
-      if (TYPE_NAMES[type] !== undefined) answerAt.push(recordAt, nameEnd);
+      // only class IN records are Internet addresses (a CH or HS record of type A is something else)
+      if (TYPE_NAMES[type] !== undefined && u16(buf, nameEnd + 2) === 1) answerAt.push(recordAt, nameEnd);
     } else if (i < an + ns && type === SOA) soaAt.push(recordAt, nameEnd);
     off += rdlength;
   }

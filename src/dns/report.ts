@@ -5,6 +5,7 @@
 import { srvQueryName } from '../lib/address.js';
 import { describeError } from '../lib/errors.js';
 import type { Palette } from '../ui/color.js';
+import { printable } from '../ui/sanitize.js';
 import { renderTable } from '../ui/table.js';
 import { DnsError } from './errors.js';
 import type { AddressFamily, DnsResolver, ResolvedAddress } from './index.js';
@@ -204,6 +205,12 @@ export function renderResults(results: readonly NameResult[], c: Palette): strin
         failed: false,
       });
     });
+  }
+  // Names, SRV targets and error messages come from DNS answers: escapes are shown, never sent.
+  for (const r of rows) {
+    r.name = printable(r.name);
+    r.type = printable(r.type);
+    r.address = printable(r.address);
   }
   const table = renderTable(
     rows,

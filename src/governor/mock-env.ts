@@ -413,8 +413,7 @@ export class MockEnvironment {
         const broken = checkInvariants(this.state, this.policy);
         if (broken.length > 0) {
           this.violations.push({ at: t, broken });
-          if (this.config.checkInvariants === true)
-            throw new Error(`invariant broken at t=${t}: ${broken.join('; ')}`);
+          if (this.config.checkInvariants === true) throw new Error(`invariant broken at t=${t}: ${broken.join('; ')}`);
         }
       }
       for (const o of this.observers) o(this, res.decisions);

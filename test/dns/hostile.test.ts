@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsError, DnsResolver } from '../../src/dns/index.js';
+import { runCli } from '../lib/cli.js';
 
 type Query = { id: number; name: string; type: string; raw: Buffer };
 type Behaviour = (q: Query, reply: (buf: Buffer) => void, replyFromElsewhere: (buf: Buffer) => void) => void;
@@ -58,7 +59,7 @@ function lengthPastEnd(q: Query): Buffer {
  * copied from the query (spo's queries end with an 11-byte OPT record) and records owned by the
  * pointer 0xC00C. This is the shape spo's hot path reads without decoding.
  */
-function plain(q: Query, addresses: string[], opts: { flags?: number; type?: number } = {}): Buffer {
+function plain(q: Query, addresses: string[], opts: { flags?: number; type?: number; cls?: number } = {}): Buffer {
   const question = q.raw.subarray(12, q.raw.length - 11);
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.id, 0);
@@ -69,7 +70,7 @@ function plain(q: Query, addresses: string[], opts: { flags?: number; type?: num
     const r = Buffer.alloc(16);
     r.writeUInt16BE(0xc00c, 0);
     r.writeUInt16BE(opts.type ?? 1, 2);
-    r.writeUInt16BE(1, 4);
+    r.writeUInt16BE(opts.cls ?? 1, 4);
     r.writeUInt32BE(300, 6);
     r.writeUInt16BE(4, 10);
     Buffer.from(a.split('.').map(Number)).copy(r, 12);
@@ -364,6 +365,46 @@ describe('hostile DNS server', () => {
     const e = await fails(resolver());
     expect(e.code).toBe('DNS_NO_DATA');
     expect(JSON.stringify(e)).not.toContain(EVIL);
+  });
+
+  it('records of another class than IN (CHAOS, HESIOD) are not addresses', async () => {
+    for (const cls of [3, 4]) {
+      behaviour = (q, reply) => reply(plain(q, [EVIL], { cls }));
+      const e = await fails(resolver());
+      expect(e.code).toBe('DNS_NO_DATA');
+      expect(JSON.stringify(e)).not.toContain(EVIL);
+    }
+    // beside an IN record, only the IN record counts
+    behaviour = (q, reply) => {
+      const buf = plain(q, [EVIL, GOOD]);
+      buf.writeUInt16BE(3, buf.length - 32 + 4); // the first record's class: CH
+      reply(buf);
+    };
+    const res = await resolver().resolveAddresses('a.test', { family: 'ipv4' });
+    expect(res.addresses.map((a) => a.address)).toEqual([GOOD]);
+  });
+
+  it('spo resolve shows an SRV target carrying terminal escapes escaped, never raw (needs a build)', async () => {
+    const evil = 'x\u001b]0;pwned\u0007\u001b[2J.example';
+    behaviour = (q, reply) =>
+      reply(
+        dnsPacket.encode({
+          type: 'response',
+          id: q.id,
+          flags: dnsPacket.RECURSION_AVAILABLE,
+          questions: [{ type: 'SRV', name: q.name, class: 'IN' }],
+          answers:
+            q.type === 'SRV'
+              ? [{ type: 'SRV', name: q.name, ttl: 300, data: { priority: 0, weight: 1, port: 3001, target: evil } }]
+              : [],
+        }),
+      );
+    const r = await runCli(['resolve', '_cardano._tcp.a.test', '--dns-server', `127.0.0.1:${port}`, '--timeout', '2s']);
+    expect(r.code).toBe(1);
+    const shown = r.stdout + r.stderr;
+    expect(shown).toContain('x\\u001b]0;pwned\\u0007\\u001b[2j.example'); // names are compared lower-cased
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must not reach the terminal
+    expect(shown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 
   it('hot path: a truncated plain answer goes to TCP', async () => {
