@@ -76,7 +76,12 @@ export interface Conn {
   dataFlow: DataFlow | undefined;
 }
 
-/** The node's `connectionManager.*` counters (names as cardano-node exports them, §8.4). */
+/**
+ * The node's `connectionManager.*` counters (the reference's `ConnectionManagerCounters`). Current
+ * nodes export all but `terminatingConns` under these names (`connectionManager.inboundConns`, ...);
+ * older nodes' legacy tracer called inbound/outbound `incomingConns`/`outgoingConns`
+ * (docs/ARCHITECTURE.md, src/node).
+ */
 export interface CmCounters {
   fullDuplexConns: number;
   duplexConns: number;

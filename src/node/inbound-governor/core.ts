@@ -75,6 +75,8 @@ export interface IgState {
   /** Duplex peers connected for at least `matureDelay` (offered to peer sharing). */
   mature: Set<Peer>;
   counters: IgCounters;
+  /** Tracked connections per peer (a peer leaves fresh/mature when its last one goes). */
+  perPeer: Map<Peer, number>;
   /** The pending wake-up, if one is armed. */
   wakeupAt: Millis | undefined;
 }
@@ -101,6 +103,7 @@ export function initialIgState(config: IgConfig = DEFAULT_IG_CONFIG): IgState {
     fresh: new Map(),
     mature: new Set(),
     counters: { idle: 0, cold: 0, warm: 0, hot: 0 },
+    perPeer: new Map(),
     wakeupAt: undefined,
   };
 }
@@ -143,9 +146,10 @@ function unregister(s: IgState, c: IgConn, now: Millis, out: IgOut): void {
   s.counters[COUNTER[c.remote]]--;
   s.conns.delete(c.conn);
   out.trace.push({ type: 'remoteTransition', conn: c.conn, peer: c.peer, from: c.remote, to: null, at: now });
-  let other = false;
-  for (const x of s.conns.values()) if (x.peer === c.peer) other = true;
-  if (!other) {
+  const left = (s.perPeer.get(c.peer) ?? 1) - 1;
+  if (left > 0) s.perPeer.set(c.peer, left);
+  else {
+    s.perPeer.delete(c.peer);
     s.fresh.delete(c.peer);
     s.mature.delete(c.peer);
   }
@@ -179,6 +183,7 @@ export function newConnection(
   if (!s.conns.has(info.conn)) {
     const c: IgConn = { ...info, remote: 'RemoteIdle', idleAt: now + s.config.idleTimeout, hot: 0, other: 0 };
     s.conns.set(c.conn, c);
+    s.perPeer.set(c.peer, (s.perPeer.get(c.peer) ?? 0) + 1);
     s.counters.idle++;
     out.trace.push({ type: 'remoteTransition', conn: c.conn, peer: c.peer, from: null, to: 'RemoteIdle', at: now });
     out.actions.push({ type: 'armTimer', conn: c.conn, timer: 'inboundIdle', at: c.idleAt as Millis });
