@@ -17,7 +17,7 @@ import { pipelineOptions } from '../probe/pipeline.js';
 import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../probe/render.js';
 import { probeEndpoints, type RetryPolicy } from '../probe/scheduler.js';
 import { targetsFromArgs, targetsFromPools } from '../probe/targets.js';
-import { selectPools } from '../registry/filter.js';
+import { requireMatches, selectPools } from '../registry/filter.js';
 import { registryFlags, registryOptions } from '../registry/flags.js';
 import { loadRegistry } from '../registry/index.js';
 import { palette } from '../ui/color.js';
@@ -55,10 +55,15 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     ...registryFlags,
     ...dnsServerFlags,
     pool: Flags.string({
-      description: 'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable',
+      description:
+        'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable; one not in the registry is an error',
       multiple: true,
     }),
-    ticker: Flags.string({ description: 'only pools with this ticker (case-insensitive); repeatable', multiple: true }),
+    ticker: Flags.string({
+      description:
+        'only pools with this ticker (case-insensitive; Koios and Blockfrost know tickers, snapshots do not); repeatable',
+      multiple: true,
+    }),
     top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
     concurrency: Flags.integer({
       description: 'attempts in flight at once (default 2000, capped by ulimit -n)',
@@ -156,16 +161,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
       const pools = selectPools(reg.pools, { pools: flags.pool, tickers: flags.ticker, top: flags.top });
       // Each --pool/--ticker must match: from cron, a mistyped or deregistered id next to a good one
       // would otherwise be dropped without a word and the run would exit 0.
-      const missing = [
-        ...(flags.pool ?? []).filter((id) => selectPools(reg.pools, { pools: [id] }).length === 0),
-        ...(flags.ticker ?? []).filter((t) => selectPools(reg.pools, { tickers: [t] }).length === 0),
-      ];
-      if (missing.length > 0 || (choosesPools && pools.length === 0)) {
-        const which = missing.length > 0 ? missing : [...(flags.pool ?? []), ...(flags.ticker ?? [])];
-        throw new UsageError('PROBE_NO_POOL', `no pool of ${reg.source} matches ${which.join(', ')}`, {
-          hint: 'check the pool id or ticker with spo relays list',
-        });
-      }
+      requireMatches(reg.pools, { pools: flags.pool, tickers: flags.ticker }, reg.source);
       for (const p of pools) collector.expectPool(p.id, p.ticker);
       targets.push(...targetsFromPools(pools, flags['include-unusable']));
     }

@@ -266,13 +266,13 @@ describe('spo probe usage errors (bin/run.js)', () => {
       }),
     );
     const res = await runCli(['probe', '--source', registry, '--pool', '#1', '--pool', '#9', '--json']);
-    expect(res.code).toBe(2);
+    expect(res.code).toBe(1);
     const doc = parseJsonOutput<{ error: { code: string; message: string } }>(res);
-    expect(doc.error.code).toBe('PROBE_NO_POOL');
+    expect(doc.error.code).toBe('POOL_NOT_FOUND');
     expect(doc.error.message).toContain('#9');
     expect(doc.error.message).not.toContain('#1');
     const ticker = await runCli(['probe', '--source', registry, '--pool', '#2', '--ticker', 'NOPE']);
-    expect(ticker.code).toBe(2);
+    expect(ticker.code).toBe(1);
     expect(ticker.stderr).toMatch(/NOPE/);
   });
 

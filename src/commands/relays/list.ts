@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { loadWithProgress } from '../../registry/cli.js';
-import { countByKind, printable, selectPools } from '../../registry/filter.js';
+import { countByKind, printable, requireMatches, selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
 import { renderTable } from '../../ui/table.js';
@@ -47,10 +47,15 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
   static override flags = {
     ...registryFlags,
     pool: Flags.string({
-      description: 'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable',
+      description:
+        'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable; one not in the registry is an error',
       multiple: true,
     }),
-    ticker: Flags.string({ description: 'only pools with this ticker (case-insensitive); repeatable', multiple: true }),
+    ticker: Flags.string({
+      description:
+        'only pools with this ticker (case-insensitive; Koios and Blockfrost know tickers, snapshots do not); repeatable',
+      multiple: true,
+    }),
     kind: Flags.string({ description: 'only relays of this kind', options: ['ipv4', 'ipv6', 'dns', 'srv'] }),
     top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
     flagged: Flags.boolean({ description: 'only relays with a hygiene flag' }),
@@ -59,6 +64,7 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
   async run(): Promise<RelaysListJson> {
     const { flags } = await this.parse(RelaysList);
     const reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
+    requireMatches(reg.pools, { pools: flags.pool, tickers: flags.ticker }, reg.source);
     let pools = selectPools(reg.pools, {
       pools: flags.pool,
       tickers: flags.ticker,
