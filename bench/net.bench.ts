@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, Socket } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { decode as cborgDecode } from 'cborg';
 import { decodeFirstTerm } from '../src/net/cbor.js';
@@ -21,6 +21,7 @@ import { Mux } from '../src/net/mux/mux.js';
 import { encodeSegment, SDU_SIZE } from '../src/net/mux/segment.js';
 import { ProtocolPeer } from '../src/net/protocol/peer.js';
 import { chainSyncSpec } from '../src/net/protocol/specs.js';
+import type { Bearer, BearerSink } from '../src/net/transport/bearer.js';
 import type { BenchResult } from './run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -164,8 +165,36 @@ function headerStream(n: number): { messages: Uint8Array[]; reads: Uint8Array[] 
   return { messages, reads };
 }
 
+/** A bearer fed by hand: the reads go straight to the mux, as a socket's 'data' events would. */
+function feedBearer(): Bearer & { feed(chunk: Uint8Array): void } {
+  let sink: BearerSink | undefined;
+  let destroyed = false;
+  return {
+    kind: 'memory',
+    local: undefined,
+    remote: undefined,
+    attach: (s) => {
+      sink = s;
+    },
+    feed: (chunk) => sink?.data(chunk),
+    write: () => true,
+    writableLength: 0,
+    end: () => undefined,
+    reset: () => {
+      destroyed = true;
+    },
+    destroy: () => {
+      destroyed = true;
+    },
+    get destroyed() {
+      return destroyed;
+    },
+    unref: () => undefined,
+  };
+}
+
 async function decodeOurs(reads: Uint8Array[], n: number, withHash = false): Promise<number> {
-  const sock = new Socket();
+  const sock = feedBearer();
   const mux = new Mux(sock, { sduTimeoutMs: 1e9 });
   mux.enable([2]);
   const peer = new ProtocolPeer(chainSyncSpec, mux.channel(2, 'initiator'), 'client', {
@@ -175,7 +204,7 @@ async function decodeOurs(reads: Uint8Array[], n: number, withHash = false): Pro
   let lastBlock = 0;
   const t0 = performance.now();
   for (const r of reads) {
-    sock.emit('data', r);
+    sock.feed(r);
     // drain what this read completed (as the client would, one RequestNext per header)
     while (got < n) {
       peer.state = 'StCanAwait';

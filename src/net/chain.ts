@@ -6,6 +6,7 @@
 import { encodeTerm, type Term } from './cbor.js';
 import type { Point, Tip } from './codec/point.js';
 import { blake2b256, wrapHeader } from './header.js';
+import type { ChainFollower, ChainProvider, ChainUpdate } from './protocols/chain-sync/source.js';
 
 export const SYNTHETIC_ERA = 6;
 
@@ -45,7 +46,8 @@ export function makeHeaderBytes(blockNo: number, slot: number, prevHash: Uint8Ar
   return encodeTerm([body, filler(blockNo + 8, 448)]);
 }
 
-export class SyntheticChain {
+/** A chain that grows by `extend()`, served by the chain-sync responder (a `ChainProvider`). */
+export class SyntheticChain implements ChainProvider {
   readonly blocks: ChainBlock[] = [];
   private readonly listeners = new Set<() => void>();
 
@@ -89,5 +91,58 @@ export class SyntheticChain {
   onExtend(f: () => void): () => void {
     this.listeners.add(f);
     return () => this.listeners.delete(f);
+  }
+
+  /** A read pointer for one chain-sync session: a roll back to origin first, then the blocks in order. */
+  follower(): ChainFollower {
+    // block number of the last header sent (0 = origin), and a pending roll back (null = to origin)
+    let pointer = 0;
+    let rollback: ChainBlock | null | undefined = null;
+    const offs = new Set<() => void>();
+    const blockAt = (n: number): ChainBlock | undefined => {
+      const first = this.blocks[0];
+      return first ? this.blocks[n - first.blockNo] : undefined;
+    };
+    return {
+      intersect: (points) => {
+        for (const pt of points) {
+          const i = this.indexOf(pt);
+          if (i === undefined) continue;
+          const found = i < 0 ? null : (this.blocks[i] as ChainBlock);
+          pointer = found ? found.blockNo : 0;
+          rollback = found;
+          return { point: found ? { slot: found.slot, hash: found.hash } : null };
+        }
+        return undefined;
+      },
+      next: (): ChainUpdate | undefined => {
+        if (rollback !== undefined) {
+          const rb = rollback;
+          rollback = undefined;
+          return { type: 'RollBackward', point: rb ? { slot: rb.slot, hash: rb.hash } : null };
+        }
+        let next = blockAt(pointer + 1);
+        if (!next && pointer + 1 < (this.blocks[0]?.blockNo ?? 1)) next = this.blocks[0]; // fell out of the window
+        if (!next) return undefined;
+        pointer = next.blockNo;
+        return { type: 'RollForward', header: next.header };
+      },
+      onChange: (wake) => {
+        const off = this.onExtend(() => {
+          off();
+          offs.delete(off);
+          wake();
+        });
+        offs.add(off);
+        return () => {
+          off();
+          offs.delete(off);
+        };
+      },
+      close: () => {
+        for (const off of offs) off();
+        offs.clear();
+      },
+    };
   }
 }

@@ -1,36 +1,25 @@
 /**
- * The responder side: a node-to-node server that answers the handshake (highest common version,
- * combined version data, query replies, refusals as the node words them), keep-alive, peer sharing
- * from a configured list, and chain-sync over a synthetic chain that grows on a schedule.
- * Used by `spo serve`, the tests and (later) the local testnet.
+ * The responder side over TCP (`spo serve`, the tests, later the local testnet): accepts
+ * connections, runs the acceptor handshake (highest common version, combined version data, query
+ * replies, refusals as the node words them) and serves each negotiated connection with the node
+ * responders (protocols/responders.ts): keep-alive, peer sharing from a list, chain-sync over a
+ * synthetic chain that grows on a schedule, block-fetch (no blocks) and tx-submission (MsgInit).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { formatEndpoint } from '../lib/address.js';
-import { type ChainBlock, SyntheticChain } from './chain.js';
-import type { BlockFetchMessage } from './codec/block-fetch.js';
-import type { ChainSyncMessage } from './codec/chain-sync.js';
-import { acceptProposal, DEFAULT_VERSIONS, encodeVersionData, type VersionData } from './codec/handshake.js';
-import type { KeepAliveMessage } from './codec/keep-alive.js';
-import type { PeerAddress, PeerSharingMessage } from './codec/peer-sharing.js';
-import type { TxSubmissionMessage } from './codec/tx-submission.js';
-import { NetError } from './errors.js';
-import { Protocol } from './mux/limits.js';
-import { type Channel, Mux } from './mux/mux.js';
-import { ProtocolPeer } from './protocol/peer.js';
-import {
-  type BlockFetchState,
-  blockFetchSpec,
-  type ChainSyncState,
-  chainSyncSpec,
-  handshakeSpec,
-  type KeepAliveState,
-  keepAliveSpec,
-  type PeerSharingState,
-  peerSharingSpec,
-  type TxSubmissionState,
-  txSubmissionSpec,
-} from './protocol/specs.js';
+import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
+import { SyntheticChain } from './chain.js';
+import { DEFAULT_VERSIONS, type VersionData } from './codec/handshake.js';
+import type { PeerAddress } from './codec/peer-sharing.js';
+import { type Connection, openConnection } from './connection.js';
+import type { NetError } from './errors.js';
+import { Mux } from './mux/mux.js';
+import { staticPeers } from './protocols/peer-sharing/responder.js';
+import { nodeResponders } from './protocols/responders.js';
+import type { Responders } from './protocols/types.js';
+import type { Bearer, BearerSink } from './transport/bearer.js';
+import { TcpBearer } from './transport/tcp.js';
 
 /** Test-only misbehaviour, for checking clients (ping, probe) against broken peers. */
 export type ServerFault =
@@ -74,11 +63,16 @@ export interface ServerOptions {
    */
   idleTimeoutMs?: number;
   chain?: SyntheticChain;
+  /** Responders instead of the node ones over `chain` and `peers`. */
+  responders?: Responders;
+  clock?: Clock;
 }
 
 export interface ServerEvents {
   connection: [remote: string];
   handshake: [remote: string, outcome: string];
+  /** A negotiated inbound connection (a duplex one can run our initiator protocols too). */
+  negotiated: [remote: string, connection: Connection];
   disconnect: [remote: string, error: NetError | undefined];
 }
 
@@ -94,249 +88,158 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A bearer whose writes leave `ms` late (the `slow` fault): every answer arrives that much later. */
+class SlowBearer implements Bearer {
+  readonly kind = 'tcp';
+  private pending = 0;
+  private ending = false;
+  private readonly timers = new Set<Timer>();
+
+  constructor(
+    private readonly inner: Bearer,
+    private readonly clock: Clock,
+    private readonly ms: Millis,
+  ) {}
+  get local() {
+    return this.inner.local;
+  }
+  get remote() {
+    return this.inner.remote;
+  }
+  attach(sink: BearerSink): void {
+    this.inner.attach(sink);
+  }
+  write(chunk: Uint8Array): boolean {
+    const copy = Uint8Array.from(chunk);
+    this.pending++;
+    const t = this.clock.setTimer(this.ms, () => {
+      this.timers.delete(t);
+      this.pending--;
+      if (!this.inner.destroyed) this.inner.write(copy);
+      if (this.pending === 0 && this.ending) this.inner.end();
+    });
+    this.timers.add(t);
+    return true;
+  }
+  get writableLength(): number {
+    return this.inner.writableLength;
+  }
+  end(): void {
+    this.ending = true;
+    if (this.pending === 0) this.inner.end();
+  }
+  reset(): void {
+    for (const t of this.timers) t.cancel();
+    this.inner.reset();
+  }
+  destroy(): void {
+    for (const t of this.timers) t.cancel();
+    this.inner.destroy();
+  }
+  get destroyed(): boolean {
+    return this.inner.destroyed;
+  }
+  unref(): void {
+    this.inner.unref();
+  }
+}
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const host = o.host ?? '127.0.0.1';
   const fault = o.fault ?? { kind: 'none' };
+  const clock = o.clock ?? systemClock;
   const chain = o.chain ?? new SyntheticChain();
   for (let i = chain.blocks.length; i < (o.initialBlocks ?? 10); i++) chain.extend();
-  const own: { versions: readonly number[]; data: VersionData } = {
-    versions: o.versions ?? DEFAULT_VERSIONS,
-    data: {
-      networkMagic: o.magic,
-      initiatorOnly: o.initiatorOnly ?? false,
-      peerSharing: (o.peerSharing ?? true) ? 1 : 0,
-      query: false,
-      perasSupport: false,
-    },
+  const versions = o.versions ?? DEFAULT_VERSIONS;
+  const data: VersionData = {
+    networkMagic: o.magic,
+    initiatorOnly: o.initiatorOnly ?? false,
+    peerSharing: (o.peerSharing ?? true) ? 1 : 0,
+    query: false,
+    perasSupport: false,
   };
+  const responders = o.responders ?? nodeResponders({ chain, peers: staticPeers(o.peers ?? []) });
   const events = new EventEmitter<ServerEvents>();
   const muxes = new Set<Mux>();
   const raw = new Set<Socket>();
   const stats = { accepted: 0, handshakes: 0, refused: 0, errors: 0 };
-  const slow = fault.kind === 'slow' ? fault.ms : 0;
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
     stats.accepted++;
     const remote = formatEndpoint({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     events.emit('connection', remote);
-    if (fault.kind === 'never-answer') {
+    if (fault.kind === 'never-answer' || fault.kind === 'close-mid-handshake') {
       raw.add(socket);
-      socket.on('data', () => undefined);
       socket.on('error', () => undefined);
       socket.on('close', () => raw.delete(socket));
+      // close-mid-handshake: the proposal came in; leave without an answer (RST).
+      socket.on('data', () => {
+        if (fault.kind === 'close-mid-handshake') socket.resetAndDestroy();
+      });
       return;
     }
-    const mux = new Mux(socket);
+    const tcp = new TcpBearer(socket);
+    const bearer = fault.kind === 'slow' ? new SlowBearer(tcp, clock, fault.ms) : tcp;
+    const mux = new Mux(bearer, { clock });
     muxes.add(mux);
     mux.on('close', (err) => {
       muxes.delete(mux);
       if (err && err.code !== 'CONNECTION_CLOSED' && err.code !== 'CONNECTION_RESET') stats.errors++;
       events.emit('disconnect', remote, err);
     });
-    void handleConnection(mux, remote);
+    void accept(mux, remote);
   });
   server.maxConnections = o.maxConnections ?? 512;
 
-  async function handleConnection(mux: Mux, remote: string): Promise<void> {
+  async function accept(mux: Mux, remote: string): Promise<void> {
     try {
-      const hs = new ProtocolPeer(handshakeSpec, mux.channel(Protocol.handshake, 'responder'), 'server');
-      const first = (await hs.recv()).msg;
-      if (first.type !== 'ProposeVersions') throw new NetError('PROTOCOL_ERROR', 'expected MsgProposeVersions');
-      if (fault.kind === 'close-mid-handshake') {
-        mux.abort();
-        return;
-      }
-      if (slow) await delay(slow);
-      const d = acceptProposal(first.versions, own);
-      if (d.kind === 'refuse') {
+      const r = await openConnection(mux, { role: 'acceptor', versions, data, responders });
+      if (r.kind === 'refused') {
         stats.refused++;
-        events.emit('handshake', remote, `refused: ${d.reason.kind}`);
-        await hs.send({ type: 'Refuse', reason: d.reason });
-        await mux.close();
+        events.emit('handshake', remote, `refused: ${r.reason.kind}`);
         return;
       }
-      if (d.kind === 'query') {
+      if (r.kind === 'query') {
         events.emit('handshake', remote, 'query');
-        await hs.send({ type: 'QueryReply', versions: d.versions });
-        await mux.close();
         return;
       }
       stats.handshakes++;
-      events.emit('handshake', remote, `accepted v${d.version}`);
-      // A Haskell relay that makes us hot also starts block-fetch and tx-submission (wire.md §9);
-      // a segment for a protocol that is not enabled would kill the connection.
-      const protocols: number[] = [Protocol.chainSync, Protocol.blockFetch, Protocol.txSubmission, Protocol.keepAlive];
-      if (d.data.peerSharing === 1) protocols.push(Protocol.peerSharing);
-      mux.enable(protocols);
-      mux.setSduTimeout(30_000);
-      mux.respondOnDemand(Protocol.keepAlive, (ch) => void keepAliveResponder(ch));
-      mux.respondOnDemand(Protocol.chainSync, (ch) => void chainSyncResponder(ch));
-      mux.respondOnDemand(Protocol.blockFetch, (ch) => void blockFetchResponder(ch));
-      mux.respondOnDemand(Protocol.txSubmission, (ch) => void txSubmissionResponder(ch));
-      if (d.data.peerSharing === 1) mux.respondOnDemand(Protocol.peerSharing, (ch) => void peerSharingResponder(ch));
-      if (o.idleTimeoutMs && o.idleTimeoutMs > 0) watchIdle(mux, o.idleTimeoutMs);
-      await hs.send({ type: 'AcceptVersion', version: d.version, data: encodeVersionData(d.version, d.data) });
+      events.emit('handshake', remote, `accepted v${r.connection.version}`);
+      if (o.idleTimeoutMs && o.idleTimeoutMs > 0) closeWhenIdle(r.connection, o.idleTimeoutMs);
+      events.emit('negotiated', remote, r.connection);
     } catch {
       // the mux has recorded the error and closed the connection
     }
   }
 
   /** Closes the connection when no responder has been running for `ms` (wire.md §1 item 5). */
-  function watchIdle(mux: Mux, ms: number): void {
+  function closeWhenIdle(conn: Connection, ms: Millis): void {
     let running = 0;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const arm = (): void => {
-      timer = setTimeout(() => void mux.close(), ms);
+      timer = clock.setTimer(ms, () => void conn.close());
     };
-    mux.on('protocolStart', (_p, role) => {
-      if (role !== 'responder') return;
+    conn.on('responderStart', () => {
       running++;
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       timer = undefined;
     });
-    mux.on('protocolEnd', (_p, role) => {
-      if (role !== 'responder') return;
+    conn.on('responderEnd', () => {
       running--;
       if (running === 0) arm();
     });
-    mux.on('close', () => {
-      if (timer) clearTimeout(timer);
-    });
+    conn.on('close', () => timer?.cancel());
     arm();
   }
 
-  async function keepAliveResponder(ch: Channel): Promise<void> {
-    const p: ProtocolPeer<KeepAliveMessage, KeepAliveState> = new ProtocolPeer(keepAliveSpec, ch, 'server');
-    try {
-      for (;;) {
-        const m = (await p.recv()).msg;
-        if (m.type !== 'KeepAlive') return;
-        if (slow) await delay(slow);
-        await p.send({ type: 'KeepAliveResponse', cookie: m.cookie });
-      }
-    } catch {
-      // reported by the mux
-    }
-  }
-
-  /** No block bodies here: every range gets MsgNoBlocks (a relay's StBusy limit is 60 s). */
-  async function blockFetchResponder(ch: Channel): Promise<void> {
-    const p: ProtocolPeer<BlockFetchMessage, BlockFetchState> = new ProtocolPeer(blockFetchSpec, ch, 'server');
-    try {
-      for (;;) {
-        const m = (await p.recv()).msg;
-        if (m.type !== 'RequestRange') return;
-        await p.send({ type: 'NoBlocks' });
-      }
-    } catch {
-      // reported by the mux
-    }
-  }
-
-  /** Takes the relay's MsgInit and then stays silent: spo never asks for transactions. */
-  async function txSubmissionResponder(ch: Channel): Promise<void> {
-    const p: ProtocolPeer<TxSubmissionMessage, TxSubmissionState> = new ProtocolPeer(txSubmissionSpec, ch, 'server');
-    try {
-      await p.recv();
-    } catch {
-      // reported by the mux
-    }
-  }
-
-  async function peerSharingResponder(ch: Channel): Promise<void> {
-    const p: ProtocolPeer<PeerSharingMessage, PeerSharingState> = new ProtocolPeer(peerSharingSpec, ch, 'server');
-    try {
-      for (;;) {
-        const m = (await p.recv()).msg;
-        if (m.type !== 'ShareRequest') return;
-        if (slow) await delay(slow);
-        // never more than asked (more is a protocol violation), and at most 10 as the node
-        await p.send({ type: 'SharePeers', peers: (o.peers ?? []).slice(0, Math.min(m.amount, 10)) });
-      }
-    } catch {
-      // reported by the mux
-    }
-  }
-
-  async function chainSyncResponder(ch: Channel): Promise<void> {
-    const p: ProtocolPeer<ChainSyncMessage, ChainSyncState> = new ProtocolPeer(chainSyncSpec, ch, 'server');
-    // Read pointer: block number of the last header sent (0 = origin); a fresh session starts with
-    // a roll back to origin (wire.md §6.5).
-    let pointer = 0;
-    let rollback: ChainBlock | null | undefined = null;
-    const blockAt = (n: number): ChainBlock | undefined => {
-      const first = chain.blocks[0];
-      return first ? chain.blocks[n - first.blockNo] : undefined;
-    };
-    try {
-      for (;;) {
-        const m = (await p.recv()).msg;
-        if (slow) await delay(slow);
-        if (m.type === 'Done') return;
-        if (m.type === 'FindIntersect') {
-          let found: ChainBlock | null | undefined;
-          for (const pt of m.points) {
-            const i = chain.indexOf(pt);
-            if (i !== undefined) {
-              found = i < 0 ? null : chain.blocks[i];
-              break;
-            }
-          }
-          if (found === undefined) await p.send({ type: 'IntersectNotFound', tip: chain.tip() });
-          else {
-            pointer = found ? found.blockNo : 0;
-            rollback = found;
-            await p.send({
-              type: 'IntersectFound',
-              point: found ? { slot: found.slot, hash: found.hash } : null,
-              tip: chain.tip(),
-            });
-          }
-          continue;
-        }
-        if (m.type !== 'RequestNext') return;
-        if (rollback !== undefined) {
-          const rb = rollback;
-          rollback = undefined;
-          await p.send({ type: 'RollBackward', point: rb ? { slot: rb.slot, hash: rb.hash } : null, tip: chain.tip() });
-          continue;
-        }
-        let next = blockAt(pointer + 1);
-        if (!next && pointer + 1 < (chain.blocks[0]?.blockNo ?? 1)) next = chain.blocks[0]; // fell out of the window
-        if (!next) {
-          await p.send({ type: 'AwaitReply' });
-          await new Promise<void>((resolve) => {
-            const old = ch.onClose;
-            const wake = (): void => {
-              off();
-              ch.onClose = old;
-              resolve();
-            };
-            const off = chain.onExtend(wake);
-            ch.onClose = (e) => {
-              wake();
-              old?.(e);
-            };
-          });
-          if (ch.mux.isClosed) return;
-          next = blockAt(pointer + 1) ?? chain.blocks[chain.blocks.length - 1];
-          if (!next) return;
-        }
-        pointer = next.blockNo;
-        await p.send({ type: 'RollForward', header: next.header, tip: chain.tip() });
-      }
-    } catch {
-      // reported by the mux
-    }
-  }
-
-  let timer: NodeJS.Timeout | undefined;
-  if (o.blockIntervalMs && o.blockIntervalMs > 0) {
-    timer = setInterval(() => chain.extend(), o.blockIntervalMs);
-    timer.unref();
-  }
+  let growth: Timer | undefined;
+  const grow = (): void => {
+    growth = clock.setTimer(o.blockIntervalMs as number, () => {
+      chain.extend();
+      grow();
+    });
+  };
+  if (o.blockIntervalMs && o.blockIntervalMs > 0) grow();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -357,7 +260,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     connections: () => muxes.size + raw.size,
     stats: () => ({ ...stats }),
     close: async () => {
-      if (timer) clearInterval(timer);
+      growth?.cancel();
       const closed = new Promise<void>((r) => server.close(() => r()));
       await Promise.all([...muxes].map((m) => m.close(500)));
       for (const s of raw) s.destroy();

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SyntheticChain } from '../../src/net/chain.js';
 import { connectPeer } from '../../src/net/client.js';
 import type { Connection } from '../../src/net/connection.js';
-import { startServer } from '../../src/net/serve.js';
 import { staticPeers } from '../../src/net/protocols/peer-sharing/responder.js';
 import { nodeResponders } from '../../src/net/protocols/responders.js';
+import { startServer } from '../../src/net/serve.js';
 import { hex } from './helpers.js';
 
 const servers: Server[] = [];
@@ -57,7 +57,11 @@ async function remoteRunningClients(): Promise<{ port: number; got: Seg[]; close
         const len = buf.readUInt16BE(6);
         if (buf.length < 8 + len) break;
         const word = buf.readUInt16BE(4);
-        const seg = { protocol: word & 0x7fff, fromResponder: (word & 0x8000) !== 0, payload: hex(buf.subarray(8, 8 + len)) };
+        const seg = {
+          protocol: word & 0x7fff,
+          fromResponder: (word & 0x8000) !== 0,
+          payload: hex(buf.subarray(8, 8 + len)),
+        };
         buf = buf.subarray(8 + len);
         if (!handshaken && seg.protocol === 0) {
           handshaken = true;

@@ -6,6 +6,7 @@ import { Mux, type Role } from '../../src/net/mux/mux.js';
 import { encodeSegment, type Segment, SegmentReader } from '../../src/net/mux/segment.js';
 import { ProtocolPeer } from '../../src/net/protocol/peer.js';
 import { keepAliveSpec } from '../../src/net/protocol/specs.js';
+import { TcpBearer } from '../../src/net/transport/tcp.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -91,7 +92,7 @@ describe('segment reader', () => {
 describe('mux over loopback TCP', () => {
   it('cuts a 30,000-byte message into 12,288 + 12,288 + 5,424 with the initiator mode bit clear', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     mux.enable([2]);
     const segs = collectSegments(b);
     await mux.channel(2, 'initiator').send(new Uint8Array(30_000).fill(7));
@@ -105,7 +106,7 @@ describe('mux over loopback TCP', () => {
 
   it('interleaves protocols fairly: a small keep-alive is not stuck behind a large chain-sync message', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     const segs = collectSegments(b);
     void mux.channel(2, 'initiator').send(new Uint8Array(100_000).fill(1));
     void mux.channel(8, 'responder').send(Uint8Array.of(0x82, 0x01, 0x00));
@@ -117,7 +118,7 @@ describe('mux over loopback TCP', () => {
 
   it('ends the connection on a segment for a protocol that was not negotiated', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     mux.enable([8]);
     b.on('error', () => undefined);
     b.write(
@@ -129,7 +130,7 @@ describe('mux over loopback TCP', () => {
 
   it('ends the connection when a responder segment arrives with no initiator instance (initiator-only)', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     mux.enable([8]);
     b.on('error', () => undefined);
     b.write(
@@ -140,7 +141,7 @@ describe('mux over loopback TCP', () => {
 
   it('ends the connection when the ingress queue overruns its limit (keep-alive 1,408 bytes)', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     mux.enable([8]);
     mux.respondOnDemand(8, (ch) => void new ProtocolPeer(keepAliveSpec, ch, 'server').recv().catch(() => undefined));
     b.on('error', () => undefined);
@@ -153,7 +154,7 @@ describe('mux over loopback TCP', () => {
 
   it('reports a protocol error as an event, then the connection ends', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     mux.enable([8]);
     const errors: string[] = [];
     mux.on('protocolError', (p: number, r: Role, e: Error) => errors.push(`${p} ${r} ${(e as NetError).code}`));
@@ -169,7 +170,7 @@ describe('mux over loopback TCP', () => {
 
   it('rejects zero-length segments from the wire', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     b.on('error', () => undefined);
     b.write(Buffer.from('0000000000000000', 'hex'));
     expect((await mux.closed)?.code).toBe('MUX_BAD_SEGMENT');
@@ -177,7 +178,7 @@ describe('mux over loopback TCP', () => {
 
   it('times out a segment whose bytes stop coming (SDU timeout)', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a, { sduTimeoutMs: 100 });
+    const mux = new Mux(new TcpBearer(a), { sduTimeoutMs: 100 });
     b.on('error', () => undefined);
     b.write(Buffer.from('00000000000000ff8200', 'hex'));
     expect((await mux.closed)?.code).toBe('MUX_SDU_TIMEOUT');
@@ -185,7 +186,7 @@ describe('mux over loopback TCP', () => {
 
   it('does not time out a long transfer whose reads always end inside a segment', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a, { sduTimeoutMs: 150 });
+    const mux = new Mux(new TcpBearer(a), { sduTimeoutMs: 150 });
     mux.enable([2]);
     const ch = mux.channel(2, 'initiator');
     let got = 0;
@@ -205,8 +206,8 @@ describe('mux over loopback TCP', () => {
 
   it('runs initiator and responder instances of keep-alive at once (duplex), responders on demand, with events', async () => {
     const [a, b] = await socketPair();
-    const ma = new Mux(a);
-    const mb = new Mux(b);
+    const ma = new Mux(new TcpBearer(a));
+    const mb = new Mux(new TcpBearer(b));
     const events: string[] = [];
     for (const [name, m] of [
       ['a', ma],
@@ -250,7 +251,7 @@ describe('mux over loopback TCP', () => {
 
   it('closes cleanly (FIN) or abortively (RST)', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     const ended = new Promise<string>((r) => {
       b.on('end', () => r('end'));
       b.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? 'error'));
@@ -260,7 +261,7 @@ describe('mux over loopback TCP', () => {
     expect(await ended).toBe('end');
 
     const [c, d] = await socketPair();
-    const mux2 = new Mux(c);
+    const mux2 = new Mux(new TcpBearer(c));
     const reset = new Promise<string>((r) => {
       d.on('end', () => r('end'));
       d.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? 'error'));
@@ -272,7 +273,7 @@ describe('mux over loopback TCP', () => {
 
   it('honours socket back-pressure: 4 MB through a reader that pauses arrives whole and in order', async () => {
     const [a, b] = await socketPair();
-    const mux = new Mux(a);
+    const mux = new Mux(new TcpBearer(a));
     const r = new SegmentReader();
     let total = 0;
     let ok = true;

@@ -8,6 +8,7 @@ import { Mux } from '../../src/net/mux/mux.js';
 import { ProtocolPeer } from '../../src/net/protocol/peer.js';
 import { chainSyncSpec, handshakeSpec } from '../../src/net/protocol/specs.js';
 import { type RunningServer, startServer } from '../../src/net/serve.js';
+import { TcpBearer } from '../../src/net/transport/tcp.js';
 import { hex } from './helpers.js';
 
 let server: RunningServer;
@@ -73,7 +74,7 @@ describe('startServer', () => {
   it('answers pipelined MsgRequestNext (as a Haskell client sends them)', async () => {
     const socket = connect(server.port, '127.0.0.1');
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    const mux = new Mux(socket);
+    const mux = new Mux(new TcpBearer(socket));
     const hs = new ProtocolPeer(handshakeSpec, mux.channel(0, 'initiator'), 'client');
     await hs.send({
       type: 'ProposeVersions',
@@ -103,7 +104,7 @@ describe('startServer', () => {
     const { keepAliveSpec } = await import('../../src/net/protocol/specs.js');
     const cookies: number[] = [];
     const srv = createServer(async (sock) => {
-      const mux = new Mux(sock);
+      const mux = new Mux(new TcpBearer(sock));
       const hs = new ProtocolPeer(handshakeSpec, mux.channel(0, 'responder'), 'server');
       const p = (await hs.recv()).msg;
       if (p.type !== 'ProposeVersions') return;

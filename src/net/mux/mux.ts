@@ -1,5 +1,5 @@
 /**
- * The multiplexer: one TCP connection carries the byte streams of many mini-protocol instances,
+ * The multiplexer: one bearer (a TCP connection, or an in-memory pair) carries the byte streams of many mini-protocol instances,
  * each (protocol, local role) pair with its own ingress queue and limit (wire.md §2).
  *
  * Designed for duplex connections (governor.md §8-10): initiator and responder instances of the
@@ -7,8 +7,9 @@
  * arrives; protocol start, end and error are reported as events for the inbound governor.
  */
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import { type Clock, systemClock, type Timer } from '../../lib/clock.js';
 import { NetError } from '../errors.js';
+import type { Bearer } from '../transport/bearer.js';
 import { INGRESS_LIMITS, protocolName, SDU_HANDSHAKE_TIMEOUT_MS } from './limits.js';
 import {
   encodeSegmentHeader,
@@ -29,8 +30,10 @@ export interface MuxOptions {
   ingressLimits?: Readonly<Record<number, number>>;
   /** Longest time one segment may take to arrive once its first byte is in (default 10 s). */
   sduTimeoutMs?: number;
-  /** Most segments written in one socket write (the node: 100). */
+  /** Most segments written in one bearer write (the node: 100). */
   maxSegmentsPerWrite?: number;
+  /** Timers and timestamps (SDU timeout, receive times); default the system clock. */
+  clock?: Clock;
 }
 
 export interface MuxEvents {
@@ -42,7 +45,7 @@ export interface MuxEvents {
 
 /** One mini-protocol instance's view of the mux: a byte stream in each direction. */
 export class Channel {
-  /** Receives ingress payload slices in order (set by the protocol driver). */
+  /** Receives ingress payload slices in order, with the mux clock's time of the read (set by the protocol driver). */
   onData: ((chunk: Uint8Array, receivedAt: number) => void) | undefined;
   /** Called once when the connection ends (with the error, if any). */
   onClose: ((error: NetError | undefined) => void) | undefined;
@@ -113,8 +116,12 @@ export class Channel {
 
 type ResponderFactory = (channel: Channel) => void;
 
+/** Segments held while the handshake runs: a little more than two maximal segments. */
+const MAX_HELD_BYTES = 2 * 65_535 + 16;
+
 export class Mux extends EventEmitter<MuxEvents> {
   readonly sduSize: number;
+  readonly clock: Clock;
   private readonly limits: Readonly<Record<number, number>>;
   private readonly channels = new Map<number, Channel>(); // key: protocol * 2 + (responder ? 1 : 0)
   private readonly onDemand = new Map<number, ResponderFactory>();
@@ -122,11 +129,16 @@ export class Mux extends EventEmitter<MuxEvents> {
   private readonly reader = new SegmentReader();
   private readonly ready: Channel[] = [];
   private readonly maxSegmentsPerWrite: number;
+  /** While the handshake runs: protocols whose segments are held until `release()` (undefined: not holding). */
+  private holding: Set<number> | undefined;
+  private held: Array<[Segment, number]> = [];
+  private heldBytes = 0;
   private sduTimeoutMs: number;
-  private sduTimer: NodeJS.Timeout | undefined;
+  private sduTimer: Timer | undefined;
   private flushing = false;
   private flushScheduled = false;
   private draining = false;
+  private flushWaiters: Array<() => void> = [];
   private closing = false;
   private finished = false;
   private closeError: NetError | undefined;
@@ -137,7 +149,7 @@ export class Mux extends EventEmitter<MuxEvents> {
   bytesOut = 0;
 
   constructor(
-    readonly socket: Socket,
+    readonly bearer: Bearer,
     options: MuxOptions = {},
   ) {
     super();
@@ -145,28 +157,23 @@ export class Mux extends EventEmitter<MuxEvents> {
     this.limits = options.ingressLimits ?? INGRESS_LIMITS;
     this.sduTimeoutMs = options.sduTimeoutMs ?? SDU_HANDSHAKE_TIMEOUT_MS;
     this.maxSegmentsPerWrite = options.maxSegmentsPerWrite ?? 100;
+    this.clock = options.clock ?? systemClock;
     this.closed = new Promise((r) => {
       this.resolveClosed = r;
     });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('drain', () => {
-      this.draining = false;
-      this.scheduleFlush();
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      const code = e.code === 'ECONNRESET' ? 'CONNECTION_RESET' : 'CONNECTION_CLOSED';
-      this.finish(
-        new NetError(code, `connection ${code === 'CONNECTION_RESET' ? 'reset by peer' : 'failed'}: ${e.message}`),
-      );
-    });
-    socket.on('end', () => {
+    bearer.attach({
+      data: (chunk) => this.onBearerData(chunk),
+      drain: () => {
+        this.draining = false;
+        this.scheduleFlush();
+      },
       // The peer finished sending. Without our own pending work the connection is over.
-      if (!this.closing) this.finish(new NetError('CONNECTION_CLOSED', 'the peer closed the connection'));
+      end: () => {
+        if (!this.closing) this.finish(new NetError('CONNECTION_CLOSED', 'the peer closed the connection'));
+      },
+      close: (error) =>
+        this.finish(error ?? (this.closing ? undefined : new NetError('CONNECTION_CLOSED', 'connection closed'))),
     });
-    socket.on('close', () =>
-      this.finish(this.closing ? undefined : new NetError('CONNECTION_CLOSED', 'connection closed')),
-    );
   }
 
   get isClosed(): boolean {
@@ -186,6 +193,31 @@ export class Mux extends EventEmitter<MuxEvents> {
     return this.enabled.has(protocol);
   }
 
+  /**
+   * While the handshake runs, segments of these protocols are held instead of delivered: the peer's
+   * first mini-protocol segments may share a read with its handshake answer, before the handshake
+   * has said which protocols run. Any other protocol (except the handshake) still ends the
+   * connection at its first header, so a peer that does not speak node-to-node fails at once.
+   */
+  hold(protocols: Iterable<number>): void {
+    this.holding = new Set(protocols);
+    this.holding.delete(0);
+  }
+
+  /** Ends the hold: delivers what was held, in order, under the protocols enabled by now. */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = undefined;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    try {
+      for (const [s, at] of held) this.demux(s, at);
+    } catch (e) {
+      this.fail(e instanceof NetError ? e : new NetError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)));
+    }
+  }
+
   /** After the handshake: the node's 30 s per-segment limit. */
   setSduTimeout(ms: number): void {
     this.sduTimeoutMs = ms;
@@ -203,25 +235,37 @@ export class Mux extends EventEmitter<MuxEvents> {
     return ch;
   }
 
+  /** The running instance of (protocol, role), if any. */
+  running(protocol: number, role: Role): Channel | undefined {
+    const ch = this.channels.get(protocol * 2 + (role === 'responder' ? 1 : 0));
+    return ch && !ch.ended ? ch : undefined;
+  }
+
   /** Registers a responder that starts when the first segment for it arrives (StartOnDemand). */
   respondOnDemand(protocol: number, factory: ResponderFactory): void {
     this.onDemand.set(protocol, factory);
   }
 
-  private onSocketData(chunk: Buffer): void {
+  /** The bearer stops keeping the process alive (a command that has its result can exit). */
+  unref(): void {
+    this.bearer.unref();
+  }
+
+  private onBearerData(chunk: Uint8Array): void {
     if (this.finished) return;
     this.bytesIn += chunk.length;
-    const at = performance.now();
+    const at = this.clock.now();
     let completed = 0;
     try {
       this.reader.push(
         chunk,
         (s) => {
           completed++;
-          this.demux(s, at);
+          if (this.holding?.has(s.protocol)) this.keep(s, at);
+          else this.demux(s, at);
         },
         (protocol) => {
-          if (!this.enabled.has(protocol)) {
+          if (!this.enabled.has(protocol) && !this.holding?.has(protocol)) {
             throw new NetError(
               'MUX_UNKNOWN_PROTOCOL',
               `segment for mini-protocol ${protocol}, which was not negotiated`,
@@ -239,14 +283,27 @@ export class Mux extends EventEmitter<MuxEvents> {
     // The SDU timer covers one segment: from its first byte to its last. A read that completed a
     // segment and started the next restarts it (a long transfer is many segments, each in time).
     if (this.sduTimer && (completed > 0 || this.reader.buffered === 0)) {
-      clearTimeout(this.sduTimer);
+      this.sduTimer.cancel();
       this.sduTimer = undefined;
     }
     if (this.reader.buffered > 0 && !this.sduTimer && !this.finished) {
-      this.sduTimer = setTimeout(() => {
+      this.sduTimer = this.clock.setTimer(this.sduTimeoutMs, () => {
+        this.sduTimer = undefined;
         this.fail(new NetError('MUX_SDU_TIMEOUT', `a segment took longer than ${this.sduTimeoutMs} ms to arrive`));
-      }, this.sduTimeoutMs);
+      });
     }
+  }
+
+  /** Holds a segment that arrived during the handshake (a copy: the read buffer is reused). */
+  private keep(s: Segment, at: number): void {
+    this.heldBytes += s.payload.length;
+    if (this.heldBytes > MAX_HELD_BYTES) {
+      throw new NetError(
+        'MUX_INGRESS_OVERRUN',
+        `more than ${MAX_HELD_BYTES} bytes of mini-protocol segments before the handshake finished`,
+      );
+    }
+    this.held.push([{ ...s, payload: s.payload.slice() }, at]);
   }
 
   private demux(s: Segment, at: number): void {
@@ -293,7 +350,7 @@ export class Mux extends EventEmitter<MuxEvents> {
     });
   }
 
-  /** Round-robin: one segment per ready channel per turn, batched into one socket write. */
+  /** Round-robin: one segment per ready channel per turn, batched into one bearer write. */
   private flush(): void {
     if (this.finished || this.draining) return;
     this.flushing = true;
@@ -302,11 +359,12 @@ export class Mux extends EventEmitter<MuxEvents> {
         const parts: Uint8Array[] = [];
         let total = 0;
         const done: Channel[] = [];
+        const timestamp = muxTimestamp(this.clock.now());
         for (let n = 0; n < this.maxSegmentsPerWrite && this.ready.length > 0 && total < 131_072; n++) {
           const ch = this.ready.shift() as Channel;
           const payload = this.cut(ch);
           const header = encodeSegmentHeader({
-            timestamp: muxTimestamp(),
+            timestamp,
             fromResponder: ch.role === 'responder',
             protocol: ch.protocol,
             length: payload.length,
@@ -319,7 +377,7 @@ export class Mux extends EventEmitter<MuxEvents> {
         }
         const buf = parts.length === 2 ? Buffer.concat(parts) : Buffer.concat(parts, total);
         this.bytesOut += buf.length;
-        const ok = this.socket.write(buf);
+        const ok = this.bearer.write(buf);
         for (const ch of done) {
           while (ch.waiters.length > 0 && (ch.waiters[0] as { upTo: number }).upTo <= ch.written) {
             (ch.waiters.shift() as { resolve: () => void }).resolve();
@@ -329,6 +387,11 @@ export class Mux extends EventEmitter<MuxEvents> {
       }
     } finally {
       this.flushing = false;
+    }
+    if (this.ready.length === 0 && this.flushWaiters.length > 0) {
+      const w = this.flushWaiters;
+      this.flushWaiters = [];
+      for (const f of w) f();
     }
   }
 
@@ -372,50 +435,64 @@ export class Mux extends EventEmitter<MuxEvents> {
   /** Ends the connection with an error: abortive close (RST), every instance sees the error. */
   fail(error: NetError): void {
     if (this.finished) return;
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    this.bearer.reset();
     this.finish(error);
   }
 
-  /** Clean close: writes what is queued, then FIN. Resolves when the socket is closed. */
+  /**
+   * Clean close: hands what is queued to the bearer, then FIN. Resolves when the connection is
+   * closed; a peer that does not close within `timeoutMs` has the connection released under it.
+   */
   async close(timeoutMs = 2000): Promise<void> {
     if (this.finished) return;
     this.closing = true;
-    await this.idle(timeoutMs);
-    if (!this.finished) {
-      this.socket.end();
-      const t = setTimeout(() => this.socket.destroy(), timeoutMs);
-      await this.closed;
-      clearTimeout(t);
-    }
+    await this.flushed(timeoutMs);
+    if (this.finished) return;
+    this.bearer.end();
+    const t = this.clock.setTimer(timeoutMs, () => {
+      this.bearer.destroy();
+      this.finish(undefined);
+    });
+    await this.closed;
+    t.cancel();
   }
 
   /** Abortive close: TCP RST, nothing queued is sent. */
   abort(): void {
     if (this.finished) return;
     this.closing = true;
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    this.bearer.reset();
     this.finish(undefined);
   }
 
-  private async idle(timeoutMs: number): Promise<void> {
-    const until = performance.now() + timeoutMs;
-    while (!this.finished && (this.ready.length > 0 || this.socket.writableLength > 0) && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /** Resolves once every queued segment was handed to the bearer (or after `timeoutMs`). */
+  private flushed(timeoutMs: number): Promise<void> {
+    if (this.ready.length === 0 || this.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = this.clock.setTimer(timeoutMs, resolve);
+      this.flushWaiters.push(() => {
+        t.cancel();
+        resolve();
+      });
+    });
   }
 
   private finish(error: NetError | undefined): void {
     if (this.finished) return;
     this.finished = true;
     this.closeError = error;
-    if (this.sduTimer) clearTimeout(this.sduTimer);
+    this.sduTimer?.cancel();
     this.sduTimer = undefined;
+    this.held = [];
     for (const ch of this.channels.values()) {
       for (const w of ch.waiters) w.resolve();
       ch.waiters = [];
       ch.onClose?.(error);
     }
-    if (!this.socket.destroyed) this.socket.destroy();
+    const w = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const f of w) f();
+    if (!this.bearer.destroyed) this.bearer.destroy();
     this.emit('close', error);
     this.resolveClosed(error);
   }

@@ -23,9 +23,9 @@ export interface Segment extends SegmentHeader {
   payload: Uint8Array;
 }
 
-/** Low 32 bits of a monotonic clock in microseconds, as the node stamps its segments. */
-export function muxTimestamp(): number {
-  return Math.floor(performance.now() * 1000) >>> 0;
+/** Low 32 bits of a monotonic clock in microseconds (from ms), as the node stamps its segments. */
+export function muxTimestamp(nowMs: number): number {
+  return Math.floor(nowMs * 1000) >>> 0;
 }
 
 export function encodeSegmentHeader(h: SegmentHeader, out: Uint8Array = new Uint8Array(8), offset = 0): Uint8Array {

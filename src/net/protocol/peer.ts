@@ -2,8 +2,10 @@
  * A typed mini-protocol driver over a mux channel: agency, transitions, per-state timeouts and
  * per-state message size limits, for either side (client = initiator, server = responder).
  * Incoming bytes are decoded as they arrive (one CBOR item at a time, across segments), so a
- * protocol violation or oversized message ends the connection at once.
+ * protocol violation or oversized message ends the connection at once. Timeouts run on the mux's
+ * clock (virtual time in tests and the simulator).
  */
+import type { Timer } from '../../lib/clock.js';
 import { CborError, decodeFirstTerm, type Term } from '../cbor.js';
 import { CodecError, NetError, type NetErrorCode } from '../errors.js';
 import type { Channel } from '../mux/mux.js';
@@ -34,7 +36,7 @@ export interface ProtocolSpec<M extends { type: string }, S extends string> {
 
 export interface Received<M> {
   msg: M;
-  /** performance.now() when the bytes that completed the message were read. */
+  /** The mux clock's time when the bytes that completed the message were read. */
   at: number;
   size: number;
 }
@@ -46,10 +48,11 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   private buffer: Uint8Array = EMPTY;
   private readonly queue: Array<Received<M>> = [];
   private waiter: { resolve: (r: Received<M>) => void; reject: (e: Error) => void } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private error: Error | undefined;
   private readonly timeouts: Partial<Record<S, number | undefined>>;
   private readonly maxLimit: number;
+  private onStop: Array<() => void> = [];
 
   constructor(
     readonly spec: ProtocolSpec<M, S>,
@@ -67,6 +70,29 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
 
   get done(): boolean {
     return this.spec.states[this.state].agency === 'nobody';
+  }
+
+  /** The error that ended this instance (a violation, a timeout, the connection's end), if any. */
+  get failure(): Error | undefined {
+    return this.error;
+  }
+
+  /** Calls `f` once when this instance can no longer run (error or connection gone); returns a canceller. */
+  whenStopped(f: () => void): () => void {
+    if (this.error) {
+      queueMicrotask(f);
+      return () => undefined;
+    }
+    this.onStop.push(f);
+    return () => {
+      this.onStop = this.onStop.filter((g) => g !== f);
+    };
+  }
+
+  private stopped(): void {
+    const fs = this.onStop;
+    this.onStop = [];
+    for (const f of fs) f();
   }
 
   private peerHasAgency(): boolean {
@@ -115,20 +141,21 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   }
 
   private armTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     // A message already queued (pipelined) means the peer did answer.
     if (!this.peerHasAgency() || this.error || this.queue.length > 0) return;
     const ms = this.state in this.timeouts ? this.timeouts[this.state] : this.spec.states[this.state].timeoutMs;
     if (ms === undefined) return;
     const state = this.state;
-    this.timer = setTimeout(() => {
+    this.timer = this.channel.mux.clock.setTimer(ms, () => {
+      this.timer = undefined;
       this.violation(
         new NetError(this.spec.timeoutCode, `${this.spec.name}: no answer within ${ms} ms (state ${state})`, {
           details: { protocol: this.spec.name, state, timeoutMs: ms },
         }),
       );
-    }, ms);
+    });
   }
 
   /**
@@ -207,7 +234,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     for (const q of this.queue) held += q.size;
     this.channel.queued = held;
     if (this.queue.length > 0) {
-      if (this.timer) clearTimeout(this.timer);
+      this.timer?.cancel();
       this.timer = undefined;
       if (this.waiter) {
         const w = this.waiter;
@@ -224,19 +251,21 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   private violation(err: NetError): void {
     if (this.error) return;
     this.error = err;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.waiter?.reject(err);
     this.waiter = undefined;
+    this.stopped();
     this.channel.fail(err);
   }
 
   private closed(e: NetError | undefined): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.error) return;
     this.error = e ?? new NetError('CONNECTION_CLOSED', `${this.spec.name}: connection closed`);
     this.waiter?.reject(this.error);
     this.waiter = undefined;
+    this.stopped();
   }
 }

@@ -1,8 +1,13 @@
-/** TCP connect with a timeout that really ends the attempt, and error codes naming the stage. */
+/**
+ * TCP as a bearer: connect with a timeout that really ends the attempt (on the injected clock),
+ * TCP_NODELAY, RST through `resetAndDestroy`, and error codes naming the stage.
+ */
 import { connect, isIPv6, type Socket } from 'node:net';
 import { formatEndpoint } from '../../lib/address.js';
+import { type Clock, systemClock } from '../../lib/clock.js';
 import { InterruptedError } from '../../lib/errors.js';
 import { NetError } from '../errors.js';
+import type { Bearer, BearerSink, Endpoint } from './bearer.js';
 
 export interface TcpConnectOptions {
   host: string;
@@ -10,6 +15,7 @@ export interface TcpConnectOptions {
   family?: 4 | 6;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  clock?: Clock;
 }
 
 export function connectError(e: NodeJS.ErrnoException, where: string): NetError {
@@ -36,41 +42,104 @@ export function connectError(e: NodeJS.ErrnoException, where: string): NetError 
   }
 }
 
-/** Connects; resolves with the socket and the connect time in ms. */
-export function tcpConnect(o: TcpConnectOptions): Promise<{ socket: Socket; connectMs: number }> {
+/** A connected `net.Socket` as a bearer (outbound from `tcpConnect`, or an accepted one). */
+export class TcpBearer implements Bearer {
+  readonly kind = 'tcp';
+  readonly local: Endpoint | undefined;
+  readonly remote: Endpoint | undefined;
+  private sink: BearerSink | undefined;
+  private error: NetError | undefined;
+
+  constructor(readonly socket: Socket) {
+    socket.setNoDelay(true);
+    this.local =
+      socket.localAddress === undefined ? undefined : { host: socket.localAddress, port: socket.localPort ?? 0 };
+    this.remote =
+      socket.remoteAddress === undefined ? undefined : { host: socket.remoteAddress, port: socket.remotePort ?? 0 };
+    // Until attached, errors are kept for the sink (an unhandled 'error' would crash the process).
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.error ??=
+        e.code === 'ECONNRESET'
+          ? new NetError('CONNECTION_RESET', `connection reset by peer: ${e.message}`)
+          : new NetError('CONNECTION_CLOSED', `connection failed: ${e.message}`);
+    });
+  }
+
+  attach(sink: BearerSink): void {
+    if (this.sink) throw new Error('bearer already attached');
+    this.sink = sink;
+    const s = this.socket;
+    s.on('data', (chunk: Buffer) => sink.data(chunk));
+    s.on('drain', () => sink.drain());
+    s.on('end', () => sink.end());
+    s.on('close', () => sink.close(this.error));
+    if (s.destroyed) queueMicrotask(() => sink.close(this.error));
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.socket.write(chunk);
+  }
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  reset(): void {
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+}
+
+/** Connects; resolves with the bearer and the connect time in ms. */
+export function tcpConnect(o: TcpConnectOptions): Promise<{ bearer: TcpBearer; connectMs: number }> {
   const where = formatEndpoint({ host: o.host, port: o.port });
+  const clock = o.clock ?? systemClock;
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) {
       reject(o.signal.reason instanceof Error ? o.signal.reason : new InterruptedError());
       return;
     }
-    const started = performance.now();
+    const started = clock.now();
     const socket = connect({ host: o.host, port: o.port, family: o.family ?? (isIPv6(o.host) ? 6 : 4), noDelay: true });
     let settled = false;
     const finish = (err: Error | undefined): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       o.signal?.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       socket.removeListener('connect', onConnect);
       if (err) {
         socket.destroy();
         reject(err);
-      } else resolve({ socket, connectMs: performance.now() - started });
+      } else resolve({ bearer: new TcpBearer(socket), connectMs: clock.now() - started });
     };
     const onError = (e: NodeJS.ErrnoException): void => finish(connectError(e, where));
     const onConnect = (): void => finish(undefined);
     const onAbort = (): void => finish(o.signal?.reason instanceof Error ? o.signal.reason : new InterruptedError());
-    const timer = setTimeout(
-      () =>
-        finish(
-          new NetError('CONNECT_TIMEOUT', `${where}: no TCP answer within ${o.timeoutMs} ms`, {
-            hint: 'the host is down or a firewall drops the packets; check the address and the port',
-            details: { timeoutMs: o.timeoutMs },
-          }),
-        ),
-      o.timeoutMs,
+    // The socket itself keeps the process alive while connecting; the clock's timer need not.
+    const timer = clock.setTimer(o.timeoutMs, () =>
+      finish(
+        new NetError('CONNECT_TIMEOUT', `${where}: no TCP answer within ${o.timeoutMs} ms`, {
+          hint: 'the host is down or a firewall drops the packets; check the address and the port',
+          details: { timeoutMs: o.timeoutMs },
+        }),
+      ),
     );
     socket.once('error', onError);
     socket.once('connect', onConnect);
