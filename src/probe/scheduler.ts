@@ -359,7 +359,9 @@ export async function* probeEndpoints(
     try {
       if (signal.aborted) throw signal.reason;
       const o = await runAttempt(options.attempt, endpoint, options.attemptDeadlineMs, signal, active);
-      if (signal.aborted) throw signal.reason;
+      // An attempt that passed every stage before the interruption is a result (only its goodbye
+      // was cut short); any other outcome may be the interruption's doing and is dropped.
+      if (signal.aborted && o.status !== 'ok') throw signal.reason;
       noteCongestion(o);
       return reduceOutcome(o);
     } finally {

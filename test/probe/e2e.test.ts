@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeCommandJson } from '../../src/commands/probe.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
-import { buildWorld, snapshotV2, type World } from './world.js';
+import { startFakeRelay } from './responder.js';
+import { buildWorld, MAGIC, snapshotV2, type World } from './world.js';
 
 const FAKES = 20;
 const SERVERS = 200;
@@ -173,32 +174,31 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
   }, 30_000);
 
   it('on Ctrl-C reports what was probed, marked partial (exit 130), and leaves --out alone', async () => {
-    const pick = (expect: string, n: number) =>
-      world.pools
-        .filter((p) => p[0]?.expect === expect)
-        .slice(0, n)
-        .map((p) => p[0]);
-    const spec = (r: (typeof world.pools)[number][number] | undefined): string =>
-      r?.address === '::1' ? `[::1]:${r.port}` : `${r?.address}:${r?.port}`;
-    const ok = pick('ok', 3);
-    const silent = pick('HANDSHAKE_TIMEOUT', 2);
+    // Three relays that answer and two that never do. The interruption is sent once each healthy
+    // relay has seen the prober end keep-alive (it has all its samples): an event, not a delay.
+    let finished = 0;
+    let onAllFinished: () => void = () => undefined;
+    const allFinished = new Promise<void>((r) => {
+      onAllFinished = r;
+    });
+    const onKeepAliveDone = (): void => {
+      finished++;
+      if (finished === 3) onAllFinished();
+    };
+    const ok = await Promise.all(
+      [0, 1, 2].map(() => startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, onKeepAliveDone })),
+    );
+    const silent = await Promise.all([0, 1].map(() => startFakeRelay('127.0.0.1', { kind: 'silent' })));
     const dir = mkdtempSync(join(tmpdir(), 'spo-probe-int-'));
     const out = join(dir, 'last.json');
     writeFileSync(out, '{"previous":"complete run"}\n');
     try {
-      const res = await runCli(['probe', ...[...ok, ...silent].map(spec), '--timeout', '60s', '--json', '--out', out], {
-        timeoutMs: 20_000,
+      const args = [...ok, ...silent].map((r) => `127.0.0.1:${r.port}`);
+      const res = await runCli(['probe', ...args, '--timeout', '60s', '--json', '--out', out], {
+        timeoutMs: 30_000,
         onSpawn: (child) => {
-          let sent = false;
           child.stderr?.on('data', () => {});
-          // the ok relays answer within milliseconds; the silent ones hold the run open
-          const timer = setInterval(() => {
-            if (!sent && child.exitCode === null) {
-              sent = true;
-              child.kill('SIGINT');
-            }
-          }, 2_000);
-          child.on('exit', () => clearInterval(timer));
+          void allFinished.then(() => child.kill('SIGINT'));
         },
       });
       expect(res.code).toBe(130);
@@ -209,8 +209,9 @@ describe('spo probe end to end (bin/run.js, peer snapshot v2, dnsmasq)', () => {
       expect(readFileSync(out, 'utf8')).toBe('{"previous":"complete run"}\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      await Promise.all([...ok, ...silent].map((r) => r.close()));
     }
-  }, 30_000);
+  }, 40_000);
 
   it('measures slot lag against Koios /tip with --reference koios (a Koios-shaped server on loopback)', async () => {
     const koios = createServer((req, res) => {

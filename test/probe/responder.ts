@@ -9,7 +9,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { decode, encode } from 'cborg';
 
 export type Behaviour =
-  | { kind: 'ok'; magic: number; delayMs?: number; tipSlot?: number; noKeepAlive?: boolean; noTip?: boolean }
+  | {
+      kind: 'ok';
+      magic: number;
+      delayMs?: number;
+      tipSlot?: number;
+      noKeepAlive?: boolean;
+      noTip?: boolean;
+      /** Called when the prober ends keep-alive (MsgDone): it has every sample it wanted. */
+      onKeepAliveDone?: () => void;
+    }
   /** Accepts the TCP connection and never says a word. */
   | { kind: 'silent' }
   /** Answers the handshake with a refusal: its magic differs. */
@@ -89,6 +98,10 @@ function answer(socket: Socket, b: Behaviour, protocol: number, msg: unknown): v
   if (b.kind !== 'ok') return;
   if (protocol === 8 && msg[0] === 0) {
     if (!b.noKeepAlive) send([1, msg[1]]);
+    return;
+  }
+  if (protocol === 8 && msg[0] === 2) {
+    b.onKeepAliveDone?.();
     return;
   }
   if (protocol === 2 && msg[0] === 4 && !b.noTip) {
