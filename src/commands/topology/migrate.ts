@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
@@ -28,7 +29,7 @@ export default class TopologyMigrate extends SpoCommand {
   static override description =
     `Reads a topology in any format the node has accepted and writes it in the current one: the early grouped P2P format is flattened, "valency" becomes "hotValency", a legacy "Producers" list becomes local roots (one group per producer, --legacy-as local-roots, the default: the legacy node kept them all connected) or one public root group (--legacy-as public-roots), and an absent useLedgerAfterSlot, which the node reads as "never", is written as -1. Keys the node ignores inside access points (descriptions, pool names) are kept.
 
-The diff is shown first. The file is then written (to --out, or in place with the original kept as FILE.bak) with --yes, or after you confirm at a terminal; without --yes and without a terminal nothing is written. Nothing is written either when the migrated file would not lint clean.`;
+The diff is shown first. The file is then written (to --out, or in place with the original kept as FILE.bak) with --yes, or after you confirm at a terminal; without --yes and without a terminal nothing is written. Nothing is written either when the migrated file would not lint clean. A file already in the current format (differing at most in spaces, line breaks or key order) needs no change: the command says so and exits 0.`;
   static override examples = [
     '<%= config.bin %> topology migrate topology.json',
     '<%= config.bin %> topology migrate old-topology.json --out topology.json --yes',
@@ -83,7 +84,10 @@ The diff is shown first. The file is then written (to --out, or in place with th
         { hint: `${first.fix}; see spo topology lint ${args.file}`, details: { findings: errors } },
       );
     }
-    const diff = lineDiff(before, result.text);
+    // A current file whose JSON says exactly what the migrated one says differs at most in layout
+    // (spaces, line breaks, key order): there is nothing to migrate, and no whitespace diff to confirm.
+    const sameContent = result.changes.length === 0 && isDeepStrictEqual(raw, JSON.parse(result.text));
+    const diff = sameContent ? '' : lineDiff(before, result.text);
     const doc: TopologyMigrateJson = {
       file: args.file,
       from: result.from,
@@ -102,7 +106,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       process.stderr.write(
         `${err.dim(`--- ${args.file} (${result.from})`)}\n${err.dim(`+++ ${out} (current format)`)}\n`,
       );
-      for (const line of diff.replace(/\n$/, '').split('\n')) {
+      for (const line of diff === '' ? [] : diff.replace(/\n$/, '').split('\n')) {
         process.stderr.write(
           `${line.startsWith('+') ? err.ok(line) : line.startsWith('-') ? err.fail(line) : err.dim(line)}\n`,
         );
