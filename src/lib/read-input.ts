@@ -1,16 +1,61 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { addAbortSignal } from 'node:stream';
 import { describeError, SpoError } from './errors.js';
 
-/** Reads a file, or standard input when path is `-`, with errors that name the file. */
-export async function readInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  }
+/**
+ * The most spo reads from one input (a file or standard input): far more than any registry file
+ * (cardano-cli's pool-state of every mainnet pool is a few MiB), far less than what would exhaust
+ * the heap while it is parsed and checked.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/** The most spo reads as a topology: real ones are kilobytes; migrating and diffing cost many times the size. */
+export const MAX_TOPOLOGY_BYTES = 16 * 1024 * 1024;
+
+export interface ReadInputOptions {
+  /** Standard input, for `-` (tests). */
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** Ends the read (with the signal's reason) when aborted: Ctrl-C while standard input trickles. */
+  signal?: AbortSignal | undefined;
+  /** The most bytes read (default MAX_INPUT_BYTES); more is INPUT_TOO_LARGE. */
+  maxBytes?: number;
+  /** What the input is, for the size message (default "from one input"). */
+  as?: string;
+}
+
+/** How a topology is read: at most MAX_TOPOLOGY_BYTES, ended by the command's signal. */
+export function topologyInput(signal?: AbortSignal): ReadInputOptions {
+  return { signal, maxBytes: MAX_TOPOLOGY_BYTES, as: 'a topology' };
+}
+
+/**
+ * Reads a file, or standard input when path is `-`, with errors that name the file. A file larger
+ * than the limit is refused before it is read; anything else (standard input, a device, a FIFO) is
+ * read counting bytes and stops at the limit.
+ */
+export async function readInput(path: string, options: ReadInputOptions | NodeJS.ReadableStream = {}): Promise<string> {
+  const o: ReadInputOptions = isStream(options) ? { stdin: options } : options;
+  const max = o.maxBytes ?? MAX_INPUT_BYTES;
+  const what = o.as === undefined ? 'from one input' : `as ${o.as}`;
+  o.signal?.throwIfAborted();
+  if (path === '-') return readCapped(o.stdin ?? process.stdin, '(stdin)', max, what, o.signal);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, 'r');
+    const st = await handle.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (st.isFile() && st.size > max) {
+      throw new SpoError(
+        'INPUT_TOO_LARGE',
+        `${path}: ${mib(st.size)}, more than ${mib(max)}, the most spo reads ${what}; not read`,
+        {
+          hint: 'check that this is the file you meant',
+          details: { file: path, bytes: st.size, limitBytes: max },
+        },
+      );
+    }
+    return await readCapped(handle.createReadStream({ autoClose: false }), path, max, what, o.signal);
   } catch (error) {
+    if (error instanceof SpoError || o.signal?.aborted) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new SpoError('FILE_NOT_FOUND', `${path}: no such file`, {
@@ -22,7 +67,55 @@ export async function readInput(path: string, stdin: NodeJS.ReadableStream = pro
       throw new SpoError('FILE_IS_DIRECTORY', `${path}: is a directory, expected a file`, { details: { file: path } });
     }
     throw new SpoError('FILE_UNREADABLE', `${path}: ${describeError(error)}`, { details: { file: path } });
+  } finally {
+    await handle?.close().catch(() => {});
   }
+}
+
+function isStream(v: ReadInputOptions | NodeJS.ReadableStream): v is NodeJS.ReadableStream {
+  return typeof (v as NodeJS.ReadableStream).pipe === 'function';
+}
+
+/** Reads a stream to text, counting bytes: past `max` it stops (INPUT_TOO_LARGE); an abort ends it at once. */
+async function readCapped(
+  stream: NodeJS.ReadableStream,
+  label: string,
+  max: number,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  // addAbortSignal destroys the stream when the signal fires, which ends the loop below
+  if (signal && 'destroy' in stream)
+    addAbortSignal(signal, stream as unknown as NodeJS.ReadableStream & import('node:stream').Readable);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += buf.length;
+      if (size > max) {
+        throw new SpoError(
+          'INPUT_TOO_LARGE',
+          `${label}: more than ${mib(max)}, the most spo reads ${what}; stopped reading`,
+          {
+            hint: 'check that this is the input you meant',
+            details: { file: label, limitBytes: max },
+          },
+        );
+      }
+      chunks.push(buf);
+    }
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Bytes in MiB for messages: whole when whole, else one decimal. */
+function mib(bytes: number): string {
+  const m = bytes / (1024 * 1024);
+  return `${Number.isInteger(m) ? m : m.toFixed(1)} MiB`;
 }
 
 /**

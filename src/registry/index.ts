@@ -111,11 +111,11 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
         hint: 'pipe the file in, e.g. cardano-cli query pool-state --all-stake-pools --mainnet | spo relays list --source -',
       });
     }
-    const text = await readInput(source, options.stdin);
+    const text = await readInput(source, { stdin: options.stdin, signal: options.signal });
     options.signal?.throwIfAborted();
     const parsed = parseRegistryDocument(parseJsonText(stripBom(text), label), label);
     if (options.stakeSnapshot) {
-      const stakeText = await readInput(options.stakeSnapshot, options.stdin);
+      const stakeText = await readInput(options.stakeSnapshot, { stdin: options.stdin, signal: options.signal });
       const stakes = parseStakeSnapshot(
         parseJsonText(stripBom(stakeText), options.stakeSnapshot),
         options.stakeSnapshot,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,10 @@ export interface CliOptions {
   cwd?: string;
   /** Called with the child once spawned (to send signals, read output as it comes). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  /** Standard input from this file (e.g. /dev/zero) instead of a pipe. */
+  stdinFile?: string;
+  /** Leave the stdin pipe open (onSpawn writes to it and ends it). */
+  openStdin?: boolean;
   /** Node options for the child (`--max-old-space-size=...`, `--expose-gc`). */
   nodeArgs?: string[];
   /** Report the child's peak RSS (`peakRssKiB`), through test/lib/measure-preload.mjs. */
@@ -54,6 +58,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   const measureDir = options.measure ? mkdtempSync(join(tmpdir(), 'spo-measure-')) : undefined;
   const rssFile = measureDir ? join(measureDir, 'maxrss') : undefined;
   const nodeArgs = [...(options.nodeArgs ?? []), ...(options.measure ? ['--import', PRELOAD] : [])];
+  const stdinFd = options.stdinFile === undefined ? undefined : openSync(options.stdinFile, 'r');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -66,8 +71,9 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
         ...(options.gcEveryMs ? { SPO_TEST_GC_EVERY_MS: String(options.gcEveryMs) } : {}),
         ...options.env,
       },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
     });
+    if (stdinFd !== undefined) closeSync(stdinFd); // the child has its own copy
     // The watchdog samples; it only bounds a run that would otherwise grow without limit.
     let watchedPeak = 0;
     let rssLimitHit = false;
@@ -85,10 +91,10 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
         : undefined;
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
@@ -111,8 +117,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       resolve(result);
     });
     options.onSpawn?.(child);
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else if (!options.openStdin) child.stdin?.end();
   });
 }
 

@@ -7,7 +7,7 @@ import { parseDnsServer } from '../../dns/resolv-conf.js';
 import { parseEndpoint } from '../../lib/address.js';
 import { parseDuration } from '../../lib/duration.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
-import { readInput } from '../../lib/read-input.js';
+import { readInput, topologyInput } from '../../lib/read-input.js';
 import { createProbeRunner, probeCheck, resolveCheck } from '../../topology/checks.js';
 import { accessPointFromText } from '../../topology/generate.js';
 import {
@@ -82,7 +82,7 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
     const defaultPort = this.network.preset?.defaultPort ?? 3001;
     const producers = (flags.producer ?? []).map((p) => accessPointFromText(p, defaultPort, parseEndpoint));
-    const raw = parseTopologyText(await readInput(args.file), args.file);
+    const raw = parseTopologyText(await readInput(args.file, topologyInput(this.signal)), args.file);
     const parsed = parseTopology(raw, args.file);
     // The node config is read as the node reads it (JSON or YAML), with the defaults of this file's role.
     const config = flags.config

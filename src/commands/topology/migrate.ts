@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
-import { readInput } from '../../lib/read-input.js';
+import { readInput, topologyInput } from '../../lib/read-input.js';
 import { lintTopology } from '../../topology/lint.js';
 import { type LegacyAs, lineDiff, migrateTopology } from '../../topology/migrate.js';
 import type { TopologyFinding, TopologyFormat } from '../../topology/model.js';
@@ -54,7 +54,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       throw new UsageError('USAGE', 'migrating standard input needs --out', {
         hint: 'give --out FILE (or --out - for standard output)',
       });
-    const before = await readInput(args.file);
+    const before = await readInput(args.file, topologyInput(this.signal));
     const raw = parseTopologyText(before, args.file);
     const parsed = parseTopology(raw, args.file);
     // An entry the node refuses is left out of the model: migrating it would silently drop it
