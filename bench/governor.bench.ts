@@ -24,28 +24,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { step } from '../src/governor/governor.js';
-import { MockEnvironment, type SimPeer } from '../src/governor/mock-env.js';
 import { DEFAULT_POLICY } from '../src/governor/policies.js';
 import { createRng } from '../src/governor/rng.js';
 import { cloneState, type Peer } from '../src/governor/types.js';
+import { randomEnvironment } from '../src/sim/random-world.js';
+import { SimulatedNode } from '../src/sim/simulated-node.js';
+import type { SimPeer } from '../src/sim/world.js';
 import type { BenchResult } from './run.js';
 
 const addr = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:3001`;
 
-function environment(n: number): MockEnvironment {
+function environment(n: number): SimulatedNode {
   const rng = createRng(n);
   const peers: SimPeer[] = [];
   for (let i = 0; i < n + 200; i++) {
     peers.push({
       peer: addr(i),
       connectSuccess: 0.9,
-      latency: 0.02 + 0.2 * rng.next(),
+      latencyMs: 20 + 200 * rng.next(),
       activateFailure: 0.02,
-      hotLifetime: undefined,
+      hotLifetimeMs: undefined,
       asyncErrorShare: 0,
       sharing: true,
       neighbours: [],
-      headerDelay: 0.5 + rng.next(),
+      headerDelayMs: 500 + 1000 * rng.next(),
     });
   }
   const publicRoots = Array.from({ length: n }, (_, i) => ({
@@ -58,7 +60,7 @@ function environment(n: number): MockEnvironment {
     stake: (1 + rng.next()) / 300,
     relays: [addr(n + i)] as Peer[],
   }));
-  return new MockEnvironment({
+  return new SimulatedNode({
     seed: n,
     peers,
     publicRoots,
@@ -77,7 +79,7 @@ function environment(n: number): MockEnvironment {
     },
     policy: { ...DEFAULT_POLICY, sanityLimits: { active: 100, established: 1000, known: Math.max(10_000, n) } },
     keepTrace: false,
-    blockInterval: 0,
+    blockIntervalMs: 0,
   });
 }
 
@@ -97,7 +99,7 @@ function measure(n: number): Measured {
   let t = 0;
   while (!env.targetsMet() && t < 3600) {
     t += 0.5;
-    env.runUntil(t);
+    env.runUntil(t * 1000);
   }
   const coldStartMs = performance.now() - started;
   // Steady state: the cost of one decision on the converged state (a warm promotion completion).
@@ -119,7 +121,7 @@ function measure(n: number): Measured {
     const r = step(
       c,
       [{ kind: 'completion', completion: { kind: 'activate', jobId: 0, peer, ok: false, error: 'bench' } }],
-      env.now + 1,
+      env.now + 1000,
       rng,
       { policy, consume: true },
     );
@@ -211,8 +213,8 @@ async function loadBaseline(): Promise<{ run: RunDay; cleanup: () => void }> {
 }
 
 async function loadCurrent(): Promise<RunDay> {
-  const mod = (await import('../src/governor/mock-env.js')) as unknown as MockModule;
-  return mockRunDay(mod, 1);
+  // The same scenario in today's units (ms): the same seed draws the same network.
+  return mockRunDay({ MockEnvironment: SimulatedNode, randomEnvironment } as unknown as MockModule, 1000);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

@@ -32,7 +32,7 @@ import {
 } from './types.js';
 
 /** `governor_BOOTSTRAP_PEERS_TIMEOUT`: 15 minutes to reach a state with only trusted peers. */
-export const BOOTSTRAP_PEERS_TIMEOUT = 15 * 60;
+export const BOOTSTRAP_PEERS_TIMEOUT_MS = 15 * 60_000;
 /** `defaultNumberOfBigLedgerPeers`: active big ledger peers needed for a trusted state in Genesis mode. */
 export const MIN_BIG_LEDGER_PEERS_FOR_TRUSTED_STATE = 5;
 
@@ -131,8 +131,8 @@ export function monitorLedgerStateJudgement(s: GovernorState, ctx: Ctx): Guarded
     if (j === 'tooOld') {
       s.targets = { ...ZERO_TARGETS };
       s.localRoots = EMPTY_LOCAL_ROOTS;
-      s.bootstrapPeersTimeout = ctx.now + BOOTSTRAP_PEERS_TIMEOUT;
-      trace.push({ type: 'EnterSensitiveState', detail: `deadline ${s.bootstrapPeersTimeout}` });
+      s.bootstrapPeersTimeout = ctx.now + BOOTSTRAP_PEERS_TIMEOUT_MS;
+      trace.push({ type: 'EnterSensitiveState', detail: `deadline ${s.bootstrapPeersTimeout / 1000}` });
     } else {
       s.bootstrapPeersTimeout = undefined;
       const forgotten = forgetNonEstablishedBootstrapPeers(s);

@@ -4,7 +4,7 @@
  * It never picks peers: it lowers targets, waits until the governor's counters show that the
  * governor followed (or the step's timeout fires), then restores them, in the 12-step cycle of
  * §4.3. The governor's policies decide who leaves and who enters. Between cycles it waits a fuzzed
- * interval (deadline: 3300 s + U(0, 600); bulk sync: 900 s + U(0, 60)) minus the cycle's duration.
+ * interval (deadline: 3300 s + U(0, 600 s); bulk sync: 900 s + U(0, 60 s)) minus the cycle's duration.
  *
  * Drive it with `churnStep(state, {now, counters, ...}, rng)` whenever the counters change or its
  * wake-up time is reached; write the returned targets into the governor's targets input.
@@ -16,12 +16,12 @@ import { type Counters, type Targets, type Time, targetsEqual } from './types.js
 /** Churn regime: deadline (caught up), Praos bulk sync, or bulk sync with bootstrap peers. */
 export type ChurnRegime = 'default' | 'praosSync' | 'bootstrapPraosSync';
 
-export const DEADLINE_CHURN_INTERVAL = 3300;
-export const DEADLINE_CHURN_FUZZ = 600;
-export const BULK_CHURN_INTERVAL = 900;
-export const BULK_CHURN_FUZZ = 60;
+export const DEADLINE_CHURN_INTERVAL_MS = 3_300_000;
+export const DEADLINE_CHURN_FUZZ_MS = 600_000;
+export const BULK_CHURN_INTERVAL_MS = 900_000;
+export const BULK_CHURN_FUZZ_MS = 60_000;
 /** Startup: root target 0 for this long to give local roots and big ledger peers a head start. */
-export const CHURN_STARTUP_DELAY = 3;
+export const CHURN_STARTUP_DELAY_MS = 3_000;
 
 export type ChurnAction =
   | 'DecreasedActiveBigLedgerPeers'
@@ -53,20 +53,20 @@ export const CHURN_STEPS: readonly ChurnAction[] = [
   'IncreasedEstablishedPeers',
 ];
 
-/** Per-step timeouts (seconds): deactivate 300, close 1 + 120, peer-share 2·10 + 60, establish 60. */
-export const CHURN_STEP_TIMEOUTS: Readonly<Record<ChurnAction, number>> = {
-  DecreasedActiveBigLedgerPeers: 300,
-  IncreasedActiveBigLedgerPeers: 60,
-  DecreasedEstablishedBigLedgerPeers: 121,
-  DecreasedKnownBigLedgerPeers: 60,
-  IncreasedKnownBigLedgerPeers: 80,
-  IncreasedEstablishedBigLedgerPeers: 60,
-  DecreasedActivePeers: 300,
-  IncreasedActivePeers: 60,
-  DecreasedEstablishedPeers: 121,
-  DecreasedKnownPeers: 60,
-  IncreasedKnownPeers: 80,
-  IncreasedEstablishedPeers: 60,
+/** Per-step timeouts (ms; in seconds: deactivate 300, close 1 + 120, peer-share 2·10 + 60, establish 60). */
+export const CHURN_STEP_TIMEOUTS_MS: Readonly<Record<ChurnAction, number>> = {
+  DecreasedActiveBigLedgerPeers: 300_000,
+  IncreasedActiveBigLedgerPeers: 60_000,
+  DecreasedEstablishedBigLedgerPeers: 121_000,
+  DecreasedKnownBigLedgerPeers: 60_000,
+  IncreasedKnownBigLedgerPeers: 80_000,
+  IncreasedEstablishedBigLedgerPeers: 60_000,
+  DecreasedActivePeers: 300_000,
+  IncreasedActivePeers: 60_000,
+  DecreasedEstablishedPeers: 121_000,
+  DecreasedKnownPeers: 60_000,
+  IncreasedKnownPeers: 80_000,
+  IncreasedEstablishedPeers: 60_000,
 };
 
 /** Replace 20%, at least one: max(0, v − max(1, ⌊v/5⌋)). */
@@ -84,8 +84,8 @@ export interface ChurnTrace {
   action: ChurnAction | 'Startup' | 'FullTargets' | 'CycleDone';
   /** true: the step's condition held; false: its timeout fired. */
   ok: boolean;
-  /** Seconds the step took. */
-  duration: number;
+  /** How long the step took (ms). */
+  durationMs: number;
   /** How many peers actually changed (absolute counter delta). */
   delta: number;
   targets: Targets;
@@ -170,8 +170,8 @@ function startupTargets(input: ChurnInput): Targets {
 
 function interval(input: ChurnInput, rng: Rng): number {
   return (input.fetchMode ?? 'deadline') === 'deadline'
-    ? DEADLINE_CHURN_INTERVAL + rng.uniform(0, DEADLINE_CHURN_FUZZ)
-    : BULK_CHURN_INTERVAL + rng.uniform(0, BULK_CHURN_FUZZ);
+    ? DEADLINE_CHURN_INTERVAL_MS + rng.uniform(0, DEADLINE_CHURN_FUZZ_MS)
+    : BULK_CHURN_INTERVAL_MS + rng.uniform(0, BULK_CHURN_FUZZ_MS);
 }
 
 /** The counter a step watches. */
@@ -321,14 +321,14 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     if (s.phase === 'init') {
       // Root target 0 at first: local roots and big ledger peers get a head start.
       install({ ...startupTargets(input), root: 0 });
-      s = { ...s, phase: 'startup', waitUntil: now + CHURN_STARTUP_DELAY };
-      trace.push({ at: now, action: 'Startup', ok: true, duration: 0, delta: 0, targets: s.targets });
+      s = { ...s, phase: 'startup', waitUntil: now + CHURN_STARTUP_DELAY_MS };
+      trace.push({ at: now, action: 'Startup', ok: true, durationMs: 0, delta: 0, targets: s.targets });
       continue;
     }
     if (s.phase === 'startup') {
       if (now < s.waitUntil) break;
       install(startupTargets(input));
-      trace.push({ at: now, action: 'FullTargets', ok: true, duration: 0, delta: 0, targets: s.targets });
+      trace.push({ at: now, action: 'FullTargets', ok: true, durationMs: 0, delta: 0, targets: s.targets });
       s = { ...s, phase: 'interval', waitUntil: now + interval(input, rng) };
       continue;
     }
@@ -341,17 +341,17 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     // In a step: done, or timed out?
     const action = CHURN_STEPS[s.step] as ChurnAction;
     const done = stepDone(action, s.targets, input.counters);
-    const timedOut = now >= s.stepStarted + CHURN_STEP_TIMEOUTS[action];
+    const timedOut = now >= s.stepStarted + CHURN_STEP_TIMEOUTS_MS[action];
     if (!done && !timedOut) break;
     const delta = Math.abs(s.stepStartValue - watched(action, input.counters));
     if (s.step === 0 || s.step === 2 || s.step === 6 || s.step === 8) s.deltas[s.step + 1] = delta;
-    trace.push({ at: now, action, ok: done, duration: now - s.stepStarted, delta, targets: s.targets });
+    trace.push({ at: now, action, ok: done, durationMs: now - s.stepStarted, delta, targets: s.targets });
     if (s.step + 1 < CHURN_STEPS.length) {
       startStep(s.step + 1);
       continue;
     }
     const cycleDuration = now - s.cycleStarted;
-    trace.push({ at: now, action: 'CycleDone', ok: true, duration: cycleDuration, delta: 0, targets: s.targets });
+    trace.push({ at: now, action: 'CycleDone', ok: true, durationMs: cycleDuration, delta: 0, targets: s.targets });
     s = {
       ...s,
       phase: 'interval',
@@ -360,6 +360,6 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     };
   }
   const wakeupAt =
-    s.phase === 'step' ? s.stepStarted + CHURN_STEP_TIMEOUTS[CHURN_STEPS[s.step] as ChurnAction] : s.waitUntil;
+    s.phase === 'step' ? s.stepStarted + CHURN_STEP_TIMEOUTS_MS[CHURN_STEPS[s.step] as ChurnAction] : s.waitUntil;
   return { state: s, targets: changed ? { ...s.targets } : undefined, trace, wakeupAt };
 }

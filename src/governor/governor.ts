@@ -103,7 +103,7 @@ export function applyInputs(s: GovernorState, inputs: readonly Input[]): void {
       case 'peerStatus':
         s.connStatus.set(input.peer, {
           status: input.status,
-          ...(input.repromoteDelay === undefined ? {} : { repromoteDelay: input.repromoteDelay }),
+          ...(input.repromoteDelayMs === undefined ? {} : { repromoteDelayMs: input.repromoteDelayMs }),
         });
         break;
       case 'inboundPeers':
@@ -150,7 +150,7 @@ export function step(
   if (critical) {
     const d: Decision = {
       at: now,
-      trace: [{ type: 'BootstrapPeersCriticalTimeoutError', detail: `deadline ${critical.deadline}` }],
+      trace: [{ type: 'BootstrapPeersCriticalTimeoutError', detail: `deadline ${critical.deadline / 1000}` }],
       jobs: [],
     };
     return {

@@ -1,7 +1,7 @@
 /**
  * The peer-selection governor as a library (docs/governor.md): a pure port of cardano-node's
- * outbound governor, its churn governor and peer metrics, plus a mock environment that drives it
- * in simulated time. Nothing here performs I/O, reads a clock or uses global randomness.
+ * outbound governor, its churn governor and peer metrics. Nothing here performs I/O, reads a clock
+ * or uses global randomness; src/driver runs it, src/sim simulates a world around it.
  */
 
 export * from './bootstrap.js';
@@ -16,26 +16,7 @@ export {
   pickBigLedgerPeers,
   pickLedgerPeers,
 } from './ledger-peers.js';
-export {
-  type MockEnvConfig,
-  MockEnvironment,
-  type PeerRow,
-  type RandomEnvOptions,
-  randomEnvironment,
-  type SimPeer,
-  type Snapshot,
-  type TraceRecord,
-} from './mock-env.js';
 export * from './peer-metrics.js';
 export * from './policies.js';
 export { createRng, type Rng, rngFromState, shuffled } from './rng.js';
-export {
-  buildScenario,
-  relayPeer,
-  type ScenarioInput,
-  SYNC_TARGET_KEYS,
-  splitPeer,
-  TARGET_KEYS,
-  targetsFromNodeConfig,
-} from './scenario.js';
 export * from './types.js';

@@ -8,7 +8,6 @@
  *   crossing the quota is included), sampled linearly in stake.
  * Pure: the randomness comes from the injected generator.
  */
-import { bigLedgerCut } from '../registry/stake.js';
 import type { Rng } from './rng.js';
 
 /** The part of a registry pool that ledger-peer picking needs (structurally a registry `Pool`). */
@@ -87,14 +86,24 @@ export function pickLedgerPeers<R>(pools: readonly LedgerPool<R>[], count: numbe
 }
 
 /**
- * The big ledger pools: sorted by stake descending, kept until the cumulative relative stake
- * reaches the quota (the pool that crosses it is included); the registry's `bigLedgerCut`.
+ * The big ledger pools: sorted by stake descending (ties keep their order), kept until the
+ * cumulative relative stake reaches the quota (the pool that crosses it is included), as the
+ * reference's `accBigPoolStake` and the registry's `bigLedgerCut` do.
  */
 export function bigLedgerPools<R>(pools: readonly LedgerPool<R>[], fraction = BIG_LEDGER_PEER_QUOTA): LedgerPool<R>[] {
-  return bigLedgerCut(
-    pools.filter((p) => stakeOf(p) > 0),
-    fraction,
-  );
+  const sorted = pools
+    .filter((p) => stakeOf(p) > 0)
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => stakeOf(b.p) - stakeOf(a.p) || a.i - b.i)
+    .map((x) => x.p);
+  const out: LedgerPool<R>[] = [];
+  let acc = 0;
+  for (const p of sorted) {
+    if (acc >= fraction) break;
+    out.push(p);
+    acc += stakeOf(p);
+  }
+  return out;
 }
 
 /** Picks up to `count` big ledger peers, linearly weighted by stake among the big ledger pools. */

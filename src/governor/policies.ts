@@ -17,16 +17,16 @@ import type { GovernorState, Peer, Time } from './types.js';
 /** The reference's `PeerSelectionPolicy` timing knobs and Cardano constants (governor.md §11). */
 export interface GovernorPolicy {
   maxInProgressPeerShareReqs: number;
-  peerShareRetryTime: number;
-  peerShareBatchWaitTime: number;
-  peerShareOverallTimeout: number;
-  peerShareActivationDelay: number;
+  peerShareRetryTimeMs: number;
+  peerShareBatchWaitMs: number;
+  peerShareOverallTimeoutMs: number;
+  peerShareActivationDelayMs: number;
   maxConnectionRetries: number;
-  clearFailCountDelay: number;
+  clearFailCountDelayMs: number;
   /** `repromoteErrorDelay`, used after a failed warm->hot promotion. */
-  errorDelay: number;
+  errorDelayMs: number;
   maxInboundPeers: number;
-  inboundPeersRetryDelay: number;
+  inboundPeersRetryDelayMs: number;
   /** Whether we take part in peer sharing (`PeerSharingEnabled`; relays on, block producers off). */
   peerSharing: boolean;
   /** Sanity limits for targets (reference values; raised only by benchmarks). */
@@ -35,24 +35,24 @@ export interface GovernorPolicy {
 
 export const DEFAULT_POLICY: Readonly<GovernorPolicy> = Object.freeze({
   maxInProgressPeerShareReqs: 2,
-  peerShareRetryTime: 900,
-  peerShareBatchWaitTime: 3,
-  peerShareOverallTimeout: 10,
-  peerShareActivationDelay: 300,
+  peerShareRetryTimeMs: 900_000,
+  peerShareBatchWaitMs: 3_000,
+  peerShareOverallTimeoutMs: 10_000,
+  peerShareActivationDelayMs: 300_000,
   maxConnectionRetries: 5,
-  clearFailCountDelay: 120,
-  errorDelay: 10,
+  clearFailCountDelayMs: 120_000,
+  errorDelayMs: 10_000,
   maxInboundPeers: 10,
-  inboundPeersRetryDelay: 60,
+  inboundPeersRetryDelayMs: 60_000,
   peerSharing: true,
   sanityLimits: Object.freeze({ active: 100, established: 1000, known: 10000 }),
 });
 
 /** `c_PEER_DEMOTION_TIMEOUT`: how long close/failed-deactivate jobs wait for the peer to be cold. */
-export const PEER_DEMOTION_TIMEOUT = 600;
+export const PEER_DEMOTION_TIMEOUT_MS = 600_000;
 /** `ps_POLICY_PEER_SHARE_MAX_PEERS` and `ps_POLICY_PEER_SHARE_STICKY_TIME`. */
 export const PEER_SHARE_MAX_PEERS = 10;
-export const PEER_SHARE_STICKY_TIME = 823;
+export const PEER_SHARE_STICKY_TIME_MS = 823_000;
 
 // ---------------------------------------------------------------------------------------------
 // Selecting the n smallest keys without sorting everything (candidate sets reach 100k peers).
@@ -174,29 +174,29 @@ export function pickHotToDemote(
 // ---------------------------------------------------------------------------------------------
 // Delays (all fuzzed, §2.10)
 
-/** cold->warm failure: 5·2^min(failCount−1, 5) s + U(−2, 2) s (5, 10, ... 160 s). */
+/** cold->warm failure: 5·2^min(failCount−1, 5) s + U(−2, 2) s (5, 10, ... 160 s), in ms. */
 export function connectFailureDelay(failCount: number, rng: Rng): number {
-  return 5 * 2 ** Math.min(Math.max(failCount - 1, 0), 5) + rng.uniform(-2, 2);
+  return 5_000 * 2 ** Math.min(Math.max(failCount - 1, 0), 5) + rng.uniform(-2_000, 2_000);
 }
 
 /** warm->hot failure: repromote error delay (10 s) + U(−2, 2) s. */
 export function activateFailureDelay(policy: GovernorPolicy, rng: Rng): number {
-  return policy.errorDelay + rng.uniform(-2, 2);
+  return policy.errorDelayMs + rng.uniform(-2_000, 2_000);
 }
 
 /** Asynchronous demotion to warm: repromote delay + U(0.1, 10) s before the peer may go hot again. */
-export function asyncWarmDelay(repromoteDelay: number, rng: Rng): number {
-  return repromoteDelay + rng.uniform(0.1, 10);
+export function asyncWarmDelay(repromoteDelayMs: number, rng: Rng): number {
+  return repromoteDelayMs + rng.uniform(100, 10_000);
 }
 
 /** Asynchronous demotion to cold: repromote delay + U(0.1, 4) s before the peer may be dialled again. */
-export function asyncColdDelay(repromoteDelay: number, rng: Rng): number {
-  return repromoteDelay + rng.uniform(0.1, 4);
+export function asyncColdDelay(repromoteDelayMs: number, rng: Rng): number {
+  return repromoteDelayMs + rng.uniform(100, 4_000);
 }
 
-/** Public-root and big-ledger request backoff: 2^min(n, 8) s. */
+/** Public-root and big-ledger request backoff: 2^min(n, 8) s, in ms. */
 export function requestBackoffDelay(backoffs: number): number {
-  return 2 ** Math.min(Math.abs(backoffs), 8);
+  return 1_000 * 2 ** Math.min(Math.abs(backoffs), 8);
 }
 
 /**
@@ -206,10 +206,10 @@ export function requestBackoffDelay(backoffs: number): number {
  */
 export function nextRequestSchedule(
   backoffs: number,
-  outcome: { failed: true } | { failed: false; added: number; ttl: number },
+  outcome: { failed: true } | { failed: false; added: number; ttlMs: number },
   now: number,
 ): { backoffs: number; retryAt: number } {
-  if (!outcome.failed && outcome.added > 0) return { backoffs: 0, retryAt: now + outcome.ttl };
+  if (!outcome.failed && outcome.added > 0) return { backoffs: 0, retryAt: now + outcome.ttlMs };
   const next = outcome.failed ? Math.min(backoffs, 0) - 1 : Math.max(backoffs, 0) + 1;
   return { backoffs: next, retryAt: now + requestBackoffDelay(next) };
 }
@@ -238,7 +238,7 @@ export function orderBySalt(peers: Iterable<Peer>, salt: number): Peer[] {
 
 /** The sticky salt: it changes every 823 s, so repeated requests mostly get the same answer. */
 export function stickySalt(now: Time, secret: number): number {
-  return saltedHash(secret, String(Math.floor(now / PEER_SHARE_STICKY_TIME)));
+  return saltedHash(secret, String(Math.floor(now / PEER_SHARE_STICKY_TIME_MS)));
 }
 
 /**

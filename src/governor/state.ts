@@ -116,7 +116,7 @@ export function insertEstablished(s: GovernorState, peer: Peer, sharing: boolean
   s.since.set(peer, s.now);
   s.availableForShare.delete(peer);
   s.nextActivate.delete(peer);
-  if (sharing && policy.peerSharing) s.nextShare.set(peer, s.now + policy.peerShareActivationDelay);
+  if (sharing && policy.peerSharing) s.nextShare.set(peer, s.now + policy.peerShareActivationDelayMs);
   else s.nextShare.delete(peer);
 }
 

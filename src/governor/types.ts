@@ -10,7 +10,10 @@
 /** A peer is identified by its address, `host:port` (`[v6]:port` for IPv6). */
 export type Peer = string;
 
-/** Seconds on the governor's monotonic clock (simulated or real; injected, never read). */
+/**
+ * Milliseconds on the governor's monotonic clock (simulated or real; injected, never read): the one
+ * time unit of spo (docs/CONVENTIONS.md, `Millis` in src/lib/clock.ts).
+ */
 export type Time = number;
 
 // ---------------------------------------------------------------------------------------------
@@ -286,8 +289,8 @@ export type PeerStatus = 'cold' | 'cooling' | 'warm' | 'hot';
 
 export interface ConnStatus {
   status: PeerStatus;
-  /** The maximum repromote delay over the finished protocols (seconds), when one was reported. */
-  repromoteDelay?: number | undefined;
+  /** The maximum repromote delay over the finished protocols (ms), when one was reported. */
+  repromoteDelayMs?: number | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,9 +329,9 @@ export interface RootPeerResult {
  *   wait) or the final one (by the 10 s overall timeout).
  */
 export type Completion =
-  | { kind: 'rootPeers'; jobId: number; ok: true; peers: RootPeerResult[]; ttl: number }
+  | { kind: 'rootPeers'; jobId: number; ok: true; peers: RootPeerResult[]; ttlMs: number }
   | { kind: 'rootPeers'; jobId: number; ok: false; error: string }
-  | { kind: 'bigLedgerPeers'; jobId: number; ok: true; peers: Peer[]; ttl: number }
+  | { kind: 'bigLedgerPeers'; jobId: number; ok: true; peers: Peer[]; ttlMs: number }
   | { kind: 'bigLedgerPeers'; jobId: number; ok: false; error: string }
   | {
       kind: 'peerShare';
@@ -350,7 +353,7 @@ export type Input =
   /** The configured local-root groups (written by the local-roots provider). */
   | { kind: 'localRoots'; groups: readonly LocalRootGroupConfig[] }
   /** A change in a connection's status (`monitorPeerConnection`); `cold` ends the connection. */
-  | { kind: 'peerStatus'; peer: Peer; status: PeerStatus; repromoteDelay?: number | undefined }
+  | { kind: 'peerStatus'; peer: Peer; status: PeerStatus; repromoteDelayMs?: number | undefined }
   /** Mature inbound duplex peers and their sharing flag (from the inbound governor). */
   | { kind: 'inboundPeers'; peers: ReadonlyArray<[Peer, boolean]> }
   /** Genesis sync targets (used instead of `targets` in Genesis mode while the ledger state is too old). */
@@ -374,9 +377,55 @@ export type AssociationMode = 'localRootsOnly' | 'unrestricted';
 // ---------------------------------------------------------------------------------------------
 // Trace: what each decision did (data; rendered by `spo governor dry-run --trace`)
 
+/** The governor's trace events: the reference's trace constructor names, minus `Trace`. */
+export type GovernorEventType =
+  | 'BigLedgerPeersFailure'
+  | 'BigLedgerPeersRequest'
+  | 'BigLedgerPeersResults'
+  | 'BootstrapPeersCriticalTimeoutError'
+  | 'DemoteAsynchronousToCold'
+  | 'DemoteAsynchronousToCooling'
+  | 'DemoteAsynchronousToWarm'
+  | 'DemoteHotBigLedgerPeers'
+  | 'DemoteHotDone'
+  | 'DemoteHotFailed'
+  | 'DemoteHotPeers'
+  | 'DemoteHotTimeout'
+  | 'DemoteLocalHotPeers'
+  | 'DemoteWarmBigLedgerPeers'
+  | 'DemoteWarmDone'
+  | 'DemoteWarmPeers'
+  | 'DemoteWarmTimeout'
+  | 'EnterSensitiveState'
+  | 'ForgetBigLedgerPeers'
+  | 'ForgetColdPeers'
+  | 'LeaveSensitiveState'
+  | 'LedgerStateJudgementChanged'
+  | 'LocalRootPeersChanged'
+  | 'OnlyBootstrapPeers'
+  | 'PeerShareRequests'
+  | 'PeerShareResults'
+  | 'PeerShareResultsPartial'
+  | 'PickInboundPeers'
+  | 'PromoteColdBigLedgerPeers'
+  | 'PromoteColdDone'
+  | 'PromoteColdFailed'
+  | 'PromoteColdLocalPeers'
+  | 'PromoteColdPeers'
+  | 'PromoteWarmAborted'
+  | 'PromoteWarmBigLedgerPeers'
+  | 'PromoteWarmDone'
+  | 'PromoteWarmFailed'
+  | 'PromoteWarmLocalPeers'
+  | 'PromoteWarmPeers'
+  | 'PublicRootsFailure'
+  | 'PublicRootsRequest'
+  | 'PublicRootsResults'
+  | 'TargetsChanged'
+  | 'UseBootstrapPeersChanged';
+
 export interface TraceEvent {
-  /** The reference's trace constructor name, minus `Trace`. */
-  type: string;
+  type: GovernorEventType;
   peers?: Peer[];
   count?: number;
   detail?: string;

@@ -50,6 +50,15 @@ export class Scheduler implements Clock {
     return this.at(this.time + Math.max(0, delay), fn);
   }
 
+  /**
+   * Moves the clock forward to `time` without running anything (never backwards). A simulation that
+   * stopped early (its node gave up) still reports the time it was asked to run to; events still
+   * waiting would then run at the new time.
+   */
+  advance(time: Millis): void {
+    if (time > this.time) this.time = time;
+  }
+
   /** The time of the next live event, or undefined when none is left. */
   next(): Millis | undefined {
     this.dropCancelled();

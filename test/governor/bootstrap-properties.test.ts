@@ -5,9 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BOOTSTRAP_PEERS_TIMEOUT, isTrusted, requiresBootstrapPeers } from '../../src/governor/bootstrap.js';
+import { BOOTSTRAP_PEERS_TIMEOUT_MS, isTrusted, requiresBootstrapPeers } from '../../src/governor/bootstrap.js';
 import { step } from '../../src/governor/governor.js';
-import { type MockEnvConfig, MockEnvironment, randomEnvironment, type SimPeer } from '../../src/governor/mock-env.js';
 import { createRng } from '../../src/governor/rng.js';
 import { insertKnown } from '../../src/governor/state.js';
 import {
@@ -20,8 +19,13 @@ import {
   SYNC_DEFAULT_TARGETS,
   type Targets,
 } from '../../src/governor/types.js';
+import { randomEnvironment } from '../../src/sim/random-world.js';
+import { type SimNodeConfig, SimulatedNode } from '../../src/sim/simulated-node.js';
+import type { SimPeer } from '../../src/sim/world.js';
 
 const FC = { seed: 20261123, numRuns: 8 };
+/** Milliseconds per second: the simulation's times are ms. */
+const S = 1000;
 
 const envArb = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
@@ -39,7 +43,7 @@ const envArb = fc.record({
 type EnvOpts = typeof envArb extends fc.Arbitrary<infer A> ? A : never;
 
 /** A random network with bootstrap peers, some trustable local roots and a judgement script. */
-function bootstrapEnv(o: EnvOpts): MockEnvConfig {
+function bootstrapEnv(o: EnvOpts): SimNodeConfig {
   const cfg = randomEnvironment(o.seed, o);
   const r = createRng(o.seed ^ 0x1234567);
   const template = cfg.peers[0] as SimPeer;
@@ -49,7 +53,13 @@ function bootstrapEnv(o: EnvOpts): MockEnvConfig {
     const peer = `10.250.0.${i + 1}:3001`;
     bootstrapPeers.push({ peer, kind: 'bootstrap', advertise: false });
     // Some bootstrap peers never answer: they stay known but cold, and must be forgotten on leaving.
-    extra.push({ ...template, peer, connectSuccess: r.chance(0.3) ? 0 : 0.9, neighbours: [], hotLifetime: undefined });
+    extra.push({
+      ...template,
+      peer,
+      connectSuccess: r.chance(0.3) ? 0 : 0.9,
+      neighbours: [],
+      hotLifetimeMs: undefined,
+    });
   }
   const localRoots = (cfg.localRoots ?? []).map((g) => ({
     ...g,
@@ -59,7 +69,7 @@ function bootstrapEnv(o: EnvOpts): MockEnvConfig {
   const judgementScript: Array<{ at: number; judgement: LedgerStateJudgement }> = [{ at: 0, judgement: j }];
   for (const at of [...new Set(o.switches)].sort((a, b) => a - b)) {
     j = j === 'tooOld' ? 'youngEnough' : 'tooOld';
-    judgementScript.push({ at, judgement: j });
+    judgementScript.push({ at: at * S, judgement: j });
   }
   return {
     ...cfg,
@@ -98,7 +108,7 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
     let forgottenOnLeaving = 0;
     fc.assert(
       fc.property(envArb, (o) => {
-        const env = new MockEnvironment(bootstrapEnv(o));
+        const env = new SimulatedNode(bootstrapEnv(o));
         let sensitive = false;
         env.observers.push((e, decisions) => {
           const s = e.state;
@@ -134,7 +144,7 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
                 expect(s.established.has(p) || s.inProgressPromoteCold.has(p)).toBe(true);
           }
         });
-        env.runUntil(3 * 3600);
+        env.runUntil(3 * 3600 * S);
         // The mock network always settles: the deadline never passes.
         expect(env.critical).toBeUndefined();
         expect(env.violations).toEqual([]);
@@ -154,15 +164,15 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
         const cfg = bootstrapEnv({ ...o, pools: Math.max(o.pools, 20), churn: false });
         cfg.judgementScript = [
           { at: 0, judgement: 'tooOld' },
-          { at: 1200, judgement: 'youngEnough' },
+          { at: 1200 * S, judgement: 'youngEnough' },
         ];
-        const env = new MockEnvironment(cfg);
-        env.runUntil(1199);
+        const env = new SimulatedNode(cfg);
+        env.runUntil(1199 * S);
         expect(env.state.hasOnlyBootstrapPeers).toBe(true);
         for (const p of env.state.known.keys()) expect(isTrusted(env.state, p)).toBe(true);
-        env.runUntil(1200 + 3600);
+        env.runUntil((1200 + 3600) * S);
         expect(env.state.publicRoots.ledger.size + env.state.publicRoots.bigLedger.size).toBeGreaterThan(0);
-        expect(env.jobLog.some((j) => j.at >= 1200 && j.job.kind === 'rootPeers' && !j.job.bootstrap)).toBe(true);
+        expect(env.jobLog.some((j) => j.at >= 1200 * S && j.job.kind === 'rootPeers' && !j.job.bootstrap)).toBe(true);
       }),
       { ...FC, numRuns: 5 },
     );
@@ -172,7 +182,7 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const cfg = { ...bootstrapEnv({ ...o, churn: false }), consensusMode: 'genesis' as const };
-        const env = new MockEnvironment(cfg);
+        const env = new SimulatedNode(cfg);
         const script = cfg.judgementScript ?? [];
         const expected = (t: number): Targets => {
           let j: LedgerStateJudgement = 'youngEnough';
@@ -185,8 +195,8 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
           expect(requiresBootstrapPeers(e.state)).toBe(false);
         });
         for (const x of script) {
-          env.runUntil(x.at + 1);
-          expect(env.state.targets).toEqual(expected(x.at + 1));
+          env.runUntil(x.at + S);
+          expect(env.state.targets).toEqual(expected(x.at + S));
         }
         expect(env.critical).toBeUndefined();
       }),
@@ -197,7 +207,7 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
   it('peer-share results reach known peers within 11 s (overall timeout + 1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
-        const env = new MockEnvironment({ ...randomEnvironment(o.seed, o), checkInvariants: true });
+        const env = new SimulatedNode({ ...randomEnvironment(o.seed, o), checkInvariants: true });
         const issued = new Map<number, number>();
         let results = 0;
         env.observers.push((e, decisions) => {
@@ -216,10 +226,10 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
           }
           for (const [id, at] of issued) {
             if (!s.peerShareJobs.has(id)) issued.delete(id);
-            else expect(e.now - at).toBeLessThanOrEqual(11);
+            else expect(e.now - at).toBeLessThanOrEqual(11 * S);
           }
         });
-        env.runUntil(2 * 3600);
+        env.runUntil(2 * 3600 * S);
         return results >= 0;
       }),
       FC,
@@ -230,8 +240,8 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
     let reached = 0;
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 5000 }),
-        fc.array(fc.double({ min: 0.001, max: 900, noNaN: true }), { minLength: 5, maxLength: 30 }),
+        fc.integer({ min: 0, max: 5000 }).map((x) => x * S),
+        fc.array(fc.double({ min: 1, max: 900 * S, noNaN: true }), { minLength: 5, maxLength: 30 }),
         (enterAt, gaps) => {
           const s0: GovernorState = initialState(0);
           const stuck: Peer = 'untrusted:1';
@@ -247,7 +257,7 @@ describe('bootstrap peers and Genesis on random environments (§12.1)', () => {
             enterAt,
             rng,
           );
-          const due = enterAt + BOOTSTRAP_PEERS_TIMEOUT;
+          const due = enterAt + BOOTSTRAP_PEERS_TIMEOUT_MS;
           expect(r.state.bootstrapPeersTimeout).toBe(due);
           let t = enterAt;
           for (const g of gaps) {

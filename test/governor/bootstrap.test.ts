@@ -4,9 +4,10 @@
  * Genesis target switching and the association mode.
  */
 import { describe, expect, it } from 'vitest';
+import { targetsFromNodeConfig } from '../../src/driver/node-inputs.js';
 import {
   associationMode,
-  BOOTSTRAP_PEERS_TIMEOUT,
+  BOOTSTRAP_PEERS_TIMEOUT_MS,
   cardanoStatus,
   clampToTrustable,
   requiresBootstrapPeers,
@@ -15,7 +16,6 @@ import { step } from '../../src/governor/governor.js';
 import { checkInvariants } from '../../src/governor/invariants.js';
 import { DEFAULT_POLICY } from '../../src/governor/policies.js';
 import { createRng } from '../../src/governor/rng.js';
-import { targetsFromNodeConfig } from '../../src/governor/scenario.js';
 import { insertEstablished, insertKnown } from '../../src/governor/state.js';
 import {
   type Completion,
@@ -95,7 +95,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
   it('entering zeroes targets and local roots, arms the deadline, disables progress; sheds untrusted peers; then quiesces', () => {
     const s0 = caughtUp();
     expect(s0.localRoots.config.size).toBe(4);
-    const r = step(s0, [useBootstrap, tooOld], 100, rng());
+    const r = step(s0, [useBootstrap, tooOld], 100_000, rng());
     const t = types(r);
     expect(t.slice(0, 3)).toEqual(['UseBootstrapPeersChanged', 'LedgerStateJudgementChanged', 'EnterSensitiveState']);
     // Every peer was cold: the zero known target forgets them all at once, then the system is quiet.
@@ -119,20 +119,20 @@ describe('bootstrap sensitive state (§2.9)', () => {
   it('the monitors stay paused while a promotion of an untrusted peer is in flight; its failure completes the quiescence', () => {
     const s0 = caughtUp();
     s0.inProgressPromoteCold.add('ledger:1');
-    let r = step(s0, [useBootstrap, tooOld], 100, rng());
+    let r = step(s0, [useBootstrap, tooOld], 100_000, rng());
     expect(r.state.targets).toEqual(ZERO_TARGETS);
     expect(r.state.localRoots.config.size).toBe(0);
     expect(r.state.hasOnlyBootstrapPeers).toBe(false);
-    expect(r.state.bootstrapPeersTimeout).toBe(100 + BOOTSTRAP_PEERS_TIMEOUT);
-    expect(r.wakeupAt).toBeLessThanOrEqual(100 + BOOTSTRAP_PEERS_TIMEOUT);
+    expect(r.state.bootstrapPeersTimeout).toBe(100_000 + BOOTSTRAP_PEERS_TIMEOUT_MS);
+    expect(r.wakeupAt).toBeLessThanOrEqual(100_000 + BOOTSTRAP_PEERS_TIMEOUT_MS);
     // The churn writes new targets: ignored until only trusted peers are left.
-    r = step(r.state, [{ kind: 'targets', targets: { ...T, active: 1 } }], 101, rng());
+    r = step(r.state, [{ kind: 'targets', targets: { ...T, active: 1 } }], 101_000, rng());
     expect(r.state.targets).toEqual(ZERO_TARGETS);
     expect(types(r)).not.toContain('TargetsChanged');
     r = step(
       r.state,
       [done({ kind: 'connect', jobId: 999, peer: 'ledger:1', ok: false, error: 'refused' })],
-      102,
+      102_000,
       rng(),
     );
     const t = types(r);
@@ -146,13 +146,13 @@ describe('bootstrap sensitive state (§2.9)', () => {
   });
 
   it('a local root that stops being trustable while sensitive forces the clean-state protocol again', () => {
-    const r0 = step(caughtUp(), [useBootstrap, tooOld], 100, rng());
+    const r0 = step(caughtUp(), [useBootstrap, tooOld], 100_000, rng());
     expect(r0.state.hasOnlyBootstrapPeers).toBe(true);
     expect(r0.state.known.has('trusted:1')).toBe(true);
     const distrust: LocalRootGroupConfig[] = [
       { hotValency: 1, peers: [{ peer: 'trusted:1' }, { peer: 'trusted:2', config: { trustable: true } }] },
     ];
-    const r = step(r0.state, [{ kind: 'localRoots', groups: distrust }], 200, rng());
+    const r = step(r0.state, [{ kind: 'localRoots', groups: distrust }], 200_000, rng());
     const t = types(r);
     const i = t.indexOf('LocalRootPeersChanged');
     expect(t.slice(i, i + 4)).toEqual([
@@ -162,22 +162,23 @@ describe('bootstrap sensitive state (§2.9)', () => {
       'EnterSensitiveState',
     ]);
     expect(
-      r.state.bootstrapPeersTimeout === undefined || r.state.bootstrapPeersTimeout === 200 + BOOTSTRAP_PEERS_TIMEOUT,
+      r.state.bootstrapPeersTimeout === undefined ||
+        r.state.bootstrapPeersTimeout === 200_000 + BOOTSTRAP_PEERS_TIMEOUT_MS,
     ).toBe(true);
     expect(requiresBootstrapPeers(r.state)).toBe(true);
     expect(r.state.targets).toEqual(ZERO_TARGETS);
-    expect(r.state.bootstrapPeersTimeout).toBe(200 + BOOTSTRAP_PEERS_TIMEOUT);
+    expect(r.state.bootstrapPeersTimeout).toBe(200_000 + BOOTSTRAP_PEERS_TIMEOUT_MS);
     // The jobs of the first resumption (bootstrap root request, dials of the local roots) finish:
     // quiet again; only trusted:2 is a local root, trusted:1 is forgotten.
     const finished: Input[] = r0.jobs.flatMap((j): Input[] =>
       j.kind === 'rootPeers'
-        ? [done({ kind: 'rootPeers', jobId: j.id, ok: true, peers: [], ttl: 60 })]
+        ? [done({ kind: 'rootPeers', jobId: j.id, ok: true, peers: [], ttlMs: 60_000 })]
         : j.kind === 'connect'
           ? [done({ kind: 'connect', jobId: j.id, peer: j.peer, ok: false, error: 'refused' })]
           : [],
     );
     expect(finished.length).toBeGreaterThan(0);
-    const q = step(r.state, finished, 201, rng());
+    const q = step(r.state, finished, 201_000, rng());
     expect(q.state.hasOnlyBootstrapPeers).toBe(true);
     expect(q.state.known.has('trusted:1')).toBe(false);
     expect([...q.state.localRoots.config.keys()]).toEqual(['trusted:2']);
@@ -197,14 +198,14 @@ describe('bootstrap sensitive state (§2.9)', () => {
           kind: 'rootPeers',
           jobId: job?.id ?? 0,
           ok: true,
-          ttl: 60,
+          ttlMs: 60_000,
           peers: [
             { peer: 'boot:1', kind: 'bootstrap', advertise: false },
             { peer: 'ledger:9', kind: 'ledger', advertise: false },
           ],
         }),
       ],
-      1,
+      1000,
       rng(),
     );
     expect(r.state.known.has('boot:1')).toBe(true);
@@ -227,7 +228,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
     insertEstablished(s, 'boot:1', true, DEFAULT_POLICY);
     s.nextShare.delete('boot:1');
     s.availableForShare.add('boot:1');
-    const r = step(s, [{ kind: 'inboundPeers', peers: [['inbound:1', true]] }], 500, rng());
+    const r = step(s, [{ kind: 'inboundPeers', peers: [['inbound:1', true]] }], 500_000, rng());
     for (const j of r.jobs) expect(['peerShare', 'bigLedgerPeers']).not.toContain(j.kind);
     expect(r.state.known.has('inbound:1')).toBe(false);
   });
@@ -235,10 +236,10 @@ describe('bootstrap sensitive state (§2.9)', () => {
   it('the deadline yields a critical error exactly when due, and keeps yielding it', () => {
     const s0 = caughtUp();
     s0.inProgressPromoteCold.add('ledger:1'); // a dial that never completes
-    const r = step(s0, [useBootstrap, tooOld], 100, rng());
-    const due = 100 + BOOTSTRAP_PEERS_TIMEOUT;
+    const r = step(s0, [useBootstrap, tooOld], 100_000, rng());
+    const due = 100_000 + BOOTSTRAP_PEERS_TIMEOUT_MS;
     let s = r.state;
-    for (const t of [500, 999.999]) {
+    for (const t of [500_000, due - 0.001]) {
       const x = step(s, [], t, rng());
       expect(x.critical).toBeUndefined();
       expect(x.wakeupAt).toBeLessThanOrEqual(due);
@@ -248,7 +249,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
     expect(x.critical).toEqual({ kind: 'BootstrapPeersCriticalTimeoutError', deadline: due });
     expect(x.jobs).toEqual([]);
     expect(types(x)).toEqual(['BootstrapPeersCriticalTimeoutError']);
-    expect(step(x.state, [], due + 5, rng()).critical?.deadline).toBe(due);
+    expect(step(x.state, [], due + 5000, rng()).critical?.deadline).toBe(due);
   });
 
   it('leaving (young enough) forgets non-established bootstrap peers and restores all local roots', () => {
@@ -267,7 +268,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
     }
     insertEstablished(s, 'boot:1', false, DEFAULT_POLICY);
     s.inProgressPromoteCold.add('boot:3');
-    const r = step(s, [young], 10, rng());
+    const r = step(s, [young], 10_000, rng());
     expect(types(r)).toContain('LeaveSensitiveState');
     s = r.state;
     expect(s.known.has('boot:1')).toBe(true);
@@ -284,7 +285,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
     const s = step(initialState(0), [useBootstrap, tooOld, { kind: 'targets', targets: T }], 0, rng()).state;
     insertKnown(s, 'boot:1', { origin: 'bootstrap' });
     s.publicRoots.extra.set('boot:1', { advertise: false, bootstrap: true });
-    const r = step(s, [{ kind: 'useBootstrapPeers', enabled: false }], 5, rng());
+    const r = step(s, [{ kind: 'useBootstrapPeers', enabled: false }], 5000, rng());
     expect(types(r)[0]).toBe('UseBootstrapPeersChanged');
     expect(requiresBootstrapPeers(r.state)).toBe(false);
     // The reference installs `youngEnough` with the flag (the judgement is not watched without bootstrap peers).
@@ -293,7 +294,7 @@ describe('bootstrap sensitive state (§2.9)', () => {
     expect(r.state.progressEnabled).toBe(true);
     expect(r.state.bootstrapPeersTimeout).toBeUndefined();
     // Enabling them again while still behind re-enters the sensitive state through the judgement monitor.
-    const again = step(r.state, [useBootstrap], 6, rng());
+    const again = step(r.state, [useBootstrap], 6000, rng());
     expect(types(again).slice(0, 3)).toEqual([
       'UseBootstrapPeersChanged',
       'LedgerStateJudgementChanged',
@@ -314,10 +315,10 @@ describe('Genesis mode and association mode (§2.9)', () => {
     expect(r.state.targets).toEqual(SYNC_DEFAULT_TARGETS);
     expect(requiresBootstrapPeers(r.state)).toBe(false);
     expect(r.state.progressEnabled).toBe(true);
-    r = step(r.state, [young], 10, rng());
+    r = step(r.state, [young], 10_000, rng());
     expect(r.state.targets).toEqual(T);
     const sync = { ...SYNC_DEFAULT_TARGETS, active: 3 };
-    r = step(r.state, [{ kind: 'syncTargets', targets: sync }, tooOld], 20, rng());
+    r = step(r.state, [{ kind: 'syncTargets', targets: sync }, tooOld], 20_000, rng());
     expect(r.state.targets).toEqual(sync);
     expect(cardanoStatus(r.state, DEFAULT_POLICY)).toMatchObject({
       consensusMode: 'genesis',
@@ -346,10 +347,10 @@ describe('Genesis mode and association mode (§2.9)', () => {
     expect(cardanoStatus(r.state, noSharing).associationMode).toBe('localRootsOnly');
     // Nothing established: vacuously only trustable local roots (the reference's subset test).
     expect(cardanoStatus(r.state, noSharing).outboundConnectionsState).toBe('trusted');
-    const withUntrusted = step(r.state, [], 0.5, rng(), { policy: noSharing }).state;
+    const withUntrusted = step(r.state, [], 500, rng(), { policy: noSharing }).state;
     insertEstablished(withUntrusted, 'untrusted:1', false, noSharing);
     expect(cardanoStatus(withUntrusted, noSharing).outboundConnectionsState).toBe('untrusted');
-    const s2 = step(r.state, [useBootstrap], 1, rng(), { policy: noSharing }).state;
+    const s2 = step(r.state, [useBootstrap], 1000, rng(), { policy: noSharing }).state;
     expect(cardanoStatus(s2, noSharing).associationMode).toBe('unrestricted');
   });
 

@@ -5,10 +5,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHURN_STEPS, decrease } from '../../src/governor/churn.js';
-import { type MockEnvConfig, MockEnvironment, randomEnvironment } from '../../src/governor/mock-env.js';
 import { pickColdToForget, pickHotToDemote, pickWarmToDemote } from '../../src/governor/policies.js';
 import { createRng } from '../../src/governor/rng.js';
 import { type GovernorState, initialState, type Targets } from '../../src/governor/types.js';
+import { randomEnvironment } from '../../src/sim/random-world.js';
+import { type SimNodeConfig, SimulatedNode } from '../../src/sim/simulated-node.js';
+
+/** Milliseconds per second: the simulation's times are ms. */
+const S = 1000;
 
 const FC = { seed: 20261123, numRuns: 12 };
 
@@ -21,8 +25,8 @@ const envArb = fc.record({
   churn: fc.boolean(),
 });
 
-function run(cfg: MockEnvConfig, until: number, observe?: (env: MockEnvironment) => void): MockEnvironment {
-  const env = new MockEnvironment(cfg);
+function run(cfg: SimNodeConfig, until: number, observe?: (env: SimulatedNode) => void): SimulatedNode {
+  const env = new SimulatedNode(cfg);
   if (observe) env.observers.push((e) => observe(e));
   env.runUntil(until);
   return env;
@@ -34,7 +38,7 @@ describe('governor properties on random environments (§12.1)', () => {
   it('hasoutput, nofail (invariants after every step), nolivelock (≤ 1000 decisions per instant)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
-        const env = run({ ...randomEnvironment(o.seed, o), checkInvariants: true }, 4 * 3600);
+        const env = run({ ...randomEnvironment(o.seed, o), checkInvariants: true }, 4 * 3600 * S);
         expect(env.decisionCount).toBeGreaterThan(0);
         expect(env.violations).toEqual([]);
         expect(env.maxDecisionsAtOneInstant).toBeLessThanOrEqual(1000);
@@ -66,15 +70,15 @@ describe('governor properties on random environments (§12.1)', () => {
         };
         const peers = cfg.peers.map((p) => p.peer);
         const somePeer = () => peers[r.int(peers.length)] as string;
-        const env = new MockEnvironment({
+        const env = new SimulatedNode({
           ...cfg,
           checkInvariants: true,
           targetScript: Array.from({ length: 3 }, (_, i) => ({
-            at: 600 + i * 1500 + r.int(600),
+            at: (600 + i * 1500 + r.int(600)) * S,
             targets: randomTargets(),
           })),
           localRootScript: Array.from({ length: 3 }, (_, i) => ({
-            at: 300 + i * 2000 + r.int(900),
+            at: (300 + i * 2000 + r.int(900)) * S,
             groups: Array.from({ length: r.int(4) }, () => {
               const size = 1 + r.int(4);
               const warm = 1 + r.int(size);
@@ -90,7 +94,7 @@ describe('governor properties on random environments (§12.1)', () => {
           })),
           inboundPeers: Array.from({ length: r.int(6) }, () => [somePeer(), r.chance(0.5)] as [string, boolean]),
         });
-        env.runUntil(3 * 3600);
+        env.runUntil(3 * 3600 * S);
         expect(env.violations).toEqual([]);
         expect(env.maxDecisionsAtOneInstant).toBeLessThanOrEqual(1000);
       }),
@@ -102,7 +106,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const problems: string[] = [];
-        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+        run(randomEnvironment(o.seed, o), 2 * 3600 * S, (env) => {
           const s = env.state;
           for (const p of s.established.keys()) {
             const st = env.envStatus(p);
@@ -123,7 +127,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const bad: string[] = [];
-        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+        run(randomEnvironment(o.seed, o), 2 * 3600 * S, (env) => {
           for (const p of env.state.known.keys()) if (!env.announced.has(p)) bad.push(p);
         });
         expect(bad.slice(0, 5)).toEqual([]);
@@ -135,7 +139,7 @@ describe('governor properties on random environments (§12.1)', () => {
   it('peer sharing is not too chatty: no peer asked again within the retry time unless reconnected', () => {
     fc.assert(
       fc.property(envArb, (o) => {
-        const env = run(randomEnvironment(o.seed, { ...o, pools: 0, publicRoots: 6 }), 4 * 3600);
+        const env = run(randomEnvironment(o.seed, { ...o, pools: 0, publicRoots: 6 }), 4 * 3600 * S);
         const lastAsked = new Map<string, number>();
         const lastConnected = new Map<string, number>();
         for (const { at, job } of env.jobLog) {
@@ -145,7 +149,7 @@ describe('governor properties on random environments (§12.1)', () => {
           for (const p of job.peers) {
             const prev = lastAsked.get(p);
             if (prev !== undefined && (lastConnected.get(p) ?? -1) < prev)
-              expect(at - prev).toBeGreaterThanOrEqual(900 - 1e-6);
+              expect(at - prev).toBeGreaterThanOrEqual(900 * S - 1e-6);
             lastAsked.set(p, at);
           }
         }
@@ -158,7 +162,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const problems: string[] = [];
-        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+        run(randomEnvironment(o.seed, o), 2 * 3600 * S, (env) => {
           const s = env.state;
           // established (other peers): below target and a dialable, non-local, non-BLP cold peer exists
           const est = nonBlp(s, s.established.keys()).length + nonBlp(s, s.inProgressPromoteCold).length;
@@ -203,7 +207,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const problems: string[] = [];
-        run(randomEnvironment(o.seed, o), 2 * 3600, (env) => {
+        run(randomEnvironment(o.seed, o), 2 * 3600 * S, (env) => {
           const s = env.state;
           const now = env.now;
           const at = (what: string) => problems.push(`${now}: ${what}`);
@@ -276,9 +280,9 @@ describe('governor properties on random environments (§12.1)', () => {
           ...cfg,
           // root target above what local roots and big ledger peers give, so public roots are asked for
           targets: { ...cfg.targets, root: 30 },
-          peers: cfg.peers.map((p) => ({ ...p, hotLifetime: 900, activateFailure: 0.1 })),
+          peers: cfg.peers.map((p) => ({ ...p, hotLifetimeMs: 900 * S, activateFailure: 0.1 })),
         },
-        3 * 3600,
+        3 * 3600 * S,
       );
       for (const r of env.trace) seen.add(r.type);
     }
@@ -329,17 +333,17 @@ describe('governor properties on random environments (§12.1)', () => {
     };
     fc.assert(
       fc.property(envArb, (o) => {
-        const env = run(randomEnvironment(o.seed, o), 4 * 3600);
+        const env = run(randomEnvironment(o.seed, o), 4 * 3600 * S);
         const events = env.trace.filter((r) => r.source === 'governor');
         let start = events[0]?.at ?? 0;
         let last = start;
         let credits = 0;
         const spans: string[] = [];
         const close = () => {
-          if (last - start > 65 + credits) spans.push(`${start}..${last} with ${credits} credits`);
+          if (last - start > (65 + credits) * S) spans.push(`${start}..${last} with ${credits} credits`);
         };
         for (const r of events) {
-          if (r.at - last >= 45) {
+          if (r.at - last >= 45 * S) {
             close();
             start = r.at;
             credits = 0;
@@ -358,7 +362,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const cfg = randomEnvironment(o.seed, o);
-        const env = run(cfg, 3600);
+        const env = run(cfg, 3600 * S);
         const graph = new Map(cfg.peers.map((p) => [p.peer, p.neighbours]));
         const roots = [
           ...(cfg.localRoots ?? []).flatMap((g) => g.peers.map((p) => p.peer)),
@@ -385,7 +389,7 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(envArb, (o) => {
         const problems: string[] = [];
-        run(randomEnvironment(o.seed, { ...o, localRootGroups: 0, churn: false }), 2 * 3600, (env) => {
+        run(randomEnvironment(o.seed, { ...o, localRootGroups: 0, churn: false }), 2 * 3600 * S, (env) => {
           const s = env.state;
           const est = nonBlp(s, s.established.keys()).length + nonBlp(s, s.inProgressPromoteCold).length;
           const act = nonBlp(s, s.active).length + nonBlp(s, s.inProgressPromoteWarm).length;
@@ -424,14 +428,14 @@ describe('governor properties on random environments (§12.1)', () => {
           establishedBigLedger: 2,
           activeBigLedger: 1,
         };
-        const env = new MockEnvironment({
+        const env = new SimulatedNode({
           ...base,
           targets: high,
-          peers: base.peers.map((p) => ({ ...p, connectSuccess: 1, activateFailure: 0, hotLifetime: undefined })),
-          targetScript: [{ at: 3 * 3600, targets: low }],
+          peers: base.peers.map((p) => ({ ...p, connectSuccess: 1, activateFailure: 0, hotLifetimeMs: undefined })),
+          targetScript: [{ at: 3 * 3600 * S, targets: low }],
         });
         // From below: peer sharing needs the 300 s activation delay and 900 s retry time.
-        env.runUntil(2 * 3600);
+        env.runUntil(2 * 3600 * S);
         const c = env.snapshot().counters;
         expect(c.established).toBe(high.established);
         expect(c.active).toBe(high.active);
@@ -439,7 +443,7 @@ describe('governor properties on random environments (§12.1)', () => {
         expect(c.establishedBigLedger).toBe(high.establishedBigLedger);
         expect(c.activeBigLedger).toBe(high.activeBigLedger);
         // From above: demotions within deactivation + close time-wait (60 s) + slack.
-        env.runUntil(3 * 3600 + 180);
+        env.runUntil((3 * 3600 + 180) * S);
         const d = env.snapshot().counters;
         expect(d.active).toBe(low.active);
         expect(d.established).toBe(low.established);
@@ -458,14 +462,14 @@ describe('governor properties on random environments (§12.1)', () => {
         const base = randomEnvironment(seed, { peers: 120, localRootGroups: 3, publicRoots: 6, pools: 30 });
         const localPeers = new Set((base.localRoots ?? []).flatMap((g) => g.peers.map((p) => p.peer)));
         // local roots always connect and stay up; tiny general targets so local roots exceed them
-        const env = new MockEnvironment({
+        const env = new SimulatedNode({
           ...base,
           targets: { ...base.targets, established: 2, active: 1 },
           peers: base.peers.map((p) =>
-            localPeers.has(p.peer) ? { ...p, connectSuccess: 1, activateFailure: 0, hotLifetime: undefined } : p,
+            localPeers.has(p.peer) ? { ...p, connectSuccess: 1, activateFailure: 0, hotLifetimeMs: undefined } : p,
           ),
         });
-        env.runUntil(600);
+        env.runUntil(600 * S);
         const s = env.state;
         for (const g of s.localRoots.groups) {
           expect(g.members.filter((p) => s.established.has(p)).length).toBeGreaterThanOrEqual(g.warmValency);
@@ -485,9 +489,9 @@ describe('governor properties on random environments (§12.1)', () => {
       fc.property(envArb, (o) => {
         const bad: string[] = [];
         const cfg = randomEnvironment(o.seed, o);
-        const env = new MockEnvironment({
+        const env = new SimulatedNode({
           ...cfg,
-          peers: cfg.peers.map((p) => ({ ...p, hotLifetime: 300, asyncErrorShare: 0.3 })),
+          peers: cfg.peers.map((p) => ({ ...p, hotLifetimeMs: 300 * S, asyncErrorShare: 0.3 })),
         });
         env.observers.push((e, decisions) => {
           for (const d of decisions)
@@ -497,10 +501,11 @@ describe('governor properties on random environments (§12.1)', () => {
                   const at = e.state.nextActivate.get(p);
                   if (at === undefined) continue;
                   const delay = at - e.now;
-                  if ([10, 120, 180].includes(delay) || delay < 10.1 || delay > 190) bad.push(`${p} ${delay}`);
+                  if ([10, 120, 180].map((x) => x * S).includes(delay) || delay < 10.1 * S || delay > 190 * S)
+                    bad.push(`${p} ${delay}`);
                 }
         });
-        env.runUntil(2 * 3600);
+        env.runUntil(2 * 3600 * S);
         expect(bad).toEqual([]);
       }),
       FC,
@@ -511,8 +516,8 @@ describe('governor properties on random environments (§12.1)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
         const cfg = randomEnvironment(seed, { peers: 200, publicRoots: 10, pools: 80, churn: true, deadShare: 0 });
-        const env = new MockEnvironment(cfg);
-        env.runUntil(3 * 4000);
+        const env = new SimulatedNode(cfg);
+        env.runUntil(3 * 4000 * S);
         const steps = env.churnTrace.filter((c) => (CHURN_STEPS as readonly string[]).includes(c.action));
         expect(steps.length).toBeGreaterThanOrEqual(12);
         steps.forEach((c, i) => {

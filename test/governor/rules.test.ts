@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { CHURN_STEPS, churnStep, decrease, decreaseWithMin, initialChurnState } from '../../src/governor/churn.js';
 import { step } from '../../src/governor/governor.js';
 import { checkInvariants } from '../../src/governor/invariants.js';
-import { MockEnvironment } from '../../src/governor/mock-env.js';
 import { addHeaderMetric, emptyMetrics, upstreamyness } from '../../src/governor/peer-metrics.js';
 import {
   answerPeerShare,
@@ -31,6 +30,7 @@ import {
   saneTargets,
   type Targets,
 } from '../../src/governor/types.js';
+import { SimulatedNode } from '../../src/sim/simulated-node.js';
 
 const T: Targets = {
   root: 2,
@@ -113,7 +113,7 @@ describe('targets and local roots', () => {
           ],
         },
       ],
-      1,
+      1000,
       rng(),
     );
     expect(r.state.localRoots.config.has('a')).toBe(true);
@@ -131,7 +131,7 @@ describe('targets and local roots', () => {
     insertEstablished(s, 'a', false, DEFAULT_POLICY);
     s.active.add('a');
     s.inProgressPromoteCold.clear();
-    const r = step(s, [{ kind: 'localRoots', groups: [] }], 1, rng());
+    const r = step(s, [{ kind: 'localRoots', groups: [] }], 1000, rng());
     expect(r.state.known.has('a')).toBe(true);
     expect(r.state.localRoots.config.has('a')).toBe(false);
     expect(jobsOf(r.jobs, 'deactivate')).toMatchObject([{ peer: 'a' }]);
@@ -147,23 +147,23 @@ describe('root peers and big ledger peers', () => {
     expect(step(r1.state, [], 0, rng()).jobs).toEqual([]); // one request in flight at a time
     const r2 = step(
       r1.state,
-      [done({ kind: 'rootPeers', jobId: req?.id ?? 0, ok: true, peers: [], ttl: 5 })],
-      1,
+      [done({ kind: 'rootPeers', jobId: req?.id ?? 0, ok: true, peers: [], ttlMs: 5000 })],
+      1000,
       rng(),
     );
     expect(r2.state.publicRootBackoffs).toBe(1);
-    expect(r2.state.publicRootRetryTime).toBe(3);
-    expect(r2.wakeupAt).toBeLessThanOrEqual(3);
-    const r3 = step(r2.state, [], 3, rng());
+    expect(r2.state.publicRootRetryTime).toBe(3000);
+    expect(r2.wakeupAt).toBeLessThanOrEqual(3000);
+    const r3 = step(r2.state, [], 3000, rng());
     const req2 = jobsOf(r3.jobs, 'rootPeers')[0];
     const r4 = step(
       r3.state,
       [done({ kind: 'rootPeers', jobId: req2?.id ?? 0, ok: false, error: 'DNS_TIMEOUT' })],
-      4,
+      4000,
       rng(),
     );
     expect(r4.state.publicRootBackoffs).toBe(-1);
-    expect(r4.state.publicRootRetryTime).toBe(6);
+    expect(r4.state.publicRootRetryTime).toBe(6000);
   });
 
   it('new root peers exclude local roots and existing roots; success retries after the TTL', () => {
@@ -177,7 +177,7 @@ describe('root peers and big ledger peers', () => {
           kind: 'rootPeers',
           jobId: id,
           ok: true,
-          ttl: 5,
+          ttlMs: 5000,
           peers: [
             { peer: 'loc', kind: 'ledger', advertise: false },
             { peer: 'l1', kind: 'ledger', advertise: false },
@@ -185,13 +185,13 @@ describe('root peers and big ledger peers', () => {
           ],
         }),
       ],
-      1,
+      1000,
       rng(),
     );
     expect([...r.state.publicRoots.extra.keys()]).toEqual(['pr']);
     expect(r.state.publicRoots.ledger.has('loc')).toBe(false);
     expect(r.state.known.get('pr')?.advertise).toBe(true);
-    expect(r.state.publicRootRetryTime).toBe(6);
+    expect(r.state.publicRootRetryTime).toBe(6000);
   });
 
   it('big ledger peers count towards the root target but not the known target (§14.3.4)', () => {
@@ -228,7 +228,7 @@ describe('known peers', () => {
     s = step(s, [{ kind: 'localRoots', groups: [{ hotValency: 1, peers: [{ peer: 'loc' }] }] }], 0, rng()).state;
     for (const p of ['s1', 's2', 's3']) insertKnown(s, p, { origin: 'peer-share' });
     // 6 known, target 3; roots 3 > root target 2: one public root may go as well
-    const r = step(s, [], 1, rng());
+    const r = step(s, [], 1000, rng());
     const st = r.state;
     expect(st.known.size).toBe(3);
     expect(st.known.has('loc')).toBe(true);
@@ -248,7 +248,7 @@ describe('known peers', () => {
     expect(job).toMatchObject({ kind: 'peerShare', amount: peerShareAmount(97, 2) });
     expect(job && 'peers' in job ? job.peers.length : 0).toBe(2);
     expect(r.state.inProgressPeerShareReqs).toBe(2);
-    for (const p of job && 'peers' in job ? job.peers : []) expect(r.state.nextShare.get(p)).toBe(900);
+    for (const p of job && 'peers' in job ? job.peers : []) expect(r.state.nextShare.get(p)).toBe(900_000);
     expect(peerShareAmount(5, 2)).toBe(8);
     expect(peerShareAmount(10000, 2)).toBe(255);
     // results: known and big ledger peers dropped; the counter goes back to 0
@@ -265,7 +265,7 @@ describe('known peers', () => {
           results: peers.map((p) => ({ peer: p, ok: true, peers: ['a', 'big', 'new1', 'new2'] })),
         }),
       ],
-      2,
+      2000,
       rng(),
     );
     // both answered; the third established peer is asked at once (still below target)
@@ -278,11 +278,11 @@ describe('known peers', () => {
 
   it('peer-share answers: at most 10, sticky for 823 s', () => {
     const cands = Array.from({ length: 50 }, (_, i) => `10.0.0.${i}:3001`);
-    const a = answerPeerShare(cands, 100, stickySalt(10, 7));
+    const a = answerPeerShare(cands, 100, stickySalt(10_000, 7));
     expect(a.length).toBe(10);
-    expect(answerPeerShare(cands, 100, stickySalt(800, 7))).toEqual(a);
-    expect(answerPeerShare(cands, 100, stickySalt(10 + 823, 7))).not.toEqual(a);
-    expect(answerPeerShare(cands, 3, stickySalt(10, 7))).toEqual(a.slice(0, 3));
+    expect(answerPeerShare(cands, 100, stickySalt(800_000, 7))).toEqual(a);
+    expect(answerPeerShare(cands, 100, stickySalt(10_000 + 823_000, 7))).not.toEqual(a);
+    expect(answerPeerShare(cands, 3, stickySalt(10_000, 7))).toEqual(a.slice(0, 3));
   });
 });
 
@@ -304,16 +304,16 @@ describe('established peers', () => {
       const r2 = step(
         r.state,
         [done({ kind: 'connect', jobId: job?.id ?? 0, peer: 'a', ok: false, error: 'x' })],
-        now + 1,
+        now + 1000,
         rng(),
       );
       s = r2.state;
       if (n < 6) {
         expect(s.known.get('a')?.failCount).toBe(n);
-        const wait = (s.nextConnect.get('a') ?? 0) - (now + 1);
-        const nominal = 5 * 2 ** Math.min(n - 1, 5);
-        expect(wait).toBeGreaterThanOrEqual(nominal - 2);
-        expect(wait).toBeLessThanOrEqual(nominal + 2);
+        const wait = (s.nextConnect.get('a') ?? 0) - (now + 1000);
+        const nominal = 5000 * 2 ** Math.min(n - 1, 5);
+        expect(wait).toBeGreaterThanOrEqual(nominal - 2000);
+        expect(wait).toBeLessThanOrEqual(nominal + 2000);
         now = s.nextConnect.get('a') ?? now;
       } else {
         expect(s.known.has('a')).toBe(false);
@@ -322,7 +322,7 @@ describe('established peers', () => {
     }
     for (let n = 1; n <= 6; n++) {
       const d = connectFailureDelay(n, createRng(n));
-      expect(Math.abs(d - 5 * 2 ** Math.min(n - 1, 5))).toBeLessThanOrEqual(2);
+      expect(Math.abs(d - 5000 * 2 ** Math.min(n - 1, 5))).toBeLessThanOrEqual(2000);
     }
   });
 
@@ -348,7 +348,7 @@ describe('established peers', () => {
     const r2 = step(
       r.state,
       [done({ kind: 'connect', jobId: job?.id ?? 0, peer: 'a', ok: true, sharing: true })],
-      1,
+      1000,
       rng(),
     );
     expect(r2.state.known.get('a')).toMatchObject({
@@ -357,7 +357,7 @@ describe('established peers', () => {
       sharing: true,
       successfulConnection: true,
     });
-    expect(r2.state.nextShare.get('a')).toBe(301); // peer-share activation delay
+    expect(r2.state.nextShare.get('a')).toBe(301_000); // peer-share activation delay
   });
 
   it('warm demotion closes the connection and keeps the peer established until it is cold', () => {
@@ -368,7 +368,7 @@ describe('established peers', () => {
     expect(close).toBeDefined();
     const peer = close && 'peer' in close ? close.peer : '';
     // the connection manager holds the connection in time-wait: status cooling, no async demotion
-    const r1 = step(r.state, [{ kind: 'peerStatus', peer, status: 'cooling' }], 1, rng());
+    const r1 = step(r.state, [{ kind: 'peerStatus', peer, status: 'cooling' }], 1000, rng());
     expect(r1.state.established.has(peer)).toBe(true);
     expect(r1.state.inProgressDemoteToCold.has(peer)).toBe(false);
     const r2 = step(
@@ -377,7 +377,7 @@ describe('established peers', () => {
         { kind: 'peerStatus', peer, status: 'cold' },
         done({ kind: 'close', jobId: close?.id ?? 0, peer, becameCold: true }),
       ],
-      61,
+      61_000,
       rng(),
     );
     expect(r2.state.established.has(peer)).toBe(false);
@@ -404,13 +404,13 @@ describe('active peers and asynchronous demotions', () => {
     const r = step(
       s,
       [{ kind: 'peerStatus', peer: 'a', status: 'hot' }, done({ kind: 'activate', jobId: 9, peer: 'a', ok: true })],
-      10,
+      10_000,
       rng(),
     );
     expect(r.state.active.has('a')).toBe(true);
-    expect(r.state.clearFailCount.get('a')).toBe(130);
-    expect(step(r.state, [], 129, rng()).state.known.get('a')?.failCount).toBe(3);
-    expect(step(r.state, [], 130, rng()).state.known.get('a')?.failCount).toBe(0);
+    expect(r.state.clearFailCount.get('a')).toBe(130_000);
+    expect(step(r.state, [], 129_000, rng()).state.known.get('a')?.failCount).toBe(3);
+    expect(step(r.state, [], 130_000, rng()).state.known.get('a')?.failCount).toBe(0);
   });
 
   it('a completion after a racing demotion is aborted (§2.10): cooling first, then success', () => {
@@ -418,41 +418,41 @@ describe('active peers and asynchronous demotions', () => {
     const r = step(s, [], 0, rng());
     const job = jobsOf(r.jobs, 'activate')[0];
     const peer = job && 'peer' in job ? job.peer : '';
-    const r1 = step(r.state, [{ kind: 'peerStatus', peer, status: 'cooling' }], 1, rng());
+    const r1 = step(r.state, [{ kind: 'peerStatus', peer, status: 'cooling' }], 1000, rng());
     expect(r1.state.inProgressDemoteToCold.has(peer)).toBe(true);
     expect(r1.state.inProgressPromoteWarm.has(peer)).toBe(false);
-    const r2 = step(r1.state, [done({ kind: 'activate', jobId: job?.id ?? 0, peer, ok: true })], 2, rng());
+    const r2 = step(r1.state, [done({ kind: 'activate', jobId: job?.id ?? 0, peer, ok: true })], 2000, rng());
     expect(r2.state.active.has(peer)).toBe(false);
     expect(r2.decisions.flatMap((d) => d.trace.map((t) => t.type))).toContain('PromoteWarmAborted');
     expect(checkInvariants(r2.state)).toEqual([]);
     // cooling peers are neither promoted nor demoted until cold; cold counts as a failure
-    const r3 = step(r2.state, [{ kind: 'peerStatus', peer, status: 'cold', repromoteDelay: 10 }], 3, rng());
+    const r3 = step(r2.state, [{ kind: 'peerStatus', peer, status: 'cold', repromoteDelayMs: 10_000 }], 3000, rng());
     expect(r3.state.established.has(peer)).toBe(false);
     expect(r3.state.known.get(peer)?.failCount).toBe(1);
-    const wait = (r3.state.nextConnect.get(peer) ?? 0) - 3;
-    expect(wait).toBeGreaterThan(10.1 - 1e-9);
-    expect(wait).toBeLessThan(14);
+    const wait = (r3.state.nextConnect.get(peer) ?? 0) - 3000;
+    expect(wait).toBeGreaterThan(10_100 - 1e-6);
+    expect(wait).toBeLessThan(14_000);
   });
 
   it('a failed activation after the 1 s pause drops the peer and backs off 10 s ± 2', () => {
     const s = warm(['a']);
     s.inProgressPromoteWarm.add('a');
-    const r = step(s, [done({ kind: 'activate', jobId: 1, peer: 'a', ok: false, error: 'x' })], 5, rng());
+    const r = step(s, [done({ kind: 'activate', jobId: 1, peer: 'a', ok: false, error: 'x' })], 5000, rng());
     expect(r.state.established.has('a')).toBe(false);
-    const wait = (r.state.nextConnect.get('a') ?? 0) - 5;
-    expect(wait).toBeGreaterThanOrEqual(8);
-    expect(wait).toBeLessThanOrEqual(12);
+    const wait = (r.state.nextConnect.get('a') ?? 0) - 5000;
+    expect(wait).toBeGreaterThanOrEqual(8000);
+    expect(wait).toBeLessThanOrEqual(12_000);
   });
 
   it('an asynchronous return to warm delays reactivation by repromote delay + U(0.1, 10)', () => {
     const s = warm(['a']);
     s.active.add('a');
     s.connStatus.set('a', { status: 'hot' });
-    const r = step(s, [{ kind: 'peerStatus', peer: 'a', status: 'warm', repromoteDelay: 120 }], 50, rng());
+    const r = step(s, [{ kind: 'peerStatus', peer: 'a', status: 'warm', repromoteDelayMs: 120_000 }], 50_000, rng());
     expect(r.state.active.has('a')).toBe(false);
     const at = r.state.nextActivate.get('a') ?? 0;
-    expect(at - 50).toBeGreaterThan(120.1 - 1e-9);
-    expect(at - 50).toBeLessThan(130);
+    expect(at - 50_000).toBeGreaterThan(120_100 - 1e-6);
+    expect(at - 50_000).toBeLessThan(130_000);
     expect(jobsOf(r.jobs, 'activate')).toEqual([]); // not ready yet
   });
 
@@ -477,11 +477,11 @@ describe('active peers and asynchronous demotions', () => {
         ['c', 3],
       ]),
     };
-    const r = step(s, [], 1, rng(), { metrics });
+    const r = step(s, [], 1000, rng(), { metrics });
     const demoted = jobsOf(r.jobs, 'deactivate').map((j) => ('peer' in j ? j.peer : ''));
     // active non-BLP = 4 (local root d included), target 1: 3 to demote, but only a, b, c qualify
     expect(demoted.sort()).toEqual(['a', 'b', 'c']);
-    const r2 = step(s, [], 1, rng(), {
+    const r2 = step(s, [], 1000, rng(), {
       metrics: {
         ...metrics,
         score: new Map([
@@ -507,14 +507,14 @@ describe('active peers and asynchronous demotions', () => {
       s.connStatus.set(p, { status: 'hot' });
     }
     s.inProgressPromoteWarm.clear();
-    const r = step(s, [], 1, rng());
+    const r = step(s, [], 1000, rng());
     const job = jobsOf(r.jobs, 'deactivate')[0];
     expect(job).toBeDefined();
     const peer = job && 'peer' in job ? job.peer : '';
     const r2 = step(
       r.state,
       [{ kind: 'peerStatus', peer, status: 'warm' }, done({ kind: 'deactivate', jobId: job?.id ?? 0, peer, ok: true })],
-      2,
+      2000,
       rng(),
     );
     expect(r2.state.active.has(peer)).toBe(false);
@@ -556,18 +556,18 @@ describe('sampling among many known peers', () => {
 
   it('a governor with 6,000 known peers reaches its targets with the invariants intact', () => {
     const peers = Array.from({ length: 6000 }, (_, i) => `10.0.${i >> 8}.${i & 255}:3001`);
-    const env = new MockEnvironment({
+    const env = new SimulatedNode({
       seed: 3,
       peers: peers.map((peer) => ({
         peer,
         connectSuccess: 0.8,
-        latency: 0.05,
+        latencyMs: 50,
         activateFailure: 0.05,
-        hotLifetime: 600,
+        hotLifetimeMs: 600_000,
         asyncErrorShare: 0.3,
         sharing: true,
         neighbours: [],
-        headerDelay: 1,
+        headerDelayMs: 1000,
       })),
       publicRoots: peers.map((peer) => ({ peer, kind: 'public-root' as const, advertise: false })),
       targets: {
@@ -582,7 +582,7 @@ describe('sampling among many known peers', () => {
       checkInvariants: true,
       keepTrace: false,
     });
-    env.runUntil(1200);
+    env.runUntil(1_200_000);
     expect(env.snapshot().counters).toMatchObject({ known: 6000, established: 30, active: 20 });
   });
 });
@@ -600,11 +600,11 @@ describe('step', () => {
 
   it('returns a wake-up time when only a timer can enable progress', () => {
     const s = base({ ...T, established: 1, active: 0 }, ['a']);
-    s.nextConnect.set('a', 42);
+    s.nextConnect.set('a', 42_000);
     const r = step(s, [], 0, rng());
     expect(r.jobs).toEqual([]);
-    expect(r.wakeupAt).toBe(42);
-    expect(jobsOf(step(r.state, [], 42, rng()).jobs, 'connect').length).toBe(1);
+    expect(r.wakeupAt).toBe(42_000);
+    expect(jobsOf(step(r.state, [], 42_000, rng()).jobs, 'connect').length).toBe(1);
   });
 });
 
@@ -655,9 +655,9 @@ describe('churn', () => {
     };
     const r = createRng(8);
     let res = churnStep(initialChurnState(), { now: 0, counters: c, base }, r);
-    res = churnStep(res.state, { now: 3, counters: c, base }, r);
+    res = churnStep(res.state, { now: 3000, counters: c, base }, r);
     const next = { ...base, known: 100, established: 20, active: 10 };
-    res = churnStep(res.state, { now: 100, counters: c, base: next }, r);
+    res = churnStep(res.state, { now: 100_000, counters: c, base: next }, r);
     expect(res.targets).toEqual(next);
     expect(res.state.phase).toBe('interval');
   });
@@ -691,15 +691,15 @@ describe('churn', () => {
     const r = createRng(4);
     let res = churnStep(initialChurnState(), { ...input, now: 0 }, r);
     expect(res.targets).toMatchObject({ root: 0, active: 3, activeBigLedger: 1 });
-    res = churnStep(res.state, { ...input, now: 3 }, r);
-    expect(res.wakeupAt - 3).toBeGreaterThanOrEqual(900);
-    expect(res.wakeupAt - 3).toBeLessThanOrEqual(960);
+    res = churnStep(res.state, { ...input, now: 3000 }, r);
+    expect(res.wakeupAt - 3000).toBeGreaterThanOrEqual(900_000);
+    expect(res.wakeupAt - 3000).toBeLessThanOrEqual(960_000);
     // the big ledger steps finish or time out (<= 300 s each); step 7 decreases active to min(ltt, active - 1)
     let t = res.wakeupAt;
     for (let i = 0; i < 20; i++) {
       res = churnStep(res.state, { ...input, now: t }, r);
       if (res.state.step === 6) break;
-      t += 301;
+      t += 301_000;
     }
     expect(res.state.step).toBe(6);
     expect(res.state.targets.active).toBe(2);
@@ -728,21 +728,21 @@ describe('churn', () => {
     let st = initialChurnState();
     let res = churnStep(st, { now: 0, counters: c, base }, r);
     expect(res.targets).toMatchObject({ root: 0, known: 150 });
-    res = churnStep(res.state, { now: 3, counters: c, base }, r);
+    res = churnStep(res.state, { now: 3000, counters: c, base }, r);
     expect(res.targets).toEqual(base);
-    expect(res.wakeupAt).toBeGreaterThanOrEqual(3303);
-    expect(res.wakeupAt).toBeLessThanOrEqual(3903);
+    expect(res.wakeupAt).toBeGreaterThanOrEqual(3_303_000);
+    expect(res.wakeupAt).toBeLessThanOrEqual(3_903_000);
     res = churnStep(res.state, { now: res.wakeupAt, counters: c, base }, r);
     expect(res.trace.at(-1)).toBeUndefined();
     expect(res.targets?.activeBigLedger).toBe(4);
     // the governor follows: active BLP 4 -> step done, next step restores it
     st = res.state;
     const t0 = st.stepStarted;
-    res = churnStep(st, { now: t0 + 1, counters: { ...c, activeBigLedger: 4 }, base }, r);
+    res = churnStep(st, { now: t0 + 1000, counters: { ...c, activeBigLedger: 4 }, base }, r);
     expect(res.trace[0]).toMatchObject({ action: CHURN_STEPS[0], ok: true, delta: 1 });
     expect(res.targets?.activeBigLedger).toBe(5);
     // nobody follows: the step times out after 60 s
-    res = churnStep(res.state, { now: t0 + 61, counters: { ...c, activeBigLedger: 4 }, base }, r);
+    res = churnStep(res.state, { now: t0 + 61_000, counters: { ...c, activeBigLedger: 4 }, base }, r);
     expect(res.trace[0]).toMatchObject({ action: CHURN_STEPS[1], ok: false });
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MockEnvironment } from '../../src/governor/mock-env.js';
-import { buildScenario, relayPeer, splitPeer, targetsFromNodeConfig } from '../../src/governor/scenario.js';
+import { relayPeer, splitPeer, targetsFromNodeConfig } from '../../src/driver/node-inputs.js';
 import { RELAY_DEFAULT_TARGETS } from '../../src/governor/types.js';
+import { buildScenario } from '../../src/sim/scenario.js';
+import { SimulatedNode } from '../../src/sim/simulated-node.js';
 
 describe('dry-run scenario', () => {
   it('reads TargetNumberOf* keys, defaulting to the relay targets, and reports bad values', () => {
@@ -57,8 +58,8 @@ describe('dry-run scenario', () => {
       keepTrace: false,
     };
     const run = () => {
-      const env = new MockEnvironment({ ...buildScenario(input), checkInvariants: true });
-      env.runUntil(1800);
+      const env = new SimulatedNode({ ...buildScenario(input), checkInvariants: true });
+      env.runUntil(1_800_000);
       return env.snapshot();
     };
     const snap = run();
@@ -67,9 +68,9 @@ describe('dry-run scenario', () => {
     expect(local.filter((p) => p.temperature !== 'cold').length).toBeGreaterThanOrEqual(1);
     expect(run()).toEqual(snap);
     // Run in slices (as the command does, to stay interruptible): the same simulation.
-    const sliced = new MockEnvironment({ ...buildScenario(input), checkInvariants: true });
+    const sliced = new SimulatedNode({ ...buildScenario(input), checkInvariants: true });
     let slices = 0;
-    while (!sliced.runUntil(1800, 7)) slices++;
+    while (!sliced.runUntil(1_800_000, 7)) slices++;
     expect(slices).toBeGreaterThan(10);
     expect(sliced.snapshot()).toEqual(snap);
   });

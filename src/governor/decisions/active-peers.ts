@@ -7,7 +7,7 @@
  */
 import { activateFailureDelay, pickHotToDemote, pickUniform } from '../policies.js';
 import { countBlp, deleteEstablished, earliest, reportFailure, updateKnown } from '../state.js';
-import type { Completion, GovernorState, Job, Peer, TraceEvent } from '../types.js';
+import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
 /** A warm peer that could go hot now: ready, not active, not in any in-flight set. */
@@ -21,7 +21,12 @@ function promotable(s: GovernorState, p: Peer): boolean {
   );
 }
 
-function promote(s: GovernorState, picked: Peer[], trace: string, count: number): { trace: TraceEvent[]; jobs: Job[] } {
+function promote(
+  s: GovernorState,
+  picked: Peer[],
+  trace: GovernorEventType,
+  count: number,
+): { trace: TraceEvent[]; jobs: Job[] } {
   const jobs: Job[] = [];
   for (const p of picked) {
     s.inProgressPromoteWarm.add(p);
@@ -89,7 +94,12 @@ function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
 
 export const belowTarget = orElse(belowTargetBigLedger, belowTargetLocal, belowTargetOther);
 
-function demote(s: GovernorState, picked: Peer[], trace: string, count: number): { trace: TraceEvent[]; jobs: Job[] } {
+function demote(
+  s: GovernorState,
+  picked: Peer[],
+  trace: GovernorEventType,
+  count: number,
+): { trace: TraceEvent[]; jobs: Job[] } {
   const jobs: Job[] = [];
   for (const p of picked) {
     s.inProgressDemoteHot.add(p);
@@ -177,7 +187,7 @@ export function completeActivate(
     if (wasInFlight && s.established.has(c.peer) && !s.inProgressDemoteToCold.has(c.peer)) {
       s.active.add(c.peer);
       s.since.set(c.peer, ctx.now);
-      s.clearFailCount.set(c.peer, ctx.now + ctx.policy.clearFailCountDelay);
+      s.clearFailCount.set(c.peer, ctx.now + ctx.policy.clearFailCountDelayMs);
       return [{ type: 'PromoteWarmDone', peers: [c.peer] }];
     }
     return [{ type: 'PromoteWarmAborted', peers: [c.peer] }];

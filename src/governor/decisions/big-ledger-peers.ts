@@ -57,7 +57,7 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'bigLe
   }
   ({ backoffs: s.bigLedgerPeerBackoffs, retryAt: s.bigLedgerPeerRetryTime } = nextRequestSchedule(
     s.bigLedgerPeerBackoffs,
-    { failed: false, added: added.length, ttl: c.ttl },
+    { failed: false, added: added.length, ttlMs: c.ttlMs },
     ctx.now,
   ));
   return [{ type: 'BigLedgerPeersResults', peers: added, count: s.bigLedgerPeerBackoffs }];

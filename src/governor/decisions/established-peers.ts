@@ -14,10 +14,15 @@ import {
   reportFailure,
   sampleKnown,
 } from '../state.js';
-import type { Completion, GovernorState, Job, Peer, TraceEvent } from '../types.js';
+import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
-function promote(s: GovernorState, picked: Peer[], trace: string, count: number): { trace: TraceEvent[]; jobs: Job[] } {
+function promote(
+  s: GovernorState,
+  picked: Peer[],
+  trace: GovernorEventType,
+  count: number,
+): { trace: TraceEvent[]; jobs: Job[] } {
   const jobs: Job[] = [];
   for (const p of picked) {
     s.inProgressPromoteCold.add(p);
@@ -116,7 +121,12 @@ function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
 
 export const belowTarget = orElse(belowTargetBigLedger, belowTargetLocal, belowTargetOther);
 
-function demote(s: GovernorState, picked: Peer[], trace: string, count: number): { trace: TraceEvent[]; jobs: Job[] } {
+function demote(
+  s: GovernorState,
+  picked: Peer[],
+  trace: GovernorEventType,
+  count: number,
+): { trace: TraceEvent[]; jobs: Job[] } {
   const jobs: Job[] = [];
   for (const p of picked) {
     s.inProgressDemoteWarm.add(p);

@@ -49,7 +49,7 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
             insertKnown(s, p, { sharing: s.inboundPeers.get(p) ?? false, advertise: true, origin: 'inbound' });
             updateKnown(s, p, { successfulConnection: true });
           }
-          s.inboundPeersRetryTime = now + policy.inboundPeersRetryDelay;
+          s.inboundPeersRetryTime = now + policy.inboundPeersRetryDelayMs;
           return { trace: [{ type: 'PickInboundPeers', peers: picked, count: objective }], jobs: [] };
         });
       }
@@ -63,7 +63,7 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
       const amount = peerShareAmount(objective, picked.length);
       for (const p of picked) {
         s.availableForShare.delete(p);
-        s.nextShare.set(p, now + policy.peerShareRetryTime);
+        s.nextShare.set(p, now + policy.peerShareRetryTimeMs);
       }
       s.inProgressPeerShareReqs += picked.length;
       const id = newJobId(s);

@@ -37,7 +37,7 @@ export function connections(s: GovernorState, ctx: Ctx): Guarded {
     if (!st) continue;
     const isActive = s.active.has(p);
     if (st.status === 'warm') {
-      if (isActive && !s.inProgressDemoteHot.has(p)) toWarm.push([p, st.repromoteDelay]);
+      if (isActive && !s.inProgressDemoteHot.has(p)) toWarm.push([p, st.repromoteDelayMs]);
     } else if (st.status === 'cooling') {
       if (
         (!isActive && !s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteToCold.has(p)) ||
@@ -45,7 +45,7 @@ export function connections(s: GovernorState, ctx: Ctx): Guarded {
       )
         toCooling.push(p);
     } else if (st.status === 'cold') {
-      if (!s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteHot.has(p)) toCold.push([p, st.repromoteDelay]);
+      if (!s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteHot.has(p)) toCold.push([p, st.repromoteDelayMs]);
     }
   }
   if (toWarm.length + toCooling.length + toCold.length === 0) return skip();

@@ -61,7 +61,7 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'rootP
   }
   ({ backoffs: s.publicRootBackoffs, retryAt: s.publicRootRetryTime } = nextRequestSchedule(
     s.publicRootBackoffs,
-    { failed: false, added: added.length, ttl: c.ttl },
+    { failed: false, added: added.length, ttlMs: c.ttlMs },
     ctx.now,
   ));
   return [{ type: 'PublicRootsResults', peers: added, count: s.publicRootBackoffs }];
