@@ -6,8 +6,9 @@
  * limits. Checked on every run: every connection-manager transition valid by §8.3, every remote
  * transition valid by §10.2, each connection's transitions chain and end in Unknown (none) once the
  * script quiesces, counters never disagree with the states, inbound connections never exceed the
- * hard limit, no connection in a timed state longer than 1.1x its timeout, and no method called in
- * a state it should never see.
+ * hard limit, no connection in a timed state longer than 1.1x its timeout, no method called in a
+ * state it should never see, and (the reference's maturedPeers) no duplex peer lost from the fresh
+ * and mature sets nor fresh for longer than 15 min plus one wake-up (some runs hold for 20 min).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +95,11 @@ const scenarioArb = fc.record({
   /** Make one node initiator-only (unidirectional connections), sometimes. */
   initiatorOnly: fc.boolean(),
   cmds: fc.array(cmdArb, { minLength: 10, maxLength: 120, size: 'max' }),
+  /** When the nodes release what they use: soon, or after 20 min (duplex peers mature at 15 min). */
+  holdUntil: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(45_000) },
+    { weight: 1, arbitrary: fc.constant(20 * 60_000) },
+  ),
 });
 
 interface Outcome {
@@ -134,7 +140,7 @@ function runScenario(sc: Scenario): Outcome {
     });
   }
   // wind down: every node releases what it uses; then everything must end by itself
-  net.sched.at(45_000, () => {
+  net.sched.at(sc.holdUntil, () => {
     net.windingDown = true;
     for (const n of nodes) n.releaseAll();
   });
@@ -182,6 +188,7 @@ describe('connection manager + inbound governor: transition oracle over random s
     let runs = 0;
     let steps = 0;
     let prunes = 0;
+    let matured = 0;
     const stats = { dials: 0, simultaneous: 0, addrInUse: 0, refusedHandshakes: 0, hsTimeouts: 0, resets: 0 };
     fc.assert(
       fc.property(scenarioArb, (sc) => {
@@ -191,6 +198,7 @@ describe('connection manager + inbound governor: transition oracle over random s
         for (const [k, v] of o.remote) remoteCovered.set(k, (remoteCovered.get(k) ?? 0) + v);
         for (const n of o.net.nodes) {
           steps += n.steps;
+          matured += n.matured;
           prunes += n.cmTrace.filter((t) => t.type === 'prune').length;
         }
         for (const k of Object.keys(stats) as Array<keyof typeof stats>) stats[k] += o.net.stats[k];
@@ -202,6 +210,7 @@ describe('connection manager + inbound governor: transition oracle over random s
       runs,
       steps,
       prunes,
+      matured,
       ...stats,
       cmTransitionKinds: covered.size,
       remoteTransitionKinds: remoteCovered.size,
@@ -262,6 +271,7 @@ describe('connection manager + inbound governor: transition oracle over random s
       expect(remoteCovered.get(t) ?? 0, t).toBeGreaterThan(0);
     }
     expect(prunes).toBeGreaterThan(0);
+    expect(matured).toBeGreaterThan(0);
     expect(stats.simultaneous).toBeGreaterThan(0);
   });
 });

@@ -76,6 +76,7 @@ export class SimNode {
   readonly timers = new Map<string, Timer>();
   nextAccept = 1;
   steps = 0;
+  matured = 0;
 
   constructor(
     readonly net: SimNet,
@@ -111,6 +112,18 @@ export class SimNode {
     const igc = deriveIgCounters(this.state.ig);
     if (JSON.stringify(igc) !== JSON.stringify(this.state.ig.counters))
       this.errors.push(`${this.name} ${now}: ig counters disagree`);
+    // maturedPeers (§12.2): every tracked duplex peer is fresh or mature, none is fresh for longer
+    // than the mature delay plus one wake-up period
+    const ig = this.state.ig;
+    for (const c of ig.conns.values()) {
+      if (c.dataFlow === 'duplex' && !ig.fresh.has(c.peer) && !ig.mature.has(c.peer))
+        this.errors.push(`${this.name} ${now}: duplex peer ${c.peer} lost from fresh/mature`);
+    }
+    for (const [peer, since] of ig.fresh) {
+      if (now - since > ig.config.matureDelay + ig.config.inactionTimeout)
+        this.errors.push(`${this.name} ${now}: ${peer} still fresh after ${now - since} ms`);
+    }
+    this.matured += r.igTrace.filter((t) => t.type === 'matured').length;
     if (cmc.inboundConns > this.spec.hardLimit)
       this.errors.push(`${this.name} ${now}: ${cmc.inboundConns} inbound > hard limit ${this.spec.hardLimit}`);
     for (const a of r.actions) this.perform(a);
