@@ -5,7 +5,7 @@
  * for purely inbound connections (§8.5).
  */
 import { describe, expect, it } from 'vitest';
-import { defaultCmConfig, peerState } from '../../src/node/connection-manager/core.js';
+import { defaultCmConfig, holdsOutbound, peerState } from '../../src/node/connection-manager/core.js';
 import { validCmTransition } from '../../src/node/transitions.js';
 import { Driver } from './driver.js';
 
@@ -225,6 +225,49 @@ describe('pruning above the hard limit (§8.5)', () => {
     expect(prune).toMatchObject({ pruned: [r], count: 1 });
     expect(d.transitions(r).slice(-2)).toEqual(['OutboundDupTicking>Terminated', 'Terminated>Unknown']);
     expect(peerState(d.state.cm, P)).toBe('Duplex');
+    allValid(d);
+  });
+});
+
+describe('TIME_WAIT and waiting acquirers', () => {
+  it('a new inbound connection from a peer in TIME_WAIT gets a fresh entry; an acquire blocked on the old one then reuses the new one', () => {
+    const d = new Driver(defaultCmConfig(ME));
+    const old = d.inbound(P, 'i1');
+    d.run(5_000); // idle: committed, TIME_WAIT until 65 s
+    expect(peerState(d.state.cm, P)).toBe('Terminating');
+    const w = d.step({ type: 'acquireOutbound', peer: P }).result;
+    expect(w).toMatchObject({ kind: 'pending', req: 1 });
+    d.at(6_000, () => {
+      const fresh = d.inbound(P, 'i2');
+      expect(fresh).not.toBe(old);
+      d.step({ type: 'responderStarted', conn: fresh, hot: false }); // the remote uses it: InboundDup
+    });
+    d.run(70_000);
+    const fresh = d.state.cm.byPeer.get(P) as number;
+    // the old entry ended its own TIME_WAIT; the waiting acquire then took the new connection
+    expect(d.transitions(old).slice(-2)).toEqual(['Terminating>Terminated', 'Terminated>Unknown']);
+    expect(d.answers.get(1)).toEqual({ kind: 'connected', conn: fresh, dataFlow: 'duplex' });
+    expect(d.transitions(fresh)).toEqual([
+      'Unknown>UnnegotiatedIn',
+      'UnnegotiatedIn>InboundIdleDup',
+      'InboundIdleDup>InboundDup',
+      'InboundDup>Duplex', // PromotedToWarm^Dup_Local, at 65 s
+    ]);
+    allValid(d);
+  });
+
+  it('holdsOutbound (waitForOutboundDemotion) stays true through outbound idle and TIME_WAIT', () => {
+    const d = new Driver(defaultCmConfig(ME));
+    const c = d.outbound(Q, 'unidirectional');
+    expect(holdsOutbound(d.state.cm, c)).toBe(true);
+    d.step({ type: 'releaseOutbound', conn: c });
+    expect(holdsOutbound(d.state.cm, c)).toBe(true); // OutboundIdle
+    d.run(5_000);
+    expect(peerState(d.state.cm, Q)).toBe('Terminating');
+    expect(holdsOutbound(d.state.cm, c)).toBe(true);
+    d.run();
+    expect(holdsOutbound(d.state.cm, c)).toBe(false);
+    expect(d.sched.now()).toBe(65_000);
     allValid(d);
   });
 });
