@@ -5,11 +5,38 @@
  * connected) or one public root group, as asked; an absent `useLedgerAfterSlot` (which meant
  * "never") is written as -1 so the file now says what it does. Pure; the command shows the diff.
  */
+import type { NetworkName } from '../lib/networks.js';
+import { type Role, TOPOLOGY_PRESETS } from './generate.js';
 import type { LegacyProducer, ParsedTopology, Topology } from './model.js';
 import { ledgerPeersFromSlot } from './model.js';
 import { writeTopology } from './write.js';
 
 export type LegacyAs = 'local-roots' | 'public-roots';
+
+/**
+ * Public relays that legacy relay files listed as "Producers" (IOG's relays of 2020, the
+ * foundation's and the playground's nodes, the presets' bootstrap peers). A block producer's file
+ * lists only the pool's own relays, so one of these names marks a relay's file.
+ */
+const PUBLIC_RELAY_NAMES = [
+  /^relays(-new)?\.cardano-[a-z0-9-]+\.iohk(dev)?\.io$/i,
+  /\.iohkdev\.io$/i,
+  /^backbone\./i,
+  /\.(play|world)\.dev\.cardano\.org$/i,
+];
+
+export function isKnownPublicRelay(address: string): boolean {
+  const a = address.replace(/\.$/, '').toLowerCase();
+  return (
+    PUBLIC_RELAY_NAMES.some((re) => re.test(a)) ||
+    Object.values(TOPOLOGY_PRESETS).some((p) => p.bootstrapPeers.some((b) => b.address === a))
+  );
+}
+
+/** The role a legacy file was written for: a relay when it lists a known public relay. */
+export function legacyRole(producers: readonly LegacyProducer[]): Role {
+  return producers.some((p) => isKnownPublicRelay(p.address)) ? 'relay' : 'producer';
+}
 
 export interface MigrateResult {
   from: ParsedTopology['format'];
@@ -17,6 +44,8 @@ export interface MigrateResult {
   text: string;
   /** One line per change of form or meaning made explicit. */
   changes: string[];
+  /** Legacy files: the role the file is migrated for (given, or told from its Producers). */
+  role?: Role;
 }
 
 function legacyToPublic(producers: LegacyProducer[]): Topology {
@@ -43,14 +72,71 @@ function usedValencyKey(raw: unknown): boolean {
   return Array.isArray(lr) && lr.some((g) => typeof g === 'object' && g !== null && 'valency' in g);
 }
 
-export function migrateTopology(
-  parsed: ParsedTopology,
-  options: { legacyAs?: LegacyAs /** the JSON as read, to report what changed */; raw?: unknown } = {},
-): MigrateResult {
+export interface MigrateOptions {
+  legacyAs?: LegacyAs;
+  /** The JSON as read, to report what changed. */
+  raw?: unknown;
+  /** Legacy files: the role to migrate for (default: told from the Producers). */
+  role?: Role | undefined;
+  /** The network whose bootstrap peers and ledger-peer slot a legacy relay gets ('custom': none, slot 0). */
+  network?: NetworkName | 'custom';
+}
+
+/**
+ * A legacy relay's file as a working relay: the public relays it listed (IOG's 2020 names are gone)
+ * give way to the network's bootstrap peers, and ledger peers are turned on, as in the network's
+ * official topology; the pool's own machines stay local roots (or one public root group).
+ */
+function legacyRelay(parsed: ParsedTopology, options: MigrateOptions, changes: string[]): Topology {
+  const producers = parsed.legacyProducers ?? [];
+  const listed = producers.filter((p) => isKnownPublicRelay(p.address)).map((p) => p.address);
+  const own = producers.filter((p) => !isKnownPublicRelay(p.address) && p.valency > 0);
+  const network = options.network ?? 'mainnet';
+  const preset = network === 'custom' ? undefined : TOPOLOGY_PRESETS[network];
+  const slot = preset?.useLedgerAfterSlot ?? 0;
+  let t: Topology;
+  if ((options.legacyAs ?? 'local-roots') === 'public-roots') {
+    t = own.length > 0 ? legacyToPublic(own) : { ...legacyToPublic([]), publicRoots: [] };
+    if (own.length > 0) changes.push(`your ${own.length} other producer(s) -> one public root group (not advertised)`);
+  } else {
+    t = structuredClone(parsed.topology);
+    t.localRoots = t.localRoots.filter((g) => !g.accessPoints.some((ap) => isKnownPublicRelay(ap.address)));
+    if (own.length > 0)
+      changes.push(
+        `your ${own.length} other producer(s) -> one local root group each (hotValency = valency for names, 1 for IP addresses)`,
+      );
+  }
+  t.useLedgerAfterSlot = slot;
+  t.ledgerPeers = ledgerPeersFromSlot(slot);
+  t.bootstrapPeers = preset ? preset.bootstrapPeers.map((b) => ({ ...b, kind: 'dns' as const })) : null;
+  const source = listed.length > 0 ? `it lists ${listed.join(', ')}, a public relay` : 'as --role relay says';
+  changes.unshift(
+    `legacy relay file (${source}; --role producer if this is a block producer): migrated as a relay that finds its peers itself`,
+  );
+  changes.push(
+    preset
+      ? `ledger peers on (useLedgerAfterSlot ${slot}, as in ${network}'s official topology) and ${network}'s bootstrap peers (${preset.bootstrapPeers.map((b) => b.address).join(', ')})${listed.length > 0 ? ` in place of ${listed.join(', ')}` : ''}`
+      : 'ledger peers on (useLedgerAfterSlot 0); no bootstrap peers for a custom network: add your own with bootstrapPeers',
+  );
+  return t;
+}
+
+export function migrateTopology(parsed: ParsedTopology, options: MigrateOptions = {}): MigrateResult {
   const changes: string[] = [];
   let t: Topology = structuredClone(parsed.topology);
-  if (parsed.format === 'legacy-producers') {
+  let role: Role | undefined;
+  if (parsed.format === 'legacy-producers' && (options.role ?? legacyRole(parsed.legacyProducers ?? [])) === 'relay') {
+    role = 'relay';
+    t = legacyRelay(parsed, options, changes);
+    const skipped = parsed.findings.filter((f) => f.code === 'TOPOLOGY_VALENCY_ZERO').length;
+    if (skipped > 0)
+      changes.push(`${skipped} producer(s) with valency 0 left out (the legacy node never connected to them)`);
+  } else if (parsed.format === 'legacy-producers') {
+    role = 'producer';
     const producers = parsed.legacyProducers ?? [];
+    changes.push(
+      `legacy block producer file (no known public relay among its Producers; --role relay if this is a relay): it keeps to the producers it lists`,
+    );
     if ((options.legacyAs ?? 'local-roots') === 'public-roots') {
       t = legacyToPublic(producers);
       changes.push(`legacy Producers (${producers.length}) -> one public root group (not advertised)`);
@@ -75,7 +161,7 @@ export function migrateTopology(
   }
   if (parsed.format === 'p2p' && usedValencyKey(options.raw))
     changes.push('"valency" written as "hotValency" (same meaning; the node reads either)');
-  return { from: parsed.format, topology: t, text: writeTopology(t), changes };
+  return { from: parsed.format, topology: t, text: writeTopology(t), changes, ...(role ? { role } : {}) };
 }
 
 /**

@@ -396,10 +396,13 @@ describe('spo topology migrate', () => {
 
   it('--legacy-as public-roots and --out', async () => {
     const out = tmp('migrated.json');
+    // --role producer: the file lists IOG's public relays, so by default it would migrate as a relay
     const r = await runCli([
       'topology',
       'migrate',
       join(FIX, 'cardano-node-mainnet-topology.legacy-producers.2020-08.json'),
+      '--role',
+      'producer',
       '--legacy-as',
       'public-roots',
       '--out',

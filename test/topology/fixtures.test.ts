@@ -117,7 +117,8 @@ describe('real topology files', () => {
 
   it('historical files migrate as asked: legacy producers to public roots', () => {
     const raw = load('cardano-node-mainnet-topology.legacy-producers.2020-08.json');
-    const m = migrateTopology(parseTopology(raw, 'legacy'), { legacyAs: 'public-roots', raw });
+    // role producer: the file lists IOG's public relays, so by default it would migrate as a relay
+    const m = migrateTopology(parseTopology(raw, 'legacy'), { legacyAs: 'public-roots', raw, role: 'producer' });
     const doc = JSON.parse(m.text) as Record<string, unknown>;
     expect(doc).toEqual({
       localRoots: [],

@@ -2,7 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
+import type { NetworkName } from '../../lib/networks.js';
 import { readInput, topologyInput } from '../../lib/read-input.js';
+import type { Role } from '../../topology/generate.js';
 import { lintTopology } from '../../topology/lint.js';
 import { type LegacyAs, lineDiff, migrateTopology } from '../../topology/migrate.js';
 import type { TopologyFinding, TopologyFormat } from '../../topology/model.js';
@@ -22,12 +24,14 @@ export interface TopologyMigrateJson {
   diff: string;
   /** Lint findings of the migrated file (no errors, or nothing is written). */
   findings: TopologyFinding[];
+  /** Legacy files only: the role migrated for (given with --role, or told from the Producers). */
+  role?: Role;
 }
 
 export default class TopologyMigrate extends SpoCommand {
   static override summary = 'Rewrite an older topology file in the current format, keeping its meaning.';
   static override description =
-    `Reads a topology in any format the node has accepted and writes it in the current one: the early grouped P2P format is flattened, "valency" becomes "hotValency", a legacy "Producers" list becomes local roots (one group per producer, --legacy-as local-roots, the default: the legacy node kept them all connected) or one public root group (--legacy-as public-roots), and an absent useLedgerAfterSlot, which the node reads as "never", is written as -1. Keys the node ignores inside access points (descriptions, pool names) are kept.
+    `Reads a topology in any format the node has accepted and writes it in the current one: the early grouped P2P format is flattened, "valency" becomes "hotValency", a legacy "Producers" list becomes local roots (one group per producer, --legacy-as local-roots, the default: the legacy node kept them all connected) or one public root group (--legacy-as public-roots). A legacy relay's file (its Producers list a public relay such as relays-new.cardano-mainnet.iohk.io; or --role relay) becomes a relay that finds its own peers: ledger peers on and the network's bootstrap peers (--network) in place of those public relays, the pool's own machines kept as local roots, and an absent useLedgerAfterSlot, which the node reads as "never", is written as -1. Keys the node ignores inside access points (descriptions, pool names) are kept.
 
 The diff is shown first. The file is then written (to --out, or in place with the original kept as FILE.bak) with --yes, or after you confirm at a terminal; without --yes and without a terminal nothing is written. Nothing is written either when the migrated file would not lint clean. A file already in the current format (differing at most in spaces, line breaks or key order) needs no change: the command says so and exits 0.`;
   static override examples = [
@@ -41,6 +45,11 @@ The diff is shown first. The file is then written (to --out, or in place with th
   static override flags = {
     out: Flags.string({ char: 'o', description: 'write the result to FILE (default: FILE itself, kept as FILE.bak)' }),
     yes: Flags.boolean({ char: 'y', description: 'write without asking' }),
+    role: Flags.string({
+      description:
+        'legacy files: the machine the file is for (default: relay when its Producers list a known public relay, else producer)',
+      options: ['relay', 'producer'],
+    }),
     'legacy-as': Flags.string({
       description: 'legacy Producers become local roots or public roots',
       options: ['local-roots', 'public-roots'],
@@ -72,7 +81,12 @@ The diff is shown first. The file is then written (to --out, or in place with th
         },
       );
     }
-    const result = migrateTopology(parsed, { legacyAs: flags['legacy-as'] as LegacyAs, raw });
+    const result = migrateTopology(parsed, {
+      legacyAs: flags['legacy-as'] as LegacyAs,
+      raw,
+      role: flags.role as Role | undefined,
+      network: this.network.name as NetworkName | 'custom',
+    });
     const out = flags.out ?? args.file;
     const lint = lintTopology(parseTopology(JSON.parse(result.text), out));
     const errors = lint.findings.filter((f) => f.severity === 'error');
@@ -96,6 +110,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       changes: result.changes,
       diff,
       findings: lint.findings,
+      ...(result.role ? { role: result.role } : {}),
     };
     if (diff === '' && out === args.file) {
       this.out(`${this.c.ok('✓')} ${args.file} is already in the current format; nothing to change`);
