@@ -361,6 +361,7 @@ export class GovernorDriver {
         base,
         regime: this.regime(),
         fetchMode: this.fetchMode(),
+        consensusMode: this.consensusMode,
         localRootHotTarget: localRootHotTarget(this.state.localRoots),
       },
       this.churnRng,

@@ -11,7 +11,7 @@
  */
 import type { FetchMode } from './peer-metrics.js';
 import type { Rng } from './rng.js';
-import { type Counters, type Targets, type Time, targetsEqual } from './types.js';
+import { type ConsensusMode, type Counters, type Targets, type Time, targetsEqual } from './types.js';
 
 /** Churn regime: deadline (caught up), Praos bulk sync, or bulk sync with bootstrap peers. */
 export type ChurnRegime = 'default' | 'praosSync' | 'bootstrapPraosSync';
@@ -120,6 +120,8 @@ export interface ChurnInput {
   regime?: ChurnRegime;
   /** The fetch mode decides the interval: deadline or bulk sync. */
   fetchMode?: FetchMode;
+  /** A Genesis-mode node churns at the long (deadline) interval whatever its fetch mode. */
+  consensusMode?: ConsensusMode;
   /** Sum of local-root hot valencies (`ltt` in the bulk-sync regimes). */
   localRootHotTarget?: number;
 }
@@ -159,17 +161,26 @@ function syncActiveCap(input: ChurnInput): number {
   return Math.max(1, input.localRootHotTarget ?? 0);
 }
 
-/** Targets at startup: the bulk-sync regimes cap active (and active BLP at 1). */
-function startupTargets(input: ChurnInput): Targets {
-  const b = input.base;
-  if ((input.regime ?? 'default') === 'default') return { ...b };
-  const active = Math.min(syncActiveCap(input) + 1, b.active);
-  const activeBigLedger = Math.min(1, b.activeBigLedger);
-  return { ...b, active, activeBigLedger };
+/** Active big ledger peers in both Praos bulk-sync regimes: at most one, never churned. */
+function syncActiveBigLedger(base: Targets): number {
+  return Math.min(1, base.activeBigLedger);
 }
 
+/**
+ * The targets installed between churn cycles (and 3 s after start-up): the base targets, except in
+ * `bootstrapPraosSync`, which keeps hot peers capped at max(1, local-root hot valency) + 1 and
+ * active big ledger peers at 1 (the reference's start-up keeps them; `praosSync` installs the
+ * base targets and caps only in its churn steps).
+ */
+function steadyTargets(input: ChurnInput): Targets {
+  const b = input.base;
+  if ((input.regime ?? 'default') !== 'bootstrapPraosSync') return { ...b };
+  return { ...b, active: Math.min(syncActiveCap(input) + 1, b.active), activeBigLedger: syncActiveBigLedger(b) };
+}
+
+/** Deadline fetch mode or Genesis: 3300 s + U(0, 600 s); bulk sync (Praos): 900 s + U(0, 60 s). */
 function interval(input: ChurnInput, rng: Rng): number {
-  return (input.fetchMode ?? 'deadline') === 'deadline'
+  return (input.fetchMode ?? 'deadline') === 'deadline' || input.consensusMode === 'genesis'
     ? DEADLINE_CHURN_INTERVAL_MS + rng.uniform(0, DEADLINE_CHURN_FUZZ_MS)
     : BULK_CHURN_INTERVAL_MS + rng.uniform(0, BULK_CHURN_FUZZ_MS);
 }
@@ -198,21 +209,30 @@ function watched(action: ChurnAction, c: Counters): number {
   }
 }
 
-/** The targets a step installs, derived from the base targets and the current (churned) targets. */
+/**
+ * The targets a step installs, from the base (configured) targets, the targets in force (`cur`)
+ * and the regime, as the reference's `Churn.hs` (cardano-diffusion, checked at d80f488):
+ * the bulk-sync regimes cap hot peers (decrease to min(max(1, ltt), active − 1), increase to
+ * min(max(1, ltt) + 1, active)) and keep active big ledger peers at min(1, base) in both steps;
+ * `bootstrapPraosSync` churns established peers by one around the active target in force.
+ */
 export function stepTargets(
   action: ChurnAction,
   cur: Targets,
   input: ChurnInput,
   deltas: Record<number, number>,
 ): Targets {
-  const b = startupTargets(input);
+  const b = input.base;
   const regime = input.regime ?? 'default';
   const d = (i: number) => deltas[i] ?? 0;
   switch (action) {
     case 'DecreasedActiveBigLedgerPeers':
-      return { ...cur, activeBigLedger: decrease(b.activeBigLedger) };
+      return {
+        ...cur,
+        activeBigLedger: regime === 'default' ? decrease(b.activeBigLedger) : syncActiveBigLedger(b),
+      };
     case 'IncreasedActiveBigLedgerPeers':
-      return { ...cur, activeBigLedger: b.activeBigLedger };
+      return { ...cur, activeBigLedger: regime === 'default' ? b.activeBigLedger : syncActiveBigLedger(b) };
     case 'DecreasedEstablishedBigLedgerPeers':
       return {
         ...cur,
@@ -228,16 +248,16 @@ export function stepTargets(
     case 'IncreasedEstablishedBigLedgerPeers':
       return { ...cur, establishedBigLedger: b.establishedBigLedger };
     case 'DecreasedActivePeers': {
-      const base = input.base.active;
-      const active = regime === 'default' ? decrease(base) : Math.max(0, Math.min(syncActiveCap(input), base - 1));
+      const active =
+        regime === 'default' ? decrease(b.active) : Math.max(0, Math.min(syncActiveCap(input), b.active - 1));
       return { ...cur, active };
     }
     case 'IncreasedActivePeers':
-      return { ...cur, active: b.active };
+      return { ...cur, active: regime === 'default' ? b.active : Math.min(syncActiveCap(input) + 1, b.active) };
     case 'DecreasedEstablishedPeers': {
       const established =
         regime === 'bootstrapPraosSync'
-          ? Math.min(b.active, b.established - 1)
+          ? Math.min(cur.active, b.established - 1)
           : decreaseWithMin(d(7), b.established - b.active) + b.active;
       return { ...cur, established: Math.max(established, cur.active) };
     }
@@ -253,7 +273,7 @@ export function stepTargets(
     case 'IncreasedEstablishedPeers':
       return {
         ...cur,
-        established: regime === 'bootstrapPraosSync' ? Math.min(b.active + 1, b.established) : b.established,
+        established: regime === 'bootstrapPraosSync' ? Math.min(cur.active + 1, b.established) : b.established,
       };
   }
 }
@@ -311,7 +331,7 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     s.lastBase &&
     (!targetsEqual(s.lastBase, input.base) || (s.lastRegime !== undefined && s.lastRegime !== regime))
   ) {
-    const fresh = startupTargets(input);
+    const fresh = steadyTargets(input);
     install(s.phase === 'step' ? stepTargets(CHURN_STEPS[s.step] as ChurnAction, fresh, input, s.deltas) : fresh);
   }
   s.lastBase = { ...input.base };
@@ -320,14 +340,14 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
   for (let guard = 0; guard < 64; guard++) {
     if (s.phase === 'init') {
       // Root target 0 at first: local roots and big ledger peers get a head start.
-      install({ ...startupTargets(input), root: 0 });
+      install({ ...steadyTargets(input), root: 0 });
       s = { ...s, phase: 'startup', waitUntil: now + CHURN_STARTUP_DELAY_MS };
       trace.push({ at: now, action: 'Startup', ok: true, durationMs: 0, delta: 0, targets: s.targets });
       continue;
     }
     if (s.phase === 'startup') {
       if (now < s.waitUntil) break;
-      install(startupTargets(input));
+      install(steadyTargets(input));
       trace.push({ at: now, action: 'FullTargets', ok: true, durationMs: 0, delta: 0, targets: s.targets });
       s = { ...s, phase: 'interval', waitUntil: now + interval(input, rng) };
       continue;
