@@ -1,4 +1,4 @@
-import { stripVTControlCharacters } from 'node:util';
+import stringWidth from 'string-width';
 
 export interface Column<Row> {
   header: string;
@@ -9,7 +9,11 @@ export interface Column<Row> {
   style?: (text: string, row: Row) => string;
 }
 
-const width = (s: string): number => stripVTControlCharacters(s).length;
+/**
+ * Columns on a terminal: East Asian wide characters and emoji take two, combining marks none, colour
+ * codes none (a ticker in Japanese or with an emoji would shift the columns if counted in UTF-16 units).
+ */
+const width = (s: string): number => stringWidth(s);
 
 /** Renders aligned columns with a header row; numbers right-aligned (docs/CONVENTIONS.md). */
 export function renderTable<Row>(
