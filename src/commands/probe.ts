@@ -1,5 +1,3 @@
-import { constants, promises as fs } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { Chalk } from 'chalk';
 import { SpoCommand } from '../base-command.js';
@@ -9,6 +7,7 @@ import { parseDnsServer } from '../dns/resolv-conf.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
 import { describeError, ExitCode, InterruptedError, UsageError } from '../lib/errors.js';
+import { checkOutputPath } from '../lib/output-path.js';
 import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
 import { koiosTip } from '../probe/koios-tip.js';
 import { effectiveConcurrency } from '../probe/limits.js';
@@ -19,8 +18,8 @@ import { probeEndpoints, type RetryPolicy } from '../probe/scheduler.js';
 import { targetsFromArgs, targetsFromPools } from '../probe/targets.js';
 import { requireMatches, selectPools } from '../registry/filter.js';
 import { registryFlags, registryOptions } from '../registry/flags.js';
-import { loadRegistry } from '../registry/index.js';
 import { palette } from '../ui/color.js';
+import { loadRegistryWithProgress } from '../ui/registry-progress.js';
 
 export interface ProbeCommandJson extends ProbeJson {
   verdict: { failOn: FailOn; failed: boolean; reason?: string };
@@ -123,7 +122,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
       });
     }
     // A probe can take minutes: a --out that cannot be written must fail now, not after it.
-    if (flags.out && flags.out !== '-') await checkOutFolder(flags.out);
+    if (flags.out && flags.out !== '-') await checkOutputPath(flags.out);
     const stageTimeoutMs = parseDuration(flags.timeout, '--timeout');
     const dnsTimeoutMs = parseDuration(flags['dns-timeout'], '--dns-timeout');
     if (stageTimeoutMs <= 0 || dnsTimeoutMs <= 0) {
@@ -144,17 +143,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     if (args.length > 0) targets.push(...targetsFromArgs(args, this.network.preset?.defaultPort ?? 3001));
     const collector = new ProbeCollector();
     if (useRegistry) {
-      const remote = flags.source === 'koios' || flags.source === 'blockfrost';
-      if (remote) progress.start(`reading the registry from ${flags.source}`);
-      const reg = await loadRegistry({
-        ...registryOptions(flags, this.network, this.signal),
-        onProgress: (p) =>
-          progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
-      }).catch((error: unknown) => {
-        if (remote) progress.fail(`could not read the registry from ${flags.source}`);
-        throw error;
-      });
-      if (remote) progress.succeed(`${reg.pools.length} pools from ${flags.source}`);
+      const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), progress);
       // Probing with the wrong magic would only collect HANDSHAKE_REFUSED_MAGIC: say why up front.
       for (const f of reg.findings) if (f.code === 'network-mismatch') this.note(f.message);
       source = reg.source;
@@ -294,22 +283,4 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     if (!url) throw new UsageError('USAGE', '--reference koios needs --koios-url for a custom network');
     return url;
   }
-}
-
-/** The folder of --out must exist and be writable (checked before probing; exit 2 like any bad flag). */
-async function checkOutFolder(out: string): Promise<void> {
-  const dir = dirname(resolve(out));
-  const fail = (why: string): UsageError =>
-    new UsageError('WRITE_FAILED', `cannot write ${out}: ${why}`, {
-      hint: 'create the folder first, or choose another --out',
-      details: { file: out },
-    });
-  const target = await fs.stat(out).catch(() => undefined);
-  if (target?.isDirectory()) throw fail(`${out} is a folder`);
-  const st = await fs.stat(dir).catch(() => undefined);
-  if (!st) throw fail(`the folder ${dir} does not exist`);
-  if (!st.isDirectory()) throw fail(`${dir} is not a folder`);
-  await fs.access(dir, constants.W_OK).catch((error: unknown) => {
-    throw fail(`the folder ${dir} is not writable (${describeError(error)})`);
-  });
 }

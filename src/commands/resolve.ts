@@ -2,9 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
 import { dnsFlags, dnsOptions } from '../dns/flags.js';
 import { DnsResolver } from '../dns/index.js';
-import { type NameResult, type ResolveSummary, renderResults, resolveName, summarize } from '../dns/report.js';
+import { type NameResult, type ResolveSummary, resolveName, summarize } from '../dns/name-results.js';
 import { formatEndpoint } from '../lib/address.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
+import { renderResults } from '../ui/dns-report.js';
 
 export interface ResolveJson {
   servers: string[];

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { parseDuration } from '../lib/duration.js';
-import { UsageError } from '../lib/errors.js';
+import { InputError } from '../lib/errors.js';
 import type { AddressFamily, DnsResolverOptions } from './index.js';
 import { parseDnsServer } from './resolv-conf.js';
 
@@ -51,7 +51,7 @@ export function dnsOptions(flags: DnsFlagValues): { resolver: DnsResolverOptions
   if (servers.length > 0) resolver.servers = servers;
   if (flags.timeout !== undefined) {
     const ms = parseDuration(flags.timeout, '--timeout');
-    if (ms <= 0) throw new UsageError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
+    if (ms <= 0) throw new InputError('BAD_DURATION', `invalid --timeout: "${flags.timeout}" must be positive`);
     resolver.timeoutMs = ms;
   }
   const family: AddressFamily = flags['ipv4-only'] ? 'ipv4' : flags['ipv6-only'] ? 'ipv6' : 'both';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Endpoint } from '../lib/address.js';
 import { parseEndpoint } from '../lib/address.js';
-import { UsageError } from '../lib/errors.js';
+import { InputError } from '../lib/errors.js';
 
 /** The `nameserver` lines of a resolv.conf text (glibc falls back to 127.0.0.1 when there is none). */
 export function parseResolvConf(text: string): Endpoint[] {
@@ -29,8 +29,8 @@ export function systemServers(path = '/etc/resolv.conf'): Endpoint[] {
 
 /** Parses a `--dns-server` value: an IP address with an optional port (53). */
 export function parseDnsServer(text: string): Endpoint {
-  const bad = (why: string): UsageError =>
-    new UsageError('BAD_DNS_SERVER', `invalid DNS server "${text}": ${why}`, {
+  const bad = (why: string): InputError =>
+    new InputError('BAD_DNS_SERVER', `invalid DNS server "${text}": ${why}`, {
       hint: 'give the server as IP[:PORT] or [IPv6]:PORT, e.g. --dns-server 127.0.0.1:5353',
     });
   let e: Endpoint;

@@ -1,5 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { UsageError } from './errors.js';
+import { InputError } from './errors.js';
 
 /** What a relay or access point is, by the form of its host. */
 export type HostKind = 'ipv4' | 'ipv6' | 'dns' | 'srv';
@@ -111,8 +111,8 @@ export function parseEndpoint(text: string, defaultPort?: number): Endpoint {
   return { host: isIPv6(host) || isIPv4(host) ? host : host.toLowerCase(), port };
 }
 
-function badAddress(text: string, why: string): UsageError {
-  return new UsageError('BAD_ADDRESS', `invalid address "${text}": ${why}`, {
+function badAddress(text: string, why: string): InputError {
+  return new InputError('BAD_ADDRESS', `invalid address "${text}": ${why}`, {
     hint: 'use HOST:PORT, [IPv6]:PORT, or a DNS name (an SRV name starts with _)',
   });
 }

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { InputError } from './errors.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -17,7 +17,7 @@ export function parseDuration(text: string, what = 'duration'): number {
     matched = part.lastIndex;
   }
   if (matched === 0 || matched !== trimmed.length) {
-    throw new UsageError('BAD_DURATION', `invalid ${what}: "${text}"`, {
+    throw new InputError('BAD_DURATION', `invalid ${what}: "${text}"`, {
       hint: 'use a number of seconds or a value such as 250ms, 3s, 5m, 2h',
     });
   }

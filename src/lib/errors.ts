@@ -45,7 +45,21 @@ export class SpoError extends Error {
   }
 }
 
-/** A usage error: bad flag value or argument. Exit code 2. */
+/**
+ * A value handed to library code cannot be used: a malformed address, duration, network or DNS
+ * server, a source that cannot be read as asked, options that do not go together. Library code
+ * throws this (or a domain error), never `UsageError`. It exits 2 like a usage error, since in
+ * the CLI such values come from flags and arguments; a caller that read the value from a file can
+ * catch it and say so.
+ */
+export class InputError extends SpoError {
+  constructor(code: string, message: string, options: Omit<SpoErrorOptions, 'exitCode'> = {}) {
+    super(code, message, { ...options, exitCode: ExitCode.usage });
+    this.name = 'InputError';
+  }
+}
+
+/** A usage error: bad flag value or argument (exit code 2). For commands only; library code throws InputError. */
 export class UsageError extends SpoError {
   constructor(code: string, message: string, options: Omit<SpoErrorOptions, 'exitCode'> = {}) {
     super(code, message, { ...options, exitCode: ExitCode.usage });

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { InputError } from './errors.js';
 
 /** What spo knows about each public network. */
 export interface NetworkPreset {
@@ -53,7 +53,7 @@ export interface NetworkSelection {
 export function selectNetwork(name: string | undefined, magic: number | undefined): NetworkSelection {
   if (magic !== undefined) {
     if (!Number.isInteger(magic) || magic < 0 || magic > 0xffffffff) {
-      throw new UsageError('BAD_MAGIC', `invalid network magic: ${magic}`, {
+      throw new InputError('BAD_MAGIC', `invalid network magic: ${magic}`, {
         hint: 'the magic is a 32-bit unsigned integer, e.g. 764824073 for mainnet',
       });
     }
@@ -63,7 +63,7 @@ export function selectNetwork(name: string | undefined, magic: number | undefine
   const chosen = (name ?? 'mainnet') as NetworkName;
   const preset = NETWORKS[chosen];
   if (!preset) {
-    throw new UsageError('BAD_NETWORK', `unknown network: ${name}`, { hint: `use one of ${NETWORK_NAMES.join(', ')}` });
+    throw new InputError('BAD_NETWORK', `unknown network: ${name}`, { hint: `use one of ${NETWORK_NAMES.join(', ')}` });
   }
   return { name: preset.name, magic: preset.magic, preset };
 }

@@ -1,7 +1,7 @@
 /** What to probe: the relays of registry pools, or addresses named on the command line. Pure. */
 import { isIPv4, isIPv6 } from 'node:net';
 import { hostKind, isValidHostname, parseEndpoint } from '../lib/address.js';
-import { UsageError } from '../lib/errors.js';
+import { InputError } from '../lib/errors.js';
 import type { Pool } from '../registry/model.js';
 import { UNUSABLE_FLAGS } from '../registry/model.js';
 import type { ProbeTarget } from './model.js';
@@ -34,7 +34,7 @@ export function targetsFromArgs(args: readonly string[], defaultPort: number): P
     if (s.startsWith('_')) {
       const name = s.replace(/\.$/, '');
       if (!isValidHostname(name)) {
-        throw new UsageError('BAD_ADDRESS', `invalid SRV name "${text}"`, {
+        throw new InputError('BAD_ADDRESS', `invalid SRV name "${text}"`, {
           hint: 'e.g. _cardano._tcp.relays.example.com',
         });
       }

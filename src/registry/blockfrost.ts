@@ -4,13 +4,13 @@
  * 10 requests/s (Blockfrost's sustained rate); the project_id travels in a header and is never shown.
  */
 import type { Dispatcher } from 'undici';
-import { SpoError, UsageError } from '../lib/errors.js';
+import { InputError, SpoError } from '../lib/errors.js';
 import { asAmount, asArray, asObject, asString, FieldPath, isObject, optTicker } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
-import type { LoadRegistryOptions } from './index.js';
 import { chainTip, nullableRelay } from './koios.js';
 import type { RegistryFinding } from './model.js';
+import type { LoadRegistryOptions } from './options.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -36,13 +36,13 @@ export class RateLimiter {
 export async function loadBlockfrost(options: LoadRegistryOptions): Promise<ParsedSource> {
   const projectId = options.blockfrostProjectId;
   if (!projectId) {
-    throw new UsageError('BLOCKFROST_PROJECT_ID', 'Blockfrost needs a project id', {
+    throw new InputError('BLOCKFROST_PROJECT_ID', 'Blockfrost needs a project id', {
       hint: 'give --blockfrost-project-id or set BLOCKFROST_PROJECT_ID (one per network, from blockfrost.io)',
     });
   }
   const baseUrl = options.blockfrostUrl ?? options.network.preset?.blockfrostUrl;
   if (!baseUrl) {
-    throw new UsageError('USAGE', `no Blockfrost URL for network magic ${options.network.magic}`, {
+    throw new InputError('USAGE', `no Blockfrost URL for network magic ${options.network.magic}`, {
       hint: 'give --blockfrost-url',
     });
   }

@@ -62,6 +62,3 @@ export function countByKind(pools: readonly Pool[]): Record<RelayKind, number> {
   for (const p of pools) for (const r of p.relays) c[r.kind]++;
   return c;
 }
-
-// Moved to src/ui/sanitize.ts (shared by every table that shows registry text); re-exported for callers.
-export { printable } from '../ui/sanitize.js';

@@ -3,7 +3,7 @@
  * Files and the embedded snapshot are parsed here; the HTTP sources (Koios, Blockfrost) are imported
  * lazily so that offline commands never load undici.
  */
-import { SpoError, UsageError } from '../lib/errors.js';
+import { InputError, SpoError } from '../lib/errors.js';
 import type { NetworkSelection } from '../lib/networks.js';
 import { parseJsonText, readInput } from '../lib/read-input.js';
 import {
@@ -16,42 +16,13 @@ import {
 import { readEmbedded } from './embedded.js';
 import { applyHygiene } from './hygiene.js';
 import type { Registry } from './model.js';
+import type { LoadRegistryOptions } from './options.js';
 import { type ParsedSource, parseSnapshot, snapshotFormat } from './snapshot.js';
 import { isSpoJson, parseSpoJson } from './spo-json.js';
 
 export type { Pool, Registry, RegistryFinding, Relay, RelayKind } from './model.js';
+export type { LoadRegistryOptions, RegistryProgress } from './options.js';
 export { bigLedgerCut, sortByStake } from './stake.js';
-
-/** Progress of a long source (HTTP): what is being done and, when known, how far. */
-export interface RegistryProgress {
-  phase: string;
-  done?: number;
-  total?: number;
-}
-
-export interface LoadRegistryOptions {
-  /** `embedded` | `koios` | `blockfrost` | a file path | `-` (standard input). */
-  source: string;
-  network: NetworkSelection;
-  koiosUrl?: string | undefined;
-  koiosToken?: string | undefined;
-  blockfrostUrl?: string | undefined;
-  blockfrostProjectId?: string | undefined;
-  /** cardano-cli `query stake-snapshot` JSON giving stake weights to a pool-state source. */
-  stakeSnapshot?: string | undefined;
-  /** Total time allowed for an HTTP source, in ms (default 120 s Koios, 15 min Blockfrost). */
-  timeoutMs?: number | undefined;
-  /** Blockfrost request rate (default 10/s). */
-  requestsPerSecond?: number | undefined;
-  signal?: AbortSignal | undefined;
-  onProgress?: ((p: RegistryProgress) => void) | undefined;
-  /** Standard input, for source `-` (tests). */
-  stdin?: NodeJS.ReadableStream | undefined;
-  /** undici dispatcher for the HTTP sources (tests inject short keep-alive agents). */
-  dispatcher?: unknown;
-  /** Accept an empty or suspiciously small registry from Koios or Blockfrost (an error otherwise). */
-  allowEmpty?: boolean | undefined;
-}
 
 export type SourceKind = ParsedSource['format'];
 
@@ -102,12 +73,12 @@ export async function loadRegistry(options: LoadRegistryOptions): Promise<Regist
   } else {
     const label = source === '-' ? '(stdin)' : source;
     if (source === '-' && options.stakeSnapshot === '-') {
-      throw new UsageError('USAGE', '--source - and --stake-snapshot - cannot both read standard input', {
+      throw new InputError('USAGE', '--source - and --stake-snapshot - cannot both read standard input', {
         hint: 'give the stake snapshot as a file: --stake-snapshot stake-snapshot.json',
       });
     }
     if (source === '-' && options.stdin === undefined && process.stdin.isTTY) {
-      throw new UsageError('USAGE', '--source - reads standard input, but it is a terminal', {
+      throw new InputError('USAGE', '--source - reads standard input, but it is a terminal', {
         hint: 'pipe the file in, e.g. cardano-cli query pool-state --all-stake-pools --mainnet | spo relays list --source -',
       });
     }
@@ -180,8 +151,8 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function stakeOnlyForFiles(): UsageError {
-  return new UsageError('USAGE', '--stake-snapshot only applies to a cardano-cli pool-state file given with --source', {
+function stakeOnlyForFiles(): InputError {
+  return new InputError('USAGE', '--stake-snapshot only applies to a cardano-cli pool-state file given with --source', {
     hint: 'e.g. spo relays list --source pool-state.json --stake-snapshot stake-snapshot.json',
   });
 }

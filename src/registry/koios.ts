@@ -4,12 +4,12 @@
  * at 1,000 rows with `offset`/`limit` and a stable `order`.
  */
 import type { Dispatcher } from 'undici';
-import { SpoError, UsageError } from '../lib/errors.js';
+import { InputError, SpoError } from '../lib/errors.js';
 import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString, optTicker } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
-import type { LoadRegistryOptions } from './index.js';
 import type { PoolStatus, RegistryFinding } from './model.js';
+import type { LoadRegistryOptions } from './options.js';
 import type { ParsedSource } from './snapshot.js';
 import { relativeStakes } from './stake.js';
 
@@ -20,7 +20,7 @@ const MAX_PAGES = 1000;
 export async function loadKoios(options: LoadRegistryOptions): Promise<ParsedSource> {
   const baseUrl = options.koiosUrl ?? options.network.preset?.koiosUrl;
   if (!baseUrl) {
-    throw new UsageError('USAGE', `no Koios URL for network magic ${options.network.magic}`, {
+    throw new InputError('USAGE', `no Koios URL for network magic ${options.network.magic}`, {
       hint: 'give --koios-url',
     });
   }

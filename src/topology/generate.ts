@@ -11,7 +11,7 @@ import { DEFAULT_DEADLINE_TARGETS, DEFAULT_PEER_SHARING, type PeerTargets, toNod
 import { type LedgerPool, pickLedgerPeers } from '../governor/ledger-peers.js';
 import type { Rng } from '../governor/rng.js';
 import { hostKind, isValidHostname, srvQueryName } from '../lib/address.js';
-import { UsageError } from '../lib/errors.js';
+import { InputError } from '../lib/errors.js';
 import type { NetworkName } from '../lib/networks.js';
 import { isUsable, type Pool, type Relay } from '../registry/model.js';
 import { type AccessPoint, endpointKey, type LocalRootGroup, ledgerPeersFromSlot, type Topology } from './model.js';
@@ -77,11 +77,11 @@ export function accessPointFromText(
     // name given with a port up as A/AAAA, which SRV names do not have.
     const withPort = /^(.+):(\d+)$/.exec(t);
     if (withPort)
-      throw new UsageError('BAD_ADDRESS', `invalid address "${text}": an SRV name takes no port`, {
+      throw new InputError('BAD_ADDRESS', `invalid address "${text}": an SRV name takes no port`, {
         hint: `give ${withPort[1]} alone: its SRV records name the relays and their ports`,
       });
     if (!isValidHostname(t))
-      throw new UsageError('BAD_ADDRESS', `invalid address "${text}": "${t}" is not a valid SRV name`, {
+      throw new InputError('BAD_ADDRESS', `invalid address "${text}": "${t}" is not a valid SRV name`, {
         hint: 'an SRV name looks like _cardano._tcp.relays.example.com',
       });
     return { address: t.toLowerCase(), kind: 'srv' };
@@ -114,13 +114,13 @@ function dedupe(aps: AccessPoint[]): AccessPoint[] {
   });
 }
 
-/** Builds the topology; throws a UsageError when the inputs cannot make a sound file. */
+/** Builds the topology; throws a InputError when the inputs cannot make a sound file. */
 export function generateTopology(input: GenerateInput): Topology {
   const relays = dedupe(input.relays);
   const producers = dedupe(input.producers);
   if (input.role === 'producer') {
     if (relays.length === 0)
-      throw new UsageError('TOPOLOGY_NO_RELAYS', 'a block producer needs its relays: none given', {
+      throw new InputError('TOPOLOGY_NO_RELAYS', 'a block producer needs its relays: none given', {
         hint: 'give each relay with --relay HOST:PORT',
       });
     // Safe by construction: nothing but the operator's relays, nothing advertised, nothing learned.
@@ -133,13 +133,13 @@ export function generateTopology(input: GenerateInput): Topology {
     };
   }
   if (producers.length === 0)
-    throw new UsageError('TOPOLOGY_NO_PRODUCER', 'a relay needs the address of its block producer: none given', {
+    throw new InputError('TOPOLOGY_NO_PRODUCER', 'a relay needs the address of its block producer: none given', {
       hint: 'give it with --producer HOST:PORT',
     });
   const producerKeys = new Set(producers.map(endpointKey));
   const clash = relays.find((r) => producerKeys.has(endpointKey(r)));
   if (clash)
-    throw new UsageError('TOPOLOGY_PRODUCER_IS_RELAY', `${clash.address} is given both as producer and as relay`, {
+    throw new InputError('TOPOLOGY_PRODUCER_IS_RELAY', `${clash.address} is given both as producer and as relay`, {
       hint: 'a machine is either the block producer or a relay',
     });
   const localRoots = [group(producers, true)];

@@ -1,14 +1,13 @@
-import { constants, promises as fs } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { type WriteResult, writeOutput } from '../../lib/atomic-write.js';
-import { describeError, UsageError } from '../../lib/errors.js';
-import { loadWithProgress } from '../../registry/cli.js';
+import { UsageError } from '../../lib/errors.js';
+import { checkOutputPath } from '../../lib/output-path.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
-import { printable } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { RegistryFinding } from '../../registry/model.js';
+import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
+import { printable } from '../../ui/sanitize.js';
 
 export interface RelaysExportJson {
   source: string;
@@ -70,11 +69,11 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
       });
     }
     // A remote source can take minutes: an --out that cannot be written must fail now, not after it.
-    if (flags.out !== undefined && flags.out !== '-') await checkOutFolder(flags.out);
+    if (flags.out !== undefined && flags.out !== '-') await checkOutputPath(flags.out);
     const format = flags.format as ExportFormat;
     const snapshot = format === 'snapshot-v2' || format === 'snapshot-n2c';
     const scope: 'big' | 'all' = flags['big-ledger'] ? 'big' : flags['all-pools'] ? 'all' : snapshot ? 'big' : 'all';
-    const reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
+    const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
     const result = exportRegistry(reg, {
       format,
       scope,
@@ -109,21 +108,5 @@ With --out the file is written atomically (temporary file, fsync, rename; the pr
     // --json without --out: the exported data goes inside the one JSON document
     if (toStdout) doc.data = format === 'csv' ? result.text : (JSON.parse(result.text) as unknown);
     return doc;
-  }
-}
-
-/** The folder of --out must exist and be writable (exit 2 like any bad flag; nothing is read or written). */
-async function checkOutFolder(out: string): Promise<void> {
-  const folder = dirname(resolve(out));
-  try {
-    const st = await fs.stat(folder);
-    if (!st.isDirectory()) throw new Error(`${folder} is not a folder`);
-    await fs.access(folder, constants.W_OK);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `no folder ${folder}` : describeError(error);
-    throw new UsageError('WRITE_FAILED', `cannot write ${out}: ${why}`, {
-      hint: 'create the folder first, or choose another --out',
-      details: { file: out },
-    });
   }
 }

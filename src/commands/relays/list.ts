@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
-import { loadWithProgress } from '../../registry/cli.js';
-import { countByKind, printable, requireMatches, selectPools } from '../../registry/filter.js';
+import { countByKind, requireMatches, selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
+import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
+import { printable } from '../../ui/sanitize.js';
 import { renderTable } from '../../ui/table.js';
 
 export interface RelaysListJson {
@@ -63,7 +64,7 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
 
   async run(): Promise<RelaysListJson> {
     const { flags } = await this.parse(RelaysList);
-    const reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
+    const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
     requireMatches(reg.pools, { pools: flags.pool, tickers: flags.ticker }, reg.source);
     let pools = selectPools(reg.pools, {
       pools: flags.pool,

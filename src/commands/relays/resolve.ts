@@ -2,12 +2,13 @@ import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { dnsFlags, dnsOptions } from '../../dns/flags.js';
 import { DnsResolver } from '../../dns/index.js';
-import { type NameResult, type ResolveSummary, renderResults, resolveName, summarize } from '../../dns/report.js';
+import { type NameResult, type ResolveSummary, resolveName, summarize } from '../../dns/name-results.js';
 import { formatEndpoint } from '../../lib/address.js';
 import { ExitCode } from '../../lib/errors.js';
 import { selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
-import { loadRegistry } from '../../registry/index.js';
+import { renderResults } from '../../ui/dns-report.js';
+import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
 
 export interface RelaysResolveJson {
   source: string;
@@ -45,14 +46,8 @@ At most --concurrency queries are in flight (8, as the node). Exit code 0 when e
     const { flags } = await this.parse(RelaysResolve);
     const { resolver: options, family } = dnsOptions(flags);
     const progress = this.progress();
-    progress.start(`reading the registry from ${flags.source}`);
-    const reg = await loadRegistry({
-      ...registryOptions(flags, this.network, this.signal),
-      onProgress: (p) =>
-        progress.update(`${p.phase}${p.done === undefined ? '' : `: ${p.done}${p.total ? `/${p.total}` : ''}`}`),
-    }).catch((error: unknown) => {
-      progress.fail(`could not read the registry from ${flags.source}`);
-      throw error;
+    const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), progress, {
+      continued: true,
     });
     const pools = selectPools(reg.pools, { top: flags.top });
     // Each name once, remembering which pools registered it and with which ports.

@@ -10,7 +10,6 @@ import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { parseDuration } from '../../lib/duration.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
 import type { NetworkName } from '../../lib/networks.js';
-import { loadWithProgress } from '../../registry/cli.js';
 import { exportRegistry } from '../../registry/export.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Registry } from '../../registry/model.js';
@@ -29,6 +28,7 @@ import { type AccessPoint, endpointKey, type TopologyFinding } from '../../topol
 import { isUnspecifiedAddress, parseTopology } from '../../topology/parse.js';
 import { inquirerPrompter, missingFlags, runWizard, type WizardAnswers } from '../../topology/wizard.js';
 import { saveTopology, topologyToJson, writeTopology } from '../../topology/write.js';
+import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
 
 export interface TopologyGenerateJson {
   role: Role;
@@ -173,7 +173,7 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
     const rtts = new Map<string, number | undefined>();
     if (count > 0 || flags.snapshot) {
       try {
-        reg = await loadWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
+        reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
       } catch (error) {
         const explicit =
           flags['public-roots'] !== undefined || flags.snapshot !== undefined || flags.source !== 'embedded';

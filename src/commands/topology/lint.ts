@@ -20,7 +20,7 @@ import {
 } from '../../topology/lint.js';
 import type { Severity, TopologyFinding, TopologyFormat } from '../../topology/model.js';
 import { parseTopology, parseTopologyText } from '../../topology/parse.js';
-import { renderFindings, summaryLine } from '../../topology/render.js';
+import { renderFindings, summaryLine } from '../../ui/lint-report.js';
 
 export interface TopologyLintJson {
   file: string;

@@ -1,6 +1,6 @@
-/** Text rendering of lint findings for people (the JSON shape is the findings themselves). */
-import type { Palette } from '../ui/color.js';
-import type { Severity, TopologyFinding } from './model.js';
+/** Text rendering of `spo topology lint` findings for people (the JSON shape is the findings themselves). */
+import type { Severity, TopologyFinding } from '../topology/model.js';
+import type { Palette } from './color.js';
 
 export function renderFindings(findings: readonly TopologyFinding[], c: Palette): string {
   if (findings.length === 0) return '';
