@@ -2,7 +2,7 @@
 import { formatEndpoint } from '../lib/address.js';
 import { csvField } from '../lib/csv.js';
 import type { Palette } from '../ui/color.js';
-import { printable } from '../ui/sanitize.js';
+import { printable } from '../lib/sanitize.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from './model.js';

@@ -9,7 +9,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { type TimeLimit, timeLimit } from '../lib/abort.js';
 import { describeError, SpoError } from '../lib/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/read-input.js';
-import { printable } from '../ui/sanitize.js';
+import { printable } from '../lib/sanitize.js';
 
 export interface HttpClientOptions {
   /** For messages: `Koios`, `Blockfrost`. */

@@ -7,7 +7,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registr
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { RegistryFinding } from '../../registry/model.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
-import { printable } from '../../ui/sanitize.js';
+import { printable } from '../../lib/sanitize.js';
 
 export interface RelaysExportJson {
   source: string;

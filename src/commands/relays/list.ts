@@ -4,7 +4,7 @@ import { countByKind, requireMatches, selectPools } from '../../registry/filter.
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
-import { printable } from '../../ui/sanitize.js';
+import { printable } from '../../lib/sanitize.js';
 import { renderTable } from '../../ui/table.js';
 
 export interface RelaysListJson {
