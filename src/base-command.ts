@@ -2,9 +2,9 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { ChalkInstance } from 'chalk';
 import { describeError, ExitCode, InterruptedError, isSpoError, SpoError } from './lib/errors.js';
 import { NETWORK_NAMES, type NetworkSelection, selectNetwork } from './lib/networks.js';
+import { printable } from './lib/sanitize.js';
 import { makeChalk, type Palette, palette } from './ui/color.js';
 import { createProgress, type Progress } from './ui/progress.js';
-import { printable } from './ui/sanitize.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof SpoCommand)['baseFlags'] & T['flags']

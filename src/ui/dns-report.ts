@@ -1,8 +1,8 @@
 /** The table of `spo resolve` and `spo relays resolve` for people (the JSON is the NameResults themselves). */
 import type { NameResult, ResolveSummary } from '../dns/name-results.js';
 import { summarize } from '../dns/name-results.js';
+import { printable } from '../lib/sanitize.js';
 import type { Palette } from './color.js';
-import { printable } from './sanitize.js';
 import { renderTable } from './table.js';
 
 interface Row {
