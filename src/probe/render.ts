@@ -1,8 +1,8 @@
 /** Renderers of a probe report: the table for people, CSV, and the JSON document. Pure. */
 import { formatEndpoint } from '../lib/address.js';
 import { csvField } from '../lib/csv.js';
-import type { Palette } from '../ui/color.js';
 import { printable } from '../lib/sanitize.js';
+import type { Palette } from '../ui/color.js';
 import { renderTable } from '../ui/table.js';
 import type { ProbeReport } from './aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from './model.js';

@@ -3,11 +3,11 @@ import { SpoCommand } from '../../base-command.js';
 import { type WriteResult, writeOutput } from '../../lib/atomic-write.js';
 import { UsageError } from '../../lib/errors.js';
 import { checkOutputPath } from '../../lib/output-path.js';
+import { printable } from '../../lib/sanitize.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { RegistryFinding } from '../../registry/model.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
-import { printable } from '../../lib/sanitize.js';
 
 export interface RelaysExportJson {
   source: string;

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
+import { printable } from '../../lib/sanitize.js';
 import { countByKind, requireMatches, selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
-import { printable } from '../../lib/sanitize.js';
 import { renderTable } from '../../ui/table.js';
 
 export interface RelaysListJson {
