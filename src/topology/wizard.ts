@@ -5,7 +5,7 @@
  * is allowed at all (a TTY on stdin and stdout, and no --json).
  */
 import { parseEndpoint } from '../lib/address.js';
-import { InterruptedError, isSpoError, UsageError } from '../lib/errors.js';
+import { InputError, InterruptedError, isSpoError } from '../lib/errors.js';
 import { NETWORK_NAMES, type NetworkName } from '../lib/networks.js';
 import type { Role } from './generate.js';
 
@@ -30,7 +30,7 @@ export function promptFailure(error: unknown, question: string): unknown {
   if (error.name === 'AbortPromptError' || error.name === 'CancelPromptError') return new InterruptedError();
   if (error.name !== 'ExitPromptError') return error;
   if (/SIGINT|SIGTERM|SIGHUP/.test(error.message)) return new InterruptedError();
-  return new UsageError('WIZARD_END_OF_INPUT', `input ended at the question "${question}"`, {
+  return new InputError('WIZARD_END_OF_INPUT', `input ended at the question "${question}"`, {
     hint: 'answer every question, or give --role with --producer (relay) or --relay (producer) to run without the wizard',
   });
 }
