@@ -8,8 +8,6 @@
  * but keep the list true).
  */
 const temporary = {
-  // "gov" (issue 11): the governor takes ledger pools as data instead of registry Relays.
-  governorRegistry: '^src/governor/(ledger-peers|scenario)[.][jt]s$',
   // "net" (issue 11): ping takes name resolution as a parameter instead of importing src/dns.
   netDns: '^src/net/ping[.][jt]s$',
   // "net" (issue 11): the probe renderer moves out of src/probe (to src/ui or next to its command).
@@ -17,7 +15,7 @@ const temporary = {
 };
 
 /** Library modules: everything under src/ but the commands, the base command and the oclif hooks. */
-const LIBRARY = '^src/(config|dns|governor|lib|net|probe|registry|sim|topology|ui)/';
+const LIBRARY = '^src/(config|dns|driver|governor|lib|net|node|probe|registry|sim|topology|ui)/';
 
 module.exports = {
   forbidden: [
@@ -53,22 +51,15 @@ module.exports = {
       name: 'governor-imports-only-governor-and-lib',
       severity: 'error',
       comment: 'the governor is pure and takes peers as data: no registry, net, dns, ui, topology, config',
-      from: { path: '^src/governor/', pathNot: temporary.governorRegistry },
+      from: { path: '^src/governor/' },
       to: { path: '^src/', pathNot: '^src/(governor|lib)/' },
     },
     {
-      name: 'governor-temporary-registry-only',
+      name: 'event-kernel-imports-only-lib',
       severity: 'error',
-      comment: 'the temporary governor exceptions allow src/registry, nothing else',
-      from: { path: temporary.governorRegistry },
-      to: { path: '^src/', pathNot: '^src/(governor|lib|registry)/' },
-    },
-    {
-      name: 'sim-imports-only-sim-and-lib',
-      severity: 'error',
-      comment: 'the event kernel knows nothing of what it simulates',
-      from: { path: '^src/sim/' },
-      to: { path: '^src/', pathNot: '^src/(sim|lib)/' },
+      comment: 'the event kernel (src/sim/scheduler.ts) knows nothing of what it simulates',
+      from: { path: '^src/sim/scheduler[.][jt]s$' },
+      to: { path: '^src/', pathNot: '^src/lib/' },
     },
     {
       name: 'config-imports-only-config-and-lib',
@@ -95,7 +86,10 @@ module.exports = {
       name: 'library-does-not-render',
       severity: 'error',
       comment: 'sources, resolvers and domain code return data; rendering is src/ui or the commands',
-      from: { path: '^src/(config|dns|governor|lib|net|probe|registry|sim|topology)/', pathNot: temporary.probeUi },
+      from: {
+        path: '^src/(config|dns|driver|governor|lib|net|node|probe|registry|sim|topology)/',
+        pathNot: temporary.probeUi,
+      },
       to: { path: '^src/ui/' },
     },
   ],

@@ -4,10 +4,10 @@
  */
 import type { TraceRecord } from '../driver/trace.js';
 import { formatDuration } from '../lib/duration.js';
+import { printable } from '../lib/sanitize.js';
 import type { DryRunJson } from '../sim/dry-run.js';
 import type { Snapshot } from '../sim/simulated-node.js';
 import type { Palette } from './color.js';
-import { printable } from './sanitize.js';
 import { renderTable } from './table.js';
 
 /**
