@@ -4,7 +4,7 @@
  * Genesis target switching and the association mode.
  */
 import { describe, expect, it } from 'vitest';
-import { targetsFromNodeConfig } from '../../src/driver/node-inputs.js';
+import { nodeConfigFromDocument } from '../../src/config/index.js';
 import {
   associationMode,
   BOOTSTRAP_PEERS_TIMEOUT_MS,
@@ -355,10 +355,13 @@ describe('Genesis mode and association mode (§2.9)', () => {
   });
 
   it('node config: ConsensusMode and SyncTargetNumberOf* keys', () => {
-    const c = targetsFromNodeConfig({ ConsensusMode: 'GenesisMode', SyncTargetNumberOfActivePeers: 7 });
+    // Read through the one node-config module (src/config), as the dry run does.
+    const read = (doc: Record<string, unknown>) => nodeConfigFromDocument(doc, 'config.json');
+    const c = read({ ConsensusMode: 'GenesisMode', SyncTargetNumberOfActivePeers: 7 });
     expect(c.consensusMode).toBe('genesis');
     expect(c.syncTargets).toEqual({ ...SYNC_DEFAULT_TARGETS, active: 7 });
-    expect(targetsFromNodeConfig({ ConsensusMode: 'PraosMode' }).consensusMode).toBe('praos');
-    expect(targetsFromNodeConfig({}).consensusMode).toBeUndefined();
+    expect(read({ ConsensusMode: 'PraosMode' }).consensusMode).toBe('praos');
+    expect(read({}).given.has('ConsensusMode')).toBe(false);
+    expect(read({}).consensusMode).toBe('praos');
   });
 });

@@ -1,24 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { relayPeer, splitPeer, targetsFromNodeConfig } from '../../src/driver/node-inputs.js';
+import { nodeConfigFromDocument } from '../../src/config/index.js';
+import { relayPeer, splitPeer } from '../../src/driver/node-inputs.js';
 import { RELAY_DEFAULT_TARGETS } from '../../src/governor/types.js';
 import { buildScenario } from '../../src/sim/scenario.js';
 import { SimulatedNode } from '../../src/sim/simulated-node.js';
 
 describe('dry-run scenario', () => {
   it('reads TargetNumberOf* keys, defaulting to the relay targets, and reports bad values', () => {
-    const r = targetsFromNodeConfig({
+    // The dry run reads its --config through the one node-config module (src/config).
+    const read = (doc: Record<string, unknown>) => nodeConfigFromDocument(doc, 'config.json');
+    const r = read({
       TargetNumberOfKnownPeers: 100,
       TargetNumberOfActivePeers: 10,
       PeerSharing: false,
     });
     expect(r.targets).toEqual({ ...RELAY_DEFAULT_TARGETS, known: 100, active: 10 });
-    expect(r.found).toEqual(['TargetNumberOfKnownPeers', 'TargetNumberOfActivePeers']);
+    expect([...r.given]).toEqual(['TargetNumberOfKnownPeers', 'TargetNumberOfActivePeers', 'PeerSharing']);
     expect(r.peerSharing).toBe(false);
-    expect(targetsFromNodeConfig({ TargetNumberOfRootPeers: -1, TargetNumberOfActivePeers: '5' }).invalid).toEqual([
-      'TargetNumberOfRootPeers',
-      'TargetNumberOfActivePeers',
-    ]);
-    expect(targetsFromNodeConfig({}).targets).toEqual(RELAY_DEFAULT_TARGETS);
+    expect(() => read({ TargetNumberOfRootPeers: -1, TargetNumberOfActivePeers: '5' })).toThrow(
+      /TargetNumberOfRootPeers, TargetNumberOfActivePeers: not a non-negative integer/,
+    );
+    expect(read({}).targets).toEqual(RELAY_DEFAULT_TARGETS);
   });
 
   it('turns relays into peer ids and back', () => {

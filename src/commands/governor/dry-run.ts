@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
-import { type TopologyRoots, targetsFromNodeConfig, topologyRoots } from '../../driver/node-inputs.js';
+import { loadNodeConfig, TARGET_KEYS } from '../../config/index.js';
+import { type TopologyRoots, topologyRoots } from '../../driver/node-inputs.js';
 import {
   type ConsensusMode,
   type LedgerStateJudgement,
@@ -18,28 +19,6 @@ import { parseTopology } from '../../topology/parse.js';
 import { dryRunNotes, renderDryRun } from '../../ui/governor-dry-run.js';
 
 export type { DryRunJson, DryRunPeerJson } from '../../sim/dry-run.js';
-
-/** Parses a node configuration: JSON, or the top-level `Key: value` lines of a YAML file. */
-function parseNodeConfig(text: string, file: string): Record<string, unknown> {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) {
-    const doc = parseJsonText(text, file);
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new SpoError('CONFIG_FORMAT', `${file}: not a node configuration (expected an object)`, {
-        details: { file },
-      });
-    }
-    return doc as Record<string, unknown>;
-  }
-  const out: Record<string, unknown> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^([A-Za-z][A-Za-z0-9]*):\s*(.*?)\s*(#.*)?$/.exec(line);
-    if (!m) continue;
-    const v = (m[2] as string).replace(/^["']|["']$/g, '');
-    out[m[1] as string] = /^-?\d+$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
-  }
-  return out;
-}
 
 export default class GovernorDryRun extends SpoCommand {
   static override summary =
@@ -133,34 +112,21 @@ With --json the last thing printed is one JSON object with the counters, targets
     let peerSharing = true;
     let consensusMode: ConsensusMode = 'praos';
     if (flags.config) {
-      const cfgDoc = parseNodeConfig(await readInput(flags.config), flags.config);
+      // One reading of the node configuration for every command (src/config): JSON or YAML, the
+      // node's defaults and rules (insane targets are CONFIG_TARGETS, bad values CONFIG_VALUE).
+      const cfg = await loadNodeConfig(flags.config);
       // A file with none of these keys is probably not a node configuration (e.g. the topology
       // passed as --config by mistake): say so, since the run then silently uses the defaults.
-      if (!Object.keys(cfgDoc).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))
+      if (!Object.keys(cfg.document).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))
         this.note(
           `no peer-selection keys found in ${flags.config}; using relay defaults (expected TargetNumberOf*, ConsensusMode or PeerSharing in a cardano-node configuration)`,
         );
-      const cfg = targetsFromNodeConfig(cfgDoc);
-      if (cfg.invalid.length > 0) {
-        throw new SpoError('CONFIG_TARGETS', `${flags.config}: ${cfg.invalid.join(', ')}: not a non-negative integer`, {
-          details: { file: flags.config, fields: cfg.invalid },
-        });
-      }
-      targets = cfg.targets;
-      targetsFrom = cfg.found.length > 0 ? flags.config : `relay defaults (no TargetNumberOf* keys in ${flags.config})`;
-      if (cfg.peerSharing !== undefined) peerSharing = cfg.peerSharing;
-      syncTargets = cfg.syncTargets;
-      if (cfg.consensusMode) consensusMode = cfg.consensusMode;
-      if (!saneTargets(cfg.syncTargets)) {
-        throw new SpoError(
-          'CONFIG_TARGETS',
-          `${flags.config}: insane sync targets ${JSON.stringify(cfg.syncTargets)}`,
-          {
-            hint: 'the SyncTargetNumberOf* keys follow the same rules as TargetNumberOf*',
-            details: { syncTargets: cfg.syncTargets },
-          },
-        );
-      }
+      targets = { ...cfg.targets };
+      const found = Object.values(TARGET_KEYS).some((k) => cfg.given.has(k));
+      targetsFrom = found ? flags.config : `relay defaults (no TargetNumberOf* keys in ${flags.config})`;
+      peerSharing = cfg.peerSharing;
+      syncTargets = { ...cfg.syncTargets };
+      consensusMode = cfg.consensusMode;
     }
     if (flags['consensus-mode']) consensusMode = flags['consensus-mode'] === 'genesis' ? 'genesis' : 'praos';
     if (!saneTargets(targets)) {
