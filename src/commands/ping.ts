@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
 import { DnsResolver } from '../dns/index.js';
@@ -6,7 +7,7 @@ import { parseEndpoint } from '../lib/address.js';
 import { parseDuration } from '../lib/duration.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
 import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
-import { type AddressResult, type PingMode, pingTargets, type TargetResult } from '../net/ping.js';
+import { type AddressResult, type NameResolver, type PingMode, pingTargets, type TargetResult } from '../net/ping.js';
 import type { Palette } from '../ui/color.js';
 
 export interface PingJson {
@@ -22,6 +23,34 @@ export interface PingJson {
 }
 
 const ms = (n: number | undefined): string => (n === undefined ? '-' : n < 10 ? n.toFixed(3) : n.toFixed(1));
+
+/**
+ * Name resolution for ping: spo's DNS client when servers are given, else the system resolver (so
+ * /etc/hosts works); SRV names always through spo's client (the system resolver gives no SRV TTLs).
+ */
+function pingResolver(
+  servers: ReturnType<typeof parseDnsServer>[],
+  timeoutMs: number,
+): NameResolver & { close(): void } {
+  const given = servers.length > 0 ? new DnsResolver({ servers, timeoutMs: Math.min(timeoutMs, 3000) }) : undefined;
+  let srvResolver = given;
+  return {
+    addresses: async (name, signal) => {
+      if (given) {
+        const r = await given.resolveAddresses(name, { family: 'both', signal });
+        return r.addresses.map((a) => ({ address: a.address, family: a.family }));
+      }
+      const all = await lookup(name, { all: true, verbatim: true });
+      return all.map((a) => ({ address: a.address, family: a.family === 6 ? (6 as const) : (4 as const) }));
+    },
+    srv: async (name, signal) => {
+      srvResolver ??= new DnsResolver();
+      const r = await srvResolver.resolveSrv(name, { signal, wholeGroup: true, asIs: true });
+      return r.addresses.map((a) => ({ address: a.address, family: a.family, port: a.port }));
+    },
+    close: () => srvResolver?.close(),
+  };
+}
 
 export function parseVersions(text: string): number[] {
   const vs = text.split(',').map((s) => Number(s.trim()));
@@ -153,8 +182,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     const versions = parseVersions(flags.versions);
     const mode = flags.mode as PingMode;
     const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
-    const resolver =
-      servers.length > 0 ? new DnsResolver({ servers, timeoutMs: Math.min(timeoutMs, 3000) }) : undefined;
+    const resolver = pingResolver(servers, timeoutMs);
     const results = await pingTargets(targets, {
       mode,
       magic: this.network.magic,
@@ -166,7 +194,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       signal: this.signal,
       resolver,
       concurrency: flags.concurrency,
-    });
+    }).finally(() => resolver.close());
     const addresses = results.flatMap((t) => t.addresses);
     const answered = addresses.filter((a) => a.ok).length;
     const summary = {

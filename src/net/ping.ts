@@ -1,12 +1,14 @@
 /**
  * `spo ping`: per target, resolve (IP literal, DNS name: every address, SRV name: CIP-0155), then
  * per address connect, handshake and run the chosen mode (keep-alive RTTs, tip, version query).
- * Every wait has a timeout; each address reports its own result and error code.
+ * Every wait has a timeout; each address reports its own result and error code. Names are resolved
+ * by a `NameResolver` the caller passes (the command wires src/dns or the system resolver): src/net
+ * does no name resolution of its own. Once an address's result is known its connection is closed
+ * without holding the process: the command exits as soon as every result is in.
  */
-import { lookup } from 'node:dns/promises';
-import type { DnsResolver } from '../dns/index.js';
 import { formatEndpoint, hostKind, parseEndpoint } from '../lib/address.js';
-import { describeError, InterruptedError, isSpoError } from '../lib/errors.js';
+import { type Clock, sleep, systemClock } from '../lib/clock.js';
+import { describeError, isSpoError, SpoError } from '../lib/errors.js';
 import { connectPeer, type PeerTip, queryPeer } from './client.js';
 import type { VersionData } from './codec/handshake.js';
 
@@ -62,9 +64,22 @@ export interface PingOptions {
   versions?: readonly number[];
   defaultPort: number;
   signal?: AbortSignal | undefined;
-  /** When set, names are resolved with spo's DNS client; otherwise with the system resolver (honours /etc/hosts). */
-  resolver?: DnsResolver | undefined;
+  /** Pauses between round trips and every timeout (default the system clock). */
+  clock?: Clock;
+  /** Resolves DNS and SRV names (IP literals need none). */
+  resolver?: NameResolver | undefined;
   concurrency?: number;
+}
+
+/** Name resolution, as a parameter: the command decides between spo's DNS client and the system's. */
+export interface NameResolver {
+  /** Every A/AAAA address of a DNS name. */
+  addresses(name: string, signal?: AbortSignal): Promise<Array<{ address: string; family: 4 | 6 }>>;
+  /** Every target address of an SRV name (the whole lowest-priority group), with the record's port. */
+  srv(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ address: string; family: 4 | 6; port?: number | undefined }>>;
 }
 
 export function rttStats(samples: number[]): RttStats | undefined {
@@ -109,41 +124,16 @@ export async function resolveTarget(
   if (kind === 'ipv4' || kind === 'ipv6') {
     return { kind, addresses: [{ address: ep.host, port: ep.port, family: kind === 'ipv4' ? 4 : 6 }] };
   }
+  if (!o.resolver) throw new SpoError('RESOLVE_FAILED', `${text}: no name resolver given to resolve ${ep.host}`);
   if (kind === 'srv') {
-    const resolver = o.resolver ?? new (await import('../dns/index.js')).DnsResolver();
-    const r = await resolver.resolveSrv(ep.host, { signal: o.signal, wholeGroup: true, asIs: true });
+    const addresses = await o.resolver.srv(ep.host, o.signal);
     return {
       kind,
-      addresses: r.addresses.map((a) => ({ address: a.address, port: a.port ?? o.defaultPort, family: a.family })),
+      addresses: addresses.map((a) => ({ address: a.address, port: a.port ?? o.defaultPort, family: a.family })),
     };
   }
-  if (o.resolver) {
-    const r = await o.resolver.resolveAddresses(ep.host, { family: 'both', signal: o.signal });
-    return { kind, addresses: r.addresses.map((a) => ({ address: a.address, port: ep.port, family: a.family })) };
-  }
-  const all = await lookup(ep.host, { all: true, verbatim: true });
-  return {
-    kind,
-    addresses: all.map((a) => ({ address: a.address, port: ep.port, family: a.family === 6 ? 6 : 4 })),
-  };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new InterruptedError());
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason instanceof Error ? signal.reason : new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const addresses = await o.resolver.addresses(ep.host, o.signal);
+  return { kind, addresses: addresses.map((a) => ({ address: a.address, port: ep.port, family: a.family })) };
 }
 
 export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressResult> {
@@ -155,6 +145,7 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
     ok: false,
   };
   const common = {
+    ...(o.clock ? { clock: o.clock } : {}),
     host: a.address,
     port: a.port,
     family: a.family,
@@ -186,7 +177,7 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
       result.tip = await conn.findTip({ timeoutMs: o.timeoutMs });
     } else {
       for (let i = 0; i < o.count; i++) {
-        if (i > 0 && o.intervalMs > 0) await sleep(o.intervalMs, o.signal);
+        if (i > 0 && o.intervalMs > 0) await sleep(o.clock ?? systemClock, o.intervalMs, o.signal);
         samples.push(await conn.keepAlive(i & 0xffff, o.timeoutMs));
       }
     }
@@ -201,7 +192,10 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
     const stats = rttStats(samples);
     if (stats) result.rtt = stats;
     if (conn) {
-      if (result.ok) await conn.close();
+      // The result is known: say goodbye (MsgDone, FIN) in the background, without holding the
+      // process or this result for a peer that is slow to close; a failed connection is reset.
+      conn.unref();
+      if (result.ok) void conn.close();
       else conn.abort();
     }
   }
