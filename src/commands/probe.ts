@@ -2,23 +2,19 @@ import { Args, Flags } from '@oclif/core';
 import { Chalk } from 'chalk';
 import { SpoCommand } from '../base-command.js';
 import { dnsServerFlags } from '../dns/flags.js';
-import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
-import { describeError, ExitCode, InterruptedError, UsageError } from '../lib/errors.js';
+import { ExitCode, UsageError } from '../lib/errors.js';
 import { checkOutputPath } from '../lib/output-path.js';
-import { type FailOn, failVerdict, ProbeCollector } from '../probe/aggregate.js';
-import { koiosTip } from '../probe/koios-tip.js';
+import type { FailOn } from '../probe/aggregate.js';
 import { effectiveConcurrency } from '../probe/limits.js';
-import type { ProbeTarget, ReferenceTip } from '../probe/model.js';
-import { pipelineOptions } from '../probe/pipeline.js';
-import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../probe/render.js';
-import { probeEndpoints, type RetryPolicy } from '../probe/scheduler.js';
-import { targetsFromArgs, targetsFromPools } from '../probe/targets.js';
-import { requireMatches, selectPools } from '../registry/filter.js';
+import { type ProbeRun, planProbe, runProbe } from '../probe/run.js';
+import type { RetryPolicy } from '../probe/scheduler.js';
 import { registryFlags, registryOptions } from '../registry/flags.js';
+import type { Pool } from '../registry/model.js';
 import { palette } from '../ui/color.js';
+import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../ui/probe-report.js';
 import { loadRegistryWithProgress } from '../ui/registry-progress.js';
 
 export interface ProbeCommandJson extends ProbeJson {
@@ -131,115 +127,82 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     const koiosUrl = flags.tip && flags.reference === 'koios' ? this.koiosUrl(flags['koios-url']) : undefined;
     const choosesPools = (flags.pool?.length ?? 0) > 0 || (flags.ticker?.length ?? 0) > 0;
     const useRegistry = args.length === 0 || choosesPools || flags.top !== undefined || flags.source !== 'embedded';
-    const failOn = (flags['fail-on'] ??
-      (args.length > 0 && !useRegistry ? 'any' : choosesPools ? 'pool' : 'none')) as FailOn;
     const conc = effectiveConcurrency(flags.concurrency);
     if (conc.capped)
       this.note(`--concurrency lowered to ${conc.value}: the open-file limit (ulimit -n) is too low for more`);
 
     const progress = this.progress();
-    const targets: ProbeTarget[] = [];
-    let source = 'arguments';
-    if (args.length > 0) targets.push(...targetsFromArgs(args, this.network.preset?.defaultPort ?? 3001));
-    const collector = new ProbeCollector();
+    let registry: { pools: Pool[]; source: string } | undefined;
     if (useRegistry) {
       const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), progress);
       // Probing with the wrong magic would only collect HANDSHAKE_REFUSED_MAGIC: say why up front.
       for (const f of reg.findings) if (f.code === 'network-mismatch') this.note(f.message);
-      source = reg.source;
-      const pools = selectPools(reg.pools, { pools: flags.pool, tickers: flags.ticker, top: flags.top });
-      // Each --pool/--ticker must match: from cron, a mistyped or deregistered id next to a good one
-      // would otherwise be dropped without a word and the run would exit 0.
-      requireMatches(reg.pools, { pools: flags.pool, tickers: flags.ticker }, reg.source);
-      for (const p of pools) collector.expectPool(p.id, p.ticker);
-      targets.push(...targetsFromPools(pools, flags['include-unusable']));
+      registry = { pools: reg.pools, source: reg.source };
     }
-    if (targets.length === 0) {
-      throw new UsageError('USAGE', 'nothing to probe', {
-        hint: 'give addresses, or pools with --pool/--ticker/--top',
-      });
-    }
-
-    const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
-    const resolver = new DnsResolver({
-      ...(servers.length > 0 ? { servers } : {}),
-      timeoutMs: dnsTimeoutMs,
-      concurrency: 32,
+    const defaultPort = this.network.preset?.defaultPort ?? 3001;
+    const plan = planProbe({
+      args,
+      defaultPort,
+      registry,
+      selection: { pools: flags.pool, tickers: flags.ticker, top: flags.top },
+      includeUnusable: flags['include-unusable'],
     });
-    const family = flags['ipv4-only'] ? 'ipv4' : flags['ipv6-only'] ? 'ipv6' : 'both';
+    const failOn = (flags['fail-on'] as FailOn | undefined) ?? plan.failOn;
     const samples = flags.samples;
     const tip = Boolean(flags.tip);
     const retry = flags.retry as RetryPolicy;
-    const started = performance.now();
+    const relays = plan.targets.length;
     let lastUpdate = 0;
-    const options = await pipelineOptions({
-      magic: this.network.magic,
-      resolver,
-      family,
-      defaultPort: this.network.preset?.defaultPort ?? 3001,
-      wholeGroup: flags['whole-group'],
-      stageTimeoutMs,
-      samples,
-      tip,
-      concurrency: conc.value,
-      retry,
-      signal: this.signal,
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - lastUpdate < 100) return;
-        lastUpdate = now;
-        progress.update(
-          `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${targets.length} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
-        );
-      },
-    });
-    progress.start(`probing ${targets.length} relays, up to ${Math.min(conc.value, targets.length)} at a time`);
+    progress.start(`probing ${relays} relays, up to ${Math.min(conc.value, relays)} at a time`);
+    let run: ProbeRun;
+    try {
+      run = await runProbe(plan, {
+        magic: this.network.magic,
+        dnsServers: (flags['dns-server'] ?? []).map(parseDnsServer),
+        dnsTimeoutMs,
+        family: flags['ipv4-only'] ? 'ipv4' : flags['ipv6-only'] ? 'ipv6' : 'both',
+        defaultPort,
+        wholeGroup: flags['whole-group'],
+        stageTimeoutMs,
+        samples,
+        tip,
+        concurrency: flags.concurrency,
+        retry,
+        failOn,
+        koios: koiosUrl === undefined ? undefined : { url: koiosUrl, token: flags['koios-token'] },
+        signal: this.signal,
+        onNote: (text) => this.note(text),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastUpdate < 100) return;
+          lastUpdate = now;
+          progress.update(
+            `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${relays} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
+          );
+        },
+      });
+    } catch (error) {
+      progress.fail('probe stopped');
+      throw error;
+    }
+    const { report, interrupted } = run;
+    const s = report.summary;
     // Ctrl-C (or SIGTERM) during the probe: what was probed is reported, marked as partial, and the
     // exit code is still 130; a second Ctrl-C leaves at once.
-    let interrupted = false;
-    try {
-      for await (const r of probeEndpoints(targets, options)) {
-        collector.add(r);
-      }
-    } catch (error) {
-      if (!(this.signal.aborted && this.signal.reason instanceof InterruptedError)) {
-        progress.fail('probe stopped');
-        throw error;
-      }
-      interrupted = true;
-      progress.fail(`interrupted: reporting the ${collector.count} addresses probed so far`);
-    } finally {
-      resolver.close();
-    }
-    let external: ReferenceTip | undefined;
-    if (koiosUrl !== undefined && !interrupted) {
-      // The probe's results are worth more than the reference: if Koios cannot answer, keep them and
-      // measure the lag against the relays' majority, saying so.
-      external = await koiosTip(koiosUrl, {
-        timeoutMs: 15_000,
-        token: flags['koios-token'],
-        signal: this.signal,
-      }).catch((error: unknown) => {
-        if (this.signal.aborted) throw error;
-        this.note(`${describeError(error)}; the reference tip is the relays' majority instead (--reference peers)`);
-        return undefined;
-      });
-    }
-    const report = collector.finish(performance.now() - started, external, { probedOnly: interrupted });
-    const s = report.summary;
-    if (!interrupted) progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
+    if (interrupted) progress.fail(`interrupted: reporting the ${s.addresses} addresses probed so far`);
+    else progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
 
-    const reason = failVerdict(report, failOn);
+    const reason = run.verdict.reason;
     const doc: ProbeCommandJson = {
       network: this.network.name,
       magic: this.network.magic,
-      source,
-      options: { concurrency: conc.value, timeoutMs: stageTimeoutMs, samples, tip: Boolean(flags.tip), retry },
+      source: registry?.source ?? 'arguments',
+      options: { concurrency: run.concurrency, timeoutMs: stageTimeoutMs, samples, tip, retry },
       summary: report.summary,
       ...(report.reference ? { reference: report.reference } : {}),
       pools: report.pools,
       addresses: report.addresses,
-      verdict: { failOn, failed: reason !== undefined, ...(reason === undefined ? {} : { reason }) },
+      verdict: run.verdict,
       ...(interrupted ? { interrupted: true } : {}),
     };
 

@@ -1,7 +1,8 @@
 /**
  * Registry-wide reachability (`spo probe`, and `topology generate|lint --probe`): targets from the
  * registry or the command line, a bounded-concurrency scheduler streaming one result per address,
- * aggregation per relay and pool, and the renderers. The network stages live in ./attempt.ts.
+ * aggregation per relay and pool, and a whole run as one call (./run.ts). The network stages live
+ * in ./attempt.ts; the renderers are src/ui/probe-report.ts.
  */
 export {
   compareWorstFirst,
@@ -17,7 +18,7 @@ export { attemptDeadline, createStageFunction, type PeerConnector, type ProbePee
 export * from './model.js';
 export { DEFAULT_SAMPLES, DEFAULT_STAGE_TIMEOUT_MS, type PipelineOptions, pipelineOptions } from './pipeline.js';
 export { DEFAULT_WINDOW_SLOTS, majorityTipSlot, referenceFromPeers, slotLag } from './reference.js';
-export { CSV_COLUMNS, type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from './render.js';
+export { type PoolSelection, type ProbePlan, type ProbeRun, type ProbeRunOptions, planProbe, runProbe } from './run.js';
 export {
   type AttemptContext,
   probeEndpoints,

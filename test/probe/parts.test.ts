@@ -71,7 +71,8 @@ describe('renderProbeTable colours', () => {
   it('colours by meaning (red failure, green ok) without changing the text', async () => {
     const { Chalk } = await import('chalk');
     const { palette } = await import('../../src/ui/color.js');
-    const { ProbeCollector, renderProbeTable } = await import('../../src/probe/index.js');
+    const { ProbeCollector } = await import('../../src/probe/index.js');
+    const { renderProbeTable } = await import('../../src/ui/probe-report.js');
     const col = new ProbeCollector();
     col.add({
       pool: 'A',

@@ -11,17 +11,11 @@ import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpoError } from '../../src/lib/errors.js';
 import { startServer } from '../../src/net/serve.js';
-import {
-  compareWorstFirst,
-  createStageFunction,
-  ProbeCollector,
-  renderProbeCsv,
-  renderProbeTable,
-  toAddressResult,
-} from '../../src/probe/index.js';
+import { compareWorstFirst, createStageFunction, ProbeCollector, toAddressResult } from '../../src/probe/index.js';
 import { targetsFromPools } from '../../src/probe/targets.js';
 import type { Pool } from '../../src/registry/model.js';
 import { palette } from '../../src/ui/color.js';
+import { renderProbeCsv, renderProbeTable } from '../../src/ui/probe-report.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { closedPort } from './responder.js';
 

@@ -12,13 +12,12 @@ import {
   type ProbeRelay,
   type ProbeTarget,
   probeEndpoints,
-  renderProbeCsv,
-  renderProbeTable,
   type ScheduleOptions,
   type StageFunction,
   targetsFromArgs,
 } from '../../src/probe/index.js';
 import { palette } from '../../src/ui/color.js';
+import { renderProbeCsv, renderProbeTable } from '../../src/ui/probe-report.js';
 
 const plain = palette(new Chalk({ level: 0 }));
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>

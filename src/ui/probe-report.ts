@@ -2,12 +2,12 @@
 import { formatEndpoint } from '../lib/address.js';
 import { csvField } from '../lib/csv.js';
 import { printable } from '../lib/sanitize.js';
-import type { Palette } from '../ui/color.js';
-import { renderTable } from '../ui/table.js';
-import type { ProbeReport } from './aggregate.js';
-import type { ProbeAddressResult, ReferenceTip } from './model.js';
-import { DEFAULT_WINDOW_SLOTS } from './reference.js';
-import { ARGS_POOL } from './targets.js';
+import type { ProbeReport } from '../probe/aggregate.js';
+import type { ProbeAddressResult, ReferenceTip } from '../probe/model.js';
+import { DEFAULT_WINDOW_SLOTS } from '../probe/reference.js';
+import { ARGS_POOL } from '../probe/targets.js';
+import type { Palette } from './color.js';
+import { renderTable } from './table.js';
 
 export interface ProbeJson {
   network: string;
