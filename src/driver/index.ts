@@ -7,4 +7,6 @@ export * from './actions.js';
 export * from './jobs.js';
 export * from './loop.js';
 export * from './node-inputs.js';
+export * from './root-peers.js';
+export * from './sync-result.js';
 export * from './trace.js';

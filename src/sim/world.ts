@@ -8,11 +8,12 @@
  * delivers block headers from the hot peers to the driver's peer metrics. Every draw comes from one
  * seeded generator, so a run is reproducible.
  *
- * Results settle at scheduler events (`SimResult`), so the driver reacts inside the event that
+ * Results settle at scheduler events (`SyncResult`), so the driver reacts inside the event that
  * produced them. Times are milliseconds.
  */
 
 import type { DriverShell, Established, RootPeersAnswer, StatusChange } from '../driver/actions.js';
+import { SyncResult } from '../driver/sync-result.js';
 import type { WorldTraceRecord } from '../driver/trace.js';
 import { type LedgerPool, pickBigLedgerPeers, pickLedgerPeers } from '../governor/ledger-peers.js';
 import { answerPeerShare, type GovernorPolicy, stickySalt } from '../governor/policies.js';
@@ -20,7 +21,6 @@ import type { Rng } from '../governor/rng.js';
 import type { DiffusionMode, Peer, PeerStatus, RootPeerResult } from '../governor/types.js';
 import type { Millis } from '../lib/clock.js';
 import type { Scheduler } from './scheduler.js';
-import { SimResult } from './sim-result.js';
 
 /** One simulated peer. */
 export interface SimPeer {
@@ -129,8 +129,8 @@ export class SimWorld implements DriverShell {
     for (const p of peers) this.announced.add(p);
   }
 
-  private after<T>(delay: Millis, settle: (r: SimResult<T>) => void): SimResult<T> {
-    const r = new SimResult<T>();
+  private after<T>(delay: Millis, settle: (r: SyncResult<T>) => void): SyncResult<T> {
+    const r = new SyncResult<T>();
     this.sched.at(this.sched.now() + delay, () => settle(r));
     return r;
   }
@@ -160,7 +160,7 @@ export class SimWorld implements DriverShell {
     return this.statusOf.get(peer);
   }
 
-  private establish(peer: Peer, behindFirewall: boolean): SimResult<Established> {
+  private establish(peer: Peer, behindFirewall: boolean): SyncResult<Established> {
     const spec = this.specs.get(peer);
     if (!spec) return this.after(UNKNOWN_CONNECT_TIMEOUT_MS, (r) => r.reject(failure('CONNECT_TIMEOUT')));
     if (behindFirewall && !this.inbound.has(peer))
@@ -180,7 +180,7 @@ export class SimWorld implements DriverShell {
     });
   }
 
-  private activate(peer: Peer): SimResult<void> {
+  private activate(peer: Peer): SyncResult<void> {
     const spec = this.specs.get(peer);
     const gen = this.generation.get(peer);
     const fails = !spec || this.rng.chance(spec.activateFailure);
@@ -227,7 +227,7 @@ export class SimWorld implements DriverShell {
     });
   }
 
-  private deactivate(peer: Peer): SimResult<void> {
+  private deactivate(peer: Peer): SyncResult<void> {
     const latency = this.specs.get(peer)?.latencyMs ?? UNKNOWN_LATENCY_MS;
     const gen = this.generation.get(peer);
     return this.after(latency, (r) => {
@@ -241,7 +241,7 @@ export class SimWorld implements DriverShell {
     });
   }
 
-  private close(peer: Peer): SimResult<void> {
+  private close(peer: Peer): SyncResult<void> {
     const gen = this.generation.get(peer);
     const st = this.statusOf.get(peer);
     if (st === 'cold' || st === undefined) return this.after(LOCAL_ANSWER_MS, (r) => r.resolve());
@@ -250,7 +250,7 @@ export class SimWorld implements DriverShell {
     this.sched.at(this.sched.now() + (this.config.timeWaitMs ?? 60_000), () => {
       if (this.generation.get(peer) === gen) this.setStatus(peer, 'cold');
     });
-    return SimResult.resolved<void>(undefined);
+    return SyncResult.resolved<void>(undefined);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ export class SimWorld implements DriverShell {
     requestPeers: (peer: Peer, amount: number) => this.requestPeers(peer, amount),
   };
 
-  private requestPeers(peer: Peer, amount: number): SimResult<Peer[]> {
+  private requestPeers(peer: Peer, amount: number): SyncResult<Peer[]> {
     const salt = stickySalt(this.sched.now(), this.secret);
     const spec = this.specs.get(peer);
     const st = this.statusOf.get(peer);
@@ -284,7 +284,10 @@ export class SimWorld implements DriverShell {
     requestRootPeers: (count: number, options: { bootstrap: boolean }) => this.requestRootPeers(count, options),
   };
 
-  private requestRootPeers(count: number, options: { bootstrap: boolean }): SimResult<RootPeersAnswer<RootPeerResult>> {
+  private requestRootPeers(
+    count: number,
+    options: { bootstrap: boolean },
+  ): SyncResult<RootPeersAnswer<RootPeerResult>> {
     const pools = this.config.ledgerPools ?? [];
     let peers: RootPeerResult[] = [];
     let ttlMs = LEDGER_TTL_MS;
@@ -315,7 +318,7 @@ export class SimWorld implements DriverShell {
     requestBigLedgerPeers: (count: number) => this.requestBigLedgerPeers(count),
   };
 
-  private requestBigLedgerPeers(count: number): SimResult<RootPeersAnswer<Peer>> {
+  private requestBigLedgerPeers(count: number): SyncResult<RootPeersAnswer<Peer>> {
     const pools = this.config.useLedger === false ? [] : (this.config.ledgerPools ?? []);
     const peers = pickBigLedgerPeers(pools, count, this.rng).map((p) => p.relay);
     for (const p of peers) this.announced.add(p);
