@@ -9,8 +9,8 @@ import { isDnsError } from '../dns/index.js';
 import { describeError } from '../lib/errors.js';
 import type { ProbeAddressResult, ProbeEndpoint, ProbeRelay, ProbeTarget } from '../probe/model.js';
 import { probeEndpoints, type StageFunction } from '../probe/scheduler.js';
+import { jsonPath } from './decode.js';
 import { type AccessPoint, accessPointText, endpointKey, type Topology, type TopologyFinding } from './model.js';
-import { jsonPath } from './parse.js';
 
 /** Where an access point sits in the file (for paths and severities). */
 export interface PlacedAccessPoint {

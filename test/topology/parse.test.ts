@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpoError } from '../../src/lib/errors.js';
 import { LINT_RULES, lintTopology } from '../../src/topology/lint.js';
+import { lintRulesTable, replaceRulesTable, rulesTableOf } from '../../src/topology/lint-rules.js';
 import { lineDiff } from '../../src/topology/migrate.js';
 import { parseTopology, parseTopologyStrict } from '../../src/topology/parse.js';
 import { topologyMeaning, writeTopology } from '../../src/topology/write.js';
@@ -138,6 +139,12 @@ describe('docs/topology-lint.md', () => {
   it('lists every rule with its severity', () => {
     const text = readFileSync(new URL('../../docs/topology-lint.md', import.meta.url), 'utf8');
     for (const r of LINT_RULES) expect(text).toContain(`| \`${r.code}\` | ${r.severity} |`);
+  });
+
+  it('its rules table is the one made from the rule objects (npm run docs rewrites it)', () => {
+    const text = readFileSync(new URL('../../docs/topology-lint.md', import.meta.url), 'utf8');
+    expect(rulesTableOf(text)).toBe(lintRulesTable());
+    expect(replaceRulesTable(text, lintRulesTable())).toBe(text);
   });
 });
 
