@@ -15,6 +15,7 @@ import { parseJsonText, readInput } from '../../lib/read-input.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import { loadRegistry } from '../../registry/index.js';
 import { type DryRunJson, runDryRun } from '../../sim/dry-run.js';
+import { guessRole } from '../../topology/lint.js';
 import { parseTopology } from '../../topology/parse.js';
 import { dryRunNotes, renderDryRun } from '../../ui/governor-dry-run.js';
 
@@ -24,7 +25,7 @@ export default class GovernorDryRun extends SpoCommand {
   static override summary =
     'Run the peer-selection governor in simulated time against a simulated network, to see what a configuration will do.';
   static override description =
-    `Takes the targets from a cardano-node configuration (its TargetNumberOf* keys; missing keys take the relay defaults 60/150/30/20 and 15/10/5 big ledger peers), the roots from a P2P topology file and the ledger peers from a registry source (the embedded snapshot by default, offline), and runs the governor port (src/governor) with churn against a simulated network built from them: relays with hygiene flags never answer, the others answer most of the time with random latencies, occasional failures and asynchronous demotions, and share peers along a random graph. Everything is drawn from --seed, so a run is reproducible.
+    `Takes the targets from a cardano-node configuration (its TargetNumberOf* keys; missing keys take the relay defaults 60/150/30/20 and 15/10/5 big ledger peers; a block producer's topology without --config gets a warning, since a producer's targets differ), the roots from a P2P topology file and the ledger peers from a registry source (the embedded snapshot by default, offline), and runs the governor port (src/governor) with churn against a simulated network built from them: relays with hygiene flags never answer, the others answer most of the time with random latencies, occasional failures and asynchronous demotions, and share peers along a random graph. Everything is drawn from --seed, so a run is reproducible.
 
 Prints the peer temperature table (peer, source, temperature, fail count, upstreamness, since) at the end of the run and at every --at time, and with --trace the decision trace (governor decisions, churn steps, environment events). With --ledger-state too-old or --judgement (e.g. 0s=too-old,20m=young) the node starts behind: in Praos mode with the topology's bootstrapPeers it enters the bootstrap "sensitive" state (targets and local roots zeroed, every untrusted peer shed, then syncing from the bootstrap peers and trustable local roots only, with a 15-minute deadline to get there), and leaves it when the ledger state becomes young enough; in Genesis mode (--consensus-mode genesis or the config's ConsensusMode) the sync targets (SyncTargetNumberOf*) apply while the ledger state is too old.
 
@@ -143,6 +144,12 @@ With --json the last thing printed is one JSON object with the counters, targets
       for (const f of parsed.findings.filter((x) => x.severity === 'error'))
         this.note(`${flags.topology}: ${f.path}: ${f.message} (${f.code})`);
       roots = topologyRoots(parsed.topology);
+      // A block producer runs with far smaller targets than a relay (often only its relays): the
+      // relay defaults would show a governor hunting for peers the producer must never have.
+      if (!flags.config && guessRole(parsed.topology) === 'producer')
+        this.note(
+          `${flags.topology} looks like a block producer's topology, but without --config the relay defaults are used (${RELAY_DEFAULT_TARGETS.active} active, ${RELAY_DEFAULT_TARGETS.known} known peers); a producer's targets differ: give --config with its TargetNumberOf* keys`,
+        );
     }
 
     const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
