@@ -4,7 +4,7 @@
  * has surprised operators (`advertise`, `trustable`, `useLedgerAfterSlot`), and left out where the
  * key is recent and its default is what everyone wants (`diffusionMode`, `behindFirewall`).
  */
-import { type AtomicWriteOptions, writeFileAtomic } from '../lib/atomic-write.js';
+import { type AtomicWriteOptions, type WriteResult, writeFileAtomic } from '../lib/atomic-write.js';
 import { SpoError } from '../lib/errors.js';
 import { type AccessPoint, accessPointText, type Topology } from './model.js';
 import { parseTopology } from './parse.js';
@@ -112,7 +112,7 @@ export async function saveTopology(
   path: string,
   text: string,
   options: { beforeStep?: AtomicWriteOptions['beforeStep'] } = {},
-): Promise<void> {
+): Promise<WriteResult> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -125,5 +125,5 @@ export async function saveTopology(
     throw new SpoError('TOPOLOGY_WRITE_INVALID', `refusing to write ${path}: ${error.path}: ${error.message}`, {
       hint: error.fix,
     });
-  await writeFileAtomic(path, text, options.beforeStep ? { beforeStep: options.beforeStep } : {});
+  return writeFileAtomic(path, text, options.beforeStep ? { beforeStep: options.beforeStep } : {});
 }

@@ -30,6 +30,9 @@ export interface CliOptions {
   stdinFile?: string;
   /** Leave the stdin pipe open (onSpawn writes to it and ends it). */
   openStdin?: boolean;
+  /** Run the child as this user and group (root only). */
+  uid?: number;
+  gid?: number;
   /** Node options for the child (`--max-old-space-size=...`, `--expose-gc`). */
   nodeArgs?: string[];
   /** Report the child's peak RSS (`peakRssKiB`), through test/lib/measure-preload.mjs. */
@@ -72,6 +75,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
         ...options.env,
       },
       stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     if (stdinFd !== undefined) closeSync(stdinFd); // the child has its own copy
     // The watchdog samples; it only bounds a run that would otherwise grow without limit.

@@ -35,13 +35,16 @@ export default class RelaysExport extends SpoCommand {
 
 --big-ledger keeps the largest pools until their cumulative stake reaches 90% (the pool crossing the line is kept, as cardano-node does); --all-pools keeps every pool. Default: --big-ledger for the snapshot formats, --all-pools for json and csv. Snapshots leave out relays the node cannot use (private, loopback, unspecified, port 0, malformed names) unless --keep-unusable; what was left out is reported on standard error and in --json.
 
-With --out the file is written atomically (temporary file, fsync, rename; the previous file is kept as FILE.bak): a reader never sees a half-written file. Without --out, or with --out -, the export goes to standard output.`;
+With --out the file is written atomically (temporary file, fsync, rename; the previous file is kept as FILE.bak, unless FILE.bak is more than twice its size): a reader never sees a half-written file. A symlink is written through to its target, the file's mode and owner are kept, a read-only file is refused, and a device or FIFO (/dev/stdout, a named pipe) is written in place. Without --out, or with --out -, the export goes to standard output.
+
+From koios or blockfrost, an empty registry, or one with fewer pools than any complete registry of the network has, is an error unless --allow-empty: a broken source never replaces good data.`;
   static override examples = [
     '<%= config.bin %> relays export --format snapshot-v2 --out peer-snapshot.json',
     '<%= config.bin %> relays export --source koios --format snapshot-n2c --big-ledger --out mainnet-peer-snapshot.json',
     '<%= config.bin %> relays export --source peer-snapshot.v1.json --format snapshot-v2 --all-pools',
     '<%= config.bin %> relays export --format csv > relays.csv',
     '<%= config.bin %> relays export --source pool-state.json --stake-snapshot stake.json --format json --out registry.json',
+    '<%= config.bin %> relays export --source koios --koios-url http://localhost:8053/api/v1 --allow-empty --format json --out testnet-registry.json',
   ];
   static override flags = {
     ...registryFlags,

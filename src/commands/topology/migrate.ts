@@ -142,8 +142,11 @@ The diff is shown first. The file is then written (to --out, or in place with th
       if (out === '-') {
         if (!this.jsonEnabled()) process.stdout.write(result.text);
       } else {
-        await saveTopology(out, result.text);
-        this.out(`${this.c.ok('✓')} wrote ${out}${out === args.file ? ` (previous file kept as ${out}.bak)` : ''}`);
+        const written = await saveTopology(out, result.text);
+        // through a symlink, the target is written and its previous content kept beside it
+        const into = written.file !== undefined && written.file !== out ? ` (${written.file})` : '';
+        const kept = written.backup ? ` (previous file kept as ${written.backup})` : '';
+        this.out(`${this.c.ok('✓')} wrote ${out}${into}${kept}`);
       }
       doc.written = out !== '-';
     }
