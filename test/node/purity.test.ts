@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import * as node from '../../src/node/index.js';
 
 const dir = fileURLToPath(new URL('../../src/node', import.meta.url));
 const lib = fileURLToPath(new URL('../../src/lib/clock.ts', import.meta.url));
@@ -39,5 +40,13 @@ describe('src/node purity', () => {
     }
     expect(files(dir).length).toBeGreaterThanOrEqual(5);
     expect(offenders).toEqual([]);
+  });
+
+  it('the library exports the cores, the composed step, the rate limiting and the oracle', () => {
+    expect(typeof node.nodeStep).toBe('function');
+    expect(typeof node.connectionManager.acquireOutbound).toBe('function');
+    expect(typeof node.inboundGovernor.responderStarted).toBe('function');
+    expect(typeof node.acceptGate).toBe('function');
+    expect(typeof node.validCmTransition).toBe('function');
   });
 });
