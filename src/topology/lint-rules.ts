@@ -20,6 +20,7 @@ import {
   type Severity,
   type Topology,
 } from './model.js';
+import { isKnownPublicRelay } from './public-relays.js';
 
 export type Role = 'relay' | 'producer';
 
@@ -504,18 +505,32 @@ export const LINT_RULES: readonly LintRule[] = [
   {
     code: 'TOPOLOGY_NO_PEER_SOURCE',
     severity: 'warning',
-    title: 'a relay with no public roots, no bootstrap peers and no ledger peers: it only knows its local roots',
+    title:
+      'a relay (or a guessed producer listing a public relay as a local root) with no public roots, no bootstrap peers and no ledger peers: it only knows its local roots',
     fix: 'enable ledger peers or add public roots',
     by: 'lint',
     check: {
       file(ctx, report) {
         const t = ctx.t;
-        if (!ctx.p2p || ctx.role !== 'relay' || !ctx.ledgerOff) return;
+        if (!ctx.p2p || !ctx.ledgerOff) return;
         if (publicCount(t) > 0 || (t.bootstrapPeers?.length ?? 0) > 0) return;
+        if (ctx.role === 'relay') {
+          report(
+            '$',
+            'no public roots, no bootstrap peers and no ledger peers: this relay only ever knows its local roots (and what they share)',
+            'enable ledger peers (useLedgerAfterSlot: 0) or add public roots',
+          );
+          return;
+        }
+        // Guessed a producer, but a producer never lists a network's public relays: this is a
+        // relay's file (a migrated legacy relay, say) that the guess would otherwise call clean.
+        if (ctx.roleSource !== 'guessed') return;
+        const listed = t.localRoots.flatMap((g) => g.accessPoints).find((ap) => isKnownPublicRelay(ap.address));
+        if (!listed) return;
         report(
           '$',
-          'no public roots, no bootstrap peers and no ledger peers: this relay only ever knows its local roots (and what they share)',
-          'enable ledger peers (useLedgerAfterSlot: 0) or add public roots',
+          `${listed.address}, a public relay, is a local root, so this looks like a relay's file; with no public roots, no bootstrap peers and no ledger peers it only ever knows its local roots`,
+          "enable ledger peers (useLedgerAfterSlot) and add the network's bootstrap peers (spo topology generate --role relay shows them); --role producer if this is a block producer",
         );
       },
     },

@@ -9,29 +9,10 @@ import type { NetworkName } from '../lib/networks.js';
 import { type Role, TOPOLOGY_PRESETS } from './generate.js';
 import type { LegacyProducer, ParsedTopology, Topology } from './model.js';
 import { ledgerPeersFromSlot } from './model.js';
+import { isKnownPublicRelay } from './public-relays.js';
 import { writeTopology } from './write.js';
 
 export type LegacyAs = 'local-roots' | 'public-roots';
-
-/**
- * Public relays that legacy relay files listed as "Producers" (IOG's relays of 2020, the
- * foundation's and the playground's nodes, the presets' bootstrap peers). A block producer's file
- * lists only the pool's own relays, so one of these names marks a relay's file.
- */
-const PUBLIC_RELAY_NAMES = [
-  /^relays(-new)?\.cardano-[a-z0-9-]+\.iohk(dev)?\.io$/i,
-  /\.iohkdev\.io$/i,
-  /^backbone\./i,
-  /\.(play|world)\.dev\.cardano\.org$/i,
-];
-
-export function isKnownPublicRelay(address: string): boolean {
-  const a = address.replace(/\.$/, '').toLowerCase();
-  return (
-    PUBLIC_RELAY_NAMES.some((re) => re.test(a)) ||
-    Object.values(TOPOLOGY_PRESETS).some((p) => p.bootstrapPeers.some((b) => b.address === a))
-  );
-}
 
 /** The role a legacy file was written for: a relay when it lists a known public relay. */
 export function legacyRole(producers: readonly LegacyProducer[]): Role {

@@ -43,7 +43,7 @@ error: the node refuses the file, or silently rewrites it against what you meant
 warning: it works but is risky or surprising (no useLedgerAfterSlot, private addresses in public roots, unknown keys).
 info: worth knowing.
 
-The role (relay or block producer) is guessed from the file (ledger peers off, some local roots, and no bootstrap peers or no public roots look like a producer) unless --role says it; producer rules are errors only with --role producer. --producer names the block producer so that a relay advertising it is caught; --config reads the node configuration for PeerSharing, ConsensusMode and the peer targets.
+The role (relay or block producer) is guessed from the file (ledger peers off, some local roots, and no bootstrap peers or no public roots look like a producer) unless --role says it, and shown under the findings; producer rules are errors only with --role producer. A file that lists a public relay (IOG's, a backbone or playground node) as a local root and has no other peer source is flagged whatever the guess. --producer names the block producer so that a relay advertising it is caught; --config reads the node configuration for PeerSharing, ConsensusMode and the peer targets.
 
 --resolve looks every name up (A/AAAA; SRV names as written) and checks hotValency against the addresses found. --probe connects to every access point with the node-to-node handshake (network magic from --network/--magic).
 
@@ -139,7 +139,11 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
       findings,
       checks: { resolve: flags.resolve, probe: flags.probe },
     };
-    this.out(renderFindings(findings, this.c) + summaryLine(args.file, counts, this.c));
+    const role = result.role === 'producer' ? 'block producer' : 'relay';
+    const roleLine = this.c.dim(
+      `role: ${role} (${result.roleSource === 'given' ? '--role' : 'guessed from the file; --role to say it'})`,
+    );
+    this.out(`${renderFindings(findings, this.c)}${roleLine}\n${summaryLine(args.file, counts, this.c)}`);
     if (counts.error > 0) process.exitCode = ExitCode.failed;
     return doc;
   }
