@@ -1,5 +1,5 @@
 /**
- * Issue 4 benchmarks, each a ratio against a baseline measured in the same run:
+ * Issue 4 and 11 benchmarks, each a ratio against a baseline measured in the same run:
  *  1. keep-alive RTT as `spo ping` measures it against `spo serve` (two processes on loopback)
  *     versus a raw TCP echo round trip (two processes, 5-byte message). Target: median within +0.1 ms.
  *     2,000 round trips per run, back to back; the first 500 of each side are dropped (JIT warm-up
@@ -8,6 +8,10 @@
  *     headers wrapped as MsgRollForward, cut into 12,288-byte segments, fed in 64 KiB reads):
  *     headers/s (target >= 50,000) and time versus cborg alone decoding the same messages (<= 3x).
  *     The header hash is computed lazily (on first read); its cost is reported separately.
+ *  3. the cost of the connection object (issue 11): keep-alive round trips in one process over
+ *     loopback TCP against `startServer`, through `Connection.keepAlive` (client module, per-protocol
+ *     queue, error wrapping) versus a bare `ProtocolPeer` on the same kind of negotiated mux. 5,000
+ *     round trips per side per round, five alternating rounds, median of the per-round medians.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,12 +19,14 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { decode as cborgDecode } from 'cborg';
 import { decodeFirstTerm } from '../src/net/cbor.js';
+import { connectPeer } from '../src/net/client.js';
 import { encodeChainSync } from '../src/net/codec/chain-sync.js';
 import { decodeHeader, wrapHeader } from '../src/net/header.js';
 import { Mux } from '../src/net/mux/mux.js';
 import { encodeSegment, SDU_SIZE } from '../src/net/mux/segment.js';
 import { ProtocolPeer } from '../src/net/protocol/peer.js';
-import { chainSyncSpec } from '../src/net/protocol/specs.js';
+import { chainSyncSpec, keepAliveSpec } from '../src/net/protocol/specs.js';
+import { startServer } from '../src/net/serve.js';
 import type { Bearer, BearerSink } from '../src/net/transport/bearer.js';
 import type { BenchResult } from './run.js';
 
@@ -280,7 +286,65 @@ async function decodeBench(): Promise<BenchResult[]> {
   ];
 }
 
+async function connectionBench(): Promise<BenchResult[]> {
+  const N = 5000;
+  const server = await startServer({ host: '127.0.0.1', port: 0, magic: 2, blockIntervalMs: 0 });
+  const dial = () =>
+    connectPeer({ host: '127.0.0.1', port: server.port, magic: 2, connectTimeoutMs: 2000, handshakeTimeoutMs: 2000 });
+  const viaConnection = await dial();
+  const bare = await dial();
+  const peer = new ProtocolPeer(keepAliveSpec, bare.mux.channel(8, 'initiator'), 'client');
+  const timeConnection = async (): Promise<number> => {
+    const rtts: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      await viaConnection.keepAlive(i & 0xffff);
+      rtts.push(performance.now() - t0);
+    }
+    return median(rtts);
+  };
+  const timeBare = async (): Promise<number> => {
+    const rtts: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      await peer.send({ type: 'KeepAlive', cookie: i & 0xffff });
+      const r = await peer.recv();
+      if (r.msg.type !== 'KeepAliveResponse') throw new Error('unexpected answer');
+      rtts.push(performance.now() - t0);
+    }
+    return median(rtts);
+  };
+  try {
+    await timeConnection(); // warm-up
+    await timeBare();
+    const conn: number[] = [];
+    const base: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      conn.push(await timeConnection());
+      base.push(await timeBare());
+    }
+    const c = median(conn);
+    const b = median(base);
+    return [
+      {
+        name: 'keep-alive round trip through the connection object (in-process, loopback TCP)',
+        value: c,
+        unit: 'ms',
+        baseline: { name: 'bare ProtocolPeer on the negotiated mux', value: b },
+        ratio: c / b,
+        target: 'within +0.05 ms of the bare driver',
+        met: c - b <= 0.05,
+      },
+    ];
+  } finally {
+    viaConnection.abort();
+    bare.abort();
+    await server.close();
+  }
+}
+
 export default async function (): Promise<BenchResult[]> {
   if (process.env.NET_BENCH === 'decode') return decodeBench();
-  return [...(await decodeBench()), ...(await rttBench())];
+  if (process.env.NET_BENCH === 'connection') return connectionBench();
+  return [...(await decodeBench()), ...(await connectionBench()), ...(await rttBench())];
 }
