@@ -20,7 +20,7 @@ import {
   type Severity,
   type Topology,
 } from './model.js';
-import { isKnownPublicRelay } from './public-relays.js';
+import { isKnownPublicRelay, networkOfPublicRelay } from './public-relays.js';
 
 export type Role = 'relay' | 'producer';
 
@@ -52,6 +52,8 @@ export interface LintContext {
   producerSeverity: Severity;
   /** Appended to producer messages when the role was guessed. */
   guessedNote: string;
+  /** The network the node runs on (--network, --magic or the config's genesis), when known. */
+  network: string | undefined;
 }
 
 export interface GroupAt {
@@ -439,6 +441,26 @@ export const LINT_RULES: readonly LintRule[] = [
           `${path}.address`,
           `${ap.address} in ${list} is a ${cls} address: not a public peer, other nodes cannot use it`,
           'put public relays there; your own machines belong in local roots',
+        );
+      },
+    },
+  },
+  {
+    code: 'TOPOLOGY_OTHER_NETWORK',
+    severity: 'warning',
+    title:
+      "a bootstrap peer or public root of another network than the node's (--network, --magic or the config's genesis)",
+    fix: "use the network's own bootstrap peers and relays",
+    by: 'lint',
+    check: {
+      listAccessPoint(ctx, { ap, list, path, repeated }, report) {
+        const theirs = networkOfPublicRelay(ap.address);
+        if (repeated || ctx.network === undefined || theirs === undefined || theirs === ctx.network) return;
+        // The handshake of a peer on another network is refused (magic mismatch): the entry is dead.
+        report(
+          `${path}.address`,
+          `${ap.address} in ${list} is a ${theirs} node, but this node runs on ${ctx.network}: the handshake is refused (network magic)`,
+          `use ${ctx.network}'s bootstrap peers and relays (spo topology generate --network ${ctx.network} shows them), or lint with the right --network`,
         );
       },
     },

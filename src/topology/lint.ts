@@ -35,6 +35,8 @@ export interface LintOptions {
   producers?: AccessPoint[] | undefined;
   /** Facts from the node configuration file, when given. */
   config?: NodeConfigFacts | undefined;
+  /** The node's network, when known: entries of other networks are flagged. */
+  network?: string | undefined;
 }
 
 export interface LintResult {
@@ -123,6 +125,7 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
     firstGroup,
     producerSeverity: roleSource === 'given' ? 'error' : 'warning',
     guessedNote: roleSource === 'guessed' ? " (this file looks like a block producer's: pass --role to be sure)" : '',
+    network: options.network,
   };
 
   t.localRoots.forEach((group, i) => {

@@ -65,3 +65,44 @@ describe('the role lint assumed', () => {
     expect(bp.findings.map((x) => x.code)).not.toContain('TOPOLOGY_NO_PEER_SOURCE');
   });
 });
+
+describe('bootstrap peers and public roots of another network', () => {
+  const preprodRelay = {
+    bootstrapPeers: [{ address: 'preprod-node.play.dev.cardano.org', port: 3001 }],
+    localRoots: [{ accessPoints: [{ address: '10.0.0.5', port: 6000 }], advertise: false, hotValency: 1 }],
+    publicRoots: [{ accessPoints: [{ address: 'backbone.cardano.iog.io', port: 3001 }], advertise: false }],
+    useLedgerAfterSlot: 0,
+  };
+
+  it('--network mainnet: a preprod bootstrap peer is a warning naming both networks', async () => {
+    const r = await runCli(['topology', 'lint', file('preprod.json', preprodRelay), '--network', 'mainnet', '--json']);
+    expect(r.code).toBe(0);
+    const doc = parseJsonOutput<TopologyLintJson>(r);
+    const other = doc.findings.filter((f) => f.code === 'TOPOLOGY_OTHER_NETWORK');
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatchObject({ severity: 'warning', path: '$.bootstrapPeers[0].address' });
+    expect(other[0]?.message).toMatch(/preprod-node\.play\.dev\.cardano\.org .*preprod.*mainnet/);
+  });
+
+  it('--network preprod: the mainnet public root is the one flagged', async () => {
+    const r = await runCli(['topology', 'lint', file('preprod2.json', preprodRelay), '--network', 'preprod', '--json']);
+    const other = parseJsonOutput<TopologyLintJson>(r).findings.filter((f) => f.code === 'TOPOLOGY_OTHER_NETWORK');
+    expect(other.map((f) => f.path)).toEqual(['$.publicRoots[0].accessPoints[0].address']);
+  });
+
+  it("the network of the config's genesis (magic) counts as --network", async () => {
+    const genesis = file('shelley-genesis.json', { networkMagic: 764824073 });
+    const config = file('config.json', { ShelleyGenesisFile: genesis });
+    const r = await runCli(['topology', 'lint', file('preprod3.json', preprodRelay), '--config', config, '--json']);
+    const other = parseJsonOutput<TopologyLintJson>(r).findings.filter((f) => f.code === 'TOPOLOGY_OTHER_NETWORK');
+    expect(other.map((f) => f.path)).toEqual(['$.bootstrapPeers[0].address']);
+  });
+
+  it('no network given: nothing to compare with, no such warning', async () => {
+    const r = await runCli(['topology', 'lint', file('preprod4.json', preprodRelay), '--json'], {
+      env: { SPO_NETWORK: undefined },
+    });
+    const codes = parseJsonOutput<TopologyLintJson>(r).findings.map((f) => f.code);
+    expect(codes).not.toContain('TOPOLOGY_OTHER_NETWORK');
+  });
+});

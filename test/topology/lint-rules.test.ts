@@ -478,6 +478,14 @@ const cases: Case[] = [
     path: '$.publicRoots[0].accessPoints[0].address',
   },
   {
+    name: "mainnet's bootstrap peer for a node on preprod",
+    doc: relayBase(),
+    options: { network: 'preprod' },
+    code: 'TOPOLOGY_OTHER_NETWORK',
+    severity: 'warning',
+    path: '$.bootstrapPeers[0].address',
+  },
+  {
     name: 'documentation address in local roots',
     doc: relay((d) => (d.localRoots[0].accessPoints[0].address = '192.0.2.1')),
     code: 'TOPOLOGY_LOCAL_ROOT_UNROUTABLE',

@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
-import { loadNodeConfig } from '../../config/index.js';
+import { loadNodeConfig, readNetworkMagic } from '../../config/index.js';
 import { dnsServerFlags } from '../../dns/flags.js';
 import { DnsResolver } from '../../dns/index.js';
 import { parseDnsServer } from '../../dns/resolv-conf.js';
 import { parseEndpoint } from '../../lib/address.js';
 import { parseDuration } from '../../lib/duration.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
+import { networkByMagic } from '../../lib/networks.js';
 import { readInput, topologyInput } from '../../lib/read-input.js';
 import { createProbeRunner, probeCheck, resolveCheck } from '../../topology/checks.js';
 import { accessPointFromText } from '../../topology/generate.js';
@@ -85,15 +86,23 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     const raw = parseTopologyText(await readInput(args.file, topologyInput(this.signal)), args.file);
     const parsed = parseTopology(raw, args.file);
     // The node config is read as the node reads it (JSON or YAML), with the defaults of this file's role.
-    const config = flags.config
-      ? nodeConfigFacts(
-          await loadNodeConfig(flags.config, { role: (flags.role as Role | undefined) ?? guessRole(parsed.topology) }),
-        )
+    const nodeConfig = flags.config
+      ? await loadNodeConfig(flags.config, { role: (flags.role as Role | undefined) ?? guessRole(parsed.topology) })
       : undefined;
+    const config = nodeConfig ? nodeConfigFacts(nodeConfig) : undefined;
+    // The network to hold bootstrap peers and public roots to: one named (flag or SPO_NETWORK),
+    // else the config's genesis magic; none when neither says (the default network is a guess).
+    let network: string | undefined;
+    if (flags.network !== undefined || flags.magic !== undefined) network = this.network.name;
+    else if (nodeConfig) {
+      const magic = await readNetworkMagic(nodeConfig);
+      if (magic !== undefined) network = networkByMagic(magic)?.name ?? 'custom';
+    }
     const result = lintTopology(parsed, {
       role: flags.role as Role | undefined,
       producers,
       config,
+      network,
     });
     let findings = result.findings;
     if (flags.resolve || flags.probe) {
