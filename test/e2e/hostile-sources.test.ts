@@ -115,7 +115,8 @@ describe('hostile Koios: bounded memory and time', () => {
       nodeArgs: ['--expose-gc'],
       measure: true,
       gcEveryMs: 200,
-      timeoutMs: 25_000,
+      // unfixed, it never ends (the kill comes at 45 s); fixed, 5 s after the first request plus start-up
+      timeoutMs: 45_000,
     });
     process.stderr.write(
       `[figure] slow body, --source-timeout 5s: exit ${r.code} (${r.signal ?? 'no signal'}) after ${(r.ms / 1000).toFixed(1)} s\n`,
@@ -123,7 +124,7 @@ describe('hostile Koios: bounded memory and time', () => {
     expect(r.signal).toBeNull();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/spo: Koios: \/pool_list\?.*: the total time limit of 5000 ms was reached\n/);
-    expect(r.ms).toBeLessThan(12_000);
+    expect(r.ms).toBeLessThan(25_000);
   });
 });
 

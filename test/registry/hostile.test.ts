@@ -108,13 +108,13 @@ describe('hostile registry server', () => {
     // as every command does: Ctrl-C's signal is the parent of the time limit
     const http = client(url, { totalTimeoutMs: 1000, signal: new AbortController().signal });
     const started = performance.now();
-    const bounded = new Promise<'still running'>((r) => setTimeout(() => r('still running'), 8000).unref());
+    const bounded = new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000).unref());
     const outcome = await Promise.race([http.getJson('/pool_list').catch((e: unknown) => e), bounded]);
     expect(outcome).toBeInstanceOf(SpoError);
     await http.close();
     expect((outcome as SpoError).code).toBe('HTTP_TIMEOUT');
     expect((outcome as SpoError).message).toBe('Koios: /pool_list: the total time limit of 1000 ms was reached');
-    expect(performance.now() - started).toBeLessThan(4000);
+    expect(performance.now() - started).toBeLessThan(6000);
   });
 
   it('a content type that is not JSON is refused (HTTP_CONTENT_TYPE), even when the body is JSON', async () => {
