@@ -46,6 +46,7 @@ import {
   type Peer,
   SYNC_DEFAULT_TARGETS,
   type Targets,
+  targetsEqual,
 } from '../governor/types.js';
 import type { Clock, Millis, Timer } from '../lib/clock.js';
 import type { DriverShell } from './actions.js';
@@ -127,6 +128,7 @@ export class GovernorDriver {
   private stepDueAt: Millis = 0;
   private readonly wakeups = new Set<Millis>();
   private churnWake: Millis | undefined;
+  private lastChurn: { counters: Counters; base: Targets; regime: ChurnRegime; wakeupAt: Millis } | undefined;
   private lastInstant: Millis = Number.NaN;
   private decisionsAtInstant = 0;
   private readonly traceListeners: Array<(r: TraceRecord) => void> = [];
@@ -353,13 +355,26 @@ export class GovernorDriver {
     const base = this.genesisSync() ? this.syncTargets : this.configuredTargets;
     if (!base) return;
     const now = this.clock.now();
+    const c = counters(this.state);
+    const regime = this.regime();
+    // Before its wake-up time, with the same counters, base targets and regime as last time, the
+    // churn governor has nothing to do (no step can finish or time out): skip the call.
+    const last = this.lastChurn;
+    if (
+      last &&
+      now < last.wakeupAt &&
+      last.regime === regime &&
+      countersEqual(last.counters, c) &&
+      targetsEqual(last.base, base)
+    )
+      return;
     const r = churnStep(
       this.churnState,
       {
         now,
-        counters: counters(this.state),
+        counters: c,
         base,
-        regime: this.regime(),
+        regime,
         fetchMode: this.fetchMode(),
         consensusMode: this.consensusMode,
         localRootHotTarget: localRootHotTarget(this.state.localRoots),
@@ -367,6 +382,7 @@ export class GovernorDriver {
       this.churnRng,
     );
     this.churnState = r.state;
+    this.lastChurn = { counters: c, base: { ...base }, regime, wakeupAt: r.wakeupAt };
     for (const c of r.trace) {
       for (const l of this.churnListeners) l(c);
       if (this.traceListeners.length > 0) {
@@ -388,4 +404,16 @@ export class GovernorDriver {
       this.timerAt(r.wakeupAt, () => this.runChurn());
     }
   }
+}
+
+function countersEqual(a: Counters, b: Counters): boolean {
+  return (
+    a.known === b.known &&
+    a.established === b.established &&
+    a.active === b.active &&
+    a.knownBigLedger === b.knownBigLedger &&
+    a.establishedBigLedger === b.establishedBigLedger &&
+    a.activeBigLedger === b.activeBigLedger &&
+    a.root === b.root
+  );
 }

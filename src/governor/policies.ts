@@ -57,10 +57,18 @@ export const PEER_SHARE_STICKY_TIME_MS = 823_000;
 // ---------------------------------------------------------------------------------------------
 // Selecting the n smallest keys without sorting everything (candidate sets reach 100k peers).
 
-function smallestN<K>(items: readonly Peer[], n: number, key: (p: Peer) => K, less: (a: K, b: K) => boolean): Peer[] {
+function smallestN<K>(
+  items: readonly Peer[],
+  n: number,
+  key: (p: Peer) => K,
+  less: (a: K, b: K) => boolean,
+  /** The same order as `less`, as a comparator (numeric keys: a subtraction, no double call). */
+  compare: (a: K, b: K) => number = (a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0),
+): Peer[] {
   if (n <= 0 || items.length === 0) return [];
   const keyed = items.map((p) => ({ p, k: key(p) }));
-  if (n >= keyed.length) return keyed.sort((a, b) => (less(a.k, b.k) ? -1 : less(b.k, a.k) ? 1 : 0)).map((e) => e.p);
+  const byKey = (a: { k: K }, b: { k: K }) => compare(a.k, b.k);
+  if (n >= keyed.length) return keyed.sort(byKey).map((e) => e.p);
   // A max-heap of the n smallest seen so far.
   const heap: Array<{ p: Peer; k: K }> = [];
   const up = (i: number) => {
@@ -97,10 +105,12 @@ function smallestN<K>(items: readonly Peer[], n: number, key: (p: Peer) => K, le
       down(0);
     }
   }
-  return heap.sort((a, b) => (less(a.k, b.k) ? -1 : less(b.k, a.k) ? 1 : 0)).map((e) => e.p);
+  return heap.sort(byKey).map((e) => e.p);
 }
 
 const lessNum = (a: number, b: number) => a < b;
+/** Keys are finite integers: the sign of the difference is the order. */
+const compareNum = (a: number, b: number) => a - b;
 
 /** Candidates in iteration order: Maps and Sets keep insertion order, which a seeded run
  * reproduces, so picks depend only on the seed (sorting 100k addresses per pick would cost more). */
@@ -137,6 +147,7 @@ export function pickWarmToDemote(s: GovernorState, candidates: Iterable<Peer>, n
       return s.known.get(p)?.tepid ? Math.floor(r / 2) : r;
     },
     lessNum,
+    compareNum,
   );
 }
 
@@ -147,6 +158,7 @@ export function pickColdToForget(s: GovernorState, candidates: Iterable<Peer>, n
     n,
     (p) => Math.floor(rng.nextU32() / ((s.known.get(p)?.failCount ?? 0) + 1)),
     lessNum,
+    compareNum,
   );
 }
 

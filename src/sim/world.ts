@@ -88,7 +88,8 @@ const LOCAL_ANSWER_MS = 10;
 const LEDGER_TTL_MS = 5_000;
 const CONFIGURED_TTL_MS = 900_000;
 
-const failure = (message: string) => new Error(message);
+/** A failed operation: its message is the completion's error (no stack trace: the world fails often). */
+const failure = (message: string) => ({ message });
 
 export class SimWorld implements DriverShell {
   /** Every peer the world ever announced (roots, ledger, peer sharing, inbound). */

@@ -154,6 +154,8 @@ function aboveTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
 }
 
 function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
+  // n <= active − target: nothing to demote while at or below target (no pass over the peers).
+  if (s.active.size - countBlp(s, s.active, true) <= s.targets.active) return skip();
   let active = 0;
   let cooling = 0;
   const candidates: Peer[] = [];

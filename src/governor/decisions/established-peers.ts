@@ -146,6 +146,8 @@ function warmCandidate(s: GovernorState, p: Peer): boolean {
 }
 
 function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
+  // Nothing to demote while at or below target (the common case): no pass over the peers.
+  if (s.established.size - countBlp(s, s.established.keys(), true) <= s.targets.established) return skip();
   let est = 0;
   let active = 0;
   let warmLocal = 0;

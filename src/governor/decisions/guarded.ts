@@ -26,7 +26,9 @@ export type Guarded = { ready: false; wakeup: Time | undefined } | { ready: true
 
 export type DecisionFn = (s: GovernorState, ctx: Ctx) => Guarded;
 
-export const skip = (wakeup?: Time): Guarded => ({ ready: false, wakeup });
+/** Skips without a wake-up are all alike: one shared value (guards are evaluated thousands of times a day). */
+const SKIP: Guarded = Object.freeze({ ready: false, wakeup: undefined });
+export const skip = (wakeup?: Time): Guarded => (wakeup === undefined ? SKIP : { ready: false, wakeup });
 export const ready = (run: () => Outcome): Guarded => ({ ready: true, run });
 
 /** Left-biased choice: the first ready alternative, or a skip with the earliest wake-up. */
