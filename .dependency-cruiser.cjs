@@ -2,17 +2,8 @@
  * The layer rules of docs/ARCHITECTURE.md ("Layers"), checked by `npm run deps` (part of `npm test`).
  * Commands -> library modules -> lib: nothing imports a command, the governor takes peers as data,
  * net takes name resolution as a parameter, sources and resolvers return data and never render.
- *
- * TEMPORARY exceptions are listed by name in `temporary` below, each with the task removing it;
- * delete the entry when the import is gone (an entry that no longer matches anything is harmless,
- * but keep the list true).
+ * No exceptions: a temporary one would be a named `pathNot` here, with the task removing it.
  */
-const temporary = {
-  // "net" (issue 11): ping takes name resolution as a parameter instead of importing src/dns.
-  netDns: '^src/net/ping[.][jt]s$',
-  // "net" (issue 11): the probe renderer moves out of src/probe (to src/ui or next to its command).
-  probeUi: '^src/probe/render[.][jt]s$',
-};
 
 /** Library modules: everything under src/ but the commands, the base command and the oclif hooks. */
 const LIBRARY = '^src/(config|dns|driver|governor|lib|net|node|probe|registry|sim|topology|ui)/';
@@ -72,24 +63,14 @@ module.exports = {
       name: 'net-not-dns-registry-ui',
       severity: 'error',
       comment: 'net takes name resolution as a parameter and renders nothing',
-      from: { path: '^src/net/', pathNot: temporary.netDns },
+      from: { path: '^src/net/' },
       to: { path: '^src/(dns|registry|ui)/' },
-    },
-    {
-      name: 'net-temporary-dns-only',
-      severity: 'error',
-      comment: 'the temporary net exception allows src/dns, nothing else',
-      from: { path: temporary.netDns },
-      to: { path: '^src/(registry|ui)/' },
     },
     {
       name: 'library-does-not-render',
       severity: 'error',
       comment: 'sources, resolvers and domain code return data; rendering is src/ui or the commands',
-      from: {
-        path: '^src/(config|dns|driver|governor|lib|net|node|probe|registry|sim|topology)/',
-        pathNot: temporary.probeUi,
-      },
+      from: { path: '^src/(config|dns|driver|governor|lib|net|node|probe|registry|sim|topology)/' },
       to: { path: '^src/ui/' },
     },
   ],

@@ -89,11 +89,6 @@ describe('the import check', () => {
     ],
     ['net importing dns', 'net-not-dns-registry-ui', { 'src/net/client.js': ['src/dns/a.js'], 'src/dns/a.js': [] }],
     [
-      'a temporary net exception reaching further',
-      'net-temporary-dns-only',
-      { 'src/net/ping.js': ['src/registry/a.js'], 'src/registry/a.js': [] },
-    ],
-    [
       'net importing the registry',
       'net-not-dns-registry-ui',
       { 'src/net/client.js': ['src/registry/a.js'], 'src/registry/a.js': [] },
