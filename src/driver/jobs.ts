@@ -35,6 +35,9 @@ export class JobRunner {
   private readonly connection = new Map<Peer, number>();
   /** Jobs waiting for a peer's connection to be cold. */
   private readonly coldWaiters = new Map<Peer, Waiter[]>();
+  /** Timers armed and not yet run, so that `stop` leaves none behind. */
+  private readonly timers = new Set<Timer>();
+  private stopped = false;
 
   constructor(
     private readonly clock: Clock,
@@ -46,11 +49,35 @@ export class JobRunner {
     shell.peers.onStatus((c) => this.onStatus(c));
   }
 
+  /** Ends the runner: its timers are cancelled and results arriving later are dropped. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+    this.coldWaiters.clear();
+  }
+
+  private setTimer(delay: Millis, fn: () => void): Timer {
+    const t = this.clock.setTimer(delay, () => {
+      this.timers.delete(t);
+      fn();
+    });
+    this.timers.add(t);
+    return {
+      cancel: () => {
+        t.cancel();
+        this.timers.delete(t);
+      },
+    };
+  }
+
   private complete(completion: Completion): void {
+    if (this.stopped) return;
     this.input({ kind: 'completion', completion });
   }
 
   private onStatus(c: StatusChange): void {
+    if (this.stopped) return;
     const newest = this.connection.get(c.peer);
     if (newest !== undefined && c.connection < newest) return; // a stale report of an older connection
     this.connection.set(c.peer, c.connection);
@@ -80,7 +107,7 @@ export class JobRunner {
     const list = this.coldWaiters.get(peer);
     if (list) list.push(waiter);
     else this.coldWaiters.set(peer, [waiter]);
-    timer = this.clock.setTimer(PEER_DEMOTION_TIMEOUT_MS, () => {
+    timer = this.setTimer(PEER_DEMOTION_TIMEOUT_MS, () => {
       const l = this.coldWaiters.get(peer);
       const i = l?.indexOf(waiter) ?? -1;
       if (l && i >= 0) {
@@ -125,7 +152,7 @@ export class JobRunner {
           () => this.complete({ kind: 'activate', jobId: job.id, peer: job.peer, ok: true }),
           (e) => {
             const error = errorText(e);
-            this.clock.setTimer(ACTIVATE_FAILURE_PAUSE_MS, () =>
+            this.setTimer(ACTIVATE_FAILURE_PAUSE_MS, () =>
               this.complete({ kind: 'activate', jobId: job.id, peer: job.peer, ok: false, error }),
             );
           },
@@ -188,12 +215,12 @@ export class JobRunner {
     // Every answer may have come at once (a simulated world can settle synchronously).
     if ((phase as string) === 'done') return;
     timers.push(
-      this.clock.setTimer(this.policy.peerShareBatchWaitMs, () => {
+      this.setTimer(this.policy.peerShareBatchWaitMs, () => {
         if (phase !== 'batch') return;
         phase = 'stragglers';
         report(false);
       }),
-      this.clock.setTimer(this.policy.peerShareOverallTimeoutMs, () => {
+      this.setTimer(this.policy.peerShareOverallTimeoutMs, () => {
         if (phase !== 'done') report(true);
       }),
     );

@@ -126,8 +126,12 @@ export class GovernorDriver {
   private settling = false;
   /** When the governor must step again without new input (its last wake-up time). */
   private stepDueAt: Millis = 0;
-  private readonly wakeups = new Set<Millis>();
+  /** The wake-up timers armed, by time (one per distinct time). */
+  private readonly wakeups = new Map<Millis, Timer>();
   private churnWake: Millis | undefined;
+  /** Churn wake-ups armed and not yet run (a superseded one still runs, see runChurn). */
+  private readonly churnTimers = new Set<Timer>();
+  private stopped = false;
   private lastChurn: { counters: Counters; base: Targets; regime: ChurnRegime; wakeupAt: Millis } | undefined;
   private lastInstant: Millis = Number.NaN;
   private decisionsAtInstant = 0;
@@ -256,14 +260,32 @@ export class GovernorDriver {
   // -------------------------------------------------------------------------------------------
   // The loop
 
+  /**
+   * Ends the driver: every timer it armed is cancelled, results of jobs still running are dropped
+   * and later inputs are ignored, so a live node can shut down without a timer keeping it alive.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.inbox = [];
+    this.settleTimer?.cancel();
+    this.settleTimer = undefined;
+    for (const t of this.wakeups.values()) t.cancel();
+    this.wakeups.clear();
+    for (const t of this.churnTimers) t.cancel();
+    this.churnTimers.clear();
+    this.jobs.stop();
+  }
+
   private push(input: Input): void {
+    // After a critical error (the node would restart) or a stop nothing drains the inbox.
+    if (this.critical || this.stopped) return;
     this.inbox.push(input);
     this.requestSettle();
   }
 
   /** Steps at the end of the current instant (after every event already due now). */
   private requestSettle(): void {
-    if (this.settling || this.settleTimer || this.critical) return;
+    if (this.settling || this.settleTimer || this.critical || this.stopped) return;
     this.settleTimer = this.clock.setTimer(0, () => {
       this.settleTimer = undefined;
       this.settle();
@@ -280,7 +302,7 @@ export class GovernorDriver {
 
   /** Steps the governor (and churn) until no input is left. */
   private settle(): void {
-    if (this.critical) return;
+    if (this.critical || this.stopped) return;
     const t = this.clock.now();
     // No input and no wake-up due: the last step left nothing ready before its wake-up time.
     if (this.inbox.length === 0 && t < this.stepDueAt) return;
@@ -331,11 +353,13 @@ export class GovernorDriver {
         this.stepDueAt = res.wakeupAt ?? Number.POSITIVE_INFINITY;
         const w = res.wakeupAt;
         if (w !== undefined && !this.wakeups.has(w)) {
-          this.wakeups.add(w);
-          this.timerAt(w, () => {
-            this.wakeups.delete(w);
-            this.requestSettle();
-          });
+          this.wakeups.set(
+            w,
+            this.timerAt(w, () => {
+              this.wakeups.delete(w);
+              this.requestSettle();
+            }),
+          );
         }
         if (this.churn) this.runChurn();
         if (this.inbox.length === 0) return;
@@ -352,6 +376,7 @@ export class GovernorDriver {
   }
 
   private runChurn(): void {
+    if (this.critical || this.stopped) return;
     const base = this.genesisSync() ? this.syncTargets : this.configuredTargets;
     if (!base) return;
     const now = this.clock.now();
@@ -401,7 +426,11 @@ export class GovernorDriver {
     if (this.churnWake !== r.wakeupAt) {
       // A superseded wake-up still runs churn once: it finds nothing to do.
       this.churnWake = r.wakeupAt;
-      this.timerAt(r.wakeupAt, () => this.runChurn());
+      const timer = this.timerAt(r.wakeupAt, () => {
+        this.churnTimers.delete(timer);
+        this.runChurn();
+      });
+      this.churnTimers.add(timer);
     }
   }
 }

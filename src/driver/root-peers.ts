@@ -46,6 +46,11 @@ export interface SrvAnswer {
  * Name resolution as root peers need it. A rejection whose `code` is `DNS_NXDOMAIN` means the name
  * does not exist (looked up again after 900 s); any other rejection is a failure (backed off).
  */
+/**
+ * Name resolution for root peers. Every lookup must settle: the implementation enforces its own
+ * timeout (spo's DNS client does, per attempt and overall); a lookup that never settled would
+ * stop that name's re-resolution loop until the next configuration.
+ */
 export interface RootPeerResolver {
   resolveAddresses(name: string): PromiseLike<AddressAnswer>;
   resolveSrv(name: string): PromiseLike<SrvAnswer>;
@@ -133,7 +138,8 @@ export class LocalRootsProvider {
   private groups: readonly LocalRootGroupConfig[] = [];
   /** The current addresses of each name (undefined: not resolved yet). */
   private readonly resolved = new Map<Peer, Peer[]>();
-  private readonly timers: Timer[] = [];
+  /** Each name's next lookup (one pending timer per name). */
+  private readonly timers = new Map<Peer, Timer>();
   private generation = 0;
   private lastPublished = '';
 
@@ -147,7 +153,7 @@ export class LocalRootsProvider {
   /** A new configuration: every name's loop restarts (the first lookup at once). */
   configure(groups: readonly LocalRootGroupConfig[]): void {
     this.generation++;
-    for (const t of this.timers.splice(0)) t.cancel();
+    this.cancelTimers();
     this.groups = groups;
     this.resolved.clear();
     this.lastPublished = '';
@@ -157,10 +163,27 @@ export class LocalRootsProvider {
     for (const name of names) this.lookup(name, this.generation, MIN_TTL_MS);
   }
 
+  /** Ends every name's loop (a lookup in flight is ignored when it answers). */
+  stop(): void {
+    this.generation++;
+    this.cancelTimers();
+  }
+
+  private cancelTimers(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
   private lookup(name: Peer, gen: number, previousErrorWaitMs: Millis): void {
     const again = (after: Millis, errorWait: Millis) => {
       if (gen !== this.generation) return;
-      this.timers.push(this.clock.setTimer(after, () => this.lookup(name, gen, errorWait)));
+      this.timers.set(
+        name,
+        this.clock.setTimer(after, () => {
+          this.timers.delete(name);
+          this.lookup(name, gen, errorWait);
+        }),
+      );
     };
     resolveAccessPoint(this.resolver, name, this.rng).then(
       (r) => {
