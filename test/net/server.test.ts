@@ -49,26 +49,42 @@ describe('startServer', () => {
   });
 
   it('serves chain-sync: rollback to origin, then linked headers, then waits for new ones (must-reply)', async () => {
-    const c = await dial();
-    const first = await c.requestNext();
-    expect(first).toMatchObject({ type: 'RollBackward', point: null });
-    let prev: string | null = null;
-    for (let i = 1; i <= 5; i++) {
-      const e = await c.requestNext();
-      if (e.type !== 'RollForward') throw new Error('expected a header');
-      expect(e.header.blockNo).toBe(i);
-      expect(e.header.prevHash === null ? null : hex(e.header.prevHash)).toBe(prev);
-      prev = hex(e.header.hash);
+    // a chain that grows only when told, after the client waits at the tip (no race with a timer)
+    const still = await startServer({ host: '127.0.0.1', port: 0, magic: 2, blockIntervalMs: 0, initialBlocks: 20 });
+    const c = await connectPeer({
+      host: '127.0.0.1',
+      port: still.port,
+      magic: 2,
+      connectTimeoutMs: 2000,
+      handshakeTimeoutMs: 2000,
+    });
+    try {
+      const first = await c.requestNext();
+      expect(first).toMatchObject({ type: 'RollBackward', point: null });
+      let prev: string | null = null;
+      for (let i = 1; i <= 5; i++) {
+        const e = await c.requestNext();
+        if (e.type !== 'RollForward') throw new Error('expected a header');
+        expect(e.header.blockNo).toBe(i);
+        expect(e.header.prevHash === null ? null : hex(e.header.prevHash)).toBe(prev);
+        prev = hex(e.header.hash);
+      }
+      // intersect at the tip: the next message must wait for a new block
+      const tip = await c.findTip();
+      const found = await c.findIntersect([{ slot: tip.slot, hash: Buffer.from(tip.hash, 'hex') }]);
+      expect(found.found).toBe(true);
+      expect((await c.requestNext()).type).toBe('RollBackward');
+      const pending = c.requestNext({ timeoutMs: 3000 });
+      const end = Date.now() + 3000;
+      while (c.chainSyncClient.state !== 'StMustReply' && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      still.chain.extend();
+      const next = await pending;
+      expect(next.type === 'RollForward' && next.awaited).toBe(true);
+      expect(next.type === 'RollForward' && next.header.blockNo).toBeGreaterThan(tip.blockNo);
+      await c.close();
+    } finally {
+      await still.close();
     }
-    // intersect at the tip: the next message must wait for a new block
-    const tip = await c.findTip();
-    const found = await c.findIntersect([{ slot: tip.slot, hash: Buffer.from(tip.hash, 'hex') }]);
-    expect(found.found).toBe(true);
-    expect((await c.requestNext()).type).toBe('RollBackward');
-    const next = await c.requestNext({ timeoutMs: 3000 });
-    expect(next.type === 'RollForward' && next.awaited).toBe(true);
-    expect(next.type === 'RollForward' && next.header.blockNo).toBeGreaterThan(tip.blockNo);
-    await c.close();
   });
 
   it('answers pipelined MsgRequestNext (as a Haskell client sends them)', async () => {

@@ -52,6 +52,11 @@ export class ChainSyncClient {
     return this.peer.done;
   }
 
+  /** Where the state machine is (StMustReply: the peer said it is at its tip and we wait). */
+  get state(): ChainSyncState {
+    return this.peer.state;
+  }
+
   /** A request is running or queued. */
   get busy(): boolean {
     return this.serial.busy;
