@@ -305,3 +305,31 @@ describe('spo governor dry-run', () => {
     expect(ok.stderr).not.toContain('no peer-selection keys');
   });
 });
+
+describe('spo governor dry-run with a producer topology and a config without targets', () => {
+  it("uses the node's block-producer defaults for the keys the config leaves out, as lint does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spo-dry-producer-'));
+    const topology = join(dir, 'topology.json');
+    const config = join(dir, 'config.yaml');
+    // a producer: its own relays as local roots, no ledger peers, no public roots
+    writeFileSync(
+      topology,
+      JSON.stringify({
+        localRoots: [{ accessPoints: [{ address: '192.0.2.10', port: 3001 }], advertise: false, valency: 1 }],
+        publicRoots: [],
+        useLedgerAfterSlot: -1,
+      }),
+    );
+    writeFileSync(config, 'ConsensusMode: PraosMode\n');
+    const r = await runCli(
+      ['governor', 'dry-run', '--topology', topology, '--config', config, '--duration', '5m', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code).toBe(0);
+    const out = lastJson(r.stdout);
+    // defaultDeadlineTargets of a block producer: root 100, known 100 (a relay's are 60 and 150)
+    expect(out.targets.root).toBe(100);
+    expect(out.targets.known).toBe(100);
+    expect(out.summary.targetsFrom).toContain('producer defaults');
+  });
+});

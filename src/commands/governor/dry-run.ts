@@ -6,12 +6,11 @@ import {
   type ConsensusMode,
   type LedgerStateJudgement,
   RELAY_DEFAULT_TARGETS,
-  saneTargets,
   type Targets,
 } from '../../governor/types.js';
 import { formatDuration, parseDuration } from '../../lib/duration.js';
-import { SpoError, UsageError } from '../../lib/errors.js';
-import { parseJsonText, readInput } from '../../lib/read-input.js';
+import { UsageError } from '../../lib/errors.js';
+import { parseJsonText, readInput, topologyInput } from '../../lib/read-input.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import { loadRegistry } from '../../registry/index.js';
 import { type DryRunJson, runDryRun } from '../../sim/dry-run.js';
@@ -112,46 +111,46 @@ With --json the last thing printed is one JSON object with the counters, targets
     let targetsFrom = 'relay defaults';
     let peerSharing = true;
     let consensusMode: ConsensusMode = 'praos';
-    if (flags.config) {
-      // One reading of the node configuration for every command (src/config): JSON or YAML, the
-      // node's defaults and rules (insane targets are CONFIG_TARGETS, bad values CONFIG_VALUE).
-      const cfg = await loadNodeConfig(flags.config);
-      // A file with none of these keys is probably not a node configuration (e.g. the topology
-      // passed as --config by mistake): say so, since the run then silently uses the defaults.
-      if (!Object.keys(cfg.document).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))
-        this.note(
-          `no peer-selection keys found in ${flags.config}; using relay defaults (expected TargetNumberOf*, ConsensusMode or PeerSharing in a cardano-node configuration)`,
-        );
-      targets = { ...cfg.targets };
-      const found = Object.values(TARGET_KEYS).some((k) => cfg.given.has(k));
-      targetsFrom = found ? flags.config : `relay defaults (no TargetNumberOf* keys in ${flags.config})`;
-      peerSharing = cfg.peerSharing;
-      syncTargets = { ...cfg.syncTargets };
-      consensusMode = cfg.consensusMode;
-    }
-    if (flags['consensus-mode']) consensusMode = flags['consensus-mode'] === 'genesis' ? 'genesis' : 'praos';
-    if (!saneTargets(targets)) {
-      throw new SpoError('CONFIG_TARGETS', `${flags.config ?? 'targets'}: insane targets ${JSON.stringify(targets)}`, {
-        hint: 'need 0 <= active <= established <= known, root <= known (same for big ledger peers), active <= 100, established <= 1000, known <= 10000',
-        details: { targets },
-      });
-    }
-
+    // The topology first: its role (as lint guesses it) picks the node's defaults for the keys the
+    // config leaves out.
+    let role: 'relay' | 'producer' = 'relay';
     let roots: TopologyRoots = { localRoots: [], publicRoots: [], bootstrapPeers: [], useLedgerAfterSlot: 0 };
     if (flags.topology) {
-      const parsed = parseTopology(parseJsonText(await readInput(flags.topology), flags.topology), flags.topology);
+      const parsed = parseTopology(
+        parseJsonText(await readInput(flags.topology, topologyInput(this.signal)), flags.topology),
+        flags.topology,
+      );
       // The dry-run shows what the governor would do; what the node would refuse is said, not fatal.
       for (const f of parsed.findings.filter((x) => x.severity === 'error'))
         this.note(`${flags.topology}: ${f.path}: ${f.message} (${f.code})`);
       roots = topologyRoots(parsed.topology);
+      role = guessRole(parsed.topology);
       // A block producer runs with far smaller targets than a relay (often only its relays): the
       // relay defaults would show a governor hunting for peers the producer must never have.
-      if (!flags.config && guessRole(parsed.topology) === 'producer')
+      if (!flags.config && role === 'producer')
         this.note(
           `${flags.topology} looks like a block producer's topology, but without --config the relay defaults are used (${RELAY_DEFAULT_TARGETS.active} active, ${RELAY_DEFAULT_TARGETS.known} known peers); a producer's targets differ: give --config with its TargetNumberOf* keys`,
         );
     }
 
+    if (flags.config) {
+      // One reading of the node configuration for every command (src/config): JSON or YAML, the
+      // node's defaults and rules (insane targets are CONFIG_TARGETS, bad values CONFIG_VALUE).
+      const cfg = await loadNodeConfig(flags.config, { role });
+      // A file with none of these keys is probably not a node configuration (e.g. the topology
+      // passed as --config by mistake): say so, since the run then silently uses the defaults.
+      if (!Object.keys(cfg.document).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))
+        this.note(
+          `no peer-selection keys found in ${flags.config}; using ${role} defaults (expected TargetNumberOf*, ConsensusMode or PeerSharing in a cardano-node configuration)`,
+        );
+      targets = { ...cfg.targets };
+      const found = Object.values(TARGET_KEYS).some((k) => cfg.given.has(k));
+      targetsFrom = found ? flags.config : `${role} defaults (no TargetNumberOf* keys in ${flags.config})`;
+      peerSharing = cfg.peerSharing;
+      syncTargets = { ...cfg.syncTargets };
+      consensusMode = cfg.consensusMode;
+    }
+    if (flags['consensus-mode']) consensusMode = flags['consensus-mode'] === 'genesis' ? 'genesis' : 'praos';
     const reg = await loadRegistry(registryOptions(flags, this.network, this.signal));
     const useLedger =
       roots.useLedgerAfterSlot !== undefined &&
