@@ -102,9 +102,10 @@ export class Scheduler implements Clock {
   }
 
   /**
-   * As `run`, for code that awaits promises: after each instant, lets the promise jobs that the
-   * instant's events started settle (they may schedule more events at the same instant) before time
-   * moves on. Virtual time never advances while a promise chain is still making progress.
+   * As `run`, for code that awaits promises: after each instant, gives the promise jobs that the
+   * instant's events started a few turns of the event loop to settle (they may schedule more
+   * events at the same instant) before time moves on. A heuristic: a chain that needs more turns
+   * than that (e.g. one waiting on real I/O) sees time move on under it.
    */
   async runAsync(options: RunOptions = {}): Promise<void> {
     const stopAt = this.eventCount + (options.maxEvents ?? Number.POSITIVE_INFINITY);
