@@ -54,6 +54,17 @@ export interface LintContext {
   guessedNote: string;
   /** The network the node runs on (--network, --magic or the config's genesis), when known. */
   network: string | undefined;
+  /** What reading peerSnapshotFile found (the command reads it; lint stays pure). */
+  snapshot: SnapshotFileFacts | undefined;
+}
+
+/** The peerSnapshotFile as the node would read it: where it is and what is wrong with it. */
+export interface SnapshotFileFacts {
+  /** The path the node opens (relative paths are relative to the topology file). */
+  path: string;
+  problem?: 'missing' | 'invalid';
+  /** Why it is not a snapshot the node can use. */
+  reason?: string;
 }
 
 export interface GroupAt {
@@ -574,6 +585,40 @@ export const LINT_RULES: readonly LintRule[] = [
           jsonPath('useLedgerAfterSlot'),
           `useLedgerAfterSlot ${t.useLedgerAfterSlot}: this relay never uses ledger peers`,
           'set useLedgerAfterSlot to 0 or a recent slot unless this is on purpose',
+        );
+      },
+    },
+  },
+  {
+    code: 'TOPOLOGY_SNAPSHOT_MISSING',
+    severity: 'error',
+    title: 'peerSnapshotFile names a file that does not exist (relative paths are relative to the topology file)',
+    fix: 'write it with spo relays export --format snapshot-n2c --big-ledger, or fix the path',
+    by: 'lint',
+    check: {
+      file(ctx, report) {
+        if (ctx.snapshot?.problem !== 'missing') return;
+        report(
+          jsonPath('peerSnapshotFile'),
+          `peerSnapshotFile: ${ctx.snapshot.path} does not exist: the node cannot read its big ledger peers`,
+          `write it (spo relays export --format snapshot-n2c --big-ledger --out ${ctx.snapshot.path}) or fix the path (relative to the topology file)`,
+        );
+      },
+    },
+  },
+  {
+    code: 'TOPOLOGY_SNAPSHOT_INVALID',
+    severity: 'error',
+    title: 'peerSnapshotFile is not a peer snapshot the node reads (not JSON, another kind of file, no bigLedgerPools)',
+    fix: 'regenerate it with cardano-cli query ledger-peer-snapshot or spo relays export --format snapshot-n2c --big-ledger',
+    by: 'lint',
+    check: {
+      file(ctx, report) {
+        if (ctx.snapshot?.problem !== 'invalid') return;
+        report(
+          jsonPath('peerSnapshotFile'),
+          `peerSnapshotFile: ${ctx.snapshot.path} is not a peer snapshot the node reads: ${ctx.snapshot.reason ?? 'unknown format'}`,
+          'regenerate it with cardano-cli query ledger-peer-snapshot, or spo relays export --format snapshot-n2c --big-ledger',
         );
       },
     },

@@ -15,6 +15,7 @@ import {
   type Report,
   type Role,
   type RuleChecks,
+  type SnapshotFileFacts,
 } from './lint-rules.js';
 import {
   type AccessPoint,
@@ -26,7 +27,14 @@ import {
   type TopologyFinding,
 } from './model.js';
 
-export { LINT_RULES, type LintRule, lintRulesTable, type NodeConfigFacts, type Role } from './lint-rules.js';
+export {
+  LINT_RULES,
+  type LintRule,
+  lintRulesTable,
+  type NodeConfigFacts,
+  type Role,
+  type SnapshotFileFacts,
+} from './lint-rules.js';
 
 export interface LintOptions {
   /** The node's role; guessed from the file when undefined. */
@@ -37,6 +45,8 @@ export interface LintOptions {
   config?: NodeConfigFacts | undefined;
   /** The node's network, when known: entries of other networks are flagged. */
   network?: string | undefined;
+  /** What reading peerSnapshotFile found, when the caller read it. */
+  snapshot?: SnapshotFileFacts | undefined;
 }
 
 export interface LintResult {
@@ -126,6 +136,7 @@ export function lintTopology(parsed: ParsedTopology, options: LintOptions = {}):
     producerSeverity: roleSource === 'given' ? 'error' : 'warning',
     guessedNote: roleSource === 'guessed' ? " (this file looks like a block producer's: pass --role to be sure)" : '',
     network: options.network,
+    snapshot: options.snapshot,
   };
 
   t.localRoots.forEach((group, i) => {

@@ -486,6 +486,22 @@ const cases: Case[] = [
     path: '$.bootstrapPeers[0].address',
   },
   {
+    name: 'peerSnapshotFile that does not exist',
+    doc: relay((d) => (d.peerSnapshotFile = 'snap.json')),
+    options: { snapshot: { path: '/srv/cardano/snap.json', problem: 'missing' } },
+    code: 'TOPOLOGY_SNAPSHOT_MISSING',
+    severity: 'error',
+    path: '$.peerSnapshotFile',
+  },
+  {
+    name: 'peerSnapshotFile that is not a snapshot',
+    doc: relay((d) => (d.peerSnapshotFile = 'snap.json')),
+    options: { snapshot: { path: '/srv/cardano/snap.json', problem: 'invalid', reason: 'not JSON' } },
+    code: 'TOPOLOGY_SNAPSHOT_INVALID',
+    severity: 'error',
+    path: '$.peerSnapshotFile',
+  },
+  {
     name: 'documentation address in local roots',
     doc: relay((d) => (d.localRoots[0].accessPoints[0].address = '192.0.2.1')),
     code: 'TOPOLOGY_LOCAL_ROOT_UNROUTABLE',

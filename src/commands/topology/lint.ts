@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { loadNodeConfig, readNetworkMagic } from '../../config/index.js';
@@ -6,9 +8,10 @@ import { DnsResolver } from '../../dns/index.js';
 import { parseDnsServer } from '../../dns/resolv-conf.js';
 import { parseEndpoint } from '../../lib/address.js';
 import { parseDuration } from '../../lib/duration.js';
-import { ExitCode, UsageError } from '../../lib/errors.js';
+import { describeError, ExitCode, UsageError } from '../../lib/errors.js';
 import { networkByMagic } from '../../lib/networks.js';
 import { readInput, topologyInput } from '../../lib/read-input.js';
+import { parseSnapshot } from '../../registry/snapshot.js';
 import { createProbeRunner, probeCheck, resolveCheck } from '../../topology/checks.js';
 import { accessPointFromText } from '../../topology/generate.js';
 import {
@@ -17,6 +20,7 @@ import {
   lintTopology,
   nodeConfigFacts,
   type Role,
+  type SnapshotFileFacts,
   sortFindings,
 } from '../../topology/lint.js';
 import type { Severity, TopologyFinding, TopologyFormat } from '../../topology/model.js';
@@ -98,11 +102,16 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
       const magic = await readNetworkMagic(nodeConfig);
       if (magic !== undefined) network = networkByMagic(magic)?.name ?? 'custom';
     }
+    const snapshot =
+      parsed.topology.peerSnapshotFile === undefined
+        ? undefined
+        : await readSnapshotFacts(parsed.topology.peerSnapshotFile, args.file);
     const result = lintTopology(parsed, {
       role: flags.role as Role | undefined,
       producers,
       config,
       network,
+      snapshot,
     });
     let findings = result.findings;
     if (flags.resolve || flags.probe) {
@@ -156,4 +165,35 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     if (counts.error > 0) process.exitCode = ExitCode.failed;
     return doc;
   }
+}
+
+/**
+ * Reads peerSnapshotFile as the node would (relative to the topology file's folder; the current
+ * folder for standard input) and says what is wrong with it, for lint's snapshot rules.
+ */
+async function readSnapshotFacts(name: string, topologyFile: string): Promise<SnapshotFileFacts> {
+  const base = topologyFile === '-' ? process.cwd() : dirname(resolve(topologyFile));
+  const path = isAbsolute(name) ? name : join(base, name);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { path, problem: 'missing' };
+    return { path, problem: 'invalid', reason: describeError(error) };
+  }
+  try {
+    const doc: unknown = JSON.parse(text);
+    parseSnapshot(doc, path);
+    // The node reads the big-ledger form only.
+    if (typeof doc === 'object' && doc !== null && !('bigLedgerPools' in doc))
+      return { path, problem: 'invalid', reason: 'no "bigLedgerPools" (the node reads only the big-ledger form)' };
+  } catch (error) {
+    return {
+      path,
+      problem: 'invalid',
+      reason: error instanceof SyntaxError ? `not JSON (${error.message})` : describeError(error),
+    };
+  }
+  return { path };
 }
