@@ -6,6 +6,7 @@
  */
 import type { Interfaces } from '@oclif/core';
 import { ExitCode, SpoError } from '../lib/errors.js';
+import { printable } from '../lib/sanitize.js';
 
 /**
  * The command words typed (before the first flag), walked against the known topics and commands:
@@ -86,7 +87,11 @@ export function unexpectedWords(config: Interfaces.Config, argv: readonly string
 /** Prints the error as every command does (JSON on stdout under --json) and exits 2. */
 export function reportUnknownCommand(error: SpoError, argv: readonly string[]): never {
   if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
-  else process.stderr.write(`spo: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
+  // The words come from the command line: escape control characters as every error line does.
+  else
+    process.stderr.write(
+      `spo: ${printable(error.message)}\n${error.hint === undefined ? '' : `hint: ${printable(error.hint)}\n`}`,
+    );
   process.exit(error.exitCode);
 }
 
