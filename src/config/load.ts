@@ -1,7 +1,6 @@
 /** Reading a node configuration from a file (or standard input), and the network magic its genesis gives. */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { describeError } from '../lib/errors.js';
+import { describeError, isSpoError } from '../lib/errors.js';
 import { readInput } from '../lib/read-input.js';
 import { ConfigError } from './errors.js';
 import { type NodeConfig, type NodeConfigOptions, nodeConfigFromDocument, parseNodeConfigText } from './node-config.js';
@@ -12,9 +11,9 @@ import { type NodeConfig, type NodeConfigOptions, nodeConfigFromDocument, parseN
  */
 export async function loadNodeConfig(
   path: string,
-  options: Omit<NodeConfigOptions, 'baseDir'> & { stdin?: NodeJS.ReadableStream } = {},
+  options: Omit<NodeConfigOptions, 'baseDir'> & { stdin?: NodeJS.ReadableStream; signal?: AbortSignal } = {},
 ): Promise<NodeConfig> {
-  const text = await readInput(path, options.stdin);
+  const text = await readInput(path, { stdin: options.stdin, signal: options.signal, as: 'a node configuration' });
   const baseDir = path === '-' ? process.cwd() : dirname(resolve(path));
   return nodeConfigFromDocument(parseNodeConfigText(text, path), path, { role: options.role, baseDir });
 }
@@ -24,7 +23,10 @@ export async function loadNodeConfig(
  * undefined when the configuration names none. Throws CONFIG_VALUE when the file cannot be read or
  * has no usable magic.
  */
-export async function readNetworkMagic(config: Pick<NodeConfig, 'file' | 'genesis'>): Promise<number | undefined> {
+export async function readNetworkMagic(
+  config: Pick<NodeConfig, 'file' | 'genesis'>,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   const path = config.genesis.shelley;
   if (path === undefined) return undefined;
   const fail = (why: string): ConfigError =>
@@ -34,9 +36,11 @@ export async function readNetworkMagic(config: Pick<NodeConfig, 'file' | 'genesi
     });
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
+    // Read as every input is: size-capped (a genesis path pointing at /dev/zero ends) and interruptible.
+    doc = JSON.parse(await readInput(path, { signal, as: 'a genesis file' }));
   } catch (error) {
-    throw fail(describeError(error));
+    if (isSpoError(error) && (error.code === 'INPUT_TOO_LARGE' || error.code === 'INTERRUPTED')) throw error;
+    throw fail(isSpoError(error) ? error.message : describeError(error));
   }
   const magic = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).networkMagic : undefined;
   if (typeof magic !== 'number' || !Number.isInteger(magic) || magic < 0 || magic > 0xffffffff)

@@ -281,4 +281,13 @@ describe('network magic from the Shelley genesis', () => {
       details: { key: 'ShelleyGenesisFile' },
     });
   });
+
+  it('reads the genesis file as every input is: a path to an endless device ends with INPUT_TOO_LARGE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spo-config-'));
+    writeFileSync(join(dir, 'config.yaml'), 'ShelleyGenesisFile: /dev/zero\n');
+    const c = await loadNodeConfig(join(dir, 'config.yaml'));
+    await expect(readNetworkMagic(c)).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    const aborted = AbortSignal.abort();
+    await expect(readNetworkMagic(c, aborted)).rejects.toBeDefined();
+  });
 });

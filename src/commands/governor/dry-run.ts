@@ -136,7 +136,7 @@ With --json the last thing printed is one JSON object with the counters, targets
     if (flags.config) {
       // One reading of the node configuration for every command (src/config): JSON or YAML, the
       // node's defaults and rules (insane targets are CONFIG_TARGETS, bad values CONFIG_VALUE).
-      const cfg = await loadNodeConfig(flags.config, { role });
+      const cfg = await loadNodeConfig(flags.config, { role, signal: this.signal });
       // A file with none of these keys is probably not a node configuration (e.g. the topology
       // passed as --config by mistake): say so, since the run then silently uses the defaults.
       if (!Object.keys(cfg.document).some((k) => /^(Sync)?TargetNumberOf|^ConsensusMode$|^PeerSharing$/.test(k)))

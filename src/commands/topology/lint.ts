@@ -91,7 +91,10 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     const parsed = parseTopology(raw, args.file);
     // The node config is read as the node reads it (JSON or YAML), with the defaults of this file's role.
     const nodeConfig = flags.config
-      ? await loadNodeConfig(flags.config, { role: (flags.role as Role | undefined) ?? guessRole(parsed.topology) })
+      ? await loadNodeConfig(flags.config, {
+          role: (flags.role as Role | undefined) ?? guessRole(parsed.topology),
+          signal: this.signal,
+        })
       : undefined;
     const config = nodeConfig ? nodeConfigFacts(nodeConfig) : undefined;
     // The network to hold bootstrap peers and public roots to: one named (flag or SPO_NETWORK),
@@ -99,7 +102,7 @@ Exit code: 0 without errors (warnings allowed), 1 with errors, 2 on a usage erro
     let network: string | undefined;
     if (flags.network !== undefined || flags.magic !== undefined) network = this.network.name;
     else if (nodeConfig) {
-      const magic = await readNetworkMagic(nodeConfig);
+      const magic = await readNetworkMagic(nodeConfig, this.signal);
       if (magic !== undefined) network = networkByMagic(magic)?.name ?? 'custom';
     }
     const snapshot =
