@@ -4,20 +4,21 @@
  * shared/reference/governor.md §11). Times in milliseconds (docs/CONVENTIONS.md).
  */
 import type { Millis } from '../lib/clock.js';
+import type { ConsensusMode, DiffusionMode } from '../lib/peer-targets.js';
 
 /** A relay, or a block producer (the node's `BlockProducer` role: it has forging credentials). */
 export type NodeRole = 'relay' | 'producer';
 
-/** Peer-selection targets: the same fields as the governor's `Targets`, so one passes for the other. */
-export interface PeerTargets {
-  root: number;
-  known: number;
-  established: number;
-  active: number;
-  knownBigLedger: number;
-  establishedBigLedger: number;
-  activeBigLedger: number;
-}
+export {
+  type ConsensusMode,
+  DEFAULT_DEADLINE_TARGETS,
+  DEFAULT_SYNC_TARGETS,
+  type DiffusionMode,
+  type PeerTargets,
+  saneTargets,
+  TARGET_LIMITS,
+  targetRuleBroken,
+} from '../lib/peer-targets.js';
 
 /** `AcceptedConnectionsLimit`: inbound connections refused above `hardLimit`, delayed above `softLimit`. */
 export interface AcceptedConnectionsLimit {
@@ -26,45 +27,6 @@ export interface AcceptedConnectionsLimit {
   /** How long a new inbound connection waits while the soft limit is exceeded. */
   delayMs: Millis;
 }
-
-/** `DiffusionMode`: InitiatorOnly never accepts inbound connections. */
-export type DiffusionMode = 'InitiatorOnly' | 'InitiatorAndResponder';
-
-/** `ConsensusMode`: PraosMode (bootstrap peers while syncing) or GenesisMode (sync targets). */
-export type ConsensusMode = 'praos' | 'genesis';
-
-/** `defaultDeadlineTargets` by role (role-dependent since ouroboros-network d43c8727b, 2025-07). */
-export const DEFAULT_DEADLINE_TARGETS: Readonly<Record<NodeRole, Readonly<PeerTargets>>> = Object.freeze({
-  relay: Object.freeze({
-    root: 60,
-    known: 150,
-    established: 30,
-    active: 20,
-    knownBigLedger: 15,
-    establishedBigLedger: 10,
-    activeBigLedger: 5,
-  }),
-  producer: Object.freeze({
-    root: 100,
-    known: 100,
-    established: 30,
-    active: 20,
-    knownBigLedger: 15,
-    establishedBigLedger: 10,
-    activeBigLedger: 5,
-  }),
-});
-
-/** `defaultSyncTargets`: Genesis mode while the ledger state is too old (few ordinary, many big ledger peers). */
-export const DEFAULT_SYNC_TARGETS: Readonly<PeerTargets> = Object.freeze({
-  root: 0,
-  known: 150,
-  established: 10,
-  active: 5,
-  knownBigLedger: 100,
-  establishedBigLedger: 40,
-  activeBigLedger: 30,
-});
 
 /** `defaultAcceptedConnectionsLimit`: hard 512, soft 384, delay 5 s. */
 export const DEFAULT_ACCEPTED_CONNECTIONS_LIMIT: Readonly<AcceptedConnectionsLimit> = Object.freeze({
@@ -88,35 +50,3 @@ export const DEFAULT_PEER_SHARING: Readonly<Record<NodeRole, boolean>> = Object.
 });
 export const DEFAULT_DIFFUSION_MODE: DiffusionMode = 'InitiatorAndResponder';
 export const DEFAULT_CONSENSUS_MODE: ConsensusMode = 'praos';
-
-/** Upper bounds of `sanePeerSelectionTargets` (ouroboros-network `Governor/Types.hs`). */
-export const TARGET_LIMITS = Object.freeze({ active: 100, established: 1_000, known: 10_000 });
-
-/**
- * The node's sanity rule for targets, which it checks at start-up for both target sets:
- * 0 <= active <= established <= known, root <= known (same chain for big ledger peers), active and
- * active big ledger <= 100, established <= 1,000, known <= 10,000.
- */
-export function saneTargets(t: PeerTargets): boolean {
-  return targetRuleBroken(t) === undefined;
-}
-
-/** The first rule of `saneTargets` that `t` breaks, as [field, relation, field or bound]; undefined when sane. */
-export function targetRuleBroken(
-  t: PeerTargets,
-): [keyof PeerTargets, '<' | '>', keyof PeerTargets | number] | undefined {
-  for (const k of Object.keys(t) as Array<keyof PeerTargets>) if (!(t[k] >= 0)) return [k, '<', 0];
-  if (t.active > t.established) return ['active', '>', 'established'];
-  if (t.established > t.known) return ['established', '>', 'known'];
-  if (t.root > t.known) return ['root', '>', 'known'];
-  if (t.activeBigLedger > t.establishedBigLedger) return ['activeBigLedger', '>', 'establishedBigLedger'];
-  if (t.establishedBigLedger > t.knownBigLedger) return ['establishedBigLedger', '>', 'knownBigLedger'];
-  if (t.active > TARGET_LIMITS.active) return ['active', '>', TARGET_LIMITS.active];
-  if (t.established > TARGET_LIMITS.established) return ['established', '>', TARGET_LIMITS.established];
-  if (t.known > TARGET_LIMITS.known) return ['known', '>', TARGET_LIMITS.known];
-  if (t.activeBigLedger > TARGET_LIMITS.active) return ['activeBigLedger', '>', TARGET_LIMITS.active];
-  if (t.establishedBigLedger > TARGET_LIMITS.established)
-    return ['establishedBigLedger', '>', TARGET_LIMITS.established];
-  if (t.knownBigLedger > TARGET_LIMITS.known) return ['knownBigLedger', '>', TARGET_LIMITS.known];
-  return undefined;
-}

@@ -7,6 +7,17 @@
  * state it is given: it works on a copy, so a caller may keep old states (tests compare them).
  */
 
+import {
+  type ConsensusMode,
+  DEFAULT_DEADLINE_TARGETS,
+  DEFAULT_SYNC_TARGETS,
+  type DiffusionMode,
+  type PeerTargets,
+  saneTargets,
+  TARGET_LIMITS,
+  type TargetLimits,
+} from '../lib/peer-targets.js';
+
 /** A peer is identified by its address, `host:port` (`[v6]:port` for IPv6). */
 export type Peer = string;
 
@@ -19,51 +30,20 @@ export type Time = number;
 // ---------------------------------------------------------------------------------------------
 // Targets (§2.3)
 
-export interface Targets {
-  root: number;
-  known: number;
-  established: number;
-  active: number;
-  knownBigLedger: number;
-  establishedBigLedger: number;
-  activeBigLedger: number;
-}
+/** The seven targets (§2.3); the node's defaults and sanity rule are shared with src/config. */
+export type Targets = PeerTargets;
 
 /** `defaultDeadlineTargets` for a relay (governor.md §11). */
-export const RELAY_DEFAULT_TARGETS: Readonly<Targets> = Object.freeze({
-  root: 60,
-  known: 150,
-  established: 30,
-  active: 20,
-  knownBigLedger: 15,
-  establishedBigLedger: 10,
-  activeBigLedger: 5,
-});
+export const RELAY_DEFAULT_TARGETS: Readonly<Targets> = DEFAULT_DEADLINE_TARGETS.relay;
 
 /** `defaultDeadlineTargets` for a block producer. */
-export const BLOCK_PRODUCER_DEFAULT_TARGETS: Readonly<Targets> = Object.freeze({
-  root: 100,
-  known: 100,
-  established: 30,
-  active: 20,
-  knownBigLedger: 15,
-  establishedBigLedger: 10,
-  activeBigLedger: 5,
-});
+export const BLOCK_PRODUCER_DEFAULT_TARGETS: Readonly<Targets> = DEFAULT_DEADLINE_TARGETS.producer;
 
 /**
  * `defaultSyncTargets` (Genesis mode while the ledger state is `TooOld`, governor.md §11): few
  * ordinary peers, many big ledger peers.
  */
-export const SYNC_DEFAULT_TARGETS: Readonly<Targets> = Object.freeze({
-  root: 0,
-  known: 150,
-  established: 10,
-  active: 5,
-  knownBigLedger: 100,
-  establishedBigLedger: 40,
-  activeBigLedger: 30,
-});
+export const SYNC_DEFAULT_TARGETS: Readonly<Targets> = DEFAULT_SYNC_TARGETS;
 
 export const ZERO_TARGETS: Readonly<Targets> = Object.freeze({
   root: 0,
@@ -76,31 +56,11 @@ export const ZERO_TARGETS: Readonly<Targets> = Object.freeze({
 });
 
 /** The upper limits of `sanePeerSelectionTargets` (each, for both kinds). */
-export interface SanityLimits {
-  active: number;
-  established: number;
-  known: number;
-}
-export const SANITY_LIMITS: Readonly<SanityLimits> = Object.freeze({ active: 100, established: 1000, known: 10000 });
+export type SanityLimits = TargetLimits;
+export const SANITY_LIMITS: Readonly<SanityLimits> = TARGET_LIMITS;
 
 /** The reference's `sanePeerSelectionTargets`: insane targets are ignored by the governor. */
-export function saneTargets(t: Targets, limits: SanityLimits = SANITY_LIMITS): boolean {
-  const ints = Object.values(t).every((v) => Number.isInteger(v) && v >= 0);
-  return (
-    ints &&
-    t.active <= t.established &&
-    t.established <= t.known &&
-    t.root <= t.known &&
-    t.activeBigLedger <= t.establishedBigLedger &&
-    t.establishedBigLedger <= t.knownBigLedger &&
-    t.active <= limits.active &&
-    t.established <= limits.established &&
-    t.known <= limits.known &&
-    t.activeBigLedger <= limits.active &&
-    t.establishedBigLedger <= limits.established &&
-    t.knownBigLedger <= limits.known
-  );
-}
+export { saneTargets };
 
 export function targetsEqual(a: Targets, b: Targets): boolean {
   return (
@@ -117,7 +77,7 @@ export function targetsEqual(a: Targets, b: Targets): boolean {
 // ---------------------------------------------------------------------------------------------
 // Local roots (§2.2, §2.5 "Local roots changed", §6.1)
 
-export type DiffusionMode = 'InitiatorOnly' | 'InitiatorAndResponder';
+export type { DiffusionMode };
 
 export interface LocalRootConfig {
   /** Whether we share this address with others (`advertise`). */
@@ -370,7 +330,7 @@ export type Input =
 /** Consensus's view of how old the ledger state is (Cardano `LedgerStateJudgement`). */
 export type LedgerStateJudgement = 'youngEnough' | 'tooOld';
 /** `ConsensusMode`: Praos (bootstrap peers while syncing) or Genesis (sync targets, big ledger peers). */
-export type ConsensusMode = 'praos' | 'genesis';
+export type { ConsensusMode };
 /** `AssociationMode`: a hidden relay / block producer talking only to its local roots, or not. */
 export type AssociationMode = 'localRootsOnly' | 'unrestricted';
 
