@@ -373,9 +373,19 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerCo
    */
   async close(timeoutMs: Millis = CLOSE_TIMEOUT_MS): Promise<void> {
     if (this.mux.isClosed) return;
+    const started = this.clock.now();
     const goodbyes = [...this.clients.values()].filter((c) => !c.finished && !c.busy).map((c) => c.done());
-    if (goodbyes.length > 0) await Promise.race([Promise.all(goodbyes), sleep(this.clock, timeoutMs)]);
-    await this.mux.close(timeoutMs);
+    if (goodbyes.length > 0) {
+      // The wait's timer goes when the goodbyes win, so a closed connection leaves no timer behind.
+      const waited = new AbortController();
+      try {
+        await Promise.race([Promise.all(goodbyes), sleep(this.clock, timeoutMs, waited.signal).catch(() => undefined)]);
+      } finally {
+        waited.abort();
+      }
+    }
+    // One budget for the whole close: what the goodbyes used is not given to the mux again.
+    await this.mux.close(Math.max(0, timeoutMs - (this.clock.now() - started)));
   }
 
   /** Abortive close: TCP RST, nothing queued is sent. */

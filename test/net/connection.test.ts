@@ -277,6 +277,20 @@ describe('connection object over the in-memory transport (virtual time)', () => 
     expect(p2.inb.mux.error?.code).toBe('CONNECTION_RESET');
   });
 
+  it('a clean close that the peer answers at once leaves no timer behind', async () => {
+    const s = new Scheduler();
+    const { out, inb } = await pair(s);
+    const ka = out.keepAlive(3);
+    await s.runAsync({ until: s.now() + 100 });
+    await ka;
+    const closing = out.close(60_000);
+    await s.runAsync({ until: s.now() + 200 });
+    await closing;
+    expect(inb.isClosed).toBe(true);
+    // nothing of the close is left to run (its wait for the goodbyes used to stay armed for 60 s)
+    expect(s.next()).toBeUndefined();
+  });
+
   it('the memory transport keeps order and applies back-pressure to a writer whose reader is paused', async () => {
     const s = new Scheduler();
     const [a, b] = memoryPair({ clock: s, delayAB: 3, highWaterMark: 1000 });
