@@ -13,7 +13,7 @@ import { keepAliveLoop } from '../../src/net/protocols/keep-alive/client.js';
 import { staticPeers } from '../../src/net/protocols/peer-sharing/responder.js';
 import { nodeResponders } from '../../src/net/protocols/responders.js';
 import type { Responders } from '../../src/net/protocols/types.js';
-import { memoryPair } from '../../src/net/transport/memory.js';
+import { type MemoryBearer, memoryPair } from '../../src/net/transport/memory.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 
 const data = (initiatorOnly: boolean): VersionData => ({
@@ -289,6 +289,26 @@ describe('connection object over the in-memory transport (virtual time)', () => 
     expect(inb.isClosed).toBe(true);
     // nothing of the close is left to run (its wait for the goodbyes used to stay armed for 60 s)
     expect(s.next()).toBeUndefined();
+  });
+
+  it("a caller's timeout holds for its own request only, not for later ones on the same connection", async () => {
+    const s = new Scheduler();
+    const { out, inb } = await pair(s);
+    const first = out.keepAliveClient.roundTrip(1, 2_000);
+    await s.runAsync({ until: s.now() + 100 });
+    expect(await first).toBe(12);
+    // the peer stops answering: the next round trip without a limit of its own waits the
+    // protocol's 60 s, not the 2 s the first one asked for
+    (inb.mux.bearer as MemoryBearer).pause();
+    const failed = out.keepAliveClient.roundTrip(2).then(
+      () => undefined,
+      (e: NetError) => ({ code: e.code, at: s.now() }),
+    );
+    const start = s.now();
+    await s.runAsync({ until: start + 120_000 });
+    const r = await failed;
+    expect(r?.code).toBe('KEEPALIVE_TIMEOUT');
+    expect(r?.at).toBeGreaterThan(start + 59_000);
   });
 
   it('the memory transport keeps order and applies back-pressure to a writer whose reader is paused', async () => {

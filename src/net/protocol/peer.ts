@@ -50,7 +50,9 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   private waiter: { resolve: (r: Received<M>) => void; reject: (e: Error) => void } | undefined;
   private timer: Timer | undefined;
   private error: Error | undefined;
-  private readonly timeouts: Partial<Record<S, number | undefined>>;
+  /** The per-state timeouts in force: the instance's own, plus a caller's override for one request. */
+  private timeouts: Partial<Record<S, number | undefined>>;
+  private readonly baseTimeouts: Partial<Record<S, number | undefined>>;
   private readonly maxLimit: number;
   private onStop: Array<() => void> = [];
 
@@ -61,7 +63,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     options: { timeouts?: Partial<Record<S, number | undefined>> } = {},
   ) {
     this.state = spec.initial;
-    this.timeouts = options.timeouts ?? {};
+    this.baseTimeouts = options.timeouts ?? {};
+    this.timeouts = { ...this.baseTimeouts };
     this.maxLimit = Math.max(...Object.values<StateSpec>(spec.states).map((st) => st.sizeLimit));
     channel.onClose = (e) => this.closed(e);
     channel.attach((chunk, at) => this.onData(chunk, at));
@@ -134,7 +137,11 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     });
   }
 
-  /** Overrides the timeout of a state from now on (e.g. a caller's --timeout). */
+  /**
+   * Overrides the timeout of a state for the current request (e.g. a caller's --timeout): it holds
+   * until the peer's answer gives us agency again, then the instance's own timeouts are back, so a
+   * short limit asked for one round trip does not stay on a long-lived connection.
+   */
   setTimeout(state: S, ms: number | undefined): void {
     this.timeouts[state] = ms;
     this.armTimer();
@@ -180,6 +187,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
       throw err;
     }
     this.state = next;
+    // The answer is in: a caller's override for this request ends (setTimeout).
+    if (this.spec.states[next].agency === this.side) this.timeouts = { ...this.baseTimeouts };
     this.armTimer();
     if (this.done) this.channel.end();
     return r;
