@@ -88,6 +88,17 @@ async function dualRelay(magic: number): Promise<[FakeRelay, FakeRelay]> {
  */
 export async function buildWorld(o: WorldOptions): Promise<World> {
   const relays: World['relays'] = [];
+  try {
+    return await build(o, relays);
+  } catch (error) {
+    // A setup that fails half-way (e.g. no dnsmasq on the machine) must not leave the relays and
+    // `spo serve` children it already started running after the test run (they outlived it once).
+    await Promise.allSettled(relays.map((r) => r.close()));
+    throw error;
+  }
+}
+
+async function build(o: WorldOptions, relays: World['relays']): Promise<World> {
   const pools: ExpectedRelay[][] = [];
   const keep = <T extends { close(): Promise<void> }>(r: T): T => {
     relays.push(r);
