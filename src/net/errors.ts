@@ -29,7 +29,9 @@ export type NetErrorCode =
   | 'CHAINSYNC_TIMEOUT'
   | 'PEERSHARING_TIMEOUT'
   | 'PROTOCOL_TIMEOUT'
-  | 'NET_ABORTED';
+  | 'NET_ABORTED'
+  /** The server's accept loop met an error it cannot survive (src/node/server). */
+  | 'ACCEPT_FAILED';
 
 export class NetError extends SpoError {
   declare readonly code: NetErrorCode;

@@ -6,15 +6,18 @@
  * synthetic chain that grows on a schedule, block-fetch (no blocks) and tx-submission (MsgInit).
  */
 import { EventEmitter } from 'node:events';
-import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { formatEndpoint } from '../lib/address.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
+import { PROTOCOL_IDLE_TIMEOUT } from '../node/connection-manager/core.js';
+import { ConnectionManager, type HandshakeOutcome, type NodeTraceEvent } from '../node/connection-manager/shell.js';
+import { type ServerTrace, startAcceptLoops } from '../node/server/accept-loop.js';
+import { type AcceptedConnectionsLimit, DEFAULT_ACCEPTED_CONNECTIONS_LIMIT } from '../node/server/rate-limit.js';
 import { SyntheticChain } from './chain.js';
 import { DEFAULT_VERSIONS, type VersionData } from './codec/handshake.js';
 import type { PeerAddress } from './codec/peer-sharing.js';
-import { type Connection, openConnection } from './connection.js';
+import type { Connection } from './connection.js';
 import type { NetError } from './errors.js';
-import { Mux } from './mux/mux.js';
 import { staticPeers } from './protocols/peer-sharing/responder.js';
 import { nodeResponders } from './protocols/responders.js';
 import type { Responders } from './protocols/types.js';
@@ -40,7 +43,9 @@ export function parseFault(text: string): ServerFault {
 }
 
 export interface ServerOptions {
+  /** Address to listen on (default 127.0.0.1); `hosts` listens on several (IPv4 and IPv6) with one port. */
   host?: string;
+  hosts?: readonly string[];
   /** 0 = any free port. */
   port?: number;
   magic: number;
@@ -56,12 +61,18 @@ export interface ServerOptions {
   initiatorOnly?: boolean;
   peerSharing?: boolean;
   fault?: ServerFault;
+  /** AcceptedConnectionsLimit (default the node's 512 / 384 / 5 s). */
+  acceptedConnectionsLimit?: AcceptedConnectionsLimit;
+  /** @deprecated the hard limit; use `acceptedConnectionsLimit`. */
   maxConnections?: number;
   /**
-   * Close an inbound connection on which no responder runs for this long: after the handshake,
-   * and after the last responder ended (the node's 5 s protocol idle timeout). Default: off.
+   * The inbound governor's idle timeout (the node's ProtocolIdleTimeout, default 5 s): a connection
+   * on which no responder runs for this long, after the handshake or after the last responder
+   * ended, is closed. 0 = never.
    */
   idleTimeoutMs?: number;
+  /** The connection manager's TIME_WAIT (default 60 s). */
+  timeWaitTimeoutMs?: number;
   chain?: SyntheticChain;
   /** Responders instead of the node ones over `chain` and `peers`. */
   responders?: Responders;
@@ -74,18 +85,52 @@ export interface ServerEvents {
   /** A negotiated inbound connection (a duplex one can run our initiator protocols too). */
   negotiated: [remote: string, connection: Connection];
   disconnect: [remote: string, error: NetError | undefined];
+  /** Every state change of the connection manager, the inbound governor and the sockets. */
+  trace: [event: NodeTraceEvent];
+  /** The accept loops' rate limiting and errors. */
+  server: [event: ServerTrace, at: Millis];
+  /** The handshake's full outcome (a refusal says why). */
+  handshakeOutcome: [outcome: HandshakeOutcome];
 }
 
 export interface RunningServer {
-  /** The address the server listens on, e.g. `127.0.0.1:3001` or `[::1]:3001`. */
+  /** The address the server listens on, e.g. `127.0.0.1:3001` or `[::1]:3001` (the first of several). */
   address: string;
+  /** Every address listened on. */
+  addresses: string[];
   host: string;
   port: number;
   chain: SyntheticChain;
   events: EventEmitter<ServerEvents>;
+  /** The connection manager (counters, traces). */
+  manager: ConnectionManager;
+  limit: AcceptedConnectionsLimit;
   connections(): number;
   stats(): { accepted: number; handshakes: number; refused: number; errors: number };
+  /** Resolves when closed; rejects with ACCEPT_FAILED when an accept error ended the server. */
+  done: Promise<void>;
   close(): Promise<void>;
+}
+
+/** The handshake outcome in words for a log line: a refusal names the versions or the magic numbers. */
+export function describeHandshake(o: HandshakeOutcome, ours: { versions: readonly number[]; magic: number }): string {
+  switch (o.outcome) {
+    case 'accepted':
+      return `accepted v${o.version}`;
+    case 'query':
+      return 'query';
+    case 'refused': {
+      const r = o.refusal;
+      if (r === undefined) return 'refused';
+      if (r.kind === 'VersionMismatch')
+        return `refused: VersionMismatch (no common version; we offer ${ours.versions.join(',')})`;
+      if (r.kind === 'HandshakeDecodeError') return `refused: HandshakeDecodeError (v${r.version}: ${r.message})`;
+      const magic = /magic|NetworkMagic/i.test(r.message) ? `; our magic is ${ours.magic}` : '';
+      return `refused: Refused (v${r.version}: ${r.message}${magic})`;
+    }
+    case 'failed':
+      return `failed: ${o.error?.code ?? 'error'}${o.error ? ` (${o.error.message})` : ''}`;
+  }
 }
 
 /** A bearer whose writes leave `ms` late (the `slow` fault): every answer arrives that much later. */
@@ -145,7 +190,7 @@ class SlowBearer implements Bearer {
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const host = o.host ?? '127.0.0.1';
+  const hosts = o.hosts ?? [o.host ?? '127.0.0.1'];
   const fault = o.fault ?? { kind: 'none' };
   const clock = o.clock ?? systemClock;
   const chain = o.chain ?? new SyntheticChain();
@@ -158,79 +203,63 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     query: false,
     perasSupport: false,
   };
+  const limit: AcceptedConnectionsLimit =
+    o.acceptedConnectionsLimit ??
+    (o.maxConnections === undefined
+      ? DEFAULT_ACCEPTED_CONNECTIONS_LIMIT
+      : {
+          ...DEFAULT_ACCEPTED_CONNECTIONS_LIMIT,
+          hard: o.maxConnections,
+          soft: Math.min(o.maxConnections, DEFAULT_ACCEPTED_CONNECTIONS_LIMIT.soft),
+        });
   const responders = o.responders ?? nodeResponders({ chain, peers: staticPeers(o.peers ?? []) });
   const events = new EventEmitter<ServerEvents>();
-  const muxes = new Set<Mux>();
   const raw = new Set<Socket>();
   const stats = { accepted: 0, handshakes: 0, refused: 0, errors: 0 };
-
-  const server: Server = createServer({ noDelay: true }, (socket) => {
-    stats.accepted++;
-    const remote = formatEndpoint({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
-    events.emit('connection', remote);
-    if (fault.kind === 'never-answer' || fault.kind === 'close-mid-handshake') {
-      raw.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => raw.delete(socket));
-      // close-mid-handshake: the proposal came in; leave without an answer (RST).
-      socket.on('data', () => {
-        if (fault.kind === 'close-mid-handshake') socket.resetAndDestroy();
-      });
-      return;
-    }
-    const tcp = new TcpBearer(socket);
-    const bearer = fault.kind === 'slow' ? new SlowBearer(tcp, clock, fault.ms) : tcp;
-    const mux = new Mux(bearer, { clock });
-    muxes.add(mux);
-    mux.on('close', (err) => {
-      muxes.delete(mux);
-      if (err && err.code !== 'CONNECTION_CLOSED' && err.code !== 'CONNECTION_RESET') stats.errors++;
-      events.emit('disconnect', remote, err);
-    });
-    void accept(mux, remote);
+  const idle = o.idleTimeoutMs ?? PROTOCOL_IDLE_TIMEOUT;
+  const manager = new ConnectionManager({
+    clock,
+    hardLimit: limit.hard,
+    handshake: { versions, data, responders },
+    protocolIdleTimeout: idle > 0 ? idle : Number.POSITIVE_INFINITY,
+    ...(o.timeWaitTimeoutMs === undefined ? {} : { timeWaitTimeout: o.timeWaitTimeoutMs }),
   });
-  server.maxConnections = o.maxConnections ?? 512;
+  manager.on('trace', (e) => events.emit('trace', e));
+  manager.on('handshake', (h) => {
+    if (h.outcome === 'accepted') stats.handshakes++;
+    else if (h.outcome === 'refused') stats.refused++;
+    events.emit('handshakeOutcome', h);
+    events.emit('handshake', h.peer, describeHandshake(h, { versions, magic: o.magic }));
+  });
+  manager.on('negotiated', (_conn, connection, provenance) => {
+    if (provenance === 'inbound') events.emit('negotiated', connection.where, connection);
+  });
+  manager.on('socketClosed', (_sock, _conn, peer, err) => {
+    if (err && err.code !== 'CONNECTION_CLOSED' && err.code !== 'CONNECTION_RESET') stats.errors++;
+    events.emit('disconnect', peer, err);
+  });
 
-  async function accept(mux: Mux, remote: string): Promise<void> {
-    try {
-      const r = await openConnection(mux, { role: 'acceptor', versions, data, responders });
-      if (r.kind === 'refused') {
-        stats.refused++;
-        events.emit('handshake', remote, `refused: ${r.reason.kind}`);
-        return;
-      }
-      if (r.kind === 'query') {
-        events.emit('handshake', remote, 'query');
-        return;
-      }
-      stats.handshakes++;
-      events.emit('handshake', remote, `accepted v${r.connection.version}`);
-      if (o.idleTimeoutMs && o.idleTimeoutMs > 0) closeWhenIdle(r.connection, o.idleTimeoutMs);
-      events.emit('negotiated', remote, r.connection);
-    } catch {
-      // the mux has recorded the error and closed the connection
-    }
-  }
-
-  /** Closes the connection when no responder has been running for `ms` (wire.md §1 item 5). */
-  function closeWhenIdle(conn: Connection, ms: Millis): void {
-    let running = 0;
-    let timer: Timer | undefined;
-    const arm = (): void => {
-      timer = clock.setTimer(ms, () => void conn.close());
-    };
-    conn.on('responderStart', () => {
-      running++;
-      timer?.cancel();
-      timer = undefined;
+  /** The test-only faults that never reach the handshake take the socket before the manager. */
+  const intercept = (socket: Socket): boolean => {
+    if (fault.kind !== 'never-answer' && fault.kind !== 'close-mid-handshake') return false;
+    stats.accepted++;
+    events.emit('connection', formatEndpoint({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }));
+    raw.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => raw.delete(socket));
+    // close-mid-handshake: the proposal came in; leave without an answer (RST).
+    socket.on('data', () => {
+      if (fault.kind === 'close-mid-handshake') socket.resetAndDestroy();
     });
-    conn.on('responderEnd', () => {
-      running--;
-      if (running === 0) arm();
-    });
-    conn.on('close', () => timer?.cancel());
-    arm();
-  }
+    socket.resume();
+    return true;
+  };
+  const bearer = (socket: Socket): Bearer => {
+    stats.accepted++;
+    events.emit('connection', formatEndpoint({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }));
+    const tcp = new TcpBearer(socket);
+    return fault.kind === 'slow' ? new SlowBearer(tcp, clock, fault.ms) : tcp;
+  };
 
   let growth: Timer | undefined;
   const grow = (): void => {
@@ -239,32 +268,47 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       grow();
     });
   };
-  if (o.blockIntervalMs && o.blockIntervalMs > 0) grow();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: o.port ?? 0, ipv6Only: isIPv6(host) }, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
+  const server = await startAcceptLoops({
+    target: manager,
+    hosts,
+    port: o.port ?? 0,
+    limit,
+    clock,
+    bearer,
+    intercept,
   });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 0);
-  const boundHost = typeof addr === 'object' && addr ? addr.address : host;
+  server.events.on('trace', (e, at) => events.emit('server', e, at));
+  if (o.blockIntervalMs && o.blockIntervalMs > 0) grow();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      growth?.cancel();
+      await server.close();
+      await manager.close(500);
+      for (const s of raw) s.destroy();
+    })();
+    return closing;
+  };
+  // an accept error that ends the server stops the rest too
+  const done = server.done.catch(async (e: unknown) => {
+    await close();
+    throw e;
+  });
+  done.catch(() => undefined);
+  const first = server.addresses[0] as { host: string; port: number };
   return {
-    address: formatEndpoint({ host: boundHost, port }),
-    host: boundHost,
-    port,
+    address: formatEndpoint(first),
+    addresses: server.addresses.map((a) => formatEndpoint(a)),
+    host: first.host,
+    port: server.port,
     chain,
     events,
-    connections: () => muxes.size + raw.size,
+    manager,
+    limit,
+    connections: () => manager.sockets + raw.size,
     stats: () => ({ ...stats }),
-    close: async () => {
-      growth?.cancel();
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      await Promise.all([...muxes].map((m) => m.close(500)));
-      for (const s of raw) s.destroy();
-      await closed;
-    },
+    done,
+    close,
   };
 }

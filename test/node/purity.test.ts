@@ -8,6 +8,18 @@ import * as node from '../../src/node/index.js';
 const dir = fileURLToPath(new URL('../../src/node', import.meta.url));
 const lib = fileURLToPath(new URL('../../src/lib/clock.ts', import.meta.url));
 
+/**
+ * The shells (sockets, timers, the clock) live beside the cores they drive; every other file of
+ * src/node is pure. Each engineer adds the shell files they write here.
+ */
+const SHELLS = [
+  'connection-manager/shell.ts',
+  'inbound-governor/shell.ts',
+  'server/accept-loop.ts',
+  'peer-state-actions.ts',
+  'outbound.ts',
+];
+
 function files(d: string): string[] {
   return readdirSync(d).flatMap((f) => {
     const p = join(d, f);
@@ -19,6 +31,7 @@ describe('src/node purity', () => {
   it('imports no node: module or package, uses no clock, timer or Math.random', () => {
     const offenders: string[] = [];
     for (const f of files(dir)) {
+      if (SHELLS.some((s) => f.endsWith(`/src/node/${s}`))) continue;
       const text = readFileSync(f, 'utf8');
       for (const bad of [
         /from 'node:/,
