@@ -30,7 +30,7 @@ export default class Probe extends SpoCommand {
 
 Attempts run --concurrency at a time (default 2000, capped by the open-file limit), so a mainnet-sized registry takes about one --timeout plus a little. --timeout applies to each stage and really ends the attempt. Timeouts are retried at a lower concurrency when the run shows signs of local congestion (--retry auto), always, or never.
 
-Every address is reported with a status: ok, or the failure and its stage (DNS_NXDOMAIN, CONNECT_REFUSED, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, HANDSHAKE_REFUSED_MAGIC, HANDSHAKE_REFUSED_VERSION, PROTOCOL_ERROR, KEEPALIVE_TIMEOUT...); relays and pools are summarised ("2 of 3 relays reachable"). Registered addresses that cannot be public peers (loopback, private...) are reported as UNUSABLE_ADDRESS unless --include-unusable.
+Every address is reported with a status: ok, or the failure and its stage (DNS_NXDOMAIN, CONNECT_REFUSED, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, HANDSHAKE_REFUSED_MAGIC, HANDSHAKE_REFUSED_VERSION, PROTOCOL_ERROR, KEEPALIVE_TIMEOUT...); relays and pools are summarised ("2 of 3 relays reachable"). Registered addresses that cannot be public peers (loopback, private, link-local, unspecified...), and the addresses a registered name resolves to that cannot either, are reported as UNUSABLE_ADDRESS and not probed (probing 127.0.0.1 reaches your own machine), unless --include-unusable. Addresses given as arguments are probed as given.
 
 Exit code 1 follows --fail-on: any (an address failed), pool (a pool has no reachable relay), none. Default: any when addresses are given, pool when pools are chosen with --pool/--ticker, none for the whole registry or --top. To monitor a pool with an SRV relay, add --whole-group: the node's rule draws one target per run, so a single dead target would alert only on some runs.
 
@@ -96,7 +96,8 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
       description: 'SRV: probe every target of the lowest priority group, not the one the node would draw',
     }),
     'include-unusable': Flags.boolean({
-      description: 'also probe registered addresses that cannot be public peers (loopback, private...)',
+      description:
+        'also probe registry addresses that cannot be public peers (loopback, private...), registered so or resolved from a name',
     }),
     // Not `exclusive: ['json']`: oclif's message for that is a bare "The following error occurred:".
     csv: Flags.boolean({ description: 'CSV output, one row per address (not with --json)' }),

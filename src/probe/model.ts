@@ -68,6 +68,11 @@ export interface ProbeTarget {
   relay: ProbeRelay;
   /** A reason not to probe it (an unusable registered address such as 127.0.0.1); reported as UNUSABLE_ADDRESS. */
   skip?: string | undefined;
+  /**
+   * A registered name: each address it resolves to must be usable as a public peer, as a literal
+   * must; the others (a name pointing at 127.0.0.1, 10.x...) are reported as UNUSABLE_ADDRESS, not probed.
+   */
+  publicOnly?: boolean | undefined;
 }
 
 /** One address:port to connect to, produced by resolving a target. */

@@ -15,6 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import { formatEndpoint } from '../lib/address.js';
 import { InterruptedError } from '../lib/errors.js';
+import { resolvedAddressFlag } from '../registry/hygiene.js';
 import {
   type AttemptOutcome,
   type FailureCode,
@@ -412,6 +413,12 @@ export async function* probeEndpoints(
     }
     await Promise.all(
       endpoints.map(async (endpoint) => {
+        const unusable = target.publicOnly ? resolvedAddressFlag(endpoint.address) : undefined;
+        if (unusable !== undefined) {
+          const message = `${target.relay.host} resolves to ${endpoint.address}, not usable as a public peer (${unusable}): not probed (--include-unusable probes it)`;
+          emit(toAddressResult(target, endpoint, { status: 'UNUSABLE_ADDRESS', stage: 'resolve', message }, 0));
+          return;
+        }
         const key = `${endpoint.address}|${endpoint.port}`;
         let pending = firstPass.get(key);
         const shared = pending !== undefined;

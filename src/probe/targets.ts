@@ -12,7 +12,8 @@ export const ARGS_POOL = '(args)';
 /**
  * One target per registered relay, pools in the order given. A relay whose registered address is
  * unusable as a public peer (loopback, private, port 0...) is reported as UNUSABLE_ADDRESS rather
- * than probed, unless `includeUnusable` (probing 127.0.0.1 would reach the operator's own machine).
+ * than probed, unless `includeUnusable` (probing 127.0.0.1 would reach the operator's own machine);
+ * a registered name is held to the same rule for each address it resolves to (`publicOnly`).
  */
 export function* targetsFromPools(pools: Iterable<Pool>, includeUnusable = false): Generator<ProbeTarget> {
   for (const p of pools) {
@@ -22,6 +23,8 @@ export function* targetsFromPools(pools: Iterable<Pool>, includeUnusable = false
       if (p.ticker !== undefined) t.ticker = p.ticker;
       if (bad.length > 0 && !includeUnusable)
         t.skip = `registered address is not usable as a public peer (${bad.join(', ')}): not probed (--include-unusable probes it)`;
+      // A name is checked once resolved: it would otherwise reach the operator's machine or LAN.
+      else if (!includeUnusable && (relay.kind === 'dns' || relay.kind === 'srv')) t.publicOnly = true;
       yield t;
     }
   }

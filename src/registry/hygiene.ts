@@ -81,6 +81,17 @@ export function maybeSpecial(kind: 'ipv4' | 'ipv6', host: string): boolean {
   );
 }
 
+/**
+ * The hygiene flag of an address a name resolved to (`loopback`, `private`...), undefined for a
+ * public unicast address: a registered name gets the same verdict as the literal would.
+ */
+export function resolvedAddressFlag(address: string): string | undefined {
+  const kind = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (kind === undefined || !maybeSpecial(kind, address)) return undefined;
+  const cls = classifyAddress(address);
+  return cls === undefined ? undefined : (ADDRESS_FLAG[cls] ?? cls);
+}
+
 export interface HygieneResult {
   pools: Pool[];
   findings: RegistryFinding[];

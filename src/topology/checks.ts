@@ -6,6 +6,7 @@
  */
 import type { AddressFamily, DnsResolver } from '../dns/index.js';
 import { isDnsError } from '../dns/index.js';
+import { classifyAddress } from '../lib/address.js';
 import { describeError } from '../lib/errors.js';
 import type { ProbeAddressResult, ProbeEndpoint, ProbeRelay, ProbeTarget } from '../probe/model.js';
 import { probeEndpoints, type StageFunction } from '../probe/scheduler.js';
@@ -107,6 +108,24 @@ export async function resolveCheck(
         fix: 'add A/AAAA records (or SRV targets) for the name',
       });
     }
+  }
+  // A name in the public roots or bootstrap peers gets the literal's rule for each address it
+  // resolves to: a name pointing at 10.x or 127.0.0.1 is no more a public peer than the literal is.
+  for (const r of resolved) {
+    if (r.where === 'local' || (r.ap.kind !== 'dns' && r.ap.kind !== 'srv')) continue;
+    const bad = r.endpoints.flatMap((e) => {
+      const cls = classifyAddress(e.address);
+      return cls === undefined ? [] : [`${e.address} (${cls})`];
+    });
+    if (bad.length === 0) continue;
+    const list = r.where === 'public' ? 'publicRoots' : 'bootstrapPeers';
+    findings.push({
+      code: 'TOPOLOGY_PUBLIC_ROOT_PRIVATE',
+      severity: 'warning',
+      path: `${r.path}.address`,
+      message: `${accessPointText(r.ap)} in ${list} resolves to ${bad.join(', ')}: not a public peer, other nodes cannot use it`,
+      fix: 'point the name at public addresses, or move your own machines to local roots',
+    });
   }
   // A group's hotValency counts addresses, so names resolving to several addresses count several times.
   t.localRoots.forEach((g, i) => {

@@ -441,7 +441,8 @@ export const LINT_RULES: readonly LintRule[] = [
   {
     code: 'TOPOLOGY_PUBLIC_ROOT_PRIVATE',
     severity: 'warning',
-    title: 'a private, loopback or unroutable address in public roots or bootstrap peers',
+    title:
+      'a private, loopback or unroutable address in public roots or bootstrap peers (with --resolve, also a name resolving to one)',
     fix: 'use public addresses there; put your own machines in local roots',
     by: 'lint',
     check: {

@@ -107,7 +107,7 @@ export function summaryText(report: ProbeReport, c: Palette): string {
   const skipped = s.byStatus.UNUSABLE_ADDRESS ?? 0;
   if (skipped > 0) {
     lines.push(
-      `${skipped} registered address${skipped === 1 ? '' : 'es'} not probed (UNUSABLE_ADDRESS: loopback, private...): --include-unusable probes them`,
+      `${skipped} registered address${skipped === 1 ? '' : 'es'} not probed (UNUSABLE_ADDRESS: loopback, private..., registered so or resolved from a name): --include-unusable probes them`,
     );
   }
   if (s.rtt.medianMs !== undefined) {

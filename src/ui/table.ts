@@ -52,3 +52,27 @@ function formatCell(value: string | number | undefined): string {
   if (value === undefined) return '-';
   return typeof value === 'number' ? String(value) : value;
 }
+
+/** Text cut to at most `max` columns with a middle ellipsis (both ends of a name say the most). */
+export function fitWidth(text: string, max: number): string {
+  if (width(text) <= max) return text;
+  if (max <= 1) return '…';
+  const chars = [...text];
+  const keep = max - 1;
+  const head = Math.ceil(keep / 2);
+  let tail = keep - head;
+  let left = '';
+  for (const ch of chars) {
+    if (width(left + ch) > head) break;
+    left += ch;
+  }
+  let right = '';
+  for (let i = chars.length - 1; i >= 0 && tail > 0; i--) {
+    const ch = chars[i] as string;
+    const w = width(ch);
+    if (w > tail) break;
+    right = ch + right;
+    tail -= w;
+  }
+  return `${left}…${right}`;
+}

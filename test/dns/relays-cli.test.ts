@@ -33,7 +33,8 @@ describe('spo relays resolve (small snapshot)', () => {
     expect(r.code).toBe(1);
     const doc = parseJsonOutput<RelaysResolveJson>(r);
     expect(doc.ipRelays).toBe(1);
-    expect(doc.summary).toEqual({ names: 4, resolved: 3, nxdomain: 1, failed: 0, timedOut: 0 });
+    // unusable: the names resolve to documentation addresses (192.0.2.0/24, 2001:db8::/32)
+    expect(doc.summary).toEqual({ names: 4, resolved: 3, nxdomain: 1, failed: 0, timedOut: 0, unusable: 3 });
     const byName = new Map(doc.names.map((n) => [n.name, n]));
     expect(byName.get('relay1.pool-a.test')).toMatchObject({ kind: 'dns', ports: [3001], status: 'resolved' });
     expect(byName.get('relay1.pool-a.test')?.pools).toHaveLength(2);
@@ -53,8 +54,11 @@ describe('spo relays resolve (small snapshot)', () => {
   it('prints a table and the summary for people', async () => {
     const r = await runCli(['relays', 'resolve', '--source', SMALL, '--dns-server', dns.server, '--ipv4-only']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/relay2\.pool-a\.test\s+A\s+192\.0\.2\.2\s+300\s+300/);
-    expect(r.stdout).toMatch(/gone\.pool-c\.test\s+DNS_NXDOMAIN/);
+    // name, the pool that registered it (a snapshot's #N), port, record type, address, TTL
+    expect(r.stdout).toMatch(/relay2\.pool-a\.test\s+#1\s+3002\s+A\s+192\.0\.2\.2\s+300\s/);
+    expect(r.stdout).toMatch(/relay1\.pool-a\.test\s+#1 \+1\s+3001\s+A\s+192\.0\.2\.1\s/);
+    expect(r.stdout).toMatch(/pool-b\.test\s+#2\s+4001\s+SRV A\s+192\.0\.2\.3\s+.*via b1\.pool-b\.test/);
+    expect(r.stdout).toMatch(/gone\.pool-c\.test\s+#3\s+6000\s+DNS_NXDOMAIN/);
     expect(r.stdout).toContain('4 names: 3 resolved, 1 NXDOMAIN, 0 failed, 0 timed out');
     // progress goes to stderr (plain lines when not a TTY), never into stdout
     expect(r.stderr).toContain('reading the registry from');
@@ -113,8 +117,19 @@ describe('spo relays resolve (embedded registry)', () => {
       nxdomain: 0,
       failed: 0,
       timedOut: 0,
+      unusable: dnsNames + srvNames, // 198.18.0.0/15 is reserved (benchmarking): flagged
     });
     expect(r.code).toBe(0);
     expect(doc.names.filter((n) => n.kind === 'srv').every((n) => n.addresses[0]?.port === 3001)).toBe(true);
+  });
+
+  it('the table fits in 120 columns, with pool and port columns (issue 15)', async () => {
+    const r = await runCli(['relays', 'resolve', '--dns-server', dns.server], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+POOL\s+PORT\s+TYPE\s+ADDRESS\s+TTL s\s+TIME ms\s+NOTE$/);
+    const widest = Math.max(...lines.map((l) => l.length));
+    expect(widest).toBeLessThan(120);
+    expect(lines.length).toBeGreaterThan(dnsNames);
   });
 });

@@ -165,6 +165,8 @@ describe('spo topology lint --resolve (dnsmasq on loopback)', () => {
     expect(doc.findings.map((f) => [f.code, f.severity, f.path])).toEqual([
       ['TOPOLOGY_UNRESOLVED', 'error', '$.publicRoots[0].accessPoints[0].address'],
       ['TOPOLOGY_HOTVALENCY', 'error', '$.localRoots[1].hotValency'],
+      // the SRV target's 192.0.2.20 is a documentation address: no public peer, as the literal would not be
+      ['TOPOLOGY_PUBLIC_ROOT_PRIVATE', 'warning', '$.publicRoots[0].accessPoints[1].address'],
     ]);
     expect(doc.findings[1]?.message).toContain('2 address(es)');
   });

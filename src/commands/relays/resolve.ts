@@ -7,7 +7,8 @@ import { formatEndpoint } from '../../lib/address.js';
 import { ExitCode } from '../../lib/errors.js';
 import { selectPools } from '../../registry/filter.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
-import { renderResults } from '../../ui/dns-report.js';
+import { resolvedAddressFlag } from '../../registry/hygiene.js';
+import { type RelayNameView, renderRelayResults } from '../../ui/dns-report.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
 
 export interface RelaysResolveJson {
@@ -17,14 +18,16 @@ export interface RelaysResolveJson {
   family: 'ipv4' | 'ipv6' | 'both';
   /** Relays registered as IP addresses: nothing to resolve. */
   ipRelays: number;
-  names: Array<NameResult & { kind: 'dns' | 'srv'; pools: string[]; ports: number[] }>;
-  summary: ResolveSummary;
+  /** Each address that is not usable as a public peer carries `unusable` (its hygiene flag: `loopback`, `private`...). */
+  names: Array<RelayNameView & Pick<NameResult, 'name'>>;
+  /** `unusable`: names resolving to at least one address not usable as a public peer. */
+  summary: ResolveSummary & { unusable: number };
 }
 
 export default class RelaysResolve extends SpoCommand {
   static override summary = "Resolve the registry's relay names (DNS and SRV) the way cardano-node does, with TTLs.";
   static override description =
-    `Reads the registry from a source (the embedded snapshot by default), takes every relay registered as a DNS name or an SRV name (each name once) and resolves it with spo's DNS client: A and AAAA concurrently, SRV names under _cardano._tcp. (CIP-0155) with the lowest priority group and a weighted choice (--whole-group for every target). Each name is shown with all its addresses, record type, TTL (clipped to [60, 900] s as the node, and raw) and time taken, then a summary: resolved, NXDOMAIN, failed, timed out.
+    `Reads the registry from a source (the embedded snapshot by default), takes every relay registered as a DNS name or an SRV name (each name once) and resolves it with spo's DNS client: A and AAAA concurrently, SRV names under _cardano._tcp. (CIP-0155) with the lowest priority group and a weighted choice (--whole-group for every target). Each name is shown with all its addresses, record type, TTL (clipped to [60, 900] s as the node, and raw) and time taken, then a summary: resolved, NXDOMAIN, failed, timed out. An address not usable as a public peer (loopback, private, link-local, unspecified, documentation...) is flagged in NOTE and counted, as a relay registered with that address literally would be: the node cannot reach a pool there.
 
 At most --concurrency queries are in flight (8, as the node). Exit code 0 when every name resolved, 1 otherwise.`;
   static override examples = [
@@ -84,14 +87,29 @@ At most --concurrency queries are in flight (8, as the node). Exit code 0 when e
         });
         done++;
         progress.update(`resolving relay names: ${done}/${total}`);
-        return { ...r, kind: entry.kind, pools: [...entry.pools], ports: [...entry.ports].sort((a, b) => a - b) };
+        // The same hygiene as a literal address: a name pointing at 127.0.0.1 or 10.x is flagged.
+        const addresses = r.addresses.map((a) => {
+          const unusable = resolvedAddressFlag(a.address);
+          return unusable === undefined ? a : { ...a, unusable };
+        });
+        const view: RelayNameView = {
+          ...r,
+          addresses,
+          kind: entry.kind,
+          pools: [...entry.pools],
+          ports: [...entry.ports].sort((a, b) => a - b),
+        };
+        return view;
       }),
     );
     resolver.close();
-    const summary = summarize(results);
+    const summary = {
+      ...summarize(results),
+      unusable: results.filter((r) => r.addresses.some((a) => a.unusable !== undefined)).length,
+    };
     if (summary.resolved === summary.names) progress.succeed(`${total} relay names resolved`);
     else progress.fail(`${summary.names - summary.resolved} of ${total} relay names did not resolve`);
-    this.out(renderResults(results, this.c));
+    this.out(renderRelayResults(results, this.c));
     if (summary.resolved !== summary.names) process.exitCode = ExitCode.failed;
     return {
       source: reg.source,
