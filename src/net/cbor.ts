@@ -147,6 +147,202 @@ export function decodeFirstTerm(bytes: Uint8Array, offset = 0): { term: Term; le
   return { term: v, length: t.pos() };
 }
 
+/** Deepest nesting the scanner follows; deeper input is malformed for these protocols (the decoder stops at 64). */
+const MAX_SCAN_DEPTH = 128;
+// What an open container on the scanner's stack is.
+const DEFINITE = 0;
+const INDEF_ARRAY = 1;
+const INDEF_MAP = 2;
+const INDEF_BYTES = 3;
+const INDEF_TEXT = 4;
+
+/**
+ * Finds where CBOR items end in a byte stream that arrives in pieces, looking at each byte once:
+ * only item heads are read (a head cut by a piece boundary is kept, at most 9 bytes), string
+ * payloads are skipped by their declared length, and open containers are a stack of counts.
+ * A stream decoder uses it to decode a message once, when its last byte is in, instead of
+ * re-parsing the unfinished message from its start on every segment (a peer trickling one byte
+ * per segment after a 60 KB prefix made that quadratic). It checks framing only (reserved heads,
+ * misplaced breaks, chunks of indefinite strings); the decoder judges the content.
+ */
+export class CborItemScanner {
+  /** Per open container: items still expected (definite) or items seen so far (indefinite). */
+  private readonly counts: number[] = [];
+  private readonly kinds: number[] = [];
+  /** Payload bytes of a definite string still to pass over, and whether the string is an item. */
+  private skip = 0;
+  private skipIsItem = false;
+  private readonly head = new Uint8Array(9);
+  private headLen = 0;
+  private headNeed = 0;
+
+  /** Forgets a partly scanned item. */
+  reset(): void {
+    this.counts.length = 0;
+    this.kinds.length = 0;
+    this.skip = 0;
+    this.headLen = 0;
+  }
+
+  /**
+   * Scans `bytes` from `from`: returns the offset just past the end of the current item, or -1
+   * when the bytes end inside it (the state is kept for the next piece). Throws a CborError
+   * (not incomplete) when the framing is malformed.
+   */
+  feed(bytes: Uint8Array, from = 0): number {
+    const n = bytes.length;
+    let i = from;
+    while (i < n) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, n - i);
+        this.skip -= take;
+        i += take;
+        if (this.skip > 0) return -1;
+        if (this.skipIsItem && this.itemDone()) return i;
+        continue;
+      }
+      let ib: number;
+      let arg: number;
+      if (this.headLen === 0) {
+        ib = bytes[i] as number;
+        const extra = headExtra(ib & 31);
+        if (n - i > extra) {
+          arg = headArg(bytes, i, ib & 31);
+          i += 1 + extra;
+        } else {
+          this.head.set(bytes.subarray(i, n), 0);
+          this.headLen = n - i;
+          this.headNeed = 1 + extra;
+          return -1;
+        }
+      } else {
+        const take = Math.min(this.headNeed - this.headLen, n - i);
+        this.head.set(bytes.subarray(i, i + take), this.headLen);
+        this.headLen += take;
+        i += take;
+        if (this.headLen < this.headNeed) return -1;
+        this.headLen = 0;
+        ib = this.head[0] as number;
+        arg = headArg(this.head, 0, ib & 31);
+      }
+      if (this.onHead(ib >> 5, ib & 31, arg)) return i;
+    }
+    return -1;
+  }
+
+  /** Takes one item head; true when it completed the top-level item. */
+  private onHead(major: number, ai: number, arg: number): boolean {
+    const top = this.kinds.length - 1;
+    const kind = top >= 0 ? (this.kinds[top] as number) : -1;
+    if (kind === INDEF_BYTES || kind === INDEF_TEXT) {
+      // Inside an indefinite string only definite chunks of its own type, then a break.
+      if (major === 7 && ai === 31) {
+        this.pop();
+        return this.itemDone();
+      }
+      if (major !== (kind === INDEF_BYTES ? 2 : 3) || ai === 31) {
+        throw new CborError('an indefinite-length string holds something other than definite chunks of its type');
+      }
+      this.skip = arg;
+      this.skipIsItem = false;
+      return false;
+    }
+    switch (major) {
+      case 0:
+      case 1:
+        if (ai === 31) throw new CborError('an integer cannot be indefinite-length');
+        return this.itemDone();
+      case 2:
+      case 3:
+        if (ai === 31) {
+          this.push(major === 2 ? INDEF_BYTES : INDEF_TEXT, 0);
+          return false;
+        }
+        if (arg === 0) return this.itemDone();
+        this.skip = arg;
+        this.skipIsItem = true;
+        return false;
+      case 4:
+      case 5:
+        if (ai === 31) {
+          this.push(major === 4 ? INDEF_ARRAY : INDEF_MAP, 0);
+          return false;
+        }
+        if (arg === 0) return this.itemDone();
+        this.push(DEFINITE, major === 4 ? arg : 2 * arg);
+        return false;
+      case 6:
+        if (ai === 31) throw new CborError('a tag cannot be indefinite-length');
+        this.push(DEFINITE, 1);
+        return false;
+      default:
+        if (ai !== 31) return this.itemDone();
+        if (kind !== INDEF_ARRAY && kind !== INDEF_MAP) throw new CborError('unexpected break');
+        if (kind === INDEF_MAP && (this.counts[top] as number) % 2 !== 0)
+          throw new CborError('break in place of a map value');
+        this.pop();
+        return this.itemDone();
+    }
+  }
+
+  private push(kind: number, count: number): void {
+    if (this.kinds.length >= MAX_SCAN_DEPTH) throw new CborError(`CBOR nested deeper than ${MAX_SCAN_DEPTH} levels`);
+    this.kinds.push(kind);
+    this.counts.push(count);
+  }
+
+  private pop(): void {
+    this.kinds.pop();
+    this.counts.pop();
+  }
+
+  /** One item finished: counts it in its container, closing finished definite containers. */
+  private itemDone(): boolean {
+    for (;;) {
+      const top = this.kinds.length - 1;
+      if (top < 0) return true;
+      if (this.kinds[top] !== DEFINITE) {
+        this.counts[top] = (this.counts[top] as number) + 1;
+        return false;
+      }
+      const left = (this.counts[top] as number) - 1;
+      if (left > 0) {
+        this.counts[top] = left;
+        return false;
+      }
+      this.pop();
+    }
+  }
+}
+
+/** Bytes after the initial byte of a head with this additional information. */
+function headExtra(ai: number): number {
+  if (ai < 24 || ai === 31) return 0;
+  if (ai <= 27) return 1 << (ai - 24);
+  throw new CborError(`reserved additional information ${ai}`);
+}
+
+/** The head's argument (a count, length or value; 64-bit values as the nearest number). */
+function headArg(b: Uint8Array, at: number, ai: number): number {
+  if (ai < 24) return ai;
+  const p = at + 1;
+  switch (ai) {
+    case 24:
+      return b[p] as number;
+    case 25:
+      return ((b[p] as number) << 8) | (b[p + 1] as number);
+    case 26:
+      return (
+        (((b[p] as number) << 24) >>> 0) +
+        (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number))
+      );
+    case 27:
+      return headArg(b, at, 26) * 0x100000000 + headArg(b, at + 4, 26);
+    default:
+      return Number.POSITIVE_INFINITY; // 31: indefinite
+  }
+}
+
 /**
  * Reads the first `count` tokens of an item without building it (array and map tokens carry
  * their length in `value`). For headers, whose first fields are all a reader needs.

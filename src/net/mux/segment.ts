@@ -61,33 +61,67 @@ export function decodeSegmentHeader(b: Uint8Array, offset = 0): SegmentHeader {
 /**
  * Reassembles segments from arbitrary TCP reads: a read may end inside a header or a payload and
  * may hold many segments. Zero-length segments are rejected as the node does ("short SDU").
+ * A payload cut by a read is filled into one buffer of its declared length, so a segment trickled
+ * a byte per read costs its length once, not once per read.
  */
 export class SegmentReader {
-  private pending: Uint8Array = EMPTY;
+  private readonly head = new Uint8Array(SEGMENT_HEADER_SIZE);
+  private headLen = 0;
+  /** The segment whose payload is being filled, if any. */
+  private current: SegmentHeader | undefined;
+  private body: Uint8Array = EMPTY;
+  private bodyLen = 0;
 
   /** Bytes held that do not yet form a whole segment. */
   get buffered(): number {
-    return this.pending.length;
+    return this.current ? SEGMENT_HEADER_SIZE + this.bodyLen : this.headLen;
   }
 
   /** Feeds one read; calls `onSegment` for each complete segment (payloads are views, copy to keep). */
   push(chunk: Uint8Array, onSegment: (s: Segment) => void, onHeader?: (protocol: number) => void): void {
-    const data: Uint8Array = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const n = chunk.length;
     let off = 0;
-    while (data.length - off >= SEGMENT_HEADER_SIZE) {
-      const h = decodeSegmentHeader(data, off);
-      if (h.length === 0) {
-        throw new NetError('MUX_BAD_SEGMENT', `zero-length segment for mini-protocol ${h.protocol}`);
+    while (off < n) {
+      if (!this.current) {
+        let h: SegmentHeader;
+        if (this.headLen === 0 && n - off >= SEGMENT_HEADER_SIZE) {
+          h = decodeSegmentHeader(chunk, off);
+          off += SEGMENT_HEADER_SIZE;
+        } else {
+          const take = Math.min(SEGMENT_HEADER_SIZE - this.headLen, n - off);
+          this.head.set(chunk.subarray(off, off + take), this.headLen);
+          this.headLen += take;
+          off += take;
+          if (this.headLen < SEGMENT_HEADER_SIZE) return;
+          this.headLen = 0;
+          h = decodeSegmentHeader(this.head);
+        }
+        if (h.length === 0) {
+          throw new NetError('MUX_BAD_SEGMENT', `zero-length segment for mini-protocol ${h.protocol}`);
+        }
+        // A header already says whether the segment can be wanted: judging it now ends a peer that is
+        // not speaking the protocol (an HTTP reply, say) at once instead of waiting for a payload.
+        onHeader?.(h.protocol);
+        if (n - off >= h.length) {
+          onSegment({ ...h, payload: chunk.subarray(off, off + h.length) });
+          off += h.length;
+          continue;
+        }
+        this.current = h;
+        this.body = Buffer.allocUnsafeSlow(h.length); // filled whole before it is used
+        this.bodyLen = 0;
       }
-      // A header already says whether the segment can be wanted: judging it now ends a peer that is
-      // not speaking the protocol (an HTTP reply, say) at once instead of waiting for a payload.
-      onHeader?.(h.protocol);
-      if (data.length - off - SEGMENT_HEADER_SIZE < h.length) break;
-      const start = off + SEGMENT_HEADER_SIZE;
-      onSegment({ ...h, payload: data.subarray(start, start + h.length) });
-      off = start + h.length;
+      const h = this.current;
+      const take = Math.min(h.length - this.bodyLen, n - off);
+      this.body.set(chunk.subarray(off, off + take), this.bodyLen);
+      this.bodyLen += take;
+      off += take;
+      if (this.bodyLen < h.length) return;
+      const payload = this.body;
+      this.current = undefined;
+      this.body = EMPTY;
+      this.bodyLen = 0;
+      onSegment({ ...h, payload });
     }
-    // keep the unfinished tail (copied, so the read buffer can be released)
-    this.pending = off === data.length ? EMPTY : Buffer.from(data.subarray(off));
   }
 }

@@ -1,16 +1,17 @@
 /**
  * A typed mini-protocol driver over a mux channel: agency, transitions, per-state timeouts and
  * per-state message size limits, for either side (client = initiator, server = responder).
- * Incoming bytes are decoded as they arrive (one CBOR item at a time, across segments), so a
- * protocol violation or oversized message ends the connection at once. Timeouts run on the mux's
+ * Incoming bytes are framed as they arrive (a resumable scan of CBOR item boundaries, so an
+ * unfinished message costs only its new bytes) and each message is decoded once, when complete.
+ * A message is judged against the state it arrives in: one the peer has no agency to send ends
+ * the connection at once, except the pipelined requests the protocol allows, up to their limit
+ * (the node's pipelining depths), so what waits unread stays bounded. Timeouts run on the mux's
  * clock (virtual time in tests and the simulator).
  */
 import type { Timer } from '../../lib/clock.js';
-import { CborError, decodeFirstTerm, type Term } from '../cbor.js';
+import { CborItemScanner, decodeTerm, type Term } from '../cbor.js';
 import { CodecError, NetError, type NetErrorCode } from '../errors.js';
 import type { Channel } from '../mux/mux.js';
-
-const EMPTY = Buffer.alloc(0);
 
 export type Agency = 'client' | 'server' | 'nobody';
 
@@ -32,6 +33,11 @@ export interface ProtocolSpec<M extends { type: string }, S extends string> {
   encode(msg: M): Uint8Array;
   decodeTerm(term: Term): M;
   timeoutCode: NetErrorCode;
+  /**
+   * Requests a client may send ahead of the server's answers, and how many may wait unread at
+   * the server (the node's pipelining depth). Absent: no pipelining.
+   */
+  clientPipelining?: { messages: readonly string[]; max: number };
 }
 
 export interface Received<M> {
@@ -43,10 +49,25 @@ export interface Received<M> {
 
 export type Side = 'client' | 'server';
 
+interface Queued<M> extends Received<M> {
+  /** Arrived while the peer had no agency (a pipelined request). */
+  pipelined: boolean;
+}
+
 export class ProtocolPeer<M extends { type: string }, S extends string> {
   state: S;
-  private buffer: Uint8Array = EMPTY;
-  private readonly queue: Array<Received<M>> = [];
+  /** Where the current message ends, scanned as its bytes arrive. */
+  private readonly scanner = new CborItemScanner();
+  /** The unfinished message's bytes so far (copies: segment buffers are not kept alive). */
+  private pieces: Uint8Array[] = [];
+  private pending = 0;
+  private readonly queue: Array<Queued<M>> = [];
+  /** Bytes of the queued messages. */
+  private queuedBytes = 0;
+  /** Queued messages that were pipelined, and the state after the queued others (valid when pipelined = 0). */
+  private pipelined = 0;
+  private projected: S;
+  private readonly dropSegmentTail: boolean;
   private waiter: { resolve: (r: Received<M>) => void; reject: (e: Error) => void } | undefined;
   private timer: Timer | undefined;
   private error: Error | undefined;
@@ -60,9 +81,18 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     readonly spec: ProtocolSpec<M, S>,
     readonly channel: Channel,
     readonly side: Side,
-    options: { timeouts?: Partial<Record<S, number | undefined>> } = {},
+    options: {
+      timeouts?: Partial<Record<S, number | undefined>>;
+      /**
+       * Ignore what follows a message in its segment, as the node's handshake does (it reads its
+       * message from one segment and drops the rest of that segment unread).
+       */
+      dropSegmentTail?: boolean;
+    } = {},
   ) {
     this.state = spec.initial;
+    this.projected = spec.initial;
+    this.dropSegmentTail = options.dropSegmentTail ?? false;
     this.baseTimeouts = options.timeouts ?? {};
     this.timeouts = { ...this.baseTimeouts };
     this.maxLimit = Math.max(...Object.values<StateSpec>(spec.states).map((st) => st.sizeLimit));
@@ -115,6 +145,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
       throw new NetError('PROTOCOL_ERROR', `${this.spec.name}: ${msg.type} is not allowed in ${this.state}`);
     }
     this.state = next;
+    // With agency on our side only pipelined requests can be queued: the projection restarts here.
+    if (this.pipelined === 0) this.projected = next;
     const bytes = this.spec.encode(msg);
     this.armTimer();
     if (this.done) this.channel.end();
@@ -170,8 +202,10 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
    * is consumed, not when it arrives, so a peer may pipeline (e.g. many MsgRequestNext).
    */
   private take(): Received<M> {
-    const r = this.queue.shift() as Received<M>;
-    this.channel.release(r.size);
+    const r = this.queue.shift() as Queued<M>;
+    this.queuedBytes -= r.size;
+    this.channel.queued = this.pending + this.queuedBytes;
+    if (r.pipelined) this.pipelined--;
     const msg = r.msg;
     let next: S | undefined;
     if (!this.peerHasAgency()) {
@@ -187,44 +221,74 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
       throw err;
     }
     this.state = next;
+    if (this.queue.length === 0) this.projected = next;
     // The answer is in: a caller's override for this request ends (setTimeout).
     if (this.spec.states[next].agency === this.side) this.timeouts = { ...this.baseTimeouts };
     this.armTimer();
     if (this.done) this.channel.end();
-    return r;
+    return { msg: r.msg, at: r.at, size: r.size };
+  }
+
+  /** The largest message the peer may send next (its state's limit, the largest for a pipelined one). */
+  private incomingLimit(): number {
+    if (this.pipelined === 0) {
+      const st = this.spec.states[this.projected];
+      if (st.agency !== 'nobody' && st.agency !== this.side) return st.sizeLimit;
+    }
+    return this.maxLimit;
   }
 
   private onData(chunk: Uint8Array, at: number): void {
     if (this.error) return;
-    const data: Uint8Array = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     let off = 0;
     try {
-      while (off < data.length) {
-        const limit = this.peerHasAgency() ? this.spec.states[this.state].sizeLimit : this.maxLimit;
-        let item: { term: Term; length: number };
+      while (off < chunk.length) {
+        const limit = this.incomingLimit();
+        let end: number;
         try {
-          item = decodeFirstTerm(data, off);
+          end = this.scanner.feed(chunk, off);
         } catch (e) {
-          if (e instanceof CborError && e.incomplete) {
-            if (data.length - off > limit) {
-              throw new NetError(
-                'SIZE_LIMIT_EXCEEDED',
-                `${this.spec.name}: message in ${this.state} larger than its ${limit}-byte limit`,
-              );
-            }
-            break;
-          }
           throw new CodecError(`invalid CBOR: ${e instanceof Error ? e.message : String(e)}`);
         }
-        if (item.length > limit) {
+        if (end < 0) {
+          // The message goes on in a later segment: keep a copy of its bytes so far.
+          this.pending += chunk.length - off;
+          if (this.pending > limit) {
+            throw new NetError(
+              'SIZE_LIMIT_EXCEEDED',
+              `${this.spec.name}: message in ${this.projected} larger than its ${limit}-byte limit`,
+            );
+          }
+          this.pieces.push(Buffer.from(chunk.subarray(off)));
+          off = chunk.length;
+          break;
+        }
+        const size = this.pending + (end - off);
+        if (size > limit) {
           throw new NetError(
             'SIZE_LIMIT_EXCEEDED',
-            `${this.spec.name}: ${item.length}-byte message over the ${limit}-byte limit of ${this.state}`,
+            `${this.spec.name}: ${size}-byte message over the ${limit}-byte limit of ${this.projected}`,
           );
         }
-        const msg = this.spec.decodeTerm(item.term);
-        off += item.length;
-        this.queue.push({ msg, at, size: item.length });
+        // One exact copy per message: decoded byte strings are views into it, never into a read buffer.
+        const bytes = Buffer.allocUnsafeSlow(size);
+        let o = 0;
+        for (const p of this.pieces) {
+          bytes.set(p, o);
+          o += p.length;
+        }
+        bytes.set(chunk.subarray(off, end), o);
+        this.pieces = [];
+        this.pending = 0;
+        off = end;
+        let term: Term;
+        try {
+          term = decodeTerm(bytes);
+        } catch (e) {
+          throw new CodecError(`invalid CBOR: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.admit(this.spec.decodeTerm(term), at, size);
+        if (this.dropSegmentTail) break;
       }
     } catch (e) {
       const err =
@@ -236,12 +300,8 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
       this.violation(err);
       return;
     }
-    // keep the unfinished tail (a copy, so the segment buffer can be released)
-    this.buffer = off === data.length ? EMPTY : Buffer.from(data.subarray(off));
     // Ingress accounting: the unfinished message plus decoded messages the consumer has not taken.
-    let held = this.buffer.length;
-    for (const q of this.queue) held += q.size;
-    this.channel.queued = held;
+    this.channel.queued = this.pending + this.queuedBytes;
     if (this.queue.length > 0) {
       this.timer?.cancel();
       this.timer = undefined;
@@ -255,6 +315,53 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
         }
       }
     }
+  }
+
+  /**
+   * Judges a message against the state it arrives in: after what is queued, the peer must have
+   * agency and the transition must exist; otherwise it must be a request the protocol lets the
+   * client pipeline, within the depth. Anything else ends the connection (the node would fail
+   * on it too, only later: when it reads it in the wrong state).
+   */
+  private admit(msg: M, at: number, size: number): void {
+    if (this.pipelined === 0) {
+      const st = this.projected;
+      const agency = this.spec.states[st].agency;
+      if (agency !== 'nobody' && agency !== this.side) {
+        const next = this.spec.next(st, msg);
+        if (next === undefined) {
+          throw new NetError('PROTOCOL_ERROR', `${this.spec.name}: ${msg.type} is not allowed in ${st}`, {
+            details: { protocol: this.spec.name, state: st, message: msg.type },
+          });
+        }
+        this.projected = next;
+        this.push({ msg, at, size, pipelined: false });
+        return;
+      }
+    }
+    const pipe = this.side === 'server' ? this.spec.clientPipelining : undefined;
+    if (pipe?.messages.includes(msg.type)) {
+      if (this.pipelined >= pipe.max) {
+        throw new NetError(
+          'PROTOCOL_ERROR',
+          `${this.spec.name}: more than ${pipe.max} pipelined ${msg.type} waiting (the node's limit)`,
+          { details: { protocol: this.spec.name, state: this.state, message: msg.type, pipelined: this.pipelined } },
+        );
+      }
+      this.pipelined++;
+      this.push({ msg, at, size, pipelined: true });
+      return;
+    }
+    throw new NetError(
+      'PROTOCOL_ERROR',
+      `${this.spec.name}: ${msg.type} received in ${this.projected}, where the peer has no agency`,
+      { details: { protocol: this.spec.name, state: this.projected, message: msg.type } },
+    );
+  }
+
+  private push(q: Queued<M>): void {
+    this.queue.push(q);
+    this.queuedBytes += q.size;
   }
 
   private violation(err: NetError): void {

@@ -12,6 +12,13 @@ import { Protocol } from '../mux/limits.js';
 import type { ProtocolSpec } from './peer.js';
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Pipelining depths of the node's clients (cardano-diffusion `defaultMiniProtocolParameters`:
+ * chain-sync high mark 300, block-fetch 100 requests in flight); the ingress limits of
+ * mux/limits.ts are derived from the same numbers. More waiting at our responder is a violation.
+ */
+export const CHAIN_SYNC_PIPELINING_MAX = 300;
+export const BLOCK_FETCH_PIPELINING_MAX = 100;
 export const HANDSHAKE_SIZE_LIMIT = 5760;
 
 export type HandshakeState = 'StPropose' | 'StConfirm' | 'StDone';
@@ -96,6 +103,8 @@ export const chainSyncSpec: ProtocolSpec<ChainSyncMessage, ChainSyncState> = {
   encode: encodeChainSync,
   decodeTerm: decodeChainSyncTerm,
   timeoutCode: 'CHAINSYNC_TIMEOUT',
+  // The node's client keeps at most chainSyncPipeliningHighMark (300) requests in flight.
+  clientPipelining: { messages: ['RequestNext'], max: CHAIN_SYNC_PIPELINING_MAX },
 };
 
 export type PeerSharingState = 'StIdle' | 'StBusy' | 'StDone';
@@ -143,6 +152,8 @@ export const blockFetchSpec: ProtocolSpec<BlockFetchMessage, BlockFetchState> = 
   encode: encodeBlockFetch,
   decodeTerm: decodeBlockFetchTerm,
   timeoutCode: 'PROTOCOL_TIMEOUT',
+  // The node's block-fetch client has at most blockFetchPipeliningMax (100) ranges in flight.
+  clientPipelining: { messages: ['RequestRange'], max: BLOCK_FETCH_PIPELINING_MAX },
 };
 
 export type TxSubmissionState = 'StInit' | 'StIdle';
