@@ -153,7 +153,10 @@ export async function runHandshake(
   mux.hold(NODE_TO_NODE_PROTOCOLS);
   const started = mux.clock.now();
   if (role === 'proposer') {
-    const hs = new ProtocolPeer(handshakeSpec, mux.channel(Protocol.handshake, 'initiator'), 'client', { timeouts });
+    const hs = new ProtocolPeer(handshakeSpec, mux.channel(Protocol.handshake, 'initiator'), 'client', {
+      timeouts,
+      dropSegmentTail: true,
+    });
     await hs.send({ type: 'ProposeVersions', versions: versionTable(o.versions, o.data) });
     let reply: HandshakeMessage;
     try {
@@ -201,7 +204,12 @@ export async function runHandshake(
     return { kind: 'accepted', version: reply.version, versionData: agreed, handshakeMs };
   }
 
-  const hs = new ProtocolPeer(handshakeSpec, mux.channel(Protocol.handshake, 'responder'), 'server', { timeouts });
+  // As the node: the proposal is read from its segment and the rest of that segment is ignored
+  // (a second proposal, a stray byte); a later handshake segment is a violation.
+  const hs = new ProtocolPeer(handshakeSpec, mux.channel(Protocol.handshake, 'responder'), 'server', {
+    timeouts,
+    dropSegmentTail: true,
+  });
   let first: HandshakeMessage;
   try {
     first = (await hs.recv()).msg;

@@ -9,6 +9,8 @@ import { arity, array, decodeMessageTerm, isMap, messageFields, text, uint, WORD
 /** Versions this implementation can negotiate; 16 is experimental (behind a flag). */
 export const SUPPORTED_VERSIONS = [14, 15, 16] as const;
 export const DEFAULT_VERSIONS = [14, 15] as const;
+/** The versions the node's version codec recognises (its own); others are skipped in a table. */
+const KNOWN_VERSIONS = SUPPORTED_VERSIONS;
 
 export interface VersionData {
   networkMagic: number;
@@ -82,17 +84,27 @@ function encodeTable(versions: VersionEntry[]): CborMap {
   return new CborMap(versions.map((v) => [v.version, v.data] as [Term, Term]));
 }
 
+/**
+ * Reads a version table as the node's `decodeVersions` does (wire.md §3): a definite map whose
+ * keys it knows must be strictly ascending; a key it does not know (a version number it does not
+ * speak, such as 13 or 70000, or a key that is not an integer at all) is skipped without the
+ * ordering check. Unknown integer versions are kept, marked, so a query reply can still show the
+ * peer's whole table; a proposal's unknown versions never match ours.
+ */
 function decodeTable(t: Term | undefined, what: string): VersionEntry[] {
-  // Version tables are definite maps with ascending keys (decodeVersions: "unordered version").
   if (!isMap(t)) throw new CodecError(`${what}: expected a map of versions`);
   if (t.indefinite) throw new CodecError(`${what}: the version table must be a definite-length map`);
   const out: VersionEntry[] = [];
   let last = -1;
   for (const [k, v] of t.entries) {
-    const version = uint(k, 0xffff, `${what}: version number`);
-    if (version <= last) throw new CodecError(`${what}: unordered version ${version}`);
-    last = version;
-    out.push({ version, data: v });
+    if (typeof k !== 'number' || !Number.isSafeInteger(k)) continue; // not an integer: skipped
+    if (!(KNOWN_VERSIONS as readonly number[]).includes(k)) {
+      if (k >= 0 && k <= WORD32) out.push({ version: k, data: v });
+      continue;
+    }
+    if (k <= last) throw new CodecError(`${what}: unordered version ${k}`);
+    last = k;
+    out.push({ version: k, data: v });
   }
   return out;
 }
@@ -114,7 +126,9 @@ function decodeRefuse(t: Term | undefined): RefuseReason {
   if (kind === 0) {
     arity(a, 2, 'VersionMismatch');
     const list = array(a[1], 'VersionMismatch versions');
-    return { kind: 'VersionMismatch', versions: list.map((v) => uint(v, 0xffff, 'VersionMismatch version')) };
+    // As the node's decoder: entries that are not version numbers are left out, not an error.
+    const versions = list.filter((v): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+    return { kind: 'VersionMismatch', versions };
   }
   arity(a, 3, kind === 1 ? 'HandshakeDecodeError' : 'Refused');
   const version = uint(a[1], 0xffff, 'refused version');
