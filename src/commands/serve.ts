@@ -1,12 +1,16 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
+import { loadNodeConfig } from '../config/index.js';
 import { parseEndpoint } from '../lib/address.js';
 import { parseDuration } from '../lib/duration.js';
 import { UsageError } from '../lib/errors.js';
 import { readInput } from '../lib/read-input.js';
 import type { PeerAddress } from '../net/codec/peer-sharing.js';
 import { parseFault, type ServerFault, startServer } from '../net/serve.js';
+import type { NodeCounters } from '../node/connection-manager/shell.js';
+import type { ServerTrace } from '../node/server/accept-loop.js';
+import type { AcceptedConnectionsLimit } from '../node/server/rate-limit.js';
 import { parseVersions } from './ping.js';
 
 export interface ServeJson {
@@ -14,6 +18,38 @@ export interface ServeJson {
   address: string;
   stats: { accepted: number; handshakes: number; refused: number; errors: number };
   blocks: number;
+  /** The connection manager's and inbound governor's counters at the end (the node's names). */
+  counters: NodeCounters;
+  /** The most inbound connections held at once. */
+  maxInbound: number;
+}
+
+/** `--accepted-connections-limit HARD,SOFT,DELAY` (DELAY a duration: `5s`, `500ms`; a bare number is seconds). */
+export function parseAcceptedConnectionsLimit(text: string): AcceptedConnectionsLimit {
+  const parts = text.split(',').map((p) => p.trim());
+  const bad = (why: string): UsageError =>
+    new UsageError('BAD_ACCEPTED_CONNECTIONS_LIMIT', `--accepted-connections-limit "${text}": ${why}`, {
+      hint: "write HARD,SOFT,DELAY, e.g. 512,384,5s (the node's default): no accepts at HARD, slower ones from SOFT on",
+    });
+  if (parts.length !== 3) throw bad('expected three values');
+  const [h, so, d] = parts as [string, string, string];
+  if (!/^\d+$/.test(h) || !/^\d+$/.test(so)) throw bad('HARD and SOFT are whole numbers');
+  const hard = Number(h);
+  const soft = Number(so);
+  if (hard < 1) throw bad('HARD must be at least 1');
+  if (soft > hard) throw bad(`SOFT (${soft}) is above HARD (${hard})`);
+  let delay: number;
+  try {
+    delay = parseDuration(d, '--accepted-connections-limit DELAY');
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  return { hard, soft, delay };
+}
+
+/** An ISO timestamp for log lines. */
+function stamp(): string {
+  return new Date().toISOString();
 }
 
 /** Peer-sharing list: one IP:PORT / [IPv6]:PORT per line (# comments), or a JSON array of such strings. */
@@ -85,9 +121,18 @@ The first line of standard output is the address listened on ("listening HOST:PO
     }),
     'idle-timeout': Flags.string({
       description:
-        'close a connection on which no mini-protocol runs for this long, as the node does after 5s (0 = never)',
-      default: '0',
+        "close a connection on which no mini-protocol runs for this long (default: the config's ProtocolIdleTimeout, else 5s as the node; 0 = never)",
       helpValue: 'DURATION',
+    }),
+    'accepted-connections-limit': Flags.string({
+      description:
+        "inbound limits HARD,SOFT,DELAY: no accepts at HARD connections, a delay growing to DELAY from SOFT on (default: the config's AcceptedConnectionsLimit, else 512,384,5s)",
+      helpValue: 'HARD,SOFT,DELAY',
+    }),
+    config: Flags.string({
+      description:
+        'cardano-node configuration (JSON or YAML): AcceptedConnectionsLimit, ProtocolIdleTimeout and TimeWaitTimeout are taken from it',
+      helpValue: 'FILE',
     }),
     peers: Flags.string({
       description: 'file of IP:PORT lines shared by peer sharing (- for stdin)',
@@ -119,17 +164,37 @@ The first line of standard output is the address listened on ("listening HOST:PO
       }
     }
     const peers = flags.peers ? parsePeersText(await readInput(flags.peers), flags.peers) : [];
+    const cfg = flags.config ? await loadNodeConfig(flags.config, { signal: this.signal }) : undefined;
+    const limit: AcceptedConnectionsLimit = flags['accepted-connections-limit']
+      ? parseAcceptedConnectionsLimit(flags['accepted-connections-limit'])
+      : cfg
+        ? {
+            hard: cfg.acceptedConnectionsLimit.hardLimit,
+            soft: cfg.acceptedConnectionsLimit.softLimit,
+            delay: cfg.acceptedConnectionsLimit.delayMs,
+          }
+        : { hard: 512, soft: 384, delay: 5_000 };
+    const idleTimeoutMs = flags['idle-timeout']
+      ? parseDuration(flags['idle-timeout'], '--idle-timeout')
+      : (cfg?.protocolIdleTimeoutMs ?? 5_000);
+    // IPv4 and IPv6 at once: --host 0.0.0.0,:: (one port for both)
+    const hosts = flags.host
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== '');
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
-        host: flags.host,
+        hosts,
         port: flags.port,
         magic: this.network.magic,
         blockIntervalMs,
         peers,
         versions,
         fault,
-        idleTimeoutMs: parseDuration(flags['idle-timeout'], '--idle-timeout'),
+        idleTimeoutMs,
+        acceptedConnectionsLimit: limit,
+        ...(cfg ? { timeWaitTimeoutMs: cfg.timeWaitTimeoutMs } : {}),
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
@@ -146,7 +211,9 @@ The first line of standard output is the address listened on ("listening HOST:PO
     }
     const hello = {
       event: 'listening',
+      at: stamp(),
       address: server.address,
+      addresses: server.addresses,
       host: server.host,
       port: server.port,
       magic: this.network.magic,
@@ -154,27 +221,84 @@ The first line of standard output is the address listened on ("listening HOST:PO
       versions,
       blockIntervalMs,
       peers: peers.length,
+      acceptedConnectionsLimit: { hard: limit.hard, soft: limit.soft, delayMs: limit.delay },
+      idleTimeoutMs,
       ...(fault.kind === 'none' ? {} : { fault: flags.fault }),
     };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(hello)}\n`);
     else {
       this.out(
-        `listening ${server.address} magic=${this.network.magic} versions=${versions.join(',')}${fault.kind === 'none' ? '' : ` fault=${flags.fault}`}`,
+        `listening ${server.addresses.join(' ')} magic=${this.network.magic} versions=${versions.join(',')}${fault.kind === 'none' ? '' : ` fault=${flags.fault}`}`,
       );
       process.stderr.write(
-        `${this.c.dim(`spo serve: answering node-to-node on ${server.address} (${this.network.name}); Ctrl-C to stop`)}\n`,
+        `${this.c.dim(`spo serve: answering node-to-node on ${server.addresses.join(', ')} (${this.network.name}); accepted connections limit ${limit.hard},${limit.soft},${limit.delay}ms; idle timeout ${idleTimeoutMs > 0 ? `${idleTimeoutMs}ms` : 'off'}; Ctrl-C to stop`)}\n`,
       );
     }
+    const json = this.jsonEnabled();
+    const line = (doc: Record<string, unknown>, text: string): void => {
+      if (json) process.stdout.write(`${JSON.stringify({ ...doc, at: stamp() })}\n`);
+      else process.stderr.write(`${stamp()} ${text}\n`);
+    };
     server.events.on('handshake', (remote, outcome) => {
-      if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ event: 'handshake', remote, outcome })}\n`);
-      else process.stderr.write(`${remote} handshake ${outcome}\n`);
+      line({ event: 'handshake', remote, outcome }, `${remote} handshake ${outcome}`);
     });
+    let maxInbound = 0;
+    server.manager.on('inbound', (n) => {
+      maxInbound = Math.max(maxInbound, n);
+    });
+    server.events.on('server', (e: ServerTrace) => {
+      switch (e.type) {
+        case 'accepted':
+          // one line per accepted connection in the JSON stream (the text log has the handshake line)
+          if (json) line({ event: 'accept', remote: e.peer, inbound: e.inbound, included: e.included }, '');
+          return;
+        case 'acceptBlocked':
+          line(
+            { event: 'acceptBlocked', address: e.address, inbound: e.inbound },
+            `${e.address} accepting paused: ${e.inbound} inbound connections, the hard limit ${limit.hard}`,
+          );
+          return;
+        case 'acceptResumed':
+          line(
+            { event: 'acceptResumed', address: e.address, inbound: e.inbound, pausedMs: e.pausedMs },
+            `${e.address} accepting again after ${Math.round(e.pausedMs)} ms (${e.inbound} inbound)`,
+          );
+          return;
+        case 'acceptError':
+          line(
+            { event: 'acceptError', address: e.address, code: e.code, action: e.action },
+            `${e.address} accept failed: ${e.code}${e.action === 'stop' ? ' (the server stops)' : ' (pausing 0.5 s, going on)'}`,
+          );
+          return;
+        case 'queueFull':
+          line(
+            { event: 'acceptQueueFull', address: e.address, remote: e.peer, queued: e.queued },
+            `${e.address} ${e.peer} reset: ${e.queued} connections already wait to be accepted`,
+          );
+          return;
+        default:
+          return;
+      }
+    });
+    let failure: unknown;
     await new Promise<void>((resolve) => {
       if (this.signal.aborted) resolve();
       this.signal.addEventListener('abort', () => resolve(), { once: true });
+      server.done.then(resolve, (e: unknown) => {
+        failure = e;
+        resolve();
+      });
     });
     await server.close();
-    if (!this.jsonEnabled()) process.stderr.write('spo serve: stopped\n');
-    return { event: 'stopped', address: server.address, stats: server.stats(), blocks: server.chain.blocks.length };
+    if (failure) throw failure;
+    if (!json) process.stderr.write(`${stamp()} spo serve: stopped\n`);
+    return {
+      event: 'stopped',
+      address: server.address,
+      stats: server.stats(),
+      blocks: server.chain.blocks.length,
+      counters: server.manager.counters(),
+      maxInbound,
+    };
   }
 }

@@ -20,6 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
 import { formatEndpoint, parseEndpoint } from '../../lib/address.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../../lib/clock.js';
 import type { RefuseReason, VersionData } from '../../net/codec/handshake.js';
@@ -28,6 +29,7 @@ import { NetError } from '../../net/errors.js';
 import { Mux } from '../../net/mux/mux.js';
 import type { Responders } from '../../net/protocols/types.js';
 import type { Bearer, Endpoint } from '../../net/transport/bearer.js';
+import { reusePortSupported, tcpConnectFrom } from '../../net/transport/reuse-port.js';
 import { tcpConnect } from '../../net/transport/tcp.js';
 import { DEFAULT_IG_CONFIG, type IgConfig, type IgTrace } from '../inbound-governor/core.js';
 import { type ResponderActivity, watchResponders } from '../inbound-governor/shell.js';
@@ -68,10 +70,19 @@ export interface Dialer {
 /** The node's connect timeout for an outbound dial. */
 export const CONNECT_TIMEOUT: Millis = 10_000;
 
-/** Plain TCP, unbound (see docs/ARCHITECTURE.md: binding to the listening port needs SO_REUSEPORT). */
+/**
+ * TCP: from the listening address when the core asks for it and SO_REUSEPORT is available
+ * (src/net/transport/reuse-port.ts; the listener must have been made with `listenReusePort` too),
+ * and when the address families match; otherwise from an ephemeral port (the remote then sees
+ * that port as our address and cannot reuse the connection for its own outbound need).
+ */
 export function tcpDialer(clock: Clock = systemClock, timeoutMs: Millis = CONNECT_TIMEOUT): Dialer {
+  const reuse = reusePortSupported().supported;
   return {
-    dial: (peer, _local, signal) => tcpConnect({ host: peer.host, port: peer.port, timeoutMs, signal, clock }),
+    dial: (peer, local, signal) =>
+      reuse && local !== undefined && isIPv6(local.host) === isIPv6(peer.host)
+        ? tcpConnectFrom({ local, host: peer.host, port: peer.port, timeoutMs, signal, clock })
+        : tcpConnect({ host: peer.host, port: peer.port, timeoutMs, signal, clock }),
   };
 }
 
@@ -206,6 +217,8 @@ interface Sock {
   /** Our handshake refusal or query answer is closing the socket with a FIN already. */
   orderly: boolean;
   closedByUs: boolean;
+  /** Why we closed it, when the core's decision has a name (the handshake timer, pruning). */
+  closedWhy: NetError | undefined;
   detach: (() => void) | undefined;
 }
 
@@ -339,6 +352,14 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     return { kind: 'refused' };
   }
 
+  /**
+   * Sets the address outbound sockets are bound to (known once the server listens, e.g. on port
+   * 0); undefined = dial from ephemeral ports.
+   */
+  setListenAddress(address: Endpoint | undefined): void {
+    this.state.cm.config.listenAddress = address ? formatEndpoint(address) : undefined;
+  }
+
   /** The inbound count the server's rate limiting reads. */
   get inboundConns(): number {
     return this.state.cm.counters.inboundConns;
@@ -401,6 +422,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       handshaking: false,
       orderly: false,
       closedByUs: false,
+      closedWhy: undefined,
       detach: undefined,
     };
     this.socks.set(id, s);
@@ -431,7 +453,18 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       if (t.to === 'Terminating') terminating.add(t.conn);
       else terminating.delete(t.conn);
     }
-    for (const a of r.actions) this.perform(a, now, terminating);
+    const pruned = new Set<ConnId>(r.cmTrace.flatMap((t) => (t.type === 'prune' ? t.pruned : [])));
+    const why = (conn: ConnId | undefined): NetError | undefined => {
+      if (conn !== undefined && pruned.has(conn))
+        return new NetError('NET_ABORTED', 'closed by the connection manager: pruned above the inbound hard limit');
+      if (event.type === 'timer' && event.timer === 'handshake' && event.conn === conn)
+        return new NetError(
+          'HANDSHAKE_TIMEOUT',
+          `no handshake within ${this.state.cm.config.handshakeTimeout} ms (the connection manager's limit)`,
+        );
+      return undefined;
+    };
+    for (const a of r.actions) this.perform(a, now, terminating, why);
     if (this.demotionWaiters.size > 0) {
       for (const [conn, list] of this.demotionWaiters) {
         if (holdsOutbound(this.state.cm, conn)) continue;
@@ -447,7 +480,12 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     return r;
   }
 
-  private perform(a: NodeAction, now: Millis, terminating: ReadonlySet<ConnId>): void {
+  private perform(
+    a: NodeAction,
+    now: Millis,
+    terminating: ReadonlySet<ConnId>,
+    why: (conn: ConnId | undefined) => NetError | undefined,
+  ): void {
     switch (a.type) {
       case 'connect':
         this.track(this.dial(a.conn, a.sock, a.peer, a.bindLocal));
@@ -461,7 +499,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
         return;
       }
       case 'closeSocket':
-        this.closeSocket(a.sock, a.conn, a.conn !== undefined && terminating.has(a.conn));
+        this.closeSocket(a.sock, a.conn, a.conn !== undefined && terminating.has(a.conn), why(a.conn));
         return;
       case 'armTimer': {
         const key = `${a.conn}/${a.timer}`;
@@ -604,7 +642,8 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       }
     } catch (e) {
       const err =
-        e instanceof NetError ? e : new NetError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e));
+        s.closedWhy ??
+        (e instanceof NetError ? e : new NetError('PROTOCOL_ERROR', e instanceof Error ? e.message : String(e)));
       this.causes.set(conn, err);
       outcome = { ...base, outcome: 'failed', error: err };
       event = { type: 'handshakeFailed', conn, sock: s.id, failure: handshakeFailureOf(err) };
@@ -633,11 +672,12 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     }
   }
 
-  private closeSocket(sock: SocketId, conn: ConnId | undefined, orderly: boolean): void {
+  private closeSocket(sock: SocketId, conn: ConnId | undefined, orderly: boolean, why: NetError | undefined): void {
     const s = this.socks.get(sock);
     if (!s) return;
     this.socks.delete(sock);
     s.closedByUs = true;
+    s.closedWhy = why;
     s.detach?.();
     if (s.orderly) {
       // our handshake refusal is already leaving with a FIN: let the peer read why

@@ -20,6 +20,7 @@ import { formatEndpoint } from '../../lib/address.js';
 import { type Clock, type Millis, sleep, systemClock } from '../../lib/clock.js';
 import { NetError } from '../../net/errors.js';
 import type { Bearer, Endpoint } from '../../net/transport/bearer.js';
+import { listenReusePort, reusePortSupported } from '../../net/transport/reuse-port.js';
 import { TcpBearer } from '../../net/transport/tcp.js';
 import type { IncludeResult } from '../connection-manager/core.js';
 import {
@@ -67,7 +68,12 @@ export interface AcceptLoopOptions {
    * Takes a socket before the manager does (a test-only fault server); return true when taken.
    */
   intercept?: (socket: Socket) => boolean;
-  /** Makes `server` listen (default `server.listen`; a SO_REUSEPORT listener for duplex reuse). */
+  /**
+   * Listen on a SO_REUSEPORT socket when available, so that outbound sockets can be bound to the
+   * listening address (duplex reuse; src/net/transport/reuse-port.ts). Default false.
+   */
+  reusePort?: boolean;
+  /** Makes `server` listen (overrides `reusePort`). */
   listen?: (server: Server, host: string, port: number) => Promise<void>;
 }
 
@@ -104,7 +110,11 @@ export async function startAcceptLoops(o: AcceptLoopOptions): Promise<NodeServer
   const limit = o.limit ?? DEFAULT_ACCEPTED_CONNECTIONS_LIMIT;
   const queueLimit = o.queueLimit ?? limit.hard;
   const makeBearer = o.bearer ?? ((s: Socket) => new TcpBearer(s));
-  const listen = o.listen ?? defaultListen;
+  const listen =
+    o.listen ??
+    (o.reusePort && reusePortSupported().supported
+      ? (server: Server, host: string, port: number) => listenReusePort(server, { host, port })
+      : defaultListen);
   const events = new EventEmitter<ServerEvents>();
   const stop = new AbortController();
   const trace = (e: ServerTrace): void => {
