@@ -1,0 +1,187 @@
+import { Flags } from '@oclif/core';
+import { SpoCommand } from '../base-command.js';
+import { type Millis, sleep, systemClock } from '../lib/clock.js';
+import { parseDuration } from '../lib/duration.js';
+import { isSpoError, type SpoError, UsageError } from '../lib/errors.js';
+import { MetricsError } from '../metrics/errors.js';
+import {
+  DEFAULT_METRICS_URL,
+  ENDPOINT_HINT,
+  fetchMetricsPage,
+  metricsAgent,
+  parseMetricsUrl,
+} from '../metrics/scrape.js';
+import { looksLikeNoMetrics, snapshotFromPage, type TopSnapshot } from '../metrics/top-snapshot.js';
+import { type DashboardState, frame, renderDashboard, SCREEN_ENTER, SCREEN_LEAVE } from '../ui/top.js';
+
+/** The shortest --interval: a node's page is rebuilt on every request; more often helps nobody. */
+const MIN_INTERVAL_MS = 50;
+
+export interface TopStopped {
+  event: 'stopped';
+  refreshes: number;
+  failed: number;
+}
+
+export default class Top extends SpoCommand {
+  static override summary = "A live dashboard of a node's P2P state, read from its Prometheus endpoint.";
+  static override description =
+    `Reads the Prometheus page of a cardano-node (or of spo run) every --interval and shows its peer-selection counters (known / established / active and cold / warm / hot, for all peers, big ledger peers, local roots, non-root and bootstrap peers), the connection manager (inbound, outbound, duplex, unidirectional, full duplex, prunable), the inbound governor (idle / cold / warm / hot) and the tip (block, slot, epoch).
+
+Both generations of the node's metric names are read: the legacy tracing system's (hasPrometheus; cardano_node_metrics_peerSelection_cold ...) and the new one's (trace-dispatcher's PrometheusSimple backend; cardano_node_metrics_peerSelection_Cold_int ..., with or without the _int suffixes). Which one the page uses is detected on every refresh and shown; docs/metrics.md lists every name.
+
+On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With --json, or when standard output is not a terminal, it prints one JSON object per refresh ({"event":"snapshot",...}; a failed refresh after the first is {"event":"error",...}) and, when --count ends it, {"event":"stopped",...}. If the first refresh fails, spo top exits 1 with the reason; later failures are shown and retried (the run then exits 1 if its last refresh failed).
+
+--metrics takes a URL, HOST:PORT or a port (HOST:PORT and a port mean http://HOST:PORT/metrics). The node's new tracing system serves only the path /metrics.`;
+  static override examples = [
+    '<%= config.bin %> top',
+    '<%= config.bin %> top --metrics 192.168.1.10:12798 --interval 5s',
+    '<%= config.bin %> top --json --count 1',
+    '<%= config.bin %> top --json --interval 10s | jq -c "{t: .time, hot: .peerSelection.hot}"',
+  ];
+  static override flags = {
+    metrics: Flags.string({
+      description: "the node's Prometheus endpoint: a URL, HOST:PORT or a port",
+      default: DEFAULT_METRICS_URL,
+      helpValue: 'URL',
+    }),
+    control: Flags.string({
+      description: "a spo run's control socket (not available yet: spo run does not exist)",
+      helpValue: 'PATH',
+    }),
+    interval: Flags.string({
+      description: 'time between refreshes (e.g. 500ms, 2s; a bare number is seconds)',
+      default: '2s',
+      helpValue: 'DURATION',
+    }),
+    count: Flags.integer({
+      description: 'stop after this many refreshes (default: until Ctrl-C)',
+      min: 1,
+      helpValue: 'N',
+    }),
+    timeout: Flags.string({
+      description: 'time limit for one refresh (connect, answer, body)',
+      default: '5s',
+      helpValue: 'DURATION',
+    }),
+    verbose: Flags.boolean({
+      description: 'with --json: add readFrom, the Prometheus name each value was read from',
+      default: false,
+    }),
+  };
+
+  override logJson(json: unknown): void {
+    // long-running: one JSON object per line; the lines are written as they come, nothing at the end
+    if (json === undefined) return;
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+
+  async run(): Promise<undefined> {
+    const { flags } = await this.parse(Top);
+    if (flags.control !== undefined) {
+      throw new UsageError(
+        'CONTROL_NOT_AVAILABLE',
+        '--control: spo run does not exist yet, so there is no control socket to read',
+        {
+          hint: `read a node (or, later, spo run) through its Prometheus endpoint with --metrics (default ${DEFAULT_METRICS_URL})`,
+        },
+      );
+    }
+    const url = parseMetricsUrl(flags.metrics);
+    const intervalMs = parseDuration(flags.interval, '--interval');
+    if (intervalMs < MIN_INTERVAL_MS) {
+      throw new UsageError('BAD_DURATION', `--interval ${flags.interval} is shorter than ${MIN_INTERVAL_MS}ms`, {
+        hint: 'a node counts peers a few times a second at most; use 1s or more',
+      });
+    }
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', '--timeout must be more than 0');
+    const live = process.stdout.isTTY === true && !this.jsonEnabled();
+    const agent = metricsAgent();
+    // systemClock's timers do not hold the process; this handle does, until the loop ends
+    const hold = setInterval(() => {}, 1 << 30);
+    const state: DashboardState = { url: url.href, intervalMs, snapshot: undefined, values: undefined, seq: 0 };
+    const draw = (): void => {
+      process.stdout.write(frame(renderDashboard(state, this.c, termColumns())));
+    };
+    const onResize = (): void => draw();
+    let failed = 0;
+    let lastError: SpoError | undefined;
+    try {
+      if (live) {
+        process.stdout.write(SCREEN_ENTER);
+        process.stdout.on('resize', onResize);
+        draw();
+      }
+      for (let seq = 1; flags.count === undefined || seq <= flags.count; seq++) {
+        const started: Millis = systemClock.now();
+        const time = new Date().toISOString();
+        state.seq = seq;
+        try {
+          const fetched = await fetchMetricsPage({ url, timeoutMs, signal: this.signal, dispatcher: agent });
+          const parsed = snapshotFromPage({
+            seq,
+            time,
+            url: url.href,
+            text: fetched.text,
+            bytes: fetched.bytes,
+            scrapeMs: 0,
+            withReadFrom: flags.verbose,
+          });
+          if (looksLikeNoMetrics(parsed.page)) {
+            throw new MetricsError(
+              'METRICS_NOT_PROMETHEUS',
+              `${url.href}: the answer has no metrics (${parsed.page.invalidCount} lines, none in the Prometheus text format)`,
+              {
+                hint: `check that --metrics points at a Prometheus endpoint. ${ENDPOINT_HINT}`,
+                details: { url: url.href, firstInvalid: parsed.page.invalid[0] },
+              },
+            );
+          }
+          parsed.snapshot.scrapeMs = Math.round((systemClock.now() - started) * 10) / 10;
+          state.snapshot = parsed.snapshot;
+          state.values = parsed.read.values;
+          state.error = undefined;
+          lastError = undefined;
+          if (live) draw();
+          else this.line(parsed.snapshot);
+        } catch (error) {
+          if (this.signal.aborted || !isSpoError(error) || error.code === 'INTERRUPTED') throw error;
+          if (seq === 1) throw error; // nothing to show yet: say why and stop
+          failed++;
+          lastError = error;
+          state.error = { code: error.code, message: error.message, hint: error.hint, time };
+          if (live) draw();
+          else this.line({ event: 'error', seq, time, url: url.href, error: error.toJSON() });
+        }
+        if (flags.count !== undefined && seq >= flags.count) break;
+        await sleep(systemClock, intervalMs - (systemClock.now() - started), this.signal);
+      }
+    } finally {
+      clearInterval(hold);
+      await agent.close().catch(() => {});
+      if (live) {
+        process.stdout.removeListener('resize', onResize);
+        process.stdout.write(SCREEN_LEAVE);
+        // the last frame stays on the normal screen, so the numbers are still there after quitting
+        if (state.snapshot || state.error) {
+          process.stdout.write(`${renderDashboard(state, this.c, termColumns()).slice(0, -1).join('\n')}\n`);
+        }
+      }
+    }
+    if (lastError) throw lastError;
+    const stopped: TopStopped = { event: 'stopped', refreshes: state.seq, failed };
+    if (!live) this.line(stopped);
+    return undefined;
+  }
+
+  private line(json: TopSnapshot | TopStopped | Record<string, unknown>): void {
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+}
+
+/** The terminal's width; 100 when it says 0 or nothing (a pseudo-terminal without a size). */
+function termColumns(): number {
+  const c = process.stdout.columns;
+  return typeof c === 'number' && c > 0 ? c : 100;
+}
