@@ -1,30 +1,41 @@
 /** The reference tip from Koios `/tip` (optional, when online), instead of the relays' majority. */
-import { timeLimit } from '../lib/abort.js';
 import { describeError, SpoError } from '../lib/errors.js';
+import { HttpClient } from '../registry/http.js';
 import type { ReferenceTip } from './model.js';
+
+/** The most a `/tip` answer may hold: the real one is about 200 bytes. */
+export const KOIOS_TIP_MAX_BYTES = 1024 * 1024;
 
 export async function koiosTip(
   baseUrl: string,
   options: { timeoutMs: number; token?: string | undefined; signal?: AbortSignal },
 ): Promise<ReferenceTip> {
   const url = `${baseUrl.replace(/\/+$/, '')}/tip`;
-  // a timer we hold (lib/abort.ts): AbortSignal.any's timeout stops firing after a GC on Node 20
-  const limit = timeLimit(options.timeoutMs, { parent: options.signal });
+  // The registry's client: its own timer (not AbortSignal.timeout), the body read counting bytes up
+  // to a cap (an endless or huge answer costs at most the cap), JSON content type and nesting checked.
+  const client = new HttpClient({
+    service: 'Koios',
+    baseUrl,
+    totalTimeoutMs: options.timeoutMs,
+    requestTimeoutMs: options.timeoutMs,
+    maxRetries: 0,
+    maxBodyBytes: KOIOS_TIP_MAX_BYTES,
+    signal: options.signal,
+    secrets: [options.token],
+    ...(options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}),
+  });
   let body: unknown;
   try {
-    const res = await fetch(url, {
-      headers: { accept: 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-      signal: limit.signal,
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = await res.json();
+    body = (await client.getJson('/tip')).body;
   } catch (error) {
-    throw new SpoError('KOIOS_TIP', `could not read the reference tip from ${url}: ${describeError(error)}`, {
+    const inner = error instanceof SpoError ? error.message.replace(/^Koios: /, '') : describeError(error);
+    throw new SpoError('KOIOS_TIP', `could not read the reference tip from ${client.redact(url)}: ${inner}`, {
       hint: 'use --reference peers (the highest tip of the majority of the relays), or check --koios-url',
       cause: error,
+      ...(error instanceof SpoError ? { details: { cause: error.code, ...error.details } } : {}),
     });
   } finally {
-    limit.dispose();
+    await client.close();
   }
   const row = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
   const slot = row?.abs_slot;

@@ -67,6 +67,48 @@ describe('koiosTip', () => {
   });
 });
 
+describe('koiosTip against a hostile server (issue 16)', () => {
+  it('an endless /tip body is cut at 1 MiB with the URL named, not read to the end of the timeout', async () => {
+    // The server stops by itself at 64 MiB (bounded); a client that reads without a cap takes it all.
+    const CAP = 64 * 1024 * 1024;
+    let sent = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => {
+      done = r;
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.write('[');
+      const pump = (): void => {
+        while (sent < CAP) {
+          sent += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end(']');
+      };
+      res.on('close', () => done());
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const url = `http://127.0.0.1:${port}/api/v1`;
+      const err = await koiosTip(url, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'KOIOS_TIP', details: { cause: 'HTTP_TOO_LARGE' } });
+      expect((err as Error).message).toContain(`${url}/tip`);
+      expect((err as Error).message).toMatch(/larger than 1 MiB/);
+      await finished;
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('renderProbeTable colours', () => {
   it('colours by meaning (red failure, green ok) without changing the text', async () => {
     const { Chalk } = await import('chalk');
