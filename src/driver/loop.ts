@@ -361,7 +361,7 @@ export class GovernorDriver {
             }),
           );
         }
-        if (this.churn) this.runChurn();
+        if (this.churn) this.runChurn(res.counters);
         if (this.inbox.length === 0) return;
       }
       throw new LivelockError(`driver livelock at t=${t} ms`);
@@ -375,24 +375,24 @@ export class GovernorDriver {
     return this.consensusMode === 'genesis' && this.judgement === 'tooOld';
   }
 
-  private runChurn(): void {
+  /** Runs the churn governor; `published`: the counters of the current state, when the caller has them. */
+  private runChurn(published?: Counters): void {
     if (this.critical || this.stopped) return;
     const base = this.genesisSync() ? this.syncTargets : this.configuredTargets;
     if (!base) return;
     const now = this.clock.now();
-    const c = counters(this.state);
     const regime = this.regime();
-    // Before its wake-up time, with the same counters, base targets and regime as last time, the
-    // churn governor has nothing to do (no step can finish or time out): skip the call.
+    // Before its wake-up time, with the same base targets and regime as last time, the churn
+    // governor has nothing to do between steps (waiting for an interval to end), nor during a
+    // step while the counters are the same (no step can finish or time out): skip the call.
     const last = this.lastChurn;
-    if (
-      last &&
-      now < last.wakeupAt &&
-      last.regime === regime &&
-      countersEqual(last.counters, c) &&
-      targetsEqual(last.base, base)
-    )
-      return;
+    let c: Counters | undefined;
+    if (last && now < last.wakeupAt && last.regime === regime && targetsEqual(last.base, base)) {
+      if (this.churnState.phase !== 'step') return;
+      c = published ?? counters(this.state);
+      if (countersEqual(last.counters, c)) return;
+    }
+    c ??= published ?? counters(this.state);
     const r = churnStep(
       this.churnState,
       {

@@ -164,6 +164,7 @@ export function step(
     };
   }
   for (;;) {
+    ctx.blp = undefined; // counted afresh for each evaluation (the last decision changed the sets)
     const g = guardedDecisions(s, ctx);
     if (!g.ready) {
       wakeupAt = g.wakeup !== undefined && g.wakeup > now ? g.wakeup : undefined;
@@ -181,7 +182,8 @@ export function step(
   }
   // Timers that fall due later than now are wake-ups too (fail-count resets, share timers...).
   wakeupAt = minDefined(wakeupAt, nextTimer(s, now));
-  return { state: s, decisions, jobs, wakeupAt, counters: counters(s), livelock };
+  // The last evaluation counted the big ledger peers of the final state (nothing changed since).
+  return { state: s, decisions, jobs, wakeupAt, counters: counters(s, livelock ? undefined : ctx.blp), livelock };
 }
 
 function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined {

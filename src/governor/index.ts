@@ -14,6 +14,7 @@ export {
   type LedgerPool,
   type PickedLedgerPeer,
   pickBigLedgerPeers,
+  pickFromBigLedgerPools,
   pickLedgerPeers,
 } from './ledger-peers.js';
 export * from './peer-metrics.js';

@@ -113,6 +113,18 @@ export function pickBigLedgerPeers<R>(
   rng: Rng,
   fraction = BIG_LEDGER_PEER_QUOTA,
 ): PickedLedgerPeer<R>[] {
-  const big = bigLedgerPools(pools, fraction).filter((p) => p.relays.length > 0);
-  return sample(big, big.map(stakeOf), count, rng);
+  return pickFromBigLedgerPools(bigLedgerPools(pools, fraction), count, rng);
+}
+
+/**
+ * `pickBigLedgerPeers` for a caller that keeps the big ledger pools (`bigLedgerPools`) while the
+ * stake distribution stays the same, as the node's ledger-peers worker caches it: no sort per pick.
+ */
+export function pickFromBigLedgerPools<R>(
+  big: readonly LedgerPool<R>[],
+  count: number,
+  rng: Rng,
+): PickedLedgerPeer<R>[] {
+  const usable = big.filter((p) => p.relays.length > 0);
+  return sample(usable, usable.map(stakeOf), count, rng);
 }

@@ -173,10 +173,3 @@ export function countIn(set: ReadonlySet<Peer> | ReadonlyMap<Peer, unknown>, pee
   for (const p of peers) if (set.has(p)) n++;
   return n;
 }
-
-/** Number of peers of `set` that are (or are not) big ledger peers. */
-export function countBlp(s: GovernorState, set: Iterable<Peer>, blp: boolean): number {
-  let n = 0;
-  for (const p of set) if (s.publicRoots.bigLedger.has(p) === blp) n++;
-  return n;
-}

@@ -583,13 +583,15 @@ export interface Counters {
   root: number;
 }
 
-export function counters(s: GovernorState): Counters {
-  let estBlp = 0;
-  let actBlp = 0;
-  for (const p of s.publicRoots.bigLedger) {
-    if (s.established.has(p)) estBlp++;
-    if (s.active.has(p)) actBlp++;
-  }
+export function counters(s: GovernorState, counted?: { established: number; active: number }): Counters {
+  // `counted`: the big ledger peers among the established and active ones, when already counted.
+  let estBlp = counted?.established ?? 0;
+  let actBlp = counted?.active ?? 0;
+  if (!counted)
+    for (const p of s.publicRoots.bigLedger) {
+      if (s.established.has(p)) estBlp++;
+      if (s.active.has(p)) actBlp++;
+    }
   const blp = s.publicRoots.bigLedger.size;
   return {
     known: s.known.size - blp,

@@ -25,7 +25,12 @@ export interface RandomEnvOptions {
 /** A random network: addresses 10.x.y.z:3001, random latencies, failures and a sharing graph. */
 export function randomEnvironment(seed: number, o: RandomEnvOptions): SimNodeConfig {
   const rng = createRng(seed ^ 0x5bd1e995);
-  const addr = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:3001`;
+  // One string per address, shared by every place that names the peer (its spec, neighbour lists,
+  // roots, pools): the world's and the governor's Map lookups then match by identity instead of
+  // comparing the characters of equal strings built separately.
+  const format = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:3001`;
+  const ids = Array.from({ length: o.peers }, (_, i) => format(i));
+  const addr = (i: number) => ids[i] ?? format(i);
   const peers: SimPeer[] = [];
   const degree = o.degree ?? 8;
   for (let i = 0; i < o.peers; i++) {

@@ -15,7 +15,7 @@
 import type { DriverShell, Established, RootPeersAnswer, StatusChange } from '../driver/actions.js';
 import { SyncResult } from '../driver/sync-result.js';
 import type { WorldTraceRecord } from '../driver/trace.js';
-import { type LedgerPool, pickBigLedgerPeers, pickLedgerPeers } from '../governor/ledger-peers.js';
+import { bigLedgerPools, type LedgerPool, pickFromBigLedgerPools, pickLedgerPeers } from '../governor/ledger-peers.js';
 import { answerPeerShare, type GovernorPolicy, stickySalt } from '../governor/policies.js';
 import type { Rng } from '../governor/rng.js';
 import type { DiffusionMode, Peer, PeerStatus, RootPeerResult } from '../governor/types.js';
@@ -319,9 +319,13 @@ export class SimWorld implements DriverShell {
     requestBigLedgerPeers: (count: number) => this.requestBigLedgerPeers(count),
   };
 
+  /** The big ledger pools, computed once (the pools do not change during a run). */
+  private bigPools: LedgerPool<Peer>[] | undefined;
+
   private requestBigLedgerPeers(count: number): SyncResult<RootPeersAnswer<Peer>> {
     const pools = this.config.useLedger === false ? [] : (this.config.ledgerPools ?? []);
-    const peers = pickBigLedgerPeers(pools, count, this.rng).map((p) => p.relay);
+    this.bigPools ??= bigLedgerPools(pools);
+    const peers = pickFromBigLedgerPools(this.bigPools, count, this.rng).map((p) => p.relay);
     for (const p of peers) this.announced.add(p);
     return this.after(ROOT_ANSWER_MS, (r) => r.resolve({ peers, ttlMs: LEDGER_TTL_MS }));
   }

@@ -6,9 +6,9 @@
  * satisfy the general active target.
  */
 import { activateFailureDelay, pickHotToDemote, pickUniform } from '../policies.js';
-import { countBlp, deleteEstablished, earliest, reportFailure, updateKnown } from '../state.js';
+import { deleteEstablished, earliest, reportFailure, updateKnown } from '../state.js';
 import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
-import { type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
+import { blpCounts, type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
 /** A warm peer that could go hot now: ready, not active, not in any in-flight set. */
 function promotable(s: GovernorState, p: Peer): boolean {
@@ -37,7 +37,8 @@ function promote(
 
 function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
   if (!s.progressEnabled) return skip();
-  const n = s.targets.activeBigLedger - countBlp(s, s.active, true) - countBlp(s, s.inProgressPromoteWarm, true);
+  const b = blpCounts(s, ctx);
+  const n = s.targets.activeBigLedger - b.active - b.promoteWarm;
   if (n <= 0) return skip();
   const candidates: Peer[] = [];
   const waits: Array<number | undefined> = [];
@@ -79,7 +80,8 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
 }
 
 function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
-  const n = s.targets.active - countBlp(s, s.active, false) - countBlp(s, s.inProgressPromoteWarm, false);
+  const b = blpCounts(s, ctx);
+  const n = s.targets.active - (s.active.size - b.active) - (s.inProgressPromoteWarm.size - b.promoteWarm);
   if (n <= 0) return skip();
   const candidates: Peer[] = [];
   const waits: Array<number | undefined> = [];
@@ -111,6 +113,9 @@ function demote(
 const demotable = (s: GovernorState, p: Peer) => !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p);
 
 function aboveTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
+  // n <= active − target − in-flight demotions: nothing to demote at or below that (no pass).
+  const b = blpCounts(s, ctx);
+  if (b.active - s.targets.activeBigLedger - b.demoteHot <= 0) return skip();
   let active = 0;
   let cooling = 0;
   const candidates: Peer[] = [];
@@ -120,7 +125,7 @@ function aboveTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
     if (s.inProgressDemoteToCold.has(p)) cooling++;
     if (demotable(s, p) && !s.localRoots.config.has(p)) candidates.push(p);
   }
-  const n = active - s.targets.activeBigLedger - countBlp(s, s.inProgressDemoteHot, true) - cooling;
+  const n = active - s.targets.activeBigLedger - b.demoteHot - cooling;
   if (n <= 0 || candidates.length === 0) return skip();
   return ready(() =>
     demote(
@@ -139,6 +144,9 @@ function aboveTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
   const inFlight = s.inProgressDemoteHot.size + coolingActive;
   const perGroup: Array<{ candidates: Peer[]; n: number }> = [];
   for (const g of s.localRoots.groups) {
+    // A group no larger than its hot valency plus the in-flight count cannot be above it (the
+    // common case): passed without building its lists.
+    if (g.members.length - g.hotValency - inFlight <= 0) continue;
     const activeMembers = g.members.filter((p) => s.active.has(p));
     const n = activeMembers.length - g.hotValency - inFlight;
     if (n <= 0) continue;
@@ -155,7 +163,8 @@ function aboveTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
 
 function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   // n <= active − target: nothing to demote while at or below target (no pass over the peers).
-  if (s.active.size - countBlp(s, s.active, true) <= s.targets.active) return skip();
+  const b = blpCounts(s, ctx);
+  if (s.active.size - b.active <= s.targets.active) return skip();
   let active = 0;
   let cooling = 0;
   const candidates: Peer[] = [];
@@ -165,7 +174,7 @@ function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
     if (s.inProgressDemoteToCold.has(p)) cooling++;
     if (demotable(s, p) && !s.localRoots.config.has(p)) candidates.push(p);
   }
-  const n = active - s.targets.active - countBlp(s, s.inProgressDemoteHot, false) - cooling;
+  const n = active - s.targets.active - (s.inProgressDemoteHot.size - b.demoteHot) - cooling;
   if (n <= 0 || candidates.length === 0) return skip();
   return ready(() =>
     demote(s, pickHotToDemote(candidates, n, ctx.rng, ctx.metrics), 'DemoteHotPeers', s.targets.active),

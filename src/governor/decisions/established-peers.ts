@@ -5,17 +5,9 @@
  * ledger peers, other peers (never local roots). Every count subtracts in-flight work.
  */
 import { connectFailureDelay, pickUniform, pickWarmToDemote } from '../policies.js';
-import {
-  countBlp,
-  deleteEstablished,
-  earliest,
-  insertEstablished,
-  insertKnown,
-  reportFailure,
-  sampleKnown,
-} from '../state.js';
+import { deleteEstablished, earliest, insertEstablished, insertKnown, reportFailure, sampleKnown } from '../state.js';
 import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
-import { type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
+import { blpCounts, type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
 function promote(
   s: GovernorState,
@@ -47,10 +39,8 @@ function dialable(s: GovernorState, p: Peer): boolean {
 function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
   if (!s.progressEnabled) return skip();
   const blp = s.publicRoots.bigLedger;
-  const numToPromote =
-    s.targets.establishedBigLedger -
-    countBlp(s, s.established.keys(), true) -
-    countBlp(s, s.inProgressPromoteCold, true);
+  const b = blpCounts(s, ctx);
+  const numToPromote = s.targets.establishedBigLedger - b.established - b.promoteCold;
   if (numToPromote <= 0) return skip();
   const candidates: Peer[] = [];
   for (const p of blp) if (dialable(s, p)) candidates.push(p);
@@ -90,8 +80,9 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
 }
 
 function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
+  const b = blpCounts(s, ctx);
   const numToPromote =
-    s.targets.established - countBlp(s, s.established.keys(), false) - countBlp(s, s.inProgressPromoteCold, false);
+    s.targets.established - (s.established.size - b.established) - (s.inProgressPromoteCold.size - b.promoteCold);
   if (numToPromote <= 0) return skip();
   const cold = (p: Peer) =>
     !s.publicRoots.bigLedger.has(p) &&
@@ -147,7 +138,8 @@ function warmCandidate(s: GovernorState, p: Peer): boolean {
 
 function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   // Nothing to demote while at or below target (the common case): no pass over the peers.
-  if (s.established.size - countBlp(s, s.established.keys(), true) <= s.targets.established) return skip();
+  const b = blpCounts(s, ctx);
+  if (s.established.size - b.established <= s.targets.established) return skip();
   let est = 0;
   let active = 0;
   let warmLocal = 0;
@@ -166,14 +158,16 @@ function aboveTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   if (est <= s.targets.established || est <= active) return skip();
   const n =
     Math.min(est - s.targets.established, est - warmLocal - active) -
-    countBlp(s, s.inProgressDemoteWarm, false) -
-    countBlp(s, s.inProgressPromoteWarm, false) -
+    (s.inProgressDemoteWarm.size - b.demoteWarm) -
+    (s.inProgressPromoteWarm.size - b.promoteWarm) -
     coolingWarm;
   if (n <= 0 || candidates.length === 0) return skip();
   return ready(() => demote(s, pickWarmToDemote(s, candidates, n, ctx.rng), 'DemoteWarmPeers', s.targets.established));
 }
 
 function aboveTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
+  // Nothing to demote while at or below target (the common case): no pass over the peers.
+  if (blpCounts(s, ctx).established <= s.targets.establishedBigLedger) return skip();
   let est = 0;
   let active = 0;
   let cooling = 0;

@@ -7,7 +7,17 @@
 import type { MetricScores } from '../peer-metrics.js';
 import type { GovernorPolicy } from '../policies.js';
 import type { Rng } from '../rng.js';
-import type { GovernorState, Job, Time, TraceEvent } from '../types.js';
+import type { GovernorState, Job, Peer, Time, TraceEvent } from '../types.js';
+
+/** How many big ledger peers each peer set holds (the rest of each set are other peers). */
+export interface BlpCounts {
+  established: number;
+  active: number;
+  promoteCold: number;
+  promoteWarm: number;
+  demoteWarm: number;
+  demoteHot: number;
+}
 
 export interface Ctx {
   now: Time;
@@ -15,6 +25,36 @@ export interface Ctx {
   policy: GovernorPolicy;
   /** Hot-demotion scores, from the shell's peer metrics (absent: every peer scores 0). */
   metrics: MetricScores | undefined;
+  /**
+   * The big ledger peer counts of the state being looked at, counted on first use: the guards of
+   * one evaluation all see the same state, so they count once instead of each walking the peer
+   * sets. `step` clears it before every evaluation (a decision changes the sets).
+   */
+  blp?: BlpCounts | undefined;
+}
+
+/** The big ledger peers in each peer set: one pass over the (few) big ledger peers. */
+export function blpCounts(s: GovernorState, ctx: Ctx): BlpCounts {
+  if (ctx.blp) return ctx.blp;
+  const c: BlpCounts = { established: 0, active: 0, promoteCold: 0, promoteWarm: 0, demoteWarm: 0, demoteHot: 0 };
+  const blp = s.publicRoots.bigLedger;
+  for (const p of blp) {
+    if (s.established.has(p)) c.established++;
+    if (s.active.has(p)) c.active++;
+  }
+  // The in-flight sets are small (often empty): walked themselves.
+  c.promoteCold = countIn(blp, s.inProgressPromoteCold);
+  c.promoteWarm = countIn(blp, s.inProgressPromoteWarm);
+  c.demoteWarm = countIn(blp, s.inProgressDemoteWarm);
+  c.demoteHot = countIn(blp, s.inProgressDemoteHot);
+  ctx.blp = c;
+  return c;
+}
+
+function countIn(set: ReadonlySet<Peer>, peers: ReadonlySet<Peer>): number {
+  let n = 0;
+  if (peers.size > 0) for (const p of peers) if (set.has(p)) n++;
+  return n;
 }
 
 export interface Outcome {

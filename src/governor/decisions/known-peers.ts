@@ -14,7 +14,7 @@ import {
   type Peer,
   type TraceEvent,
 } from '../types.js';
-import { type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
+import { blpCounts, type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
 
 function numKnown(s: GovernorState): number {
   return s.known.size - s.publicRoots.bigLedger.size;
@@ -111,8 +111,7 @@ export function complete(s: GovernorState, c: Extract<Completion, { kind: 'peerS
 
 export function aboveTarget(s: GovernorState, ctx: Ctx): Guarded {
   const known = numKnown(s);
-  let estNonBlp = s.established.size;
-  for (const p of s.publicRoots.bigLedger) if (s.established.has(p)) estNonBlp--;
+  const estNonBlp = s.established.size - blpCounts(s, ctx).established;
   if (known <= s.targets.known || known <= estNonBlp) return skip();
   const numRootPeersCanForget = numberOfRootPeers(s) - s.targets.root;
   const protectPublic = numRootPeersCanForget <= 0;

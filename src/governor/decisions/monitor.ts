@@ -20,7 +20,7 @@ import {
 import * as activePeers from './active-peers.js';
 import * as bigLedgerPeers from './big-ledger-peers.js';
 import * as establishedPeers from './established-peers.js';
-import { type Ctx, type Guarded, newJobId, ready, skip } from './guarded.js';
+import { type Ctx, type Guarded, newJobId, type Outcome, ready, skip } from './guarded.js';
 import * as knownPeers from './known-peers.js';
 import * as rootPeers from './root-peers.js';
 
@@ -29,55 +29,77 @@ import * as rootPeers from './root-peers.js';
  * view and handles demotions the governor did not initiate.
  */
 export function connections(s: GovernorState, ctx: Ctx): Guarded {
+  // Evaluated before every decision and almost always with nothing to do: a first pass only looks,
+  // the lists are made when some peer needs them.
+  let any = false;
+  for (const p of s.established.keys())
+    if (asyncDemotion(s, p) !== undefined) {
+      any = true;
+      break;
+    }
+  if (!any) return skip();
   const toWarm: Array<[Peer, number | undefined]> = [];
   const toCooling: Peer[] = [];
   const toCold: Array<[Peer, number | undefined]> = [];
   for (const p of s.established.keys()) {
-    const st = s.connStatus.get(p);
-    if (!st) continue;
-    const isActive = s.active.has(p);
-    if (st.status === 'warm') {
-      if (isActive && !s.inProgressDemoteHot.has(p)) toWarm.push([p, st.repromoteDelayMs]);
-    } else if (st.status === 'cooling') {
-      if (
-        (!isActive && !s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteToCold.has(p)) ||
-        (isActive && !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p))
-      )
-        toCooling.push(p);
-    } else if (st.status === 'cold') {
-      if (!s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteHot.has(p)) toCold.push([p, st.repromoteDelayMs]);
-    }
+    const kind = asyncDemotion(s, p);
+    if (kind === 'warm') toWarm.push([p, s.connStatus.get(p)?.repromoteDelayMs]);
+    else if (kind === 'cooling') toCooling.push(p);
+    else if (kind === 'cold') toCold.push([p, s.connStatus.get(p)?.repromoteDelayMs]);
   }
-  if (toWarm.length + toCooling.length + toCold.length === 0) return skip();
-  return ready(() => {
-    const trace: TraceEvent[] = [];
-    for (const [p, delay] of toWarm) {
-      s.active.delete(p);
-      s.since.set(p, ctx.now);
-      if (delay !== undefined) s.nextActivate.set(p, ctx.now + asyncWarmDelay(delay, ctx.rng));
-    }
-    for (const p of toCooling) {
-      if (s.active.delete(p)) s.since.set(p, ctx.now);
-      s.inProgressDemoteToCold.add(p);
-      s.inProgressPromoteWarm.delete(p);
-    }
-    const forgotten: Peer[] = [];
-    for (const [p, delay] of toCold) {
-      deleteEstablished(s, p);
-      s.inProgressDemoteToCold.delete(p);
-      s.inProgressPromoteWarm.delete(p);
-      if (reportFailure(s, p, ctx.policy, () => asyncColdDelay(delay ?? 0, ctx.rng))) forgotten.push(p);
-    }
-    if (toWarm.length > 0) trace.push({ type: 'DemoteAsynchronousToWarm', peers: toWarm.map(([p]) => p) });
-    if (toCooling.length > 0) trace.push({ type: 'DemoteAsynchronousToCooling', peers: toCooling });
-    if (toCold.length > 0)
-      trace.push({
-        type: 'DemoteAsynchronousToCold',
-        peers: toCold.map(([p]) => p),
-        ...(forgotten.length > 0 ? { detail: `forgotten: ${forgotten.join(' ')}` } : {}),
-      });
-    return { trace, jobs: [] };
-  });
+  return ready(() => demoteAsynchronously(s, ctx, toWarm, toCooling, toCold));
+}
+
+/** What the reported status of an established peer asks for, when the governor did not initiate it. */
+function asyncDemotion(s: GovernorState, p: Peer): 'warm' | 'cooling' | 'cold' | undefined {
+  const st = s.connStatus.get(p);
+  // A hot report asks for nothing (the common case: one lookup per hot peer).
+  if (!st || st.status === 'hot') return undefined;
+  const isActive = s.active.has(p);
+  if (st.status === 'warm') return isActive && !s.inProgressDemoteHot.has(p) ? 'warm' : undefined;
+  if (st.status === 'cooling')
+    return (!isActive && !s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteToCold.has(p)) ||
+      (isActive && !s.inProgressDemoteHot.has(p) && !s.inProgressDemoteToCold.has(p))
+      ? 'cooling'
+      : undefined;
+  return !s.inProgressDemoteWarm.has(p) && !s.inProgressDemoteHot.has(p) ? 'cold' : undefined;
+}
+
+/** The asynchronous demotions found: warm (repromote delay), cooling, cold (failure and backoff). */
+function demoteAsynchronously(
+  s: GovernorState,
+  ctx: Ctx,
+  toWarm: Array<[Peer, number | undefined]>,
+  toCooling: Peer[],
+  toCold: Array<[Peer, number | undefined]>,
+): Outcome {
+  const trace: TraceEvent[] = [];
+  for (const [p, delay] of toWarm) {
+    s.active.delete(p);
+    s.since.set(p, ctx.now);
+    if (delay !== undefined) s.nextActivate.set(p, ctx.now + asyncWarmDelay(delay, ctx.rng));
+  }
+  for (const p of toCooling) {
+    if (s.active.delete(p)) s.since.set(p, ctx.now);
+    s.inProgressDemoteToCold.add(p);
+    s.inProgressPromoteWarm.delete(p);
+  }
+  const forgotten: Peer[] = [];
+  for (const [p, delay] of toCold) {
+    deleteEstablished(s, p);
+    s.inProgressDemoteToCold.delete(p);
+    s.inProgressPromoteWarm.delete(p);
+    if (reportFailure(s, p, ctx.policy, () => asyncColdDelay(delay ?? 0, ctx.rng))) forgotten.push(p);
+  }
+  if (toWarm.length > 0) trace.push({ type: 'DemoteAsynchronousToWarm', peers: toWarm.map(([p]) => p) });
+  if (toCooling.length > 0) trace.push({ type: 'DemoteAsynchronousToCooling', peers: toCooling });
+  if (toCold.length > 0)
+    trace.push({
+      type: 'DemoteAsynchronousToCold',
+      peers: toCold.map(([p]) => p),
+      ...(forgotten.length > 0 ? { detail: `forgotten: ${forgotten.join(' ')}` } : {}),
+    });
+  return { trace, jobs: [] };
 }
 
 /** `Monitor.jobs`: applies the first completed job to the current state. */
@@ -158,7 +180,13 @@ export function localRoots(s: GovernorState, _ctx: Ctx): Guarded {
   if (!canMakeProgress(s)) return skip();
   const sensitive = requiresBootstrapPeers(s);
   const next = wantedLocalRoots(s.localRootsVar, sensitive, s.targets.known);
-  if (next === s.localRoots || localRootsEqual(next, s.localRoots)) return skip();
+  if (next === s.localRoots) return skip();
+  if (localRootsEqual(next, s.localRoots)) {
+    // The same roots as another value (the targets monitor clamps into a new one): adopt the
+    // equal value, so that the next evaluations compare by identity instead of member by member.
+    s.localRoots = next;
+    return skip();
+  }
   return ready(() => {
     const old = s.localRoots;
     const added: Peer[] = [];
