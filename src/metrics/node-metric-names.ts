@@ -91,58 +91,64 @@ function counter(key: string, name: string, help: string): NodeMetric {
   return { key, help, kind: 'int', legacy: ps(name), new: `peerSelection.${name}` };
 }
 
-/** The seven counters of one peer group (all, big ledger, non-root, bootstrap). */
-function group(keyGroup: string, word: string, label: string): NodeMetric[] {
+/** The seven counters of one peer group (all, big ledger, non-root, bootstrap): sizes, then moves in progress. */
+function group(keyGroup: string, word: string, label: string, part: 'sizes' | 'moves'): NodeMetric[] {
   const k = (field: string) => (keyGroup === '' ? `peerSelection.${field}` : `peerSelection.${keyGroup}.${field}`);
-  return [
-    counter(k('known'), `Known${word}Peers`, `known ${label}`),
-    counter(k('established'), `Established${word}Peers`, `established (warm or hot) ${label}`),
-    counter(k('active'), `Active${word}Peers`, `active (hot) ${label}`),
-    counter(k('promotingCold'), `Cold${word}PeersPromotions`, `cold ${label} being promoted to warm`),
-    counter(k('promotingWarm'), `Warm${word}PeersPromotions`, `warm ${label} being promoted to hot`),
-    counter(k('demotingWarm'), `Warm${word}PeersDemotions`, `warm ${label} being demoted to cold`),
-    counter(k('demotingHot'), `Active${word}PeersDemotions`, `hot ${label} being demoted to warm`),
-  ];
+  return part === 'sizes'
+    ? [
+        counter(k('known'), `Known${word}Peers`, `known ${label}`),
+        counter(k('established'), `Established${word}Peers`, `established (warm or hot) ${label}`),
+        counter(k('active'), `Active${word}Peers`, `active (hot) ${label}`),
+      ]
+    : [
+        counter(k('promotingCold'), `Cold${word}PeersPromotions`, `cold ${label} being promoted to warm`),
+        counter(k('promotingWarm'), `Warm${word}PeersPromotions`, `warm ${label} being promoted to hot`),
+        counter(k('demotingWarm'), `Warm${word}PeersDemotions`, `warm ${label} being demoted to cold`),
+        counter(k('demotingHot'), `Active${word}PeersDemotions`, `hot ${label} being demoted to warm`),
+      ];
 }
 
+/** cold/warm/hot of all peers or of big ledger peers (both systems mark these deprecated; still emitted). */
+function temperatures(keyGroup: '' | 'bigLedger'): NodeMetric[] {
+  const big = keyGroup === 'bigLedger';
+  return (['cold', 'warm', 'hot'] as const).map((t) => {
+    const upper = t.charAt(0).toUpperCase() + t.slice(1);
+    return {
+      key: big ? `peerSelection.bigLedger.${t}` : `peerSelection.${t}`,
+      help: `${t} ${big ? 'big ledger peers' : 'peers'} (${t === 'cold' ? 'known, not established' : t === 'warm' ? 'established, not active' : 'active'})`,
+      kind: 'int',
+      legacy: ps(big ? `${t}BigLedgerPeers` : t),
+      new: `peerSelection.${upper}${big ? 'BigLedgerPeers' : ''}`,
+    };
+  });
+}
+
+/**
+ * The catalogue, in the order of `spo top --json` (sizes first, then temperatures, then moves in
+ * progress). The peer-selection counters record has the same names in both systems.
+ */
 export const NODE_METRICS: readonly NodeMetric[] = [
-  // --- peer selection: the temperatures (both systems mark these deprecated, still emitted) ---
-  {
-    key: 'peerSelection.cold',
-    help: 'cold peers (known, not established)',
-    kind: 'int',
-    legacy: ps('cold'),
-    new: 'peerSelection.Cold',
-  },
-  {
-    key: 'peerSelection.warm',
-    help: 'warm peers (established, not active)',
-    kind: 'int',
-    legacy: ps('warm'),
-    new: 'peerSelection.Warm',
-  },
-  { key: 'peerSelection.hot', help: 'hot peers (active)', kind: 'int', legacy: ps('hot'), new: 'peerSelection.Hot' },
-  {
-    key: 'peerSelection.bigLedger.cold',
-    help: 'cold big ledger peers',
-    kind: 'int',
-    legacy: ps('coldBigLedgerPeers'),
-    new: 'peerSelection.ColdBigLedgerPeers',
-  },
-  {
-    key: 'peerSelection.bigLedger.warm',
-    help: 'warm big ledger peers',
-    kind: 'int',
-    legacy: ps('warmBigLedgerPeers'),
-    new: 'peerSelection.WarmBigLedgerPeers',
-  },
-  {
-    key: 'peerSelection.bigLedger.hot',
-    help: 'hot big ledger peers',
-    kind: 'int',
-    legacy: ps('hotBigLedgerPeers'),
-    new: 'peerSelection.HotBigLedgerPeers',
-  },
+  // --- peer selection ---
+  counter('peerSelection.root', 'RootPeers', 'root peers (local and public roots)'),
+  ...group('', '', 'peers', 'sizes'),
+  ...temperatures(''),
+  ...group('', '', 'peers', 'moves'),
+  ...group('bigLedger', 'BigLedger', 'big ledger peers', 'sizes'),
+  ...temperatures('bigLedger'),
+  ...group('bigLedger', 'BigLedger', 'big ledger peers', 'moves'),
+  counter('peerSelection.localRoots.known', 'KnownLocalRootPeers', 'known local root peers'),
+  counter('peerSelection.localRoots.established', 'EstablishedLocalRootPeers', 'established local root peers'),
+  counter('peerSelection.localRoots.active', 'ActiveLocalRootPeers', 'active (hot) local root peers'),
+  counter(
+    'peerSelection.localRoots.promotingWarm',
+    'WarmLocalRootPeersPromotions',
+    'warm local root peers being promoted to hot',
+  ),
+  counter(
+    'peerSelection.localRoots.demotingHot',
+    'ActiveLocalRootPeersDemotions',
+    'hot local root peers being demoted to warm',
+  ),
   {
     key: 'peerSelection.localRoots.warmLocalRootsMetric',
     help: 'active local root peers, published by the new system as WarmLocalRoots',
@@ -159,25 +165,10 @@ export const NODE_METRICS: readonly NodeMetric[] = [
     new: 'peerSelection.HotLocalRoots',
     note: 'the value is established minus active local roots (the WARM ones) despite the name',
   },
-  // --- peer selection: the counters record, same names in both systems ---
-  counter('peerSelection.root', 'RootPeers', 'root peers (local and public roots)'),
-  ...group('', '', 'peers'),
-  ...group('bigLedger', 'BigLedger', 'big ledger peers'),
-  counter('peerSelection.localRoots.known', 'KnownLocalRootPeers', 'known local root peers'),
-  counter('peerSelection.localRoots.established', 'EstablishedLocalRootPeers', 'established local root peers'),
-  counter('peerSelection.localRoots.active', 'ActiveLocalRootPeers', 'active (hot) local root peers'),
-  counter(
-    'peerSelection.localRoots.promotingWarm',
-    'WarmLocalRootPeersPromotions',
-    'warm local root peers being promoted to hot',
-  ),
-  counter(
-    'peerSelection.localRoots.demotingHot',
-    'ActiveLocalRootPeersDemotions',
-    'hot local root peers being demoted to warm',
-  ),
-  ...group('nonRoot', 'NonRoot', 'non-root peers (neither local nor public roots)'),
-  ...group('bootstrap', 'Bootstrap', 'bootstrap peers'),
+  ...group('nonRoot', 'NonRoot', 'non-root peers (neither local nor public roots)', 'sizes'),
+  ...group('nonRoot', 'NonRoot', 'non-root peers (neither local nor public roots)', 'moves'),
+  ...group('bootstrap', 'Bootstrap', 'bootstrap peers', 'sizes'),
+  ...group('bootstrap', 'Bootstrap', 'bootstrap peers', 'moves'),
   // --- peer selection: churn (counters removed from ouroboros-network in January 2026) ---
   ...CHURN_ACTIONS.map(
     (action): NodeMetric => ({

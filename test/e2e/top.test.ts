@@ -5,15 +5,18 @@
  * be reached, one that fails after the first refresh, Ctrl-C (exit 130), and --control.
  */
 import { execFileSync } from 'node:child_process';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeMetricsPublisher } from '../../src/metrics/publish.js';
+import { startMetricsServer } from '../../src/metrics/serve.js';
 import { BIN, runCli } from '../lib/cli.js';
 import { closedPort, fixture, type PageServer, sendPage, startPageServer } from '../metrics/page-server.js';
 
 const servers: PageServer[] = [];
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
+  for (const c of closers.splice(0)) await c();
 });
 
 async function serving(text: string | (() => string | Promise<string>)): Promise<PageServer> {
@@ -54,16 +57,27 @@ describe('spo top', () => {
     expect(s.requests).toHaveLength(3);
   });
 
-  it("reads what spo's publisher serves (the names spo run will publish), values changing between refreshes", async () => {
+  it('reads what spo run will serve (its publisher behind startMetricsServer), values changing between refreshes', async () => {
     const registry = new Registry();
     const publisher = new NodeMetricsPublisher(registry);
     let n = 0;
-    const s = await serving(async () => {
-      n++;
-      publisher.update({ peerSelection: { known: 100 + n, established: 40, active: 20 }, tip: { blockNo: 1000 + n } });
-      return registry.metrics();
+    // a collect hook: every scrape sees new counters, as spo run's would
+    new Gauge({
+      name: 'spo_test_scrapes',
+      help: 'scrapes seen',
+      registers: [registry],
+      collect() {
+        n++;
+        publisher.update({
+          peerSelection: { known: 100 + n, established: 40, active: 20 },
+          tip: { blockNo: 1000 + n },
+        });
+        this.set(n);
+      },
     });
-    const r = await runCli(['top', '--metrics', s.url, '--count', '2', '--interval', '50ms']); // not a TTY: JSON lines
+    const server = await startMetricsServer({ registry, port: 0 });
+    closers.push(() => server.close());
+    const r = await runCli(['top', '--metrics', String(server.port), '--count', '2', '--interval', '50ms']); // not a TTY: JSON lines
     expect(r.code, r.stderr).toBe(0);
     const [a, b] = jsonLines(r.stdout) as Array<
       Line & { peerSelection: { known: number; cold: number }; tip: { blockNo: number } }
@@ -147,6 +161,8 @@ describe('spo top', () => {
     expect(fast.code).toBe(2);
   });
 
+  // runs argv[1] on a pseudo-terminal through script(1) and exits with its exit code
+  const PTY_RUNNER = `try { require('child_process').execFileSync('script', ['-qfec', process.argv[1], '/dev/null'], {stdio: 'inherit'}) } catch (e) { process.exitCode = e.status ?? 1 }`;
   const hasScript = (() => {
     try {
       execFileSync('script', ['--version'], { stdio: 'ignore' });
@@ -163,11 +179,7 @@ describe('spo top', () => {
       // script(1) gives the command a pseudo-terminal; -e returns its exit code
       const cmd = `'${process.execPath}' '${BIN}' top --metrics ${s.url} --count 2 --interval 50ms`;
       const r = await runCli([], {
-        nodeArgs: [
-          '-e',
-          `require('child_process').execFileSync('script', ['-qfec', process.argv[1], '/dev/null'], {stdio: 'inherit'})`,
-          cmd,
-        ],
+        nodeArgs: ['-e', PTY_RUNNER, cmd],
       });
       expect(r.code, r.stderr).toBe(0);
       const out = r.stdout;
@@ -178,6 +190,37 @@ describe('spo top', () => {
       expect(after).toContain('new tracing names (_int)');
       expect(after).toMatch(/all\s+150\s+50\s+20\s+100\s+30\s+20/);
       expect(after).not.toContain('Ctrl-C to quit');
+    },
+  );
+
+  it.runIf(hasScript)(
+    'on a terminal, Ctrl-C (^C typed on the terminal): exit 130, the screen restored, the last frame kept',
+    async () => {
+      const s = await serving(fixture('legacy-10.5.3.prom'));
+      const cmd = `'${process.execPath}' '${BIN}' top --metrics ${s.url} --interval 50ms`;
+      const r = await runCli([], {
+        openStdin: true,
+        nodeArgs: ['-e', PTY_RUNNER, cmd],
+        onSpawn: (child) => {
+          let out = '';
+          let sent = false;
+          child.stdout?.on('data', (d: Buffer) => {
+            out += d.toString('latin1');
+            // two refreshes drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
+            if (!sent && out.split('\x1b[H').length - 1 >= 3) {
+              sent = true;
+              child.stdin?.write('\x03');
+            }
+          });
+        },
+      });
+      expect(r.code).toBe(130);
+      const out = r.stdout;
+      const leave = out.indexOf('\x1b[?25h\x1b[?1049l');
+      expect(leave).toBeGreaterThan(0);
+      const after = out.slice(leave);
+      expect(after).toMatch(/all\s+150\s+50\s+20/);
+      expect(after).toContain('spo: interrupted');
     },
   );
 });

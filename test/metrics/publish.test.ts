@@ -3,13 +3,17 @@
  * scraped (registry.metrics(), what an HTTP endpoint would serve), parsed back with spo's parser
  * and read with spo top's reader into the same numbers, for each choice of names.
  */
+import fc from 'fast-check';
 import { Registry } from 'prom-client';
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { CHURN_KEYS, flattenCounters, type P2PCounters, withDerived } from '../../src/metrics/counters.js';
 import { NODE_METRICS } from '../../src/metrics/node-metric-names.js';
 import { parsePrometheusText, unlabelledValue } from '../../src/metrics/prometheus-text.js';
 import { NodeMetricsPublisher, type PublishedNames } from '../../src/metrics/publish.js';
 import { readNodeMetrics } from '../../src/metrics/read.js';
+import { fetchMetricsPage } from '../../src/metrics/scrape.js';
+import { startMetricsServer } from '../../src/metrics/serve.js';
 
 /** Every quantity spo can give, each a different number. */
 function fullCounters(): P2PCounters {
@@ -115,5 +119,74 @@ describe('NodeMetricsPublisher', () => {
   it('refuses a counter that is not in the catalogue (a bug in the caller)', () => {
     const publisher = new NodeMetricsPublisher(new Registry());
     expect(() => publisher.update({ tip: { nonsense: 1 } } as unknown as P2PCounters)).toThrow(/not a node metric/);
+  });
+});
+
+describe('startMetricsServer', () => {
+  it('serves the registry on /metrics as the node does (404 elsewhere, 405 for POST), on loopback', async () => {
+    const registry = new Registry();
+    new NodeMetricsPublisher(registry).update({ connectionManager: { inbound: 4 } });
+    const server = await startMetricsServer({ registry, port: 0 });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const page = await fetchMetricsPage({ url: new URL(server.url), timeoutMs: 5000 });
+      const read = readNodeMetrics(parsePrometheusText(page.text));
+      expect(read.values.get('connectionManager.inbound')).toBe(4);
+      const other = await request(server.url.replace('/metrics', '/'));
+      expect(other.statusCode).toBe(404);
+      await other.body.dump();
+      const post = await request(server.url, { method: 'POST' });
+      expect(post.statusCode).toBe(405);
+      await post.body.dump();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a port in use: METRICS_LISTEN_FAILED with a hint', async () => {
+    const first = await startMetricsServer({ registry: new Registry(), port: 0 });
+    try {
+      await expect(startMetricsServer({ registry: new Registry(), port: first.port })).rejects.toMatchObject({
+        code: 'METRICS_LISTEN_FAILED',
+        hint: expect.stringContaining('taken'),
+      });
+    } finally {
+      await first.close();
+    }
+  });
+});
+
+describe('publish -> scrape -> parse -> read, property', () => {
+  it('any subset of the quantities, any choice of names: every published value reads back as given', async () => {
+    const keys = NODE_METRICS.map((m) => m.key);
+    const arb = fc.record({
+      names: fc.constantFrom<PublishedNames>('new', 'legacy', 'both'),
+      picked: fc.subarray(keys, { minLength: 1 }),
+      ints: fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: keys.length, maxLength: keys.length }),
+      reals: fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: keys.length, maxLength: keys.length }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ names, picked, ints, reals }) => {
+        const counters: Record<string, unknown> = {};
+        for (const key of picked) {
+          const i = keys.indexOf(key);
+          const m = NODE_METRICS[i] as (typeof NODE_METRICS)[number];
+          const parts = key.split('.');
+          let node = counters;
+          for (const p of parts.slice(0, -1)) {
+            if (node[p] === undefined) node[p] = {};
+            node = node[p] as Record<string, unknown>;
+          }
+          node[parts.at(-1) as string] = m.kind === 'real' ? reals[i] : ints[i];
+        }
+        const given = withDerived(flattenCounters(counters as P2PCounters));
+        const { read } = await roundTrip(names, counters as P2PCounters);
+        for (const m of NODE_METRICS) {
+          const published = names === 'legacy' ? m.legacy !== null : names === 'new' ? m.new !== null : true;
+          if (published && given.has(m.key)) expect(read.values.get(m.key), m.key).toBe(given.get(m.key));
+        }
+      }),
+      { seed: 15, numRuns: 200 },
+    );
   });
 });
