@@ -4,10 +4,18 @@ import { SpoCommand } from '../base-command.js';
 import { DnsResolver } from '../dns/index.js';
 import { parseDnsServer } from '../dns/resolv-conf.js';
 import { parseEndpoint } from '../lib/address.js';
+import { systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
-import { ExitCode, UsageError } from '../lib/errors.js';
+import { ExitCode, SpoError, UsageError } from '../lib/errors.js';
 import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
-import { type AddressResult, type NameResolver, type PingMode, pingTargets, type TargetResult } from '../net/ping.js';
+import {
+  type AddressResult,
+  type NameResolver,
+  type PingMode,
+  type PingSample,
+  pingTargets,
+  type TargetResult,
+} from '../net/ping.js';
 import type { Palette } from '../ui/color.js';
 
 export interface PingJson {
@@ -20,9 +28,20 @@ export interface PingJson {
   timeoutMs: number;
   targets: TargetResult[];
   summary: { targets: number; addresses: number; answered: number; failed: number };
+  /** Ctrl-C/SIGTERM ended the run: the results are what was gathered before (exit 130). */
+  interrupted?: true;
 }
 
-const ms = (n: number | undefined): string => (n === undefined ? '-' : n < 10 ? n.toFixed(3) : n.toFixed(1));
+/** One line per keep-alive round trip with `--count 0` (with --json: one object per line). */
+export interface PingSampleJson {
+  timestamp: string;
+  endpoint: string;
+  cookie: number;
+  rttMs: number;
+}
+
+/** Milliseconds in text: one decimal, as every spo table (docs/CONVENTIONS.md). */
+const ms = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed(1));
 
 /**
  * Name resolution for ping: spo's DNS client when servers are given, else the system resolver (so
@@ -40,7 +59,7 @@ function pingResolver(
         const r = await given.resolveAddresses(name, { family: 'both', signal });
         return r.addresses.map((a) => ({ address: a.address, family: a.family }));
       }
-      const all = await lookup(name, { all: true, verbatim: true });
+      const all = await systemLookup(name, timeoutMs, signal);
       return all.map((a) => ({ address: a.address, family: a.family === 6 ? (6 as const) : (4 as const) }));
     },
     srv: async (name, signal) => {
@@ -50,6 +69,50 @@ function pingResolver(
     },
     close: () => srvResolver?.close(),
   };
+}
+
+/**
+ * The system resolver (getaddrinfo) under a timeout and the signal: it has neither of its own, and
+ * a resolver that never answers would hold the ping forever (the lookup thread is left to finish).
+ */
+function systemLookup(
+  name: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Array<{ address: string; family: number }>> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      timer.cancel();
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal?.reason);
+    };
+    const timer = systemClock.setTimer(timeoutMs, () => {
+      done();
+      reject(
+        new SpoError('DNS_TIMEOUT', `${name}: the system resolver did not answer within ${timeoutMs} ms`, {
+          hint: "check /etc/resolv.conf, or ask a server directly with --dns-server (spo's own DNS client)",
+        }),
+      );
+    });
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    lookup(name, { all: true, verbatim: true }).then(
+      (all) => {
+        done();
+        resolve(all);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }
 
 export function parseVersions(text: string): number[] {
@@ -65,6 +128,10 @@ export function parseVersions(text: string): number[] {
 }
 
 function renderAddress(a: AddressResult, mode: PingMode, c: Palette): string[] {
+  if (!a.ok && a.interrupted) {
+    const reached = a.handshakeMs === undefined ? 'before an answer' : 'after the handshake';
+    return [`${a.endpoint}  ${c.warn('INTERRUPTED')}  ${reached}`];
+  }
   if (!a.ok) {
     const message = (a.error?.message ?? '').replace(`${a.endpoint}: `, '');
     const lines = [`${a.endpoint}  ${c.fail('FAILED')}  ${a.error?.code ?? ''}: ${message}`];
@@ -116,11 +183,14 @@ export default class Ping extends SpoCommand {
 
 ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port defaults to 3001) or an SRV name starting with _ (all targets of the lowest priority group). DNS names are resolved by the system resolver (so /etc/hosts works) unless --dns-server is given.
 
---timeout bounds the TCP connect, the handshake and each exchange separately; an attempt that runs out is ended and reported (CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, KEEPALIVE_TIMEOUT, CHAINSYNC_TIMEOUT). Exit code 0 only when every address of every target answered, 1 otherwise.`;
+--timeout bounds the TCP connect, the handshake and each exchange separately (and a system-resolver lookup); an attempt that runs out is ended and reported (CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, KEEPALIVE_TIMEOUT, CHAINSYNC_TIMEOUT). Exit code 0 only when every address of every target answered, 1 otherwise.
+
+--count 0 pings until Ctrl-C, one timestamped line per round trip (as cardano-cli ping); Ctrl-C (in any mode) prints the statistics gathered so far and exits 130.`;
   static override examples = [
     '<%= config.bin %> ping relay1.example.com:3001',
     '<%= config.bin %> ping 203.0.113.7:3001 [2001:db8::7]:3001 --count 10 --interval 0.5',
     '<%= config.bin %> ping relays.example.com --mode tip --network preview',
+    '<%= config.bin %> ping relay1.example.com:3001 --count 0   # until Ctrl-C, a line per round trip',
     '<%= config.bin %> ping _cardano._tcp.example.com --mode query --json',
   ];
   static override strict = false;
@@ -138,9 +208,10 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     }),
     count: Flags.integer({
       char: 'c',
-      description: 'keep-alive round trips per address (mode ping)',
+      description:
+        'keep-alive round trips per address (mode ping); 0: until Ctrl-C, one timestamped line per round trip, then the statistics',
       default: 5,
-      min: 1,
+      min: 0,
       max: 100_000,
     }),
     interval: Flags.string({
@@ -169,6 +240,14 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     concurrency: Flags.integer({ description: 'addresses pinged at once', default: 32, min: 1, max: 1024 }),
   };
 
+  /** `--count 0 --json` streams one object per line: the final document is one line too. */
+  private streaming = false;
+
+  override logJson(json: unknown): void {
+    if (this.streaming) process.stdout.write(`${JSON.stringify(json)}\n`);
+    else super.logJson(json);
+  }
+
   async run(): Promise<PingJson> {
     const { argv, flags } = await this.parse(Ping);
     const targets = (argv as string[]).map((s) => s.trim()).filter((s) => s !== '');
@@ -183,10 +262,27 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     const mode = flags.mode as PingMode;
     const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
     const resolver = pingResolver(servers, timeoutMs);
+    this.streaming = mode === 'ping' && flags.count === 0;
+    const onSample = this.streaming
+      ? (x: PingSample): void => {
+          const line: PingSampleJson = {
+            timestamp: new Date().toISOString(),
+            endpoint: x.endpoint,
+            cookie: x.cookie,
+            rttMs: x.rttMs,
+          };
+          if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(line)}\n`);
+          else
+            process.stdout.write(
+              `${line.timestamp}  ${line.endpoint}  cookie ${String(x.cookie).padStart(5)}  rtt ${ms(x.rttMs)} ms\n`,
+            );
+        }
+      : undefined;
     const results = await pingTargets(targets, {
       mode,
       magic: this.network.magic,
       count: flags.count,
+      ...(onSample ? { onSample } : {}),
       intervalMs,
       timeoutMs,
       versions,
@@ -220,8 +316,13 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
         `${summary.answered}/${summary.addresses} address(es) answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
       ),
     );
+    const interrupted = this.signal.aborted;
+    if (interrupted) lines.unshift(this.c.dim('--- interrupted: the statistics so far ---'));
     this.out(lines.join('\n'));
-    if (!results.every((t) => t.ok)) process.exitCode = ExitCode.failed;
+    if (interrupted) {
+      process.exitCode = ExitCode.interrupted;
+      if (!this.jsonEnabled()) process.stderr.write(`${this.stderrPalette().fail('spo:')} interrupted\n`);
+    } else if (!results.every((t) => t.ok)) process.exitCode = ExitCode.failed;
     return {
       mode,
       network: this.network.name,
@@ -232,6 +333,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       timeoutMs,
       targets: results,
       summary,
+      ...(interrupted ? { interrupted: true as const } : {}),
     };
   }
 }

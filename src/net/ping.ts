@@ -45,6 +45,8 @@ export interface AddressResult {
   tip?: PeerTip & { rttMs: number };
   versions?: Array<{ version: number; data: VersionData | undefined }>;
   error?: PingError;
+  /** The run was interrupted (Ctrl-C) before this address finished: what is here was gathered before. */
+  interrupted?: true;
 }
 
 export interface TargetResult {
@@ -53,12 +55,26 @@ export interface TargetResult {
   ok: boolean;
   addresses: AddressResult[];
   error?: PingError;
+  /** The run was interrupted before the name was resolved or every address finished. */
+  interrupted?: true;
+}
+
+/** One keep-alive round trip, as it happens (for `--count 0`'s line per sample). */
+export interface PingSample {
+  endpoint: string;
+  cookie: number;
+  rttMs: number;
+  /** 1-based number of the sample on this address. */
+  index: number;
 }
 
 export interface PingOptions {
   mode: PingMode;
   magic: number;
+  /** Keep-alive round trips per address; 0 = until `signal` fires. */
   count: number;
+  /** Called after each round trip. */
+  onSample?: (sample: PingSample) => void;
   intervalMs: number;
   timeoutMs: number;
   versions?: readonly number[];
@@ -160,7 +176,7 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
       const q = await queryPeer(common);
       return { ...base, ok: true, connectMs: q.connectMs, handshakeMs: q.handshakeMs, versions: q.versions };
     } catch (e) {
-      if (o.signal?.aborted) throw e;
+      if (o.signal?.aborted) return { ...base, interrupted: true };
       return { ...base, error: toPingError(e) };
     }
   }
@@ -176,18 +192,23 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
     if (o.mode === 'tip') {
       result.tip = await conn.findTip({ timeoutMs: o.timeoutMs });
     } else {
-      for (let i = 0; i < o.count; i++) {
+      for (let i = 0; o.count === 0 || i < o.count; i++) {
         if (i > 0 && o.intervalMs > 0) await sleep(o.clock ?? systemClock, o.intervalMs, o.signal);
-        samples.push(await conn.keepAlive(i & 0xffff, o.timeoutMs));
+        // the cookie is a Word16: an endless run wraps around
+        const cookie = i & 0xffff;
+        const rttMs = await conn.keepAlive(cookie, o.timeoutMs);
+        samples.push(rttMs);
+        o.onSample?.({ endpoint: base.endpoint, cookie, rttMs, index: i + 1 });
       }
     }
     result.ok = true;
   } catch (e) {
     if (o.signal?.aborted) {
+      // Ctrl-C: the address reports what it gathered (samples so far); it answered if any came back.
       conn?.abort();
-      throw o.signal.reason instanceof Error ? o.signal.reason : e;
-    }
-    result.error = toPingError(e);
+      result.interrupted = true;
+      result.ok = conn !== undefined && (o.mode === 'ping' ? samples.length > 0 : result.tip !== undefined);
+    } else result.error = toPingError(e);
   } finally {
     const stats = rttStats(samples);
     if (stats) result.rtt = stats;
@@ -202,7 +223,11 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
   return result;
 }
 
-/** Pings every target; results in the order given. */
+/**
+ * Pings every target; results in the order given. When `signal` fires (Ctrl-C) it returns what was
+ * gathered so far, marked `interrupted`, rather than throwing: the statistics so far are the answer
+ * of an endless `--count 0` run.
+ */
 export async function pingTargets(targets: readonly string[], o: PingOptions): Promise<TargetResult[]> {
   const limit = Math.max(1, o.concurrency ?? 32);
   const jobs: Array<() => Promise<void>> = [];
@@ -215,7 +240,10 @@ export async function pingTargets(targets: readonly string[], o: PingOptions): P
       try {
         resolved = await resolveTarget(text, o);
       } catch (e) {
-        if (o.signal?.aborted) throw e;
+        if (o.signal?.aborted) {
+          tr.interrupted = true;
+          return;
+        }
         const err = toPingError(e);
         tr.error = err.code === 'FAILED' ? { ...err, code: 'RESOLVE_FAILED' } : err;
         tr.kind = hostKind(text.replace(/:\d+$/, ''));
@@ -231,6 +259,7 @@ export async function pingTargets(targets: readonly string[], o: PingOptions): P
         limit,
       );
       tr.ok = tr.addresses.every((a) => a.ok);
+      if (tr.addresses.some((a) => a.interrupted)) tr.interrupted = true;
     });
   }
   await runLimited(jobs, limit);

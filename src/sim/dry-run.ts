@@ -73,6 +73,8 @@ export interface DryRunJson {
     judgement: Array<{ atMs: number; judgement: LedgerStateJudgement }>;
   };
   trace?: Array<{ atMs: number; source: string; type: string; peers?: string[]; count?: number; detail?: string }>;
+  /** Stopped by the caller's signal (Ctrl-C) with `partialOnAbort`: everything is as of `simulatedMs`. */
+  interrupted?: true;
 }
 
 export interface DryRunInput {
@@ -117,21 +119,26 @@ export interface DryRunHooks {
   /** The caller's clock for the slices' wall time and its way to yield (a macrotask turn). */
   wallClock: () => Millis;
   yieldToEventLoop: () => Promise<void>;
+  /** On abort, return the result at the time reached (`interrupted: true`) instead of throwing. */
+  partialOnAbort?: boolean;
 }
 
 /**
  * Runs the (pure, synchronous) simulation to `end` in slices of about SLICE_MS of wall time,
  * yielding to the event loop between slices so that an abort is seen.
  */
-async function runInSlices(node: SimulatedNode, end: Millis, hooks: DryRunHooks): Promise<void> {
+async function runInSlices(node: SimulatedNode, end: Millis, hooks: DryRunHooks): Promise<'done' | 'aborted'> {
   for (;;) {
-    if (hooks.signal.aborted) throw hooks.signal.reason;
+    if (hooks.signal.aborted) {
+      if (hooks.partialOnAbort) return 'aborted';
+      throw hooks.signal.reason;
+    }
     hooks.onSlice?.(node.now);
     const started = hooks.wallClock();
     let done = false;
     // Small batches of instants until the slice's wall time is used up.
     while (!done && hooks.wallClock() - started < SLICE_MS) done = node.runUntil(end, 200);
-    if (done) return;
+    if (done) return 'done';
     await hooks.yieldToEventLoop();
   }
 }
@@ -188,16 +195,18 @@ export async function runDryRun(input: DryRunInput, hooks: DryRunHooks): Promise
     }),
   );
   const snapshots: Snapshot[] = [];
+  let interrupted = false;
   for (const t of input.atMs) {
-    await runInSlices(node, t, hooks);
+    interrupted = (await runInSlices(node, t, hooks)) === 'aborted';
+    if (interrupted) break;
     snapshots.push(node.snapshot());
   }
-  await runInSlices(node, input.durationMs, hooks);
+  if (!interrupted) interrupted = (await runInSlices(node, input.durationMs, hooks)) === 'aborted';
   const final = node.snapshot();
   const critical = node.critical;
   const doc: DryRunJson = {
     seed: input.seed,
-    simulatedMs: Math.round(input.durationMs),
+    simulatedMs: Math.round(interrupted ? node.now : input.durationMs),
     counters: final.counters,
     targets: final.targets,
     peers: peerJson(final),
@@ -234,6 +243,7 @@ export async function runDryRun(input: DryRunInput, hooks: DryRunHooks): Promise
       judgement: input.judgement.map((j) => ({ atMs: Math.round(j.at), judgement: j.judgement })),
     },
     ...(input.trace ? { trace: node.trace.map(traceJson) } : {}),
+    ...(interrupted ? { interrupted: true as const } : {}),
   };
   return { doc, snapshots, final, trace: node.trace };
 }

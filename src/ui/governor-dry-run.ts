@@ -34,7 +34,7 @@ export function renderDryRun(
   const s = doc.summary;
   out.push(
     c.dim(
-      `seed ${doc.seed}, ${formatDuration(doc.simulatedMs)} simulated; targets: ${s.targetsFrom}; ` +
+      `seed ${doc.seed}, ${formatDuration(doc.simulatedMs)} simulated${doc.interrupted ? ' (interrupted: the table is as of then)' : ''}; targets: ${s.targetsFrom}; ` +
         `${s.localRoots} local roots, ${s.publicRoots} public roots; ledger peers ${s.ledgerPeers ? 'on' : 'off'} ` +
         `(${s.registry.source}, ${s.registry.pools} pools)`,
     ),

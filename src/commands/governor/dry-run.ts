@@ -9,7 +9,7 @@ import {
   type Targets,
 } from '../../governor/types.js';
 import { formatDuration, parseDuration } from '../../lib/duration.js';
-import { UsageError } from '../../lib/errors.js';
+import { ExitCode, UsageError } from '../../lib/errors.js';
 import { parseJsonText, readInput, topologyInput } from '../../lib/read-input.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import { loadRegistry } from '../../registry/index.js';
@@ -28,7 +28,7 @@ export default class GovernorDryRun extends SpoCommand {
 
 Prints the peer temperature table (peer, source, temperature, fail count, upstreamness, since) at the end of the run and at every --at time, and with --trace the decision trace (governor decisions, churn steps, environment events). With --ledger-state too-old or --judgement (e.g. 0s=too-old,20m=young) the node starts behind: in Praos mode with the topology's bootstrapPeers it enters the bootstrap "sensitive" state (targets and local roots zeroed, every untrusted peer shed, then syncing from the bootstrap peers and trustable local roots only, with a 15-minute deadline to get there), and leaves it when the ledger state becomes young enough; in Genesis mode (--consensus-mode genesis or the config's ConsensusMode) the sync targets (SyncTargetNumberOf*) apply while the ledger state is too old.
 
-With --json the last thing printed is one JSON object with the counters, targets and peers.`;
+With --json the last thing printed is one JSON object with the counters, targets and peers. Ctrl-C stops the run and prints the table reached so far (with --json the document, "interrupted": true), exit 130.`;
   static override examples = [
     '<%= config.bin %> governor dry-run',
     '<%= config.bin %> governor dry-run --topology topology.json --config config.json --duration 3h --at 10m --at 1h',
@@ -203,6 +203,8 @@ With --json the last thing printed is one JSON object with the counters, targets
           onSlice,
           wallClock: () => performance.now(),
           yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)),
+          // Ctrl-C shows the table reached so far (exit 130) rather than nothing.
+          partialOnAbort: true,
         },
       );
     } finally {
@@ -213,6 +215,13 @@ With --json the last thing printed is one JSON object with the counters, targets
       for (const line of renderDryRun(this.c, doc, result.snapshots, result.final, result.trace, flags.trace))
         this.out(line);
       for (const n of dryRunNotes(doc)) this.note(n);
+    }
+    if (doc.interrupted) {
+      process.exitCode = ExitCode.interrupted;
+      if (!this.jsonEnabled())
+        process.stderr.write(
+          `${this.stderrPalette().fail('spo:')} interrupted at ${formatDuration(doc.simulatedMs)} of simulated time: the table above is as of then\n`,
+        );
     }
     return doc;
   }
