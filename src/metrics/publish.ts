@@ -13,7 +13,8 @@
  * - 'both': every name of both; the tip's names are the same in both and appear once.
  *
  * A metric is registered when it is first given a value, so a quantity spo does not have is absent,
- * as on a node whose tracer for it is off, rather than a misleading 0.
+ * as on a node whose tracer for it is off, rather than a misleading 0. (A metric first set inside a
+ * prom-client `collect` hook joins the scrape after; update before serving, or on spo's own events.)
  */
 import { Gauge, type Registry } from 'prom-client';
 import { flattenCounters, type P2PCounters, withDerived } from './counters.js';

@@ -75,6 +75,8 @@ describe('spo top', () => {
         this.set(n);
       },
     });
+    // the publisher's gauges exist before the first scrape (a gauge registered during a scrape joins the next one)
+    publisher.update({ peerSelection: { known: 100, established: 40, active: 20 }, tip: { blockNo: 1000 } });
     const server = await startMetricsServer({ registry, port: 0 });
     closers.push(() => server.close());
     const r = await runCli(['top', '--metrics', String(server.port), '--count', '2', '--interval', '50ms']); // not a TTY: JSON lines
