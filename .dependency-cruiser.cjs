@@ -6,7 +6,7 @@
  */
 
 /** Library modules: everything under src/ but the commands, the base command and the oclif hooks. */
-const LIBRARY = '^src/(config|dns|driver|governor|lib|metrics|net|node|probe|registry|sim|topology|ui)/';
+const LIBRARY = '^src/(config|dns|driver|governor|lib|metrics|net|node|probe|registry|sim|simulation|topology|ui)/';
 
 module.exports = {
   forbidden: [
@@ -70,7 +70,7 @@ module.exports = {
       name: 'library-does-not-render',
       severity: 'error',
       comment: 'sources, resolvers and domain code return data; rendering is src/ui or the commands',
-      from: { path: '^src/(config|dns|driver|governor|lib|metrics|net|node|probe|registry|sim|topology)/' },
+      from: { path: '^src/(config|dns|driver|governor|lib|metrics|net|node|probe|registry|sim|simulation|topology)/' },
       to: { path: '^src/ui/' },
     },
   ],

@@ -12,7 +12,15 @@
  */
 import type { MetricScores } from './peer-metrics.js';
 import type { Rng } from './rng.js';
-import type { GovernorState, Peer, Time } from './types.js';
+import type { GovernorState, KnownPeerInfo, Peer, Time } from './types.js';
+
+/**
+ * What the warm-demotion and cold-forgetting policies read of the state: the known peers' tepid
+ * flag and fail count (a `GovernorState` is one; the simulator passes its own per-node view).
+ */
+export interface KnownPeerFlags {
+  readonly known: { get(peer: Peer): Pick<KnownPeerInfo, 'tepid' | 'failCount'> | undefined };
+}
 
 /** The reference's `PeerSelectionPolicy` timing knobs and Cardano constants (governor.md §11). */
 export interface GovernorPolicy {
@@ -138,7 +146,7 @@ export function pickUniform(candidates: Iterable<Peer>, n: number, rng: Rng): Pe
 }
 
 /** Warm demotion: random key, halved for tepid peers. */
-export function pickWarmToDemote(s: GovernorState, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
+export function pickWarmToDemote(s: KnownPeerFlags, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
   return smallestN(
     ordered(candidates),
     n,
@@ -152,7 +160,7 @@ export function pickWarmToDemote(s: GovernorState, candidates: Iterable<Peer>, n
 }
 
 /** Cold forgetting: random key divided by (failCount + 1). */
-export function pickColdToForget(s: GovernorState, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
+export function pickColdToForget(s: KnownPeerFlags, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
   return smallestN(
     ordered(candidates),
     n,
