@@ -41,6 +41,8 @@ export interface LiveNodeOptions extends Partial<Omit<ConnectionManagerOptions, 
   listen?: boolean;
   limit?: AcceptedConnectionsLimit;
   clock?: Clock;
+  /** Listen on a SO_REUSEPORT socket and dial from the listening address (duplex reuse across nodes). */
+  reusePort?: boolean;
 }
 
 export class LiveNode {
@@ -94,8 +96,10 @@ export class LiveNode {
         port: 0,
         ...(this.o.limit ? { limit: this.o.limit } : {}),
         ...(this.o.clock ? { clock: this.o.clock } : {}),
+        ...(this.o.reusePort ? { reusePort: true } : {}),
       });
       this.server.events.on('trace', (e) => this.serverTraces.push(e));
+      if (this.o.reusePort) this.cm.setListenAddress(this.server.addresses[0]);
     }
     return this;
   }
