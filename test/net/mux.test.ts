@@ -6,7 +6,9 @@ import { Mux, type Role } from '../../src/net/mux/mux.js';
 import { encodeSegment, type Segment, SegmentReader } from '../../src/net/mux/segment.js';
 import { ProtocolPeer } from '../../src/net/protocol/peer.js';
 import { keepAliveSpec } from '../../src/net/protocol/specs.js';
+import { memoryPair } from '../../src/net/transport/memory.js';
 import { TcpBearer } from '../../src/net/transport/tcp.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -185,8 +187,10 @@ describe('mux over loopback TCP', () => {
   });
 
   it('does not time out a long transfer whose reads always end inside a segment', async () => {
-    const [a, b] = await socketPair();
-    const mux = new Mux(new TcpBearer(a), { sduTimeoutMs: 150 });
+    // In virtual time (a loaded machine stretched the real 50 ms gaps past the 150 ms limit).
+    const clock = new Scheduler();
+    const [a, b] = memoryPair({ clock, delayAB: 1, delayBA: 1 });
+    const mux = new Mux(a, { sduTimeoutMs: 150, clock });
     mux.enable([2]);
     const ch = mux.channel(2, 'initiator');
     let got = 0;
@@ -198,10 +202,15 @@ describe('mux over loopback TCP', () => {
     // 12 segments over ~600 ms, every write cut in the middle of a segment
     for (let off = 0; off < stream.length; off += 1000) {
       b.write(stream.subarray(off, off + 1000));
-      await new Promise((r) => setTimeout(r, 50));
+      await clock.runAsync({ until: clock.now() + 50 });
     }
-    await until(() => got === 12_000);
+    await clock.runAsync({ until: clock.now() + 10 });
+    expect(got).toBe(12_000);
     expect(mux.isClosed).toBe(false);
+    // and the limit still holds: half a segment, then nothing
+    b.write(seg.subarray(0, 500));
+    await clock.runAsync({ until: clock.now() + 200 });
+    expect(mux.error?.code).toBe('MUX_SDU_TIMEOUT');
   });
 
   it('runs initiator and responder instances of keep-alive at once (duplex), responders on demand, with events', async () => {

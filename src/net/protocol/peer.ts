@@ -13,6 +13,8 @@ import { CborItemScanner, decodeTerm, type Term } from '../cbor.js';
 import { CodecError, NetError, type NetErrorCode } from '../errors.js';
 import type { Channel } from '../mux/mux.js';
 
+const EMPTY = Buffer.alloc(0);
+
 export type Agency = 'client' | 'server' | 'nobody';
 
 export interface StateSpec {
@@ -58,8 +60,12 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
   state: S;
   /** Where the current message ends, scanned as its bytes arrive. */
   private readonly scanner = new CborItemScanner();
-  /** The unfinished message's bytes so far (copies: segment buffers are not kept alive). */
-  private pieces: Uint8Array[] = [];
+  /**
+   * The unfinished message's bytes so far, copied into one buffer that doubles as it fills (a
+   * message trickled a byte per segment is neither a list of tiny buffers nor a copy per segment;
+   * segment buffers are not kept alive).
+   */
+  private partial: Buffer = EMPTY;
   private pending = 0;
   private readonly queue: Array<Queued<M>> = [];
   /** Bytes of the queued messages. */
@@ -229,6 +235,18 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
     return { msg: r.msg, at: r.at, size: r.size };
   }
 
+  /** Appends bytes of the unfinished message (`pending` already counts them). */
+  private keepPartial(piece: Uint8Array, limit: number): void {
+    const have = this.pending - piece.length;
+    if (this.pending > this.partial.length) {
+      // doubling, never past the message size limit (`pending` is within it)
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.pending, Math.min(2 * this.partial.length, limit), 256));
+      this.partial.copy(grown, 0, 0, have);
+      this.partial = grown;
+    }
+    this.partial.set(piece, have);
+  }
+
   /** The largest message the peer may send next (its state's limit, the largest for a pipelined one). */
   private incomingLimit(): number {
     if (this.pipelined === 0) {
@@ -259,7 +277,7 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
               `${this.spec.name}: message in ${this.projected} larger than its ${limit}-byte limit`,
             );
           }
-          this.pieces.push(Buffer.from(chunk.subarray(off)));
+          this.keepPartial(chunk.subarray(off), limit);
           off = chunk.length;
           break;
         }
@@ -272,13 +290,9 @@ export class ProtocolPeer<M extends { type: string }, S extends string> {
         }
         // One exact copy per message: decoded byte strings are views into it, never into a read buffer.
         const bytes = Buffer.allocUnsafeSlow(size);
-        let o = 0;
-        for (const p of this.pieces) {
-          bytes.set(p, o);
-          o += p.length;
-        }
-        bytes.set(chunk.subarray(off, end), o);
-        this.pieces = [];
+        this.partial.copy(bytes, 0, 0, this.pending);
+        bytes.set(chunk.subarray(off, end), this.pending);
+        this.partial = EMPTY;
         this.pending = 0;
         off = end;
         let term: Term;
