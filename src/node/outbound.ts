@@ -1,12 +1,14 @@
 /**
  * How the peer state actions (peer-state-actions.ts) get and give back outbound connections: the
  * slice of the connection manager they use (governor.md §8.4: `acquireOutboundConnection`,
- * `releaseOutboundConnection`, `waitForOutboundDemotion`), as a small interface. The connection
- * manager's shell implements it for the live node; `DirectConnector` here dials every time (no
+ * `releaseOutboundConnection`, `waitForOutboundDemotion`), as a small interface: `CmConnector`
+ * over the connection manager's shell for the live node; `DirectConnector` dials every time (no
  * reuse, no time-wait), for a shell without a connection manager and for the tests.
  */
 import type { DiffusionMode, Peer } from '../governor/types.js';
+import { formatEndpoint } from '../lib/address.js';
 import { type Clock, type Millis, systemClock } from '../lib/clock.js';
+import { SpoError } from '../lib/errors.js';
 import { DEFAULT_VERSIONS, type VersionData } from '../net/codec/handshake.js';
 import { CLOSE_TIMEOUT_MS, type Connection, openConnection } from '../net/connection.js';
 import { NetError } from '../net/errors.js';
@@ -15,6 +17,8 @@ import type { Responders } from '../net/protocols/types.js';
 import type { Endpoint } from '../net/transport/bearer.js';
 import { tcpConnectFrom } from '../net/transport/reuse-port.js';
 import { tcpConnect } from '../net/transport/tcp.js';
+import { type AcquireError, type ConnId, peerState } from './connection-manager/core.js';
+import type { ConnectionManager } from './connection-manager/shell.js';
 
 /** The connection manager's handshake limit (§11: 10 s per state). */
 export const HANDSHAKE_TIMEOUT_MS: Millis = 10_000;
@@ -121,5 +125,58 @@ export class DirectConnector implements OutboundConnector {
 
   async demoted(connection: Connection): Promise<void> {
     await connection.closed;
+  }
+}
+
+/**
+ * The peer state actions' connector over the connection manager's shell
+ * (src/node/connection-manager/shell.ts): acquire = `acquireOutbound` (a dial, or an inbound duplex
+ * connection of the same peer address reused), release = `releaseOutbound`, demoted =
+ * `waitForOutboundDemotion`. The node's diffusion mode is the manager's (its handshake data), so
+ * the mode the governor passes is not needed here.
+ */
+export class CmConnector implements OutboundConnector {
+  private readonly ids = new WeakMap<Connection, ConnId>();
+
+  constructor(private readonly cm: ConnectionManager) {}
+
+  async acquire(r: AcquireRequest): Promise<Connection> {
+    const key = formatEndpoint(r.address);
+    if (r.behindFirewall) {
+      // Never dialled: only an inbound duplex connection of the peer can be reused (§8.4).
+      const st = peerState(this.cm.state.cm, key);
+      if (st !== 'InboundIdleDup' && st !== 'InboundDup') {
+        throw new NetError('CONNECT_FAILED', `${r.peer}: behind a firewall, and no inbound duplex connection to reuse`);
+      }
+    }
+    const a = await this.cm.acquireOutbound(r.address);
+    if (a.kind === 'connected') {
+      this.ids.set(a.connection, a.conn);
+      return a.connection;
+    }
+    if (a.kind === 'disconnected') {
+      if (a.cause) throw a.cause;
+      throw new NetError('CONNECTION_CLOSED', `${r.peer}: ${a.reason}`);
+    }
+    // ConnectionExists / ForbiddenOperation / ForbiddenConnection: the manager's refusal, by name.
+    throw new AcquireRefused(a.error, `${r.peer}: the connection manager answered ${a.error}`);
+  }
+
+  async release(connection: Connection): Promise<void> {
+    const id = this.ids.get(connection);
+    if (id !== undefined) this.cm.releaseOutbound(id);
+  }
+
+  demoted(connection: Connection): Promise<void> {
+    const id = this.ids.get(connection);
+    return id === undefined ? connection.closed.then(() => undefined) : this.cm.waitForOutboundDemotion(id);
+  }
+}
+
+/** The connection manager refused an acquire (its `AcquireError`, as the error's code). */
+export class AcquireRefused extends SpoError {
+  constructor(code: AcquireError, message: string) {
+    super(code, message);
+    this.name = 'AcquireRefused';
   }
 }
