@@ -164,6 +164,14 @@ function renderAddress(a: AddressResult, mode: PingMode, c: Palette): string[] {
       `  keep-alive rtt (${r.count}): min ${ms(r.minMs)}  median ${ms(r.medianMs)}  p90 ${ms(r.p90Ms)}  mean ${ms(r.meanMs)}  max ${ms(r.maxMs)}  std ${ms(r.stdMs)} ms`,
     );
   }
+  if (a.peers) {
+    lines.push(
+      a.peers.length === 0
+        ? '  shared no peers (peer sharing on, but it had none to give: a fresh node, or only private ones)'
+        : `  shared ${a.peers.length} ${a.peers.length === 1 ? 'peer' : 'peers'}:`,
+    );
+    for (const p of a.peers) lines.push(`    ${p.endpoint}`);
+  }
   if (a.tip) {
     lines.push(
       `  tip: slot ${a.tip.slot}  block ${a.tip.blockNo}  hash ${a.tip.hash || '(genesis)'}  rtt ${ms(a.tip.rttMs)} ms`,
@@ -180,6 +188,7 @@ export default class Ping extends SpoCommand {
   ping   keep-alive round trips (--count, --interval): min/median/p90/mean/max/std in ms
   tip    the peer's chain tip (slot, block number, hash) by chain-sync MsgFindIntersect []
   query  the peer's version table (handshake query), then close
+  peers  the peers it shares over peer sharing (--amount; PEER_SHARING_OFF when it did not agree to peer sharing)
 
 ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port defaults to 3001) or an SRV name starting with _ (all targets of the lowest priority group). DNS names are resolved by the system resolver (so /etc/hosts works) unless --dns-server is given.
 
@@ -192,6 +201,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     '<%= config.bin %> ping relays.example.com --mode tip --network preview',
     '<%= config.bin %> ping relay1.example.com:3001 --count 0   # until Ctrl-C, a line per round trip',
     '<%= config.bin %> ping _cardano._tcp.example.com --mode query --json',
+    '<%= config.bin %> ping relay1.example.com:3001 --mode peers   # who does it share?',
   ];
   static override strict = false;
   static override args = {
@@ -203,7 +213,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
   static override flags = {
     mode: Flags.string({
       description: 'what to do after the handshake',
-      options: ['ping', 'tip', 'query'],
+      options: ['ping', 'tip', 'query', 'peers'],
       default: 'ping',
     }),
     count: Flags.integer({
@@ -213,6 +223,12 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       default: 5,
       min: 0,
       max: 100_000,
+    }),
+    amount: Flags.integer({
+      description: 'mode peers: how many peers to ask for (the node shares at most 10 per request)',
+      default: 10,
+      min: 1,
+      max: 255,
     }),
     interval: Flags.string({
       char: 'i',
@@ -282,6 +298,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       mode,
       magic: this.network.magic,
       count: flags.count,
+      amount: flags.amount,
       ...(onSample ? { onSample } : {}),
       intervalMs,
       timeoutMs,

@@ -11,8 +11,9 @@ import { type Clock, sleep, systemClock } from '../lib/clock.js';
 import { describeError, isSpoError, SpoError } from '../lib/errors.js';
 import { connectPeer, type PeerTip, queryPeer } from './client.js';
 import type { VersionData } from './codec/handshake.js';
+import type { PeerAddress } from './codec/peer-sharing.js';
 
-export type PingMode = 'ping' | 'tip' | 'query';
+export type PingMode = 'ping' | 'tip' | 'query' | 'peers';
 
 export interface RttStats {
   samplesMs: number[];
@@ -44,6 +45,8 @@ export interface AddressResult {
   rtt?: RttStats;
   tip?: PeerTip & { rttMs: number };
   versions?: Array<{ version: number; data: VersionData | undefined }>;
+  /** Mode peers: the addresses the peer shared (peer sharing agreed). */
+  peers?: Array<PeerAddress & { endpoint: string }>;
   error?: PingError;
   /** The run was interrupted (Ctrl-C) before this address finished: what is here was gathered before. */
   interrupted?: true;
@@ -75,6 +78,8 @@ export interface PingOptions {
   count: number;
   /** Called after each round trip. */
   onSample?: (sample: PingSample) => void;
+  /** Mode peers: how many addresses to ask for (1-255; the node shares at most 10 per request). */
+  amount?: number;
   intervalMs: number;
   timeoutMs: number;
   versions?: readonly number[];
@@ -170,6 +175,8 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
     handshakeTimeoutMs: o.timeoutMs,
     signal: o.signal,
     ...(o.versions ? { versions: o.versions } : {}),
+    // mode peers proposes peer sharing; the peer agrees only if its own PeerSharing is on
+    ...(o.mode === 'peers' ? { peerSharing: true } : {}),
   };
   if (o.mode === 'query') {
     try {
@@ -191,6 +198,18 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
     result.versionData = conn.versionData;
     if (o.mode === 'tip') {
       result.tip = await conn.findTip({ timeoutMs: o.timeoutMs });
+    } else if (o.mode === 'peers') {
+      if (conn.versionData.peerSharing !== 1) {
+        throw new SpoError(
+          'PEER_SHARING_OFF',
+          `${base.endpoint}: the peer did not agree to peer sharing (its handshake says PeerSharingDisabled)`,
+          {
+            hint: 'its node runs with PeerSharing false (a block producer should), or it is too old to share peers; nothing to list',
+          },
+        );
+      }
+      const shared = await conn.sharePeers(o.amount ?? 10, { timeoutMs: o.timeoutMs });
+      result.peers = shared.map((p) => ({ ...p, endpoint: formatEndpoint({ host: p.address, port: p.port }) }));
     } else {
       for (let i = 0; o.count === 0 || i < o.count; i++) {
         if (i > 0 && o.intervalMs > 0) await sleep(o.clock ?? systemClock, o.intervalMs, o.signal);
@@ -207,7 +226,9 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
       // Ctrl-C: the address reports what it gathered (samples so far); it answered if any came back.
       conn?.abort();
       result.interrupted = true;
-      result.ok = conn !== undefined && (o.mode === 'ping' ? samples.length > 0 : result.tip !== undefined);
+      result.ok =
+        conn !== undefined &&
+        (o.mode === 'ping' ? samples.length > 0 : o.mode === 'tip' ? result.tip !== undefined : result.peers !== undefined);
     } else result.error = toPingError(e);
   } finally {
     const stats = rttStats(samples);
