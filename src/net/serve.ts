@@ -18,7 +18,7 @@ import { DEFAULT_VERSIONS, type VersionData } from './codec/handshake.js';
 import type { PeerAddress } from './codec/peer-sharing.js';
 import type { Connection } from './connection.js';
 import type { NetError } from './errors.js';
-import { staticPeers } from './protocols/peer-sharing/responder.js';
+import type { PeerSource } from './protocols/peer-sharing/responder.js';
 import { nodeResponders } from './protocols/responders.js';
 import type { Responders } from './protocols/types.js';
 import type { Bearer, BearerSink } from './transport/bearer.js';
@@ -212,12 +212,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
           hard: o.maxConnections,
           soft: Math.min(o.maxConnections, DEFAULT_ACCEPTED_CONNECTIONS_LIMIT.soft),
         });
-  const responders = o.responders ?? nodeResponders({ chain, peers: staticPeers(o.peers ?? []) });
+  const listed = o.peers ?? [];
+  // peer sharing offers the listed peers and the mature duplex peers the inbound governor knows
+  // (connected for 15 min or more), as the node offers its mature inbound peers
+  let manager: ConnectionManager | undefined;
+  const shared: PeerSource = () => [...listed, ...(manager?.matureDuplexPeers() ?? [])];
+  const responders = o.responders ?? nodeResponders({ chain, peers: shared });
   const events = new EventEmitter<ServerEvents>();
   const raw = new Set<Socket>();
   const stats = { accepted: 0, handshakes: 0, refused: 0, errors: 0 };
   const idle = o.idleTimeoutMs ?? PROTOCOL_IDLE_TIMEOUT;
-  const manager = new ConnectionManager({
+  manager = new ConnectionManager({
     clock,
     hardLimit: limit.hard,
     handshake: { versions, data, responders },

@@ -14,6 +14,7 @@ import { createRng } from '../../src/governor/rng.js';
 import { formatEndpoint, parseEndpoint } from '../../src/lib/address.js';
 import { NetError } from '../../src/net/errors.js';
 import { Mux } from '../../src/net/mux/mux.js';
+import { keepAliveLoop } from '../../src/net/protocols/keep-alive/client.js';
 import { type MemoryBearer, memoryPair } from '../../src/net/transport/memory.js';
 import type { Dialer } from '../../src/node/connection-manager/shell.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
@@ -173,4 +174,37 @@ describe('connection manager + inbound governor shells, random scripts in virtua
     for (const t of ['InboundIdleDup>OutboundDupTicking', 'UnnegotiatedIn>Terminating', 'Terminating>Terminated'])
       expect(seen).toContain(t);
   }, 240_000);
+
+  it('a duplex peer connected for 15 min becomes mature and is offered to peer sharing; the wake-up runs maturation', async () => {
+    const sched = new Scheduler(0);
+    const net = new MemNet(sched);
+    const a = new LiveNode({ clock: sched, rng: createRng(1), dialer: net.dialer('10.0.0.1:3001') });
+    const b = new LiveNode({
+      clock: sched,
+      rng: createRng(2),
+      dialer: net.dialer('10.0.0.2:3001'),
+      listenAddress: parseEndpoint('10.0.0.2:3001'),
+    });
+    net.nodes.set('10.0.0.1:3001', a);
+    net.nodes.set('10.0.0.2:3001', b);
+    const got = b.cm.acquireOutbound('10.0.0.1:3001');
+    await sched.runAsync({ until: 1_000 });
+    const r = await got;
+    if (r.kind !== 'connected') throw new Error('not connected');
+    // b runs the node's keep-alive loop (every 10 s): a's responder stays up, the remote is warm
+    r.connection.startInitiators('established', { 8: keepAliveLoop() });
+    await sched.runAsync({ until: 14 * 60_000 });
+    expect(a.cm.matureDuplexPeers()).toEqual([]);
+    expect([...a.cm.remoteStates().values()]).toEqual(['RemoteWarm']);
+    await sched.runAsync({ until: 16 * 60_000 });
+    expect(a.cm.matureDuplexPeers()).toEqual([{ family: 4, address: '10.0.0.2', port: 3001 }]);
+    const matured = a.traces.find((t) => t.source === 'inboundGovernor' && t.event.type === 'matured');
+    expect(matured?.at).toBeGreaterThanOrEqual(15 * 60_000);
+    // maturation runs on the wake-up (every 31.4 s) when nothing else happens: within one period
+    expect(matured?.at).toBeLessThanOrEqual(15 * 60_000 + 31_416 + 1_000);
+    void r.connection.stopInitiators('established', 1_000);
+    const stopped = Promise.all([a.stop(), b.stop()]);
+    await sched.runAsync({ until: sched.now() + 10_000 });
+    await stopped;
+  });
 });

@@ -24,6 +24,7 @@ import { isIPv6 } from 'node:net';
 import { formatEndpoint, parseEndpoint } from '../../lib/address.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../../lib/clock.js';
 import type { RefuseReason, VersionData } from '../../net/codec/handshake.js';
+import type { PeerAddress } from '../../net/codec/peer-sharing.js';
 import { type Connection, openConnection } from '../../net/connection.js';
 import { NetError } from '../../net/errors.js';
 import { Mux } from '../../net/mux/mux.js';
@@ -32,10 +33,10 @@ import type { Bearer, Endpoint } from '../../net/transport/bearer.js';
 import { reusePortSupported, tcpConnectFrom } from '../../net/transport/reuse-port.js';
 import { tcpConnect } from '../../net/transport/tcp.js';
 import { DEFAULT_IG_CONFIG, type IgConfig, type IgTrace } from '../inbound-governor/core.js';
-import { type ResponderActivity, watchResponders } from '../inbound-governor/shell.js';
+import { matureDuplexPeers, type ResponderActivity, remoteStates, watchResponders } from '../inbound-governor/shell.js';
 import { initialNodeState, type NodeAction, type NodeEvent, type NodeState, nodeStep } from '../node-core.js';
 import type { Rng } from '../rng.js';
-import type { CmSt } from '../transitions.js';
+import type { CmSt, RemoteSt } from '../transitions.js';
 import {
   type AcquireError,
   type AcquireResult,
@@ -367,6 +368,16 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
 
   counters(): NodeCounters {
     return nodeCounters(this.state);
+  }
+
+  /** Duplex peers connected for 15 min or more: what this node may offer to peer sharing. */
+  matureDuplexPeers(): PeerAddress[] {
+    return matureDuplexPeers(this.state.ig);
+  }
+
+  /** The inbound governor's remote state of every connection it watches. */
+  remoteStates(): Map<ConnId, RemoteSt> {
+    return remoteStates(this.state.ig);
   }
 
   /** Sockets held now (negotiating, negotiated, closing orderly). */
