@@ -8,8 +8,9 @@ import { GovernorDriver } from '../../src/driver/loop.js';
 import { createRng } from '../../src/governor/rng.js';
 import type { Peer, RootPeerResult, Targets } from '../../src/governor/types.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
-import { DirectConnector, type OutboundConnector } from '../../src/node/outbound.js';
-import { LivePeerStateActions, type PeerStateTrace } from '../../src/node/peer-state-actions.js';
+import { ConnectionManager } from '../../src/node/connection-manager/shell.js';
+import { CmConnector, DirectConnector, type OutboundConnector } from '../../src/node/outbound.js';
+import { LivePeerStateActions, type PeerResolver, type PeerStateTrace } from '../../src/node/peer-state-actions.js';
 
 export const MAGIC = 764824073;
 
@@ -26,6 +27,8 @@ export const ZERO: Targets = {
 export interface LiveNode {
   driver: GovernorDriver;
   actions: LivePeerStateActions;
+  /** The connection manager, when the actions go through one. */
+  cm: ConnectionManager | undefined;
   traces: PeerStateTrace[];
   headers: Map<Peer, number>;
   /** Resolves when `check()` holds, re-checked after every step, status change and trace. */
@@ -33,18 +36,36 @@ export interface LiveNode {
   stop(): Promise<void>;
 }
 
+/** Which connector the actions use: dial directly, or through the connection manager's shell. */
+export type ConnectorKind = 'direct' | 'cm';
+
 export interface LiveNodeOptions {
   roots: Peer[];
   targets: Partial<Targets>;
   clock?: Clock;
-  connector?: OutboundConnector;
+  connector?: ConnectorKind;
+  resolver?: PeerResolver;
   seed?: number;
   keepAliveIntervalMs?: number;
 }
 
 export function liveNode(o: LiveNodeOptions): LiveNode {
   const clock = o.clock ?? systemClock;
-  const connector = o.connector ?? new DirectConnector({ magic: MAGIC, clock });
+  // The manager's timers are short here (outbound idle 100 ms, time-wait 200 ms), so a released
+  // connection is cold within a test; the node's are 5 s and 60 s.
+  const cm =
+    o.connector === 'cm'
+      ? new ConnectionManager({
+          clock,
+          handshake: {
+            versions: [14, 15],
+            data: { networkMagic: MAGIC, initiatorOnly: true, peerSharing: 1, query: false, perasSupport: false },
+          },
+          protocolIdleTimeout: 100,
+          timeWaitTimeout: 200,
+        })
+      : undefined;
+  const connector: OutboundConnector = cm ? new CmConnector(cm) : new DirectConnector({ magic: MAGIC, clock });
   const headers = new Map<Peer, number>();
   const traces: PeerStateTrace[] = [];
   const waiters: Array<() => void> = [];
@@ -54,6 +75,7 @@ export function liveNode(o: LiveNodeOptions): LiveNode {
   const actions = new LivePeerStateActions({
     clock,
     connector,
+    ...(o.resolver ? { resolver: o.resolver } : {}),
     ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
     onChainSync: (peer, ev) => {
       if (ev.type === 'RollForward') headers.set(peer, (headers.get(peer) ?? 0) + 1);
@@ -78,6 +100,7 @@ export function liveNode(o: LiveNodeOptions): LiveNode {
   return {
     driver,
     actions,
+    cm,
     traces,
     headers,
     until(check, what) {
@@ -100,6 +123,7 @@ export function liveNode(o: LiveNodeOptions): LiveNode {
     async stop() {
       driver.stop();
       await actions.stop();
+      await cm?.close(200);
     },
   };
 }
