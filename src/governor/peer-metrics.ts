@@ -34,66 +34,90 @@ interface Registered {
   lastSeen: Slot;
 }
 
+/** One board entry; a header board's entries carry `bytes` 0 (one shape for both boards). */
+interface Entry {
+  peer: Peer;
+  time: Time;
+  bytes: number;
+}
+
 /** A slot-indexed board of at most `max` entries, with the winners' counts kept up to date. */
-class Board<E extends { peer: Peer; time: Time }> {
-  readonly entries = new Map<Slot, E>();
-  /** The slots on the board, ascending (appends are the common case). */
-  private readonly slots: Slot[] = [];
-  /** Slots won per peer, and the summed weight of the won entries. */
+class Board {
+  readonly entries = new Map<Slot, Entry>();
+  /**
+   * The slots on the board, ascending, from `head` on (appends are the common case: a push; the
+   * oldest leave by moving `head`, the array is compacted now and then instead of shifted).
+   */
+  private slots: Slot[] = [];
+  private head = 0;
+  /** Slots won per peer, and (for a weighted board) the summed weight of the won entries. */
   readonly wins = new Map<Peer, number>();
   readonly weight = new Map<Peer, number>();
 
   constructor(
     private readonly max: number,
-    private readonly weigh: (e: E) => number,
+    /** Whether the board sums the won entries' bytes (`weight`), or only counts wins. */
+    private readonly weighted: boolean,
   ) {}
 
-  /** The board insert rule: a new slot inserts (dropping the oldest beyond the limit, or ignoring
+  private get size(): number {
+    return this.slots.length - this.head;
+  }
+
+  /**
+   * The board insert rule: a new slot inserts (dropping the oldest beyond the limit, or ignoring
    * the entry if it is itself older than a full board); an existing slot is replaced only by an
-   * earlier time. */
-  insert(slot: Slot, entry: E): void {
+   * earlier time. The entry object is made only when it is kept.
+   */
+  insert(slot: Slot, peer: Peer, time: Time, bytes: number): void {
     const existing = this.entries.get(slot);
     if (existing) {
-      if (entry.time >= existing.time) return;
+      if (time >= existing.time) return;
+      const entry: Entry = { peer, time, bytes };
       this.entries.set(slot, entry);
       this.count(existing, -1);
       this.count(entry, 1);
       return;
     }
     const slots = this.slots;
-    if (slots.length >= this.max && slots.length > 0 && slot < (slots[0] as Slot)) return;
-    let i = slots.length;
-    if (i > 0 && (slots[i - 1] as Slot) > slot) {
-      let lo = 0;
-      let hi = i;
+    const head = this.head;
+    if (this.size >= this.max && this.size > 0 && slot < (slots[head] as Slot)) return;
+    const end = slots.length;
+    if (end === head || (slots[end - 1] as Slot) < slot) slots.push(slot);
+    else {
+      let lo = head;
+      let hi = end;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if ((slots[mid] as Slot) < slot) lo = mid + 1;
         else hi = mid;
       }
-      i = lo;
+      slots.splice(lo, 0, slot);
     }
-    slots.splice(i, 0, slot);
+    const entry: Entry = { peer, time, bytes };
     this.entries.set(slot, entry);
     this.count(entry, 1);
-    while (slots.length > this.max) {
-      const oldest = slots.shift() as Slot;
-      const gone = this.entries.get(oldest) as E;
+    while (this.size > this.max) {
+      const oldest = slots[this.head] as Slot;
+      this.head++;
+      const gone = this.entries.get(oldest) as Entry;
       this.entries.delete(oldest);
       this.count(gone, -1);
     }
+    if (this.head >= 1024 && this.head * 2 >= slots.length) {
+      this.slots = slots.slice(this.head);
+      this.head = 0;
+    }
   }
 
-  private count(e: E, sign: 1 | -1): void {
+  private count(e: Entry, sign: 1 | -1): void {
     const n = (this.wins.get(e.peer) ?? 0) + sign;
-    const w = (this.weight.get(e.peer) ?? 0) + sign * this.weigh(e);
-    if (n === 0) {
-      this.wins.delete(e.peer);
-      this.weight.delete(e.peer);
-    } else {
-      this.wins.set(e.peer, n);
-      this.weight.set(e.peer, w);
-    }
+    if (n === 0) this.wins.delete(e.peer);
+    else this.wins.set(e.peer, n);
+    if (!this.weighted) return;
+    const w = (this.weight.get(e.peer) ?? 0) + sign * e.bytes;
+    if (n === 0) this.weight.delete(e.peer);
+    else this.weight.set(e.peer, w);
   }
 }
 
@@ -105,12 +129,12 @@ export interface PeerMetrics {
 }
 
 class Metrics implements PeerMetrics {
-  readonly headerBoard: Board<HeaderEntry>;
-  readonly fetchBoard: Board<FetchEntry>;
+  readonly headerBoard: Board;
+  readonly fetchBoard: Board;
   readonly registry = new Map<Peer, Registered>();
   constructor(readonly maxEntries: number) {
-    this.headerBoard = new Board<HeaderEntry>(maxEntries, () => 1);
-    this.fetchBoard = new Board<FetchEntry>(maxEntries, (e) => e.bytes);
+    this.headerBoard = new Board(maxEntries, false);
+    this.fetchBoard = new Board(maxEntries, true);
   }
   get headers(): ReadonlyMap<Slot, HeaderEntry> {
     return this.headerBoard.entries;
@@ -138,7 +162,7 @@ export function emptyMetrics(maxEntries = MAX_ENTRIES_TO_TRACK): PeerMetrics {
 /** Records that `peer` delivered a valid header for `slot` at `time` (updates `m`, returns it). */
 export function addHeaderMetric(m: PeerMetrics, slot: Slot, peer: Peer, time: Time): PeerMetrics {
   const x = inner(m);
-  x.headerBoard.insert(slot, { peer, time });
+  x.headerBoard.insert(slot, peer, time, 0);
   x.register(peer, slot);
   return x;
 }
@@ -146,7 +170,7 @@ export function addHeaderMetric(m: PeerMetrics, slot: Slot, peer: Peer, time: Ti
 /** Records that `peer` delivered the block of `slot` (`bytes` long) at `time` (updates `m`, returns it). */
 export function addFetchMetric(m: PeerMetrics, slot: Slot, peer: Peer, bytes: number, time: Time): PeerMetrics {
   const x = inner(m);
-  x.fetchBoard.insert(slot, { peer, bytes, time });
+  x.fetchBoard.insert(slot, peer, time, bytes);
   x.register(peer, slot);
   return x;
 }
