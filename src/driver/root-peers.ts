@@ -11,16 +11,22 @@
  * - Local roots (`LocalRootsProvider`): one loop per name; the name is replaced in its group by all
  *   its addresses (same configuration), the groups are published when they changed, and the name is
  *   looked up again after the answer's TTL (60 s after an empty answer), 900 s after NXDOMAIN, and
- *   after clip(2·previous + 5 s) after any other failure (60, 125, 255, 515, 900 s ...).
+ *   after clip(2·previous wait + 5 s) after any other failure, the previous wait being whatever the
+ *   loop waited last (0 at the start: a name failing from the start is retried after 60, 125, 255,
+ *   515, 900 s ...; after an answer with TTL t, the first failure waits clip(2·t + 5 s)).
  * - Public roots (`PublicRootPeers`, a `RootPeerSource`): ledger peers first, one address per name
  *   drawn uniformly, TTL 5 s; only when the ledger gives nothing the topology's public roots, all
  *   addresses, TTL the largest of the answers (all lookups failed: nothing, TTL 60 s, so the governor
  *   backs off); the configured bootstrap peers instead of both in the sensitive state.
+ * - Big ledger peers (`BigLedgerPeers`, a `BigLedgerPeerSource`): as ledger peers, one address per
+ *   name, TTL 5 s.
+ * - `PeerNames` remembers which name each address came from, for reports (the governor itself only
+ *   ever sees addresses).
  */
 import type { Rng } from '../governor/rng.js';
 import type { LocalRootGroupConfig, Peer, RootPeerResult } from '../governor/types.js';
 import type { Clock, Millis, Timer } from '../lib/clock.js';
-import type { RootPeerSource, RootPeersAnswer } from './actions.js';
+import type { BigLedgerPeerSource, RootPeerSource, RootPeersAnswer } from './actions.js';
 import { splitPeer } from './node-inputs.js';
 import { SyncResult } from './sync-result.js';
 
@@ -110,22 +116,67 @@ export interface Resolved {
   ttlMs: Millis;
 }
 
+/**
+ * The name each resolved address came from (the host of `name:port`, or the SRV name), so that a
+ * report can show an operator's own names beside the addresses the governor works with. The latest
+ * resolution wins when two names give the same address.
+ */
+export class PeerNames {
+  private readonly names = new Map<Peer, string>();
+
+  record(name: string, peers: readonly Peer[]): void {
+    for (const p of peers) this.names.set(p, name);
+  }
+
+  /** The name `peer` was resolved from; undefined for an address that came as an address. */
+  nameOf(peer: Peer): string | undefined {
+    return this.names.get(peer);
+  }
+}
+
 /** Resolves one access point (IP literal, `name:port` or SRV name) to peers. */
-export function resolveAccessPoint(resolver: RootPeerResolver, peer: Peer, rng: Rng): PromiseLike<Resolved> {
+export function resolveAccessPoint(
+  resolver: RootPeerResolver,
+  peer: Peer,
+  rng: Rng,
+  names?: PeerNames,
+): PromiseLike<Resolved> {
   if (isLiteralPeer(peer)) return SyncResult.resolved({ peers: [peer], ttlMs: LITERAL_TTL_MS });
   const { address, port } = splitPeer(peer);
+  const named = (r: Resolved): Resolved => {
+    names?.record(address, r.peers);
+    return r;
+  };
   if (port !== null)
-    return resolver.resolveAddresses(address).then((a) => ({
-      peers: a.addresses.map((x) => peerOf(x, port)),
-      ttlMs: clipTtlMs(a.ttlS),
-    }));
+    return resolver
+      .resolveAddresses(address)
+      .then((a) => named({ peers: a.addresses.map((x) => peerOf(x, port)), ttlMs: clipTtlMs(a.ttlS) }));
   return resolver.resolveSrv(address).then((srv) => {
     const pick = pickSrvTarget(srv.records, rng);
     if (!pick) return { peers: [], ttlMs: clipTtlMs(srv.ttlS) };
-    return resolver.resolveAddresses(pick.target).then((a) => ({
-      peers: a.addresses.map((x) => peerOf(x, pick.port)),
-      ttlMs: clipTtlMs(srv.ttlS),
-    }));
+    return resolver
+      .resolveAddresses(pick.target)
+      .then((a) => named({ peers: a.addresses.map((x) => peerOf(x, pick.port)), ttlMs: clipTtlMs(srv.ttlS) }));
+  });
+}
+
+/**
+ * Ledger relays (ordinary or big) as the node's ledger-peers worker resolves them: each name to one
+ * of its addresses, drawn uniformly (no draw when there is only one); names that fail are left out.
+ */
+export function resolveOnePerName(
+  resolver: RootPeerResolver,
+  rng: Rng,
+  relays: readonly Peer[],
+  names?: PeerNames,
+): PromiseLike<Peer[]> {
+  return SyncResult.all(relays.map((r) => resolveAccessPoint(resolver, r, rng, names))).then((results) => {
+    const peers: Peer[] = [];
+    for (const r of results) {
+      if (!r || r.peers.length === 0) continue;
+      peers.push(r.peers.length === 1 ? (r.peers[0] as Peer) : (r.peers[rng.int(r.peers.length)] as Peer));
+    }
+    return peers;
   });
 }
 
@@ -148,6 +199,7 @@ export class LocalRootsProvider {
     private readonly resolver: RootPeerResolver,
     private readonly rng: Rng,
     private readonly publish: (groups: LocalRootGroupConfig[]) => void,
+    private readonly names?: PeerNames,
   ) {}
 
   /** A new configuration: every name's loop restarts (the first lookup at once). */
@@ -160,7 +212,7 @@ export class LocalRootsProvider {
     const names = new Set<Peer>();
     for (const g of groups) for (const { peer } of g.peers) if (!isLiteralPeer(peer)) names.add(peer);
     this.emit();
-    for (const name of names) this.lookup(name, this.generation, MIN_TTL_MS);
+    for (const name of names) this.lookup(name, this.generation, 0);
   }
 
   /** Ends every name's loop (a lookup in flight is ignored when it answers). */
@@ -174,23 +226,24 @@ export class LocalRootsProvider {
     this.timers.clear();
   }
 
-  private lookup(name: Peer, gen: number, previousErrorWaitMs: Millis): void {
-    const again = (after: Millis, errorWait: Millis) => {
+  /** One lookup of `name`; `previousWaitMs` is how long the loop waited before it (0 the first time). */
+  private lookup(name: Peer, gen: number, previousWaitMs: Millis): void {
+    const again = (after: Millis) => {
       if (gen !== this.generation) return;
       this.timers.set(
         name,
         this.clock.setTimer(after, () => {
           this.timers.delete(name);
-          this.lookup(name, gen, errorWait);
+          this.lookup(name, gen, after);
         }),
       );
     };
-    resolveAccessPoint(this.resolver, name, this.rng).then(
+    resolveAccessPoint(this.resolver, name, this.rng, this.names).then(
       (r) => {
         if (gen !== this.generation) return;
         this.resolved.set(name, r.peers);
         this.emit();
-        again(r.peers.length === 0 ? MIN_TTL_MS : r.ttlMs, MIN_TTL_MS);
+        again(r.peers.length === 0 ? MIN_TTL_MS : r.ttlMs);
       },
       (e) => {
         if (gen !== this.generation) return;
@@ -198,11 +251,11 @@ export class LocalRootsProvider {
           // The name is gone: its addresses leave the group until it comes back.
           this.resolved.set(name, []);
           this.emit();
-          again(NXDOMAIN_RETRY_MS, MIN_TTL_MS);
+          again(NXDOMAIN_RETRY_MS);
           return;
         }
-        const wait = errorRetryMs(previousErrorWaitMs);
-        again(wait, wait);
+        // Any other failure keeps the last addresses and backs off from the last wait.
+        again(errorRetryMs(previousWaitMs));
       },
     );
   }
@@ -246,38 +299,58 @@ export class PublicRootPeers implements RootPeerSource {
     private readonly resolver: RootPeerResolver,
     private readonly rng: Rng,
     private readonly config: PublicRootsConfig,
+    private readonly names?: PeerNames,
   ) {}
 
   requestRootPeers(count: number, options: { bootstrap: boolean }): PromiseLike<RootPeersAnswer<RootPeerResult>> {
-    if (options.bootstrap) return this.resolveAll(this.config.bootstrapPeers);
+    // The configured bootstrap peers are bootstrap peers, never advertised (§2.9), whatever the entries say.
+    if (options.bootstrap)
+      return this.resolveAll(
+        this.config.bootstrapPeers.map((p) => ({ ...p, kind: 'bootstrap' as const, advertise: false })),
+      );
     const ledger = this.config.ledgerPeers(count);
     if (ledger.length > 0) return this.resolveLedger(ledger);
     return this.resolveAll(this.config.publicRoots);
   }
 
   private resolveLedger(relays: Peer[]): PromiseLike<RootPeersAnswer<RootPeerResult>> {
-    return SyncResult.all(relays.map((r) => resolveAccessPoint(this.resolver, r, this.rng))).then((results) => {
-      const peers: RootPeerResult[] = [];
-      for (const r of results) {
-        if (!r || r.peers.length === 0) continue;
-        const one = r.peers[this.rng.int(r.peers.length)] as Peer;
-        peers.push({ peer: one, kind: 'ledger', advertise: false });
-      }
-      return { peers, ttlMs: LEDGER_PEERS_TTL_MS };
-    });
+    return resolveOnePerName(this.resolver, this.rng, relays, this.names).then((peers) => ({
+      peers: peers.map((peer) => ({ peer, kind: 'ledger' as const, advertise: false })),
+      ttlMs: LEDGER_PEERS_TTL_MS,
+    }));
   }
 
   private resolveAll(points: readonly RootPeerResult[]): PromiseLike<RootPeersAnswer<RootPeerResult>> {
-    return SyncResult.all(points.map((p) => resolveAccessPoint(this.resolver, p.peer, this.rng))).then((results) => {
-      const peers: RootPeerResult[] = [];
-      let ttlMs: Millis | undefined;
-      results.forEach((r, i) => {
-        if (!r) return;
-        const point = points[i] as RootPeerResult;
-        for (const peer of r.peers) peers.push({ ...point, peer });
-        ttlMs = Math.max(ttlMs ?? 0, r.ttlMs);
-      });
-      return { peers, ttlMs: ttlMs ?? MIN_TTL_MS };
-    });
+    return SyncResult.all(points.map((p) => resolveAccessPoint(this.resolver, p.peer, this.rng, this.names))).then(
+      (results) => {
+        const peers: RootPeerResult[] = [];
+        let ttlMs: Millis | undefined;
+        results.forEach((r, i) => {
+          if (!r) return;
+          const point = points[i] as RootPeerResult;
+          for (const peer of r.peers) peers.push({ ...point, peer });
+          ttlMs = Math.max(ttlMs ?? 0, r.ttlMs);
+        });
+        return { peers, ttlMs: ttlMs ?? MIN_TTL_MS };
+      },
+    );
+  }
+}
+
+/** Big ledger peers with their names resolved: one address per name, drawn uniformly; TTL 5 s (§6.4). */
+export class BigLedgerPeers implements BigLedgerPeerSource {
+  constructor(
+    private readonly resolver: RootPeerResolver,
+    private readonly rng: Rng,
+    /** Up to `count` big ledger relay access points drawn from the stake distribution (none when off). */
+    private readonly bigLedgerPeers: (count: number) => Peer[],
+    private readonly names?: PeerNames,
+  ) {}
+
+  requestBigLedgerPeers(count: number): PromiseLike<RootPeersAnswer<Peer>> {
+    return resolveOnePerName(this.resolver, this.rng, this.bigLedgerPeers(count), this.names).then((peers) => ({
+      peers,
+      ttlMs: LEDGER_PEERS_TTL_MS,
+    }));
   }
 }

@@ -22,8 +22,11 @@ import { buildScenario, type ScenarioRelay } from './scenario.js';
 import { SimulatedNode, type Snapshot } from './simulated-node.js';
 
 export interface DryRunPeerJson {
+  /** The peer's IP address (names are resolved before they become peers). */
   address: string;
   port: number | null;
+  /** The topology or registry name the address was resolved from (the SRV name for SRV); null: given as an address. */
+  name: string | null;
   source: string;
   temperature: 'cold' | 'warm' | 'hot';
   failCount: number;
@@ -154,6 +157,7 @@ const peerJson = (s: Snapshot): DryRunPeerJson[] =>
     return {
       address,
       port,
+      name: p.name ?? null,
       source: p.source,
       temperature: p.temperature,
       failCount: p.failCount,

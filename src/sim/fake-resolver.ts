@@ -1,7 +1,8 @@
 /**
- * A deterministic stand-in for DNS, for simulations and tests of the root-peer providers
- * (src/driver/root-peers.ts): the same name always gets the same answer, derived from the name
- * alone, and nothing is sent anywhere.
+ * A deterministic stand-in for DNS, for `spo governor dry-run`, the simulated node and the tests of
+ * the root-peer providers (src/driver/root-peers.ts): the same name always gets the same answer,
+ * derived from the name alone, and nothing is sent anywhere. (Which SRV target is used is drawn by
+ * the providers from the run's seed, as the node draws it.)
  *
  * - A/AAAA: one or two IPv4 addresses in 198.18.0.0/15 (the benchmarking range of RFC 2544, never
  *   routed), from an FNV-1a hash of the lower-cased name; raw TTL 300 s.
@@ -10,8 +11,10 @@
  * - Names ending in `.invalid` (RFC 2606) are NXDOMAIN (`DNS_NXDOMAIN`); names listed in `failing`
  *   fail with `DNS_TIMEOUT`.
  */
-import type { AddressAnswer, RootPeerResolver, SrvAnswer } from '../driver/root-peers.js';
+import { splitPeer } from '../driver/node-inputs.js';
+import { type AddressAnswer, isLiteralPeer, type RootPeerResolver, type SrvAnswer } from '../driver/root-peers.js';
 import { SyncResult } from '../driver/sync-result.js';
+import type { Peer } from '../governor/types.js';
 
 export const FAKE_ADDRESS_TTL_S = 300;
 export const FAKE_SRV_TTL_S = 600;
@@ -39,6 +42,14 @@ export function fakeAddresses(name: string): string[] {
   return [...new Set(out)];
 }
 
+/** The SRV answer of a name: targets `a.<name>` (weight 1) and `b.<name>` (weight 3), port 3001. */
+function srvRecords(name: string) {
+  return [
+    { target: `a.${name}`, port: 3001, priority: 0, weight: 1 },
+    { target: `b.${name}`, port: 3001, priority: 0, weight: 3 },
+  ];
+}
+
 export class FakeResolver implements RootPeerResolver {
   /** Lookups made (name and kind), for tests. */
   readonly asked: Array<{ name: string; kind: 'address' | 'srv' }> = [];
@@ -52,13 +63,23 @@ export class FakeResolver implements RootPeerResolver {
 
   resolveSrv(name: string): PromiseLike<SrvAnswer> {
     this.asked.push({ name, kind: 'srv' });
-    return this.answer(name, () => ({
-      records: [
-        { target: `a.${name}`, port: 3001, priority: 0, weight: 1 },
-        { target: `b.${name}`, port: 3001, priority: 0, weight: 3 },
-      ],
-      ttlS: FAKE_SRV_TTL_S,
-    }));
+    return this.answer(name, () => ({ records: srvRecords(name), ttlS: FAKE_SRV_TTL_S }));
+  }
+
+  /**
+   * Every peer an access point can resolve to here (a literal itself, a name's addresses with its
+   * port, both SRV targets' addresses with the SRV port; nothing for a name that does not resolve):
+   * the simulated world builds a peer for each.
+   */
+  peersOf(accessPoint: Peer): Peer[] {
+    if (isLiteralPeer(accessPoint)) return [accessPoint];
+    const { address, port } = splitPeer(accessPoint);
+    const fails = (n: string) => n.toLowerCase().endsWith('.invalid') || this.failing.has(n);
+    if (fails(address)) return [];
+    if (port !== null) return fakeAddresses(address).map((a) => `${a}:${port}`);
+    return srvRecords(address).flatMap((r) =>
+      fails(r.target) ? [] : fakeAddresses(r.target).map((a) => `${a}:${r.port}`),
+    );
   }
 
   private answer<T>(name: string, make: () => T): PromiseLike<T> {

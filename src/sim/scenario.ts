@@ -4,6 +4,7 @@
  * the files; every simulated peer's behaviour is drawn from the seed.
  */
 import { relayPeer } from '../driver/node-inputs.js';
+import { isLiteralPeer } from '../driver/root-peers.js';
 import type { ChurnRegime } from '../governor/churn.js';
 import type { LedgerPool } from '../governor/ledger-peers.js';
 import { DEFAULT_POLICY } from '../governor/policies.js';
@@ -17,6 +18,7 @@ import type {
   Targets,
 } from '../governor/types.js';
 import type { Millis } from '../lib/clock.js';
+import { FakeResolver } from './fake-resolver.js';
 import type { SimNodeConfig } from './simulated-node.js';
 import type { SimPeer } from './world.js';
 
@@ -52,36 +54,49 @@ export interface ScenarioInput {
 }
 
 /**
- * The simulated network: every registry relay and every configured root is a peer. Relays with
- * hygiene flags (loopback, private addresses, port 0...) never accept connections; the others
- * accept most of the time, with random latencies, some activation failures, asynchronous demotions
- * (half of the peers drop their hot connection after 1-6 h) and a random peer-sharing graph.
+ * The simulated network: every address a registry relay or a configured root resolves to is a peer
+ * (names through the fake DNS, `FakeResolver`: the same names the node would resolve, answered
+ * with addresses in 198.18.0.0/15). Relays with hygiene flags (loopback, private addresses, port
+ * 0...) never accept connections; the others accept most of the time (addresses given as such a
+ * little more often than those behind names), with random latencies, some activation failures,
+ * asynchronous demotions (half of the peers drop their hot connection after 1-6 h) and a random
+ * peer-sharing graph of addresses.
  */
 export function buildScenario(input: ScenarioInput): SimNodeConfig {
   const rng = createRng(input.seed ^ 0x2545f491);
-  const relays = new Map<Peer, boolean>(); // peer -> usable
+  const resolver = new FakeResolver();
+  const relays = new Map<Peer, { usable: boolean; named: boolean }>(); // address -> what we know
+  /** Adds the addresses of an access point; a root does not change what a relay said (`keep`). */
+  const add = (accessPoint: Peer, usable: boolean, keep: boolean) => {
+    const named = !isLiteralPeer(accessPoint);
+    for (const p of resolver.peersOf(accessPoint)) {
+      const old = relays.get(p);
+      if (old && keep) continue;
+      relays.set(p, { usable: (old?.usable ?? true) && usable, named: old?.named ?? named });
+    }
+  };
   const ledgerPools: LedgerPool<Peer>[] = [];
   for (const pool of input.pools) {
     const peers: Peer[] = [];
     for (const r of pool.relays) {
       const p = relayPeer(r);
-      relays.set(p, (relays.get(p) ?? true) && r.flags.length === 0);
+      add(p, r.flags.length === 0, false);
       peers.push(p);
     }
     ledgerPools.push({ id: pool.id, ...(pool.stake === undefined ? {} : { stake: pool.stake }), relays: peers });
   }
-  for (const g of input.localRoots) for (const { peer } of g.peers) if (!relays.has(peer)) relays.set(peer, true);
-  for (const r of input.publicRoots) if (!relays.has(r.peer)) relays.set(r.peer, true);
-  for (const r of input.bootstrapPeers ?? []) if (!relays.has(r.peer)) relays.set(r.peer, true);
+  for (const g of input.localRoots) for (const { peer } of g.peers) add(peer, true, true);
+  for (const r of input.publicRoots) add(r.peer, true, true);
+  for (const r of input.bootstrapPeers ?? []) add(r.peer, true, true);
   const all = [...relays.keys()];
   const peers: SimPeer[] = all.map((peer) => {
-    const usable = relays.get(peer) ?? true;
+    const { usable, named } = relays.get(peer) ?? { usable: true, named: false };
     const neighbours = new Set<Peer>();
     for (let k = 0; k < 10 && all.length > 1; k++) neighbours.add(all[rng.int(all.length)] as Peer);
     neighbours.delete(peer);
     return {
       peer,
-      connectSuccess: usable ? (peer.includes(':') && /^[\d.[]/.test(peer) ? 0.92 : 0.85) : 0,
+      connectSuccess: usable ? (named ? 0.85 : 0.92) : 0,
       latencyMs: 20 + 280 * rng.next(),
       activateFailure: 0.02,
       hotLifetimeMs: rng.chance(0.5) ? 3_600_000 + 5 * 3_600_000 * rng.next() : undefined,
@@ -93,6 +108,7 @@ export function buildScenario(input: ScenarioInput): SimNodeConfig {
   });
   return {
     seed: input.seed,
+    resolver,
     peers,
     targets: input.targets,
     localRoots: input.localRoots,

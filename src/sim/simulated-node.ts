@@ -8,6 +8,7 @@
  */
 import type { StepEvent } from '../driver/loop.js';
 import { GovernorDriver } from '../driver/loop.js';
+import { LocalRootsProvider, PeerNames, type RootPeerResolver } from '../driver/root-peers.js';
 import type { TraceRecord } from '../driver/trace.js';
 import type { CardanoStatus, CriticalError } from '../governor/bootstrap.js';
 import type { ChurnRegime, ChurnState, ChurnTrace } from '../governor/churn.js';
@@ -34,6 +35,7 @@ import {
   temperature,
 } from '../governor/types.js';
 import type { Millis } from '../lib/clock.js';
+import { FakeResolver } from './fake-resolver.js';
 import { Scheduler } from './scheduler.js';
 import { type SimPeer, SimWorld } from './world.js';
 
@@ -86,10 +88,18 @@ export interface SimNodeConfig {
   keepTrace?: boolean;
   /** Stop with an error after this many decisions at one instant. */
   maxDecisionsPerInstant?: number;
+  /**
+   * Name resolution for root and ledger peers given as names (default: a `FakeResolver`, whose
+   * addresses the world's `peers` must include for those peers to answer). IP literals pass as
+   * they are.
+   */
+  resolver?: RootPeerResolver;
 }
 
 export interface PeerRow {
   peer: Peer;
+  /** The name (topology or registry) this address was resolved from, if it came from one. */
+  name?: string | undefined;
   source: PeerOrigin;
   temperature: Temperature;
   failCount: number;
@@ -121,6 +131,10 @@ export class SimulatedNode {
   readonly jobLog: Array<{ at: Millis; job: Job }> = [];
   /** Observers called after every governor step. */
   readonly observers: Array<(node: SimulatedNode, decisions: Decision[]) => void> = [];
+  /** Which name each resolved address came from. */
+  readonly names = new PeerNames();
+  /** Keeps the local roots' names resolved (the node's local-roots provider). */
+  readonly localRoots: LocalRootsProvider;
 
   constructor(config: SimNodeConfig) {
     this.config = config;
@@ -130,6 +144,14 @@ export class SimulatedNode {
     // One generator for the world and the churn governor's fuzz (the dry run's runs depend on it).
     const envRng: Rng = root.split();
     const secret = root.nextU32();
+    // Name resolution draws (SRV targets, one address per ledger name) from a generator of its own,
+    // derived from the seed without drawing from the others: a run whose roots are all addresses
+    // draws exactly what it drew before names were resolved.
+    const resolution = {
+      resolver: config.resolver ?? new FakeResolver(),
+      rng: createRng(config.seed ^ 0x6a09e667),
+      names: this.names,
+    };
     const sched = this.scheduler;
     this.world = new SimWorld(
       sched,
@@ -144,6 +166,7 @@ export class SimulatedNode {
         inboundPeers: config.inboundPeers,
         blockIntervalMs: config.blockIntervalMs,
         timeWaitMs: config.timeWaitMs,
+        resolution,
       },
       this.policy,
       secret,
@@ -176,6 +199,18 @@ export class SimulatedNode {
       for (const o of this.observers) o(this, e.decisions);
     });
 
+    // The governor gets the local roots with every name replaced by its addresses, again whenever
+    // a name's answer changes (looked up again after its TTL).
+    this.localRoots = new LocalRootsProvider(
+      sched,
+      resolution.resolver,
+      resolution.rng,
+      (groups) => {
+        this.driver.setLocalRoots(groups);
+        for (const g of groups) this.world.announce(g.peers.map((p) => p.peer));
+      },
+      this.names,
+    );
     const judgementAt = (t: Millis): LedgerStateJudgement => {
       let j: LedgerStateJudgement = 'youngEnough';
       for (const s of config.judgementScript ?? []) if (s.at <= t) j = s.judgement;
@@ -190,10 +225,7 @@ export class SimulatedNode {
       });
       this.driver.setJudgement(judgementAt(0));
       if (config.syncTargets) this.driver.setSyncTargets(config.syncTargets);
-      if (config.localRoots && config.localRoots.length > 0) {
-        this.driver.setLocalRoots(config.localRoots);
-        for (const g of config.localRoots) this.world.announce(g.peers.map((p) => p.peer));
-      }
+      if (config.localRoots && config.localRoots.length > 0) this.localRoots.configure(config.localRoots);
       if (config.inboundPeers && config.inboundPeers.length > 0) {
         this.driver.setInboundPeers(config.inboundPeers);
         this.world.announce(config.inboundPeers.map(([p]) => p));
@@ -204,11 +236,7 @@ export class SimulatedNode {
     for (const t of config.targetScript ?? []) sched.at(t.at, () => this.driver.setTargets(t.targets));
     for (const j of config.judgementScript ?? [])
       if (j.at > 0) sched.at(j.at, () => this.driver.setJudgement(j.judgement));
-    for (const l of config.localRootScript ?? [])
-      sched.at(l.at, () => {
-        this.driver.setLocalRoots(l.groups);
-        for (const g of l.groups) this.world.announce(g.peers.map((p) => p.peer));
-      });
+    for (const l of config.localRootScript ?? []) sched.at(l.at, () => this.localRoots.configure(l.groups));
     const driver = this.driver;
     this.world.startBlocks({
       hotPeers: () => driver.state.active,
@@ -281,8 +309,10 @@ export class SimulatedNode {
     const up = upstreamyness(this.metrics);
     const peers: PeerRow[] = [];
     for (const [p, info] of s.known) {
+      const name = this.names.nameOf(p);
       peers.push({
         peer: p,
+        ...(name === undefined ? {} : { name }),
         source: peerSource(s, p),
         temperature: temperature(s, p),
         failCount: info.failCount,

@@ -13,6 +13,7 @@
  */
 
 import type { DriverShell, Established, RootPeersAnswer, StatusChange } from '../driver/actions.js';
+import { BigLedgerPeers, type PeerNames, PublicRootPeers, type RootPeerResolver } from '../driver/root-peers.js';
 import { SyncResult } from '../driver/sync-result.js';
 import type { WorldTraceRecord } from '../driver/trace.js';
 import { bigLedgerPools, type LedgerPool, pickFromBigLedgerPools, pickLedgerPeers } from '../governor/ledger-peers.js';
@@ -63,6 +64,12 @@ export interface WorldConfig {
   blockIntervalMs?: Millis | undefined;
   /** Connection-manager time-wait after a clean close (ms). */
   timeWaitMs?: Millis | undefined;
+  /**
+   * Name resolution of root and ledger peers, as the node's providers do it (src/driver/root-peers.ts):
+   * topology and registry names are answered with addresses, never passed on as peers. `rng` draws
+   * the SRV targets and the one address per ledger name; `names` records where addresses came from.
+   */
+  resolution: { resolver: RootPeerResolver; rng: Rng; names: PeerNames };
 }
 
 /** Where blocks go: the hot peers deliver headers and blocks to the node's peer metrics. */
@@ -84,9 +91,6 @@ const UNKNOWN_CONNECT_TIMEOUT_MS = 10_000;
 /** How fast the world answers a request that needs no network (root peers, a no-op close). */
 const ROOT_ANSWER_MS = 50;
 const LOCAL_ANSWER_MS = 10;
-/** TTLs of root-peer answers: ledger peers 5 s (ask again soon), configured peers 900 s (§6.4). */
-const LEDGER_TTL_MS = 5_000;
-const CONFIGURED_TTL_MS = 900_000;
 
 /** A failed operation: its message is the completion's error (no stack trace: the world fails often). */
 const failure = (message: string) => ({ message });
@@ -103,6 +107,9 @@ export class SimWorld implements DriverShell {
   private readonly inbound = new Set<Peer>();
   private statusListener: ((c: StatusChange) => void) | undefined;
   private readonly traceListeners: Array<(r: WorldTraceRecord) => void> = [];
+  /** Root and big ledger peers with their names resolved (the node's providers). */
+  private readonly publicRootPeers: PublicRootPeers;
+  private readonly bigLedgerPeerSource: BigLedgerPeers;
 
   constructor(
     private readonly sched: Scheduler,
@@ -114,6 +121,33 @@ export class SimWorld implements DriverShell {
   ) {
     for (const p of config.peers) this.specs.set(p.peer, p);
     for (const [p] of config.inboundPeers ?? []) this.inbound.add(p);
+    const { resolver, rng: resolverRng, names } = config.resolution;
+    const pools = config.ledgerPools ?? [];
+    const ledger = config.useLedger !== false;
+    this.publicRootPeers = new PublicRootPeers(
+      resolver,
+      resolverRng,
+      {
+        publicRoots: config.publicRoots ?? [],
+        bootstrapPeers: config.bootstrapPeers ?? [],
+        // The relays are drawn from the world's generator, their names resolved with the resolver's.
+        ledgerPeers: (count) =>
+          ledger && config.ordinaryLedgerPeers !== false && pools.length > 0
+            ? pickLedgerPeers(pools, count, this.rng).map((p) => p.relay)
+            : [],
+      },
+      names,
+    );
+    this.bigLedgerPeerSource = new BigLedgerPeers(
+      resolver,
+      resolverRng,
+      (count) => {
+        // The big ledger pools are computed once (the stake distribution does not change in a run).
+        this.bigPools ??= bigLedgerPools(ledger ? pools : []);
+        return pickFromBigLedgerPools(this.bigPools, count, this.rng).map((p) => p.relay);
+      },
+      names,
+    );
   }
 
   onTrace(listener: (r: WorldTraceRecord) => void): void {
@@ -285,34 +319,15 @@ export class SimWorld implements DriverShell {
     requestRootPeers: (count: number, options: { bootstrap: boolean }) => this.requestRootPeers(count, options),
   };
 
+  /**
+   * Root peers (§6.4) through the node's provider: ledger peers, else the topology's public roots,
+   * the bootstrap peers in the sensitive state; names resolved. Answered after ROOT_ANSWER_MS.
+   */
   private requestRootPeers(
     count: number,
     options: { bootstrap: boolean },
   ): SyncResult<RootPeersAnswer<RootPeerResult>> {
-    const pools = this.config.ledgerPools ?? [];
-    let peers: RootPeerResult[] = [];
-    let ttlMs = LEDGER_TTL_MS;
-    if (options.bootstrap) {
-      // The sensitive state: the configured bootstrap peers only, never advertised (§2.9, §6.4).
-      peers = (this.config.bootstrapPeers ?? []).map((p) => ({ ...p, kind: 'bootstrap' as const, advertise: false }));
-      ttlMs = CONFIGURED_TTL_MS;
-    } else {
-      if (this.config.useLedger !== false && this.config.ordinaryLedgerPeers !== false && pools.length > 0) {
-        peers = pickLedgerPeers(pools, count, this.rng).map((p) => ({
-          peer: p.relay,
-          kind: 'ledger' as const,
-          advertise: false,
-        }));
-      }
-      if (peers.length === 0) {
-        // Only when ledger peers yield nothing are the topology public roots used (§6.4).
-        peers = this.config.publicRoots ?? [];
-        ttlMs = CONFIGURED_TTL_MS;
-      }
-    }
-    for (const p of peers) this.announced.add(p.peer);
-    const answer = { peers, ttlMs };
-    return this.after(ROOT_ANSWER_MS, (r) => r.resolve(answer));
+    return this.answerLater(this.publicRootPeers.requestRootPeers(count, options), (a) => a.peers.map((p) => p.peer));
   }
 
   readonly bigLedgerPeers = {
@@ -323,11 +338,21 @@ export class SimWorld implements DriverShell {
   private bigPools: LedgerPool<Peer>[] | undefined;
 
   private requestBigLedgerPeers(count: number): SyncResult<RootPeersAnswer<Peer>> {
-    const pools = this.config.useLedger === false ? [] : (this.config.ledgerPools ?? []);
-    this.bigPools ??= bigLedgerPools(pools);
-    const peers = pickFromBigLedgerPools(this.bigPools, count, this.rng).map((p) => p.relay);
-    for (const p of peers) this.announced.add(p);
-    return this.after(ROOT_ANSWER_MS, (r) => r.resolve({ peers, ttlMs: LEDGER_TTL_MS }));
+    return this.answerLater(this.bigLedgerPeerSource.requestBigLedgerPeers(count), (a) => a.peers);
+  }
+
+  /** Announces the peers of an answer as soon as it is known and delivers it ROOT_ANSWER_MS after the request. */
+  private answerLater<A>(answer: PromiseLike<A>, peersOf: (a: A) => Peer[]): SyncResult<A> {
+    const out = new SyncResult<A>();
+    const due = this.sched.now() + ROOT_ANSWER_MS;
+    answer.then(
+      (a) => {
+        for (const p of peersOf(a)) this.announced.add(p);
+        this.sched.at(Math.max(due, this.sched.now()), () => out.resolve(a));
+      },
+      (e) => this.sched.at(Math.max(due, this.sched.now()), () => out.reject(e)),
+    );
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------

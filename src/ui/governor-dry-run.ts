@@ -98,6 +98,8 @@ function table(c: Palette, snap: Snapshot): string[] {
       snap.peers,
       [
         { header: 'PEER', get: (p) => printable(p.peer) },
+        // The name an address was resolved from (topology or registry), so operators recognise it.
+        { header: 'NAME', get: (p) => (p.name === undefined ? '-' : printable(p.name)) },
         { header: 'SOURCE', get: (p) => p.source },
         {
           header: 'TEMP',

@@ -119,22 +119,48 @@ describe('root-peer resolution', () => {
     sched.run({ until: 120_000 });
     expect(calls.length).toBe(2);
     expect(published.length).toBe(count);
-    // Failures: 125 s (= 2·60 + 5), then 255 s; NXDOMAIN drops the addresses and waits 900 s.
+    // A failure after a 120 s wait backs off clip(2·120 + 5) = 245 s, then clip(2·245 + 5) = 495 s;
+    // the last addresses stay meanwhile.
     answer = 'fail';
     sched.run({ until: 240_000 });
     expect(calls.map((c) => c.at)).toEqual([0, 120_000, 240_000]);
-    sched.run({ until: 240_000 + 125_000 });
-    expect(calls.at(-1)?.at).toBe(365_000);
+    sched.run({ until: 240_000 + 245_000 });
+    expect(calls.at(-1)?.at).toBe(485_000);
+    expect(published.at(-1)?.[0]?.peers.length).toBe(1 + fakeAddresses('bp.example.com').length);
+    // NXDOMAIN drops the addresses and waits 900 s.
     answer = 'nx';
-    sched.run({ until: 365_000 + 255_000 });
-    expect(calls.at(-1)?.at).toBe(620_000);
+    sched.run({ until: 485_000 + 495_000 });
+    expect(calls.at(-1)?.at).toBe(980_000);
     expect(published.at(-1)?.[0]?.peers.map((x) => x.peer)).toEqual(['10.0.0.1:3001']);
     answer = 'ok';
-    sched.run({ until: 620_000 + 899_999 });
-    expect(calls.at(-1)?.at).toBe(620_000);
-    sched.run({ until: 620_000 + 900_000 });
-    expect(calls.at(-1)?.at).toBe(1_520_000);
+    sched.run({ until: 980_000 + 899_999 });
+    expect(calls.at(-1)?.at).toBe(980_000);
+    sched.run({ until: 980_000 + 900_000 });
+    expect(calls.at(-1)?.at).toBe(1_880_000);
     expect(published.at(-1)?.[0]?.peers.length).toBe(1 + fakeAddresses('bp.example.com').length);
+  });
+
+  it('a name failing from the start is retried after 60, 125, 255, 515, 900, 900 s (clip(2·previous wait + 5 s))', () => {
+    const sched = new Scheduler(0);
+    const resolver = new FakeResolver(new Set(['down.example.com']));
+    const at: number[] = [];
+    const counting: RootPeerResolver = {
+      resolveAddresses: (name) => {
+        at.push(sched.now());
+        return resolver.resolveAddresses(name);
+      },
+      resolveSrv: (name) => resolver.resolveSrv(name),
+    };
+    const published: LocalRootGroupConfig[][] = [];
+    const p = new LocalRootsProvider(sched, counting, createRng(1), (g) => published.push(g));
+    p.configure([{ hotValency: 1, peers: [{ peer: 'down.example.com:3001' }, { peer: '10.0.0.9:3001' }] }]);
+    sched.run({ until: 3_000_000 });
+    const waits = at.slice(1).map((t, i) => (t - (at[i] as number)) / 1000);
+    expect(waits.slice(0, 6)).toEqual([60, 125, 255, 515, 900, 900]);
+    // Nothing but the literal was ever published, and the loop never stopped.
+    expect(published.map((g) => g[0]?.peers.map((x) => x.peer))).toEqual([['10.0.0.9:3001']]);
+    expect(sched.next()).toBeDefined();
+    p.stop();
   });
 
   it('public roots: ledger peers first (one address per name, TTL 5 s), topology roots only without them, bootstrap peers when asked', () => {

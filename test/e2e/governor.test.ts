@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { FakeResolver } from '../../src/sim/fake-resolver.js';
 import { runCli } from '../lib/cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/governor/${name}`, import.meta.url));
@@ -14,6 +15,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/governor/${
 interface PeerJson {
   address: string;
   port: number | null;
+  name: string | null;
   source: string;
   temperature: 'cold' | 'warm' | 'hot';
   failCount: number;
@@ -39,7 +41,7 @@ describe('spo governor dry-run', () => {
   it('runs with no arguments, offline and quickly, and prints the temperature table', async () => {
     const r = await runCli(['governor', 'dry-run'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/PEER\s+SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
+    expect(r.stdout).toMatch(/PEER\s+NAME\s+SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
     expect(r.stdout).toMatch(/known \d+\/150 {2}established \d+\/30 {2}active \d+\/20/);
     expect(r.stdout).toContain('hot');
     expect(r.ms).toBeLessThan(10_000);
@@ -67,8 +69,12 @@ describe('spo governor dry-run', () => {
     expect(hot).toBe(d.counters.active + d.counters.activeBigLedger);
     const p = d.peers[0] as PeerJson;
     expect(Object.keys(p)).toEqual(
-      expect.arrayContaining(['address', 'port', 'source', 'temperature', 'failCount', 'upstreamness']),
+      expect.arrayContaining(['address', 'port', 'name', 'source', 'temperature', 'failCount', 'upstreamness']),
     );
+    // Names were resolved before they became peers: every address is an IP address, and those that
+    // came from a registry name say which (the embedded registry is mostly names).
+    for (const x of d.peers) expect(x.address).toMatch(/^(\d{1,3}\.){3}\d{1,3}$|:/);
+    expect(d.peers.some((x) => x.name !== null && x.address.startsWith('198.1'))).toBe(true);
     expect(d.summary.invariantViolations).toBe(0);
   });
 
@@ -91,8 +97,21 @@ describe('spo governor dry-run', () => {
     const d = lastJson(a.stdout);
     expect(d.targets).toMatchObject({ root: 60, known: 100, established: 40, active: 20 });
     expect(d.summary.targetsFrom).toContain('guild-mainnet-config.json');
+    // The 10 local-root access points (4 addresses, 6 names) become every address of each name
+    // (the dry run's fake DNS, which the library exposes), each with the name it came from.
+    const topology = JSON.parse(readFileSync(fixture('guild-mainnet-topology.json'), 'utf8')) as {
+      localRoots: Array<{ accessPoints: Array<{ address: string; port: number }> }>;
+    };
+    const fake = new FakeResolver();
+    const expected = topology.localRoots.flatMap((g) =>
+      g.accessPoints.flatMap((ap) => fake.peersOf(`${ap.address}:${ap.port}`).map((peer) => ({ peer, ap }))),
+    );
     const local = d.peers.filter((p) => p.source === 'local-root');
-    expect(local.length).toBe(10);
+    expect(local.map((p) => `${p.address}:${p.port}`).sort()).toEqual(expected.map((e) => e.peer).sort());
+    for (const p of local) {
+      const ap = expected.find((e) => e.peer === `${p.address}:${p.port}`)?.ap;
+      expect(p.name).toBe(ap && ap.address !== p.address ? ap.address : null);
+    }
     expect(local.filter((p) => p.temperature === 'hot').length).toBeGreaterThanOrEqual(5);
     expect(lastJson(b.stdout)).toEqual(d);
   });
@@ -283,12 +302,13 @@ describe('spo governor dry-run', () => {
     writeFileSync(file, JSON.stringify(snap));
     const r = await runCli(['governor', 'dry-run', '--source', file, '--duration', '10m'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('\\u001b[31mred\\u001b[0m.example:3001');
+    // The name is resolved (fake DNS) and shown beside its address, escaped.
+    expect(r.stdout).toContain('\\u001b[31mred\\u001b[0m.example');
     expect(r.stdout).not.toContain('\u001b');
     const j = await runCli(['governor', 'dry-run', '--source', file, '--duration', '10m', '--json'], {
       timeoutMs: 30_000,
     });
-    expect(lastJson(j.stdout).peers.some((p) => p.address === '\u001b[31mred\u001b[0m.example')).toBe(true);
+    expect(lastJson(j.stdout).peers.some((p) => p.name === '\u001b[31mred\u001b[0m.example')).toBe(true);
   });
 
   it('--config without any peer-selection key warns on stderr (still runs with the relay defaults)', async () => {
