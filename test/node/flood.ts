@@ -31,12 +31,20 @@ export interface ServeChild {
   stop(): Promise<number | null>;
 }
 
-/** Starts `spo serve --json --port 0 ...args` and waits for its listening line. */
-export function startServe(args: readonly string[]): Promise<ServeChild> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--json', '--port', '0', '--host', '127.0.0.1', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+/**
+ * Starts `spo serve --json --port 0 ...args` and waits for its listening line; with `maxFiles` the
+ * process runs under `ulimit -n` (a shell that then execs node, so the pid is the server's).
+ */
+export function startServe(args: readonly string[], o: { maxFiles?: number } = {}): Promise<ServeChild> {
+  const argv = [BIN, 'serve', '--json', '--port', '0', '--host', '127.0.0.1', ...args];
+  const env = { ...process.env, NO_COLOR: '1' };
+  const child =
+    o.maxFiles === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn('sh', ['-c', `ulimit -n ${o.maxFiles} && exec "$0" "$@"`, process.execPath, ...argv], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env,
+        });
   const lines: ServeLine[] = [];
   const waiters: Array<{ pred: (l: ServeLine) => boolean; resolve: (l: ServeLine) => void }> = [];
   let buf = '';

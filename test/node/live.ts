@@ -41,6 +41,8 @@ export interface LiveNodeOptions extends Partial<Omit<ConnectionManagerOptions, 
   listen?: boolean;
   limit?: AcceptedConnectionsLimit;
   clock?: Clock;
+  /** Addresses to listen on (default 127.0.0.1). */
+  hosts?: string[];
   /** Listen on a SO_REUSEPORT socket and dial from the listening address (duplex reuse across nodes). */
   reusePort?: boolean;
 }
@@ -92,7 +94,7 @@ export class LiveNode {
     if (this.o.listen ?? !this.o.initiatorOnly) {
       this.server = await startAcceptLoops({
         target: this.cm,
-        hosts: ['127.0.0.1'],
+        hosts: this.o.hosts ?? ['127.0.0.1'],
         port: 0,
         ...(this.o.limit ? { limit: this.o.limit } : {}),
         ...(this.o.clock ? { clock: this.o.clock } : {}),

@@ -9,6 +9,7 @@
  * keep-alive answered within 1 s; the server's RSS stays bounded; idle flooders are closed by the
  * inbound idle timeout (on by default), so a new client gets in afterwards.
  */
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectPeer } from '../../src/net/client.js';
 import { runCli } from '../lib/cli.js';
@@ -123,4 +124,44 @@ describe('spo serve on the connection manager and the rate-limited accept loop',
       expect(Date.parse(t.at) - (at as number)).toBeLessThanOrEqual(11_000);
     }
   }, 90_000);
+
+  it('out of file descriptors (ulimit -n 64): the server sheds what it cannot hold and keeps serving', async () => {
+    const serve = await startServe(['--network', 'preview'], { maxFiles: 64 });
+    children.push(serve);
+    // more connections than the process may hold. libuv answers EMFILE with its reserve-descriptor
+    // trick (accept and close) and tells Node nothing, so no acceptError line is expected here (the
+    // loop's handling of a reported EMFILE is tested in test/node/accept-loop.test.ts)
+    let shed = 0;
+    let resolveShed!: () => void;
+    const someShed = new Promise<void>((r) => {
+      resolveShed = r;
+    });
+    const socks = Array.from({ length: 80 }, () => {
+      const s = connect({ host: '127.0.0.1', port: serve.port });
+      s.on('error', () => undefined);
+      s.once('close', () => {
+        shed++;
+        resolveShed();
+      });
+      return s;
+    });
+    await someShed;
+    expect(shed).toBeGreaterThan(0);
+    for (const s of socks) s.destroy();
+    // every connection it did accept has ended (its handshake line came), so descriptors are free
+    const count = (event: string): number => serve.lines.filter((l) => l.event === event).length;
+    await serve.line(() => count('handshake') >= count('accept'));
+    // the process lives on and serves a well-behaved client once descriptors are free again
+    const c = await connectPeer({
+      host: '127.0.0.1',
+      port: serve.port,
+      magic: 2,
+      connectTimeoutMs: 5000,
+      handshakeTimeoutMs: 5000,
+    });
+    expect(await c.keepAlive(3, 2000)).toBeLessThan(2000);
+    c.abort();
+    expect(await serve.stop()).toBe(0);
+    children.splice(children.indexOf(serve), 1);
+  }, 60_000);
 });

@@ -81,6 +81,8 @@ export interface NodeServer {
   readonly addresses: readonly Endpoint[];
   readonly port: number;
   readonly events: EventEmitter<ServerEvents>;
+  /** The listening sockets (one per host). */
+  readonly servers: readonly Server[];
   /** Resolves when closed; rejects with `ACCEPT_FAILED` when an accept error ended the server. */
   readonly done: Promise<void>;
   /** Sockets accepted by the kernel and waiting for the gate. */
@@ -295,6 +297,7 @@ export async function startAcceptLoops(o: AcceptLoopOptions): Promise<NodeServer
     }),
     port,
     events,
+    servers: listeners.map((l) => l.server),
     done,
     queued: () => listeners.reduce((n, l) => n + l.queue.length, 0),
     close: shutdown,
