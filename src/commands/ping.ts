@@ -6,8 +6,9 @@ import { parseDnsServer } from '../dns/resolv-conf.js';
 import { parseEndpoint } from '../lib/address.js';
 import { systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
-import { ExitCode, SpoError, UsageError } from '../lib/errors.js';
+import { ExitCode, isSpoError, SpoError, UsageError } from '../lib/errors.js';
 import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
+import { type N2CVersionData, n2cHandshake } from '../net/handshake-n2c.js';
 import {
   type AddressResult,
   type NameResolver,
@@ -30,6 +31,23 @@ export interface PingJson {
   summary: { targets: number; addresses: number; answered: number; failed: number };
   /** Ctrl-C/SIGTERM ended the run: the results are what was gathered before (exit 130). */
   interrupted?: true;
+}
+
+/** `spo ping --unix SOCKET`: the node-to-client handshake with the local node. */
+export interface PingUnixJson {
+  mode: 'unix';
+  socket: string;
+  network: string;
+  magic: number;
+  ok: boolean;
+  connectMs?: number;
+  handshakeMs?: number;
+  /** The node-to-client version the node accepted (16..23; on the wire with bit 15 set). */
+  version?: number;
+  versionData?: N2CVersionData;
+  /** Every version the node speaks (handshake query), with its data. */
+  versions?: Array<{ version: number; data: N2CVersionData | undefined }>;
+  error?: { code: string; message: string; hint?: string };
 }
 
 /** One line per keep-alive round trip with `--count 0` (with --json: one object per line). */
@@ -194,6 +212,8 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
 
 --timeout bounds the TCP connect, the handshake and each exchange separately (and a system-resolver lookup); an attempt that runs out is ended and reported (CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, KEEPALIVE_TIMEOUT, CHAINSYNC_TIMEOUT). Exit code 0 only when every address of every target answered, 1 otherwise.
 
+--unix SOCKET (or, with no ADDR, CARDANO_NODE_SOCKET_PATH) checks your own node instead: the node-to-client handshake on its socket (versions 16 to 23, --network/--magic checked) and its version table.
+
 --count 0 pings until Ctrl-C, one timestamped line per round trip (as cardano-cli ping); Ctrl-C (in any mode) prints the statistics gathered so far and exits 130.`;
   static override examples = [
     '<%= config.bin %> ping relay1.example.com:3001',
@@ -202,12 +222,13 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     '<%= config.bin %> ping relay1.example.com:3001 --count 0   # until Ctrl-C, a line per round trip',
     '<%= config.bin %> ping _cardano._tcp.example.com --mode query --json',
     '<%= config.bin %> ping relay1.example.com:3001 --mode peers   # who does it share?',
+    '<%= config.bin %> ping --unix /opt/cardano/cnode/sockets/node.socket',
   ];
   static override strict = false;
   static override args = {
     addr: Args.string({
       description: 'HOST:PORT, [IPv6]:PORT, DNS name or SRV name (several allowed)',
-      required: true,
+      required: false,
     }),
   };
   static override flags = {
@@ -246,6 +267,11 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       default: '14,15',
       helpValue: 'LIST',
     }),
+    unix: Flags.string({
+      description:
+        "the local node's socket: node-to-client handshake and version query (as cardano-cli ping -u); without addresses, CARDANO_NODE_SOCKET_PATH is used",
+      helpValue: 'SOCKET',
+    }),
     'dns-server': Flags.string({
       description:
         "resolve names with spo's DNS client asking this server, IP[:PORT] (repeatable; default: the system resolver, so /etc/hosts works)",
@@ -256,6 +282,57 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     concurrency: Flags.integer({ description: 'addresses pinged at once', default: 32, min: 1, max: 1024 }),
   };
 
+  /**
+   * `--unix`: the node-to-client handshake on a local node's socket (src/net/handshake-n2c.ts), as
+   * `cardano-cli ping -u`: one handshake for the version the node accepts, one with query for the
+   * versions it speaks.
+   */
+  private async pingUnix(socket: string, timeoutMs: number): Promise<PingUnixJson> {
+    if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', '--timeout must be positive');
+    const doc: PingUnixJson = {
+      mode: 'unix',
+      socket,
+      network: this.network.name,
+      magic: this.network.magic,
+      ok: false,
+    };
+    const common = { path: socket, magic: this.network.magic, timeoutMs, signal: this.signal };
+    try {
+      const accepted = await n2cHandshake({ ...common, query: false });
+      if (accepted.kind === 'accepted') {
+        doc.connectMs = accepted.connectMs;
+        doc.handshakeMs = accepted.handshakeMs;
+        doc.version = accepted.version;
+        doc.versionData = accepted.data;
+      }
+      const queried = await n2cHandshake({ ...common, query: true });
+      if (queried.kind === 'query') doc.versions = queried.versions;
+      doc.ok = true;
+    } catch (e) {
+      if (this.signal.aborted) throw e;
+      doc.error = isSpoError(e)
+        ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
+        : { code: 'FAILED', message: String(e) };
+    }
+    const c = this.c;
+    const lines: string[] = [];
+    if (doc.ok) {
+      lines.push(
+        `${socket}  ${c.ok('ok')}  connect ${ms(doc.connectMs)} ms  handshake ${ms(doc.handshakeMs)} ms  node-to-client version ${doc.version} (magic ${doc.versionData?.networkMagic})`,
+      );
+      const vs = doc.versions ?? [];
+      lines.push(`  versions the node speaks: ${vs.map((v) => v.version).join(', ') || 'none listed'}`);
+    } else {
+      lines.push(
+        `${socket}  ${c.fail('FAILED')}  ${doc.error?.code}: ${doc.error?.message.replace(`${socket}: `, '')}`,
+      );
+      if (doc.error?.hint) lines.push(`  ${c.dim(`hint: ${doc.error.hint}`)}`);
+    }
+    this.out(lines.join('\n'));
+    if (!doc.ok) process.exitCode = ExitCode.failed;
+    return doc;
+  }
+
   /** `--count 0 --json` streams one object per line: the final document is one line too. */
   private streaming = false;
 
@@ -264,11 +341,23 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     else super.logJson(json);
   }
 
-  async run(): Promise<PingJson> {
+  async run(): Promise<PingJson | PingUnixJson> {
     const { argv, flags } = await this.parse(Ping);
     const targets = (argv as string[]).map((s) => s.trim()).filter((s) => s !== '');
+    // --unix, or no address with CARDANO_NODE_SOCKET_PATH set: the local node's socket
+    const envSocket = process.env.CARDANO_NODE_SOCKET_PATH?.trim();
+    const socket = flags.unix ?? (targets.length === 0 && envSocket ? envSocket : undefined);
+    if (socket !== undefined) {
+      if (targets.length > 0)
+        throw new UsageError('USAGE', '--unix pings the local node: give no addresses with it', {
+          hint: 'spo ping --unix /path/to/node.socket, or spo ping ADDR... for relays',
+        });
+      return this.pingUnix(socket, parseDuration(flags.timeout, '--timeout'));
+    }
     if (targets.length === 0)
-      throw new UsageError('USAGE', 'no address to ping', { hint: 'e.g. spo ping relay.example.com:3001' });
+      throw new UsageError('USAGE', 'no address to ping', {
+        hint: 'e.g. spo ping relay.example.com:3001, or spo ping --unix /path/to/node.socket (or set CARDANO_NODE_SOCKET_PATH)',
+      });
     // a malformed address is a usage error (exit 2), before any network work
     for (const t of targets) parseEndpoint(t, t.startsWith('_') ? 0 : 3001);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');

@@ -228,7 +228,11 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
       result.interrupted = true;
       result.ok =
         conn !== undefined &&
-        (o.mode === 'ping' ? samples.length > 0 : o.mode === 'tip' ? result.tip !== undefined : result.peers !== undefined);
+        (o.mode === 'ping'
+          ? samples.length > 0
+          : o.mode === 'tip'
+            ? result.tip !== undefined
+            : result.peers !== undefined);
     } else result.error = toPingError(e);
   } finally {
     const stats = rttStats(samples);
