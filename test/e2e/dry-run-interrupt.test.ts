@@ -28,7 +28,7 @@ describe('governor dry-run: Ctrl-C', () => {
     expect(r.signal).toBeNull();
     expect(r.code, r.stderr).toBe(130);
     expect(r.stdout).toMatch(/simulated \(interrupted: the table is as of then\)/);
-    expect(r.stdout).toMatch(/PEER\s+SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
+    expect(r.stdout).toMatch(/PEER\s+(NAME\s+)?SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
     expect(r.stdout).toMatch(/known \d+\/150 {2}established \d+\/30 {2}active \d+\/20/);
     expect(r.stderr).toMatch(/spo: interrupted at .* of simulated time: the table above is as of then/);
   });
