@@ -439,3 +439,38 @@ describe('fuzzing the stream framing (issue 16)', () => {
     );
   });
 });
+
+describe('fuzzing the version table decoder (issue 16)', () => {
+  it("any table of mixed keys: unknown keys are skipped, known ones must ascend, as the node's decodeVersions (property)", () => {
+    const key = fc.oneof(
+      fc.constantFrom(14, 15, 16),
+      fc.integer({ min: 0, max: 100_000 }),
+      fc.integer({ min: -5, max: -1 }),
+      fc.string({ maxLength: 4 }),
+      fc.constant(null),
+      fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }),
+    );
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 8 }), (keys) => {
+        const bytes = encodeTerm([0, new CborMap(keys.map((k) => [k, [2, true, 0, false]] as [Term, Term]))]);
+        const known = keys.filter((k): k is number => k === 14 || k === 15 || k === 16);
+        const ascending = known.every((k, i) => i === 0 || k > (known[i - 1] as number));
+        let msg: ReturnType<typeof decodeHandshake>;
+        try {
+          msg = decodeHandshake(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CodecError);
+          expect(ascending).toBe(false);
+          expect((e as Error).message).toMatch(/unordered version/);
+          return;
+        }
+        expect(ascending).toBe(true);
+        if (msg.type !== 'ProposeVersions') throw new Error(msg.type);
+        // every known key is there, in order; nothing that is not a non-negative integer is
+        expect(msg.versions.map((v) => v.version).filter((v) => v >= 14 && v <= 16)).toEqual(known);
+        for (const v of msg.versions) expect(Number.isInteger(v.version) && v.version >= 0).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
