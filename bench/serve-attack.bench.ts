@@ -196,11 +196,17 @@ async function run(sc: Scenario): Promise<Outcome> {
   const after = proc(pid);
   conn?.abort();
   for (const a of attackers) a.child.kill('SIGTERM');
+  // A child still busy after 5 s is killed (a swamped server, say, takes long to close).
+  const hard = (c: ChildProcess): NodeJS.Timeout => setTimeout(() => c.kill('SIGKILL'), 5000);
+  const attackerTimers = attackers.map((a) => hard(a.child));
   const attackerStats = await Promise.all(attackers.map((a) => a.done));
+  for (const t of attackerTimers) clearTimeout(t);
   clearInterval(watchdog);
   const peak = proc(pid)?.hwmMB ?? (killed ? KILL_RSS_MB : Number.NaN);
   serve.kill('SIGTERM');
+  const serveTimer = hard(serve);
   await new Promise((r) => (serve.exitCode !== null || serve.signalCode !== null ? r(null) : serve.once('exit', r)));
+  clearTimeout(serveTimer);
   return {
     scenario: sc.name,
     cpuS: before && after ? after.cpuS - before.cpuS : Number.NaN,
