@@ -50,6 +50,63 @@ export interface PingUnixJson {
   error?: { code: string; message: string; hint?: string };
 }
 
+/**
+ * `--format cncli`: cncli ping's flat result, one object per address (one line each), so cron and
+ * jq scripts written for `cncli ping` read spo's unchanged (durations in whole ms, as cncli).
+ */
+export type CncliPingJson =
+  | {
+      status: 'ok';
+      host: string;
+      port: number;
+      networkProtocolVersion: number;
+      dnsDurationMs: number;
+      connectDurationMs: number;
+      handshakeDurationMs: number;
+      durationMs: number;
+    }
+  | { status: 'error'; host: string; port: number; errorMessage: string };
+
+/** The cncli shape of every address (a target whose name did not resolve: one error object). */
+export function cncliResults(targets: readonly TargetResult[], defaultPort: number): CncliPingJson[] {
+  const out: CncliPingJson[] = [];
+  for (const t of targets) {
+    let host = t.target;
+    let port = defaultPort;
+    try {
+      const e = parseEndpoint(t.target, t.target.startsWith('_') ? 0 : defaultPort);
+      host = e.host;
+      port = e.port;
+    } catch {
+      // the target was checked before the run; keep it as given
+    }
+    const dns = Math.round(t.resolveMs ?? 0);
+    if (t.error || t.addresses.length === 0) {
+      out.push({ status: 'error', host, port, errorMessage: t.error?.message ?? 'interrupted' });
+      continue;
+    }
+    for (const a of t.addresses) {
+      if (a.connectMs === undefined || a.handshakeMs === undefined || a.version === undefined) {
+        out.push({ status: 'error', host, port: a.port, errorMessage: a.error?.message ?? 'interrupted' });
+        continue;
+      }
+      const connect = Math.round(a.connectMs);
+      const handshake = Math.round(a.handshakeMs);
+      out.push({
+        status: 'ok',
+        host,
+        port: a.port,
+        networkProtocolVersion: a.version,
+        dnsDurationMs: dns,
+        connectDurationMs: connect,
+        handshakeDurationMs: handshake,
+        durationMs: dns + connect + handshake,
+      });
+    }
+  }
+  return out;
+}
+
 /** One line per keep-alive round trip with `--count 0` (with --json: one object per line). */
 export interface PingSampleJson {
   timestamp: string;
@@ -125,9 +182,12 @@ function systemLookup(
         done();
         resolve(all);
       },
-      (error: unknown) => {
+      (error: NodeJS.ErrnoException) => {
         done();
-        reject(error);
+        // the name exists without A/AAAA records: say it as spo's DNS client does (DNS_NO_DATA)
+        reject(
+          error.code === 'ENODATA' ? new SpoError('DNS_NO_DATA', `${name}: the name has no A/AAAA records`) : error,
+        );
       },
     );
   });
@@ -223,6 +283,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     '<%= config.bin %> ping _cardano._tcp.example.com --mode query --json',
     '<%= config.bin %> ping relay1.example.com:3001 --mode peers   # who does it share?',
     '<%= config.bin %> ping --unix /opt/cardano/cnode/sockets/node.socket',
+    '<%= config.bin %> ping relay1.example.com:3001 --format cncli | jq -r .status   # as cncli ping',
   ];
   static override strict = false;
   static override args = {
@@ -266,6 +327,11 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       description: 'node-to-node versions to propose, comma-separated (16 is experimental)',
       default: '14,15',
       helpValue: 'LIST',
+    }),
+    format: Flags.string({
+      description:
+        "output in another tool's shape: cncli (cncli ping's flat JSON, one object per address per line: status, host, port, connectDurationMs, durationMs, errorMessage...; the handshake and one keep-alive, whatever --mode/--count)",
+      options: ['cncli'],
     }),
     unix: Flags.string({
       description:
@@ -367,7 +433,12 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     const mode = flags.mode as PingMode;
     const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
     const resolver = pingResolver(servers, timeoutMs);
-    this.streaming = mode === 'ping' && flags.count === 0;
+    const cncli = flags.format === 'cncli';
+    if (cncli && this.jsonEnabled())
+      throw new UsageError('USAGE', '--format cncli and --json cannot be used together', {
+        hint: "--format cncli is JSON already, in cncli ping's shape",
+      });
+    this.streaming = !cncli && mode === 'ping' && flags.count === 0;
     const onSample = this.streaming
       ? (x: PingSample): void => {
           const line: PingSampleJson = {
@@ -384,12 +455,13 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
         }
       : undefined;
     const results = await pingTargets(targets, {
-      mode,
+      // cncli ping is a handshake: one keep-alive round trip shows the connection works, no more
+      mode: cncli ? 'ping' : mode,
       magic: this.network.magic,
-      count: flags.count,
+      count: cncli ? 1 : flags.count,
       amount: flags.amount,
       ...(onSample ? { onSample } : {}),
-      intervalMs,
+      intervalMs: cncli ? 0 : intervalMs,
       timeoutMs,
       versions,
       defaultPort: this.network.preset?.defaultPort ?? 3001,
@@ -397,6 +469,15 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       resolver,
       concurrency: flags.concurrency,
     }).finally(() => resolver.close());
+    if (cncli) {
+      const lines = cncliResults(results, this.network.preset?.defaultPort ?? 3001);
+      for (const l of lines) process.stdout.write(`${JSON.stringify(l)}\n`);
+      process.exitCode = this.signal.aborted
+        ? ExitCode.interrupted
+        : lines.every((l) => l.status === 'ok')
+          ? ExitCode.ok
+          : ExitCode.failed;
+    }
     const addresses = results.flatMap((t) => t.addresses);
     const answered = addresses.filter((a) => a.ok).length;
     const summary = {
@@ -424,11 +505,14 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     );
     const interrupted = this.signal.aborted;
     if (interrupted) lines.unshift(this.c.dim('--- interrupted: the statistics so far ---'));
-    this.out(lines.join('\n'));
-    if (interrupted) {
-      process.exitCode = ExitCode.interrupted;
-      if (!this.jsonEnabled()) process.stderr.write(`${this.stderrPalette().fail('spo:')} interrupted\n`);
-    } else if (!results.every((t) => t.ok)) process.exitCode = ExitCode.failed;
+    // (--format cncli printed its lines and set the exit code above)
+    if (!cncli) {
+      this.out(lines.join('\n'));
+      if (interrupted) {
+        process.exitCode = ExitCode.interrupted;
+        if (!this.jsonEnabled()) process.stderr.write(`${this.stderrPalette().fail('spo:')} interrupted\n`);
+      } else if (!results.every((t) => t.ok)) process.exitCode = ExitCode.failed;
+    }
     return {
       mode,
       network: this.network.name,

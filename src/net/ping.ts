@@ -60,6 +60,8 @@ export interface TargetResult {
   error?: PingError;
   /** The run was interrupted before the name was resolved or every address finished. */
   interrupted?: true;
+  /** Time the name took to resolve (0 for an IP literal). */
+  resolveMs?: number;
 }
 
 /** One keep-alive round trip, as it happens (for `--count 0`'s line per sample). */
@@ -126,6 +128,34 @@ export function rttStats(samples: number[]): RttStats | undefined {
 function toPingError(e: unknown): PingError {
   if (isSpoError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   return { code: 'FAILED', message: describeError(e) };
+}
+
+/** Mux errors that, before the handshake answer, mean "not a Cardano node at all". */
+const NOT_A_NODE_CODES = new Set(['MUX_UNKNOWN_PROTOCOL', 'MUX_BAD_SEGMENT', 'MUX_INGRESS_OVERRUN']);
+
+/**
+ * A port answered by another service: its first bytes read as a segment header give a nonsense
+ * protocol number ("HTTP/1.1 ..." is protocol 0x2f31 = 12081, from "/1"). Said in words.
+ */
+function notANode(endpoint: string, e: PingError): PingError {
+  const n = Number(/mini-protocol (\d+)/.exec(e.message)?.[1]);
+  const http = n === 0x2f31; // "/1" of "HTTP/1.x"
+  return {
+    code: 'NOT_NODE_TO_NODE',
+    message: `${endpoint}: the peer does not speak the node-to-node protocol; is this the right port?${http ? ' (it answered like an HTTP server)' : ''}`,
+    hint: `another service answers on that port (spo saw ${e.code}); a relay's node-to-node port is the one in its topology or registration (often 3001, 6000 on testnets), not its metrics, EKG or web port`,
+  };
+}
+
+/** A name without A/AAAA records: often an SRV name given without its _cardano._tcp prefix. */
+function withSrvHint(target: string, e: PingError): PingError {
+  const host = target.replace(/:\d+$/, '');
+  if (e.code !== 'DNS_NO_DATA' && e.code !== 'ENODATA') return e;
+  if (host.startsWith('_')) return e;
+  return {
+    ...e,
+    hint: `${host} has no A/AAAA records; if it is registered as an SRV relay, ping _cardano._tcp.${host} (CIP-0155: spo resolves its SRV records then)`,
+  };
 }
 
 interface Resolved {
@@ -233,7 +263,11 @@ export async function pingAddress(a: Resolved, o: PingOptions): Promise<AddressR
           : o.mode === 'tip'
             ? result.tip !== undefined
             : result.peers !== undefined);
-    } else result.error = toPingError(e);
+    } else {
+      const err = toPingError(e);
+      // before the handshake answer (no connection yet), a mux error means another service answered
+      result.error = conn === undefined && NOT_A_NODE_CODES.has(err.code) ? notANode(base.endpoint, err) : err;
+    }
   } finally {
     const stats = rttStats(samples);
     if (stats) result.rtt = stats;
@@ -262,14 +296,17 @@ export async function pingTargets(targets: readonly string[], o: PingOptions): P
     results.push(tr);
     jobs.push(async () => {
       let resolved: { kind: TargetResult['kind']; addresses: Resolved[] };
+      const clock = o.clock ?? systemClock;
+      const resolveStarted = clock.now();
       try {
         resolved = await resolveTarget(text, o);
+        tr.resolveMs = clock.now() - resolveStarted;
       } catch (e) {
         if (o.signal?.aborted) {
           tr.interrupted = true;
           return;
         }
-        const err = toPingError(e);
+        const err = withSrvHint(text, toPingError(e));
         tr.error = err.code === 'FAILED' ? { ...err, code: 'RESOLVE_FAILED' } : err;
         tr.kind = hostKind(text.replace(/:\d+$/, ''));
         return;
