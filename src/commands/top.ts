@@ -105,6 +105,17 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
       process.stdout.write(frame(renderDashboard(state, this.c, termColumns())));
     };
     const onResize = (): void => draw();
+    // `spo top --json | head -3`: when the reader goes away, stop quietly (exit 0) instead of crashing on EPIPE
+    const loop = new AbortController();
+    const onAbort = (): void => loop.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    let readerGone = false;
+    const onStdoutError = (error: NodeJS.ErrnoException): void => {
+      if (error.code !== 'EPIPE') throw error;
+      readerGone = true;
+      loop.abort(new Error('standard output closed'));
+    };
+    process.stdout.on('error', onStdoutError);
     let failed = 0;
     let lastError: SpoError | undefined;
     try {
@@ -118,7 +129,7 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
         const time = new Date().toISOString();
         state.seq = seq;
         try {
-          const fetched = await fetchMetricsPage({ url, timeoutMs, signal: this.signal, dispatcher: agent });
+          const fetched = await fetchMetricsPage({ url, timeoutMs, signal: loop.signal, dispatcher: agent });
           const parsed = snapshotFromPage({
             seq,
             time,
@@ -146,7 +157,7 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
           if (live) draw();
           else this.line(parsed.snapshot);
         } catch (error) {
-          if (this.signal.aborted || !isSpoError(error) || error.code === 'INTERRUPTED') throw error;
+          if (loop.signal.aborted || !isSpoError(error) || error.code === 'INTERRUPTED') throw error;
           if (seq === 1) throw error; // nothing to show yet: say why and stop
           failed++;
           lastError = error;
@@ -155,9 +166,13 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
           else this.line({ event: 'error', seq, time, url: url.href, error: error.toJSON() });
         }
         if (flags.count !== undefined && seq >= flags.count) break;
-        await sleep(systemClock, intervalMs - (systemClock.now() - started), this.signal);
+        await sleep(systemClock, intervalMs - (systemClock.now() - started), loop.signal);
       }
+    } catch (error) {
+      if (!readerGone) throw error;
     } finally {
+      this.signal.removeEventListener('abort', onAbort);
+      process.stdout.removeListener('error', onStdoutError);
       clearInterval(hold);
       await agent.close().catch(() => {});
       if (live) {
@@ -169,6 +184,7 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
         }
       }
     }
+    if (readerGone) return undefined;
     if (lastError) throw lastError;
     const stopped: TopStopped = { event: 'stopped', refreshes: state.seq, failed };
     if (!live) this.line(stopped);

@@ -152,6 +152,17 @@ describe('spo top', () => {
     expect(lines.at(-1)).toEqual({ error: expect.objectContaining({ code: 'INTERRUPTED' }) });
   });
 
+  it('the reader goes away (spo top --json | head -1): exits 0 quietly, no EPIPE crash', async () => {
+    const s = await serving(fixture('new-10.5.3.prom'));
+    const r = await runCli(['top', '--metrics', s.url, '--json', '--interval', '50ms'], {
+      onSpawn: (child) => {
+        child.stdout?.once('data', () => child.stdout?.destroy()); // like head: read one chunk, close the pipe
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
+
   it('--control is refused with a clear error until spo run exists (exit 2)', async () => {
     const r = await runCli(['top', '--control', '/tmp/spo.sock']);
     expect(r.code).toBe(2);
