@@ -6,7 +6,7 @@
  * Which names (docs/metrics.md, "Publishing"):
  * - 'new' (the default): the new tracing system's names with their suffixes
  *   (`cardano_node_metrics_peerSelection_Cold_int`), what a cardano-node of 10.2 or later writes
- *   with its default tracing, and the only system left in cardano-node's sources since June 2026.
+ *   with its default tracing, and the only system left on cardano-node's master branch since June 2026.
  *   gLiveView reads these.
  * - 'legacy': the old system's names (`cardano_node_metrics_peerSelection_cold`), which nview and
  *   dashboards made for nodes before 10.2 read.
