@@ -24,11 +24,14 @@ let dir: string;
 let silent: Server;
 const sockets = new Set<Socket>();
 let silentPort: number;
+/** Connections the silent server accepted: a probe of it dials it first. */
+let silentAccepted = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'spo-probe-review-'));
   // Accepts and never answers: a probe of it lasts a whole --timeout.
   silent = createServer((s) => {
+    silentAccepted++;
     sockets.add(s);
     s.on('error', () => {});
   });
@@ -222,6 +225,9 @@ describe('spo probe usage errors (bin/run.js)', () => {
 
   it('--out into a missing folder fails at once (exit 2, WRITE_FAILED), before any probing', async () => {
     const out = join(dir, 'missing', 'folder', 'probe.json');
+    // "Before any probing" is shown by the silent relay never being dialled (a probe of it would
+    // connect and wait out the timeout), not by a wall-clock bound a loaded machine can exceed.
+    const acceptedBefore = silentAccepted;
     const res = await runCli([
       'probe',
       `127.0.0.1:${silentPort}`,
@@ -234,7 +240,6 @@ describe('spo probe usage errors (bin/run.js)', () => {
       out,
     ]);
     expect(res.code).toBe(2);
-    expect(res.ms).toBeLessThan(4000); // a probe would have waited the whole 5 s timeout
     const doc = parseJsonOutput<{ error: { code: string; message: string } }>(res);
     expect(doc.error.code).toBe('WRITE_FAILED');
     expect(doc.error.message).toContain(join(dir, 'missing', 'folder'));
@@ -242,8 +247,8 @@ describe('spo probe usage errors (bin/run.js)', () => {
     // --out naming a folder: the same, up front
     const folder = await runCli(['probe', `127.0.0.1:${silentPort}`, '--timeout', '5s', '--out', dir]);
     expect(folder.code).toBe(2);
-    expect(folder.ms).toBeLessThan(4000);
     expect(folder.stderr).toMatch(/is a folder/);
+    expect(silentAccepted).toBe(acceptedBefore);
   });
 
   it('--pool with one unknown id among known ones is an error naming it (not silently dropped, exit 0)', async () => {
