@@ -380,7 +380,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     return remoteStates(this.state.ig);
   }
 
-  /** Sockets held now (negotiating, negotiated, closing orderly). */
+  /** Sockets held now (negotiating or negotiated; one closing orderly is no longer counted). */
   get sockets(): number {
     return this.socks.size;
   }
@@ -406,6 +406,11 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     this.wakeupTimer?.cancel();
+    // connections in TIME_WAIT will not see it end now: whoever waits for their demotion is let go
+    for (const [conn, list] of this.demotionWaiters) {
+      this.demotionWaiters.delete(conn);
+      for (const f of list) f();
+    }
     for (const [req, answer] of this.waiting) {
       this.waiting.delete(req);
       answer({
@@ -476,6 +481,8 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       return undefined;
     };
     for (const a of r.actions) this.perform(a, now, terminating, why);
+    // a connection the core forgot needs no cause any more (its acquirer, if any, was answered above)
+    for (const t of r.cmTrace) if (t.type === 'transition' && t.to === 'Unknown') this.causes.delete(t.conn);
     if (this.demotionWaiters.size > 0) {
       for (const [conn, list] of this.demotionWaiters) {
         if (holdsOutbound(this.state.cm, conn)) continue;
