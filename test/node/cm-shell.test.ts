@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/lib/clock.js';
 import { LiveNode } from './live.js';
 
-const FAST = { protocolIdleTimeout: 300, timeWaitTimeout: 300, handshakeTimeout: 2_000 };
+// The idle timeout must outlast the gap between a handshake and the first keep-alive even on a
+// loaded machine (a remote idle past it is closed, and the test's story changes): 1.5 s.
+const FAST = { protocolIdleTimeout: 1_500, timeWaitTimeout: 300, handshakeTimeout: 5_000 };
 // The 1.1x timeout check needs virtual time (test/node/shell-sim.test.ts): on a loaded machine real
 // timers fire late, so the loopback tests check transitions, chains and counters only.
 const TIMEOUTS = undefined;
