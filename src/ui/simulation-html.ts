@@ -51,7 +51,7 @@ export function chartSpecs(result: SimulationResult): Record<string, Record<stri
     for (const r of p.rounds)
       perRound.push({ policy: label(p), round: r.round + 1, p95Ms: r.p95Ms, p50Ms: r.p50Ms, within: r.withinDeadline });
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 640, height: 300 };
-  const color = { field: 'policy', type: 'nominal', title: 'policy' };
+  const color = { field: 'policy', type: 'nominal', title: 'policy', legend: { labelLimit: 240 } };
   return {
     curves: {
       ...base,
