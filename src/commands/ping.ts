@@ -24,8 +24,10 @@ export interface PingJson {
   network: string;
   magic: number;
   versions: number[];
-  count: number;
-  intervalMs: number;
+  /** Mode ping only (keep-alive round trips; 0 = until Ctrl-C). */
+  count?: number;
+  /** Mode ping only. */
+  intervalMs?: number;
   timeoutMs: number;
   targets: TargetResult[];
   summary: { targets: number; addresses: number; answered: number; failed: number };
@@ -500,7 +502,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     }
     lines.push(
       this.c.dim(
-        `${summary.answered}/${summary.addresses} address(es) answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
+        `${summary.answered} of ${summary.addresses} ${summary.addresses === 1 ? 'address' : 'addresses'} answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
       ),
     );
     const interrupted = this.signal.aborted;
@@ -518,8 +520,8 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       network: this.network.name,
       magic: this.network.magic,
       versions,
-      count: flags.count,
-      intervalMs,
+      // count and interval only mean something to keep-alive round trips
+      ...(mode === 'ping' && !cncli ? { count: flags.count, intervalMs } : {}),
       timeoutMs,
       targets: results,
       summary,

@@ -49,16 +49,16 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
     { header: 'TICKER', get: (r) => (r.ticker === undefined ? undefined : printable(r.ticker)) },
     { header: 'RELAY', get: (r) => (r.relay === r.address ? '' : printable(r.relay)) },
     { header: 'ADDRESS', get: (r) => where(r) },
-    { header: 'CONNECT', get: (r) => one(r.connectMs), align: 'right' },
-    { header: 'HANDSHAKE', get: (r) => one(r.handshakeMs), align: 'right' },
-    { header: 'RTT', get: (r) => one(r.rttMs), align: 'right' },
+    { header: 'CONNECT ms', get: (r) => one(r.connectMs), align: 'right' },
+    { header: 'HANDSHAKE ms', get: (r) => one(r.handshakeMs), align: 'right' },
+    { header: 'RTT ms', get: (r) => one(r.rttMs), align: 'right' },
     { header: 'VER', get: (r) => r.version, align: 'right' },
   ];
   if (withTip) {
     cols.push(
       { header: 'SLOT', get: (r) => r.tip?.slot, align: 'right' },
       {
-        header: 'LAG',
+        header: 'LAG slots',
         get: (r) => r.slotLag,
         align: 'right',
         style: (t, r) => ((r.slotLag ?? 0) > 120 ? c.warn(t) : t),

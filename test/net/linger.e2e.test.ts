@@ -93,7 +93,7 @@ describe('commands exit once the result is known, whatever the peer does after',
     const bad = await exitGap(hostile, args);
     const good = await exitGap(polite, args);
     expect(bad.code).toBe(0);
-    expect(bad.stdout).toContain('1/1 address(es) answered');
+    expect(bad.stdout).toContain('1 of 1 address answered');
     expect(bad.gapMs - good.gapMs).toBeLessThan(1000);
     expect(bad.gapMs).toBeLessThan(10_000);
   }, 60_000);
