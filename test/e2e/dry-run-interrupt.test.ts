@@ -29,7 +29,8 @@ describe('governor dry-run: Ctrl-C', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stdout).toMatch(/simulated \(interrupted: the table is as of then\)/);
     expect(r.stdout).toMatch(/PEER\s+(NAME\s+)?SOURCE\s+TEMP\s+FAILS\s+UPSTREAM\s+SINCE/);
-    expect(r.stdout).toMatch(/known \d+\/150 {2}established \d+\/30 {2}active \d+\/20/);
+    // the targets as of the interruption: churn lowers them for a while every cycle, so no fixed values
+    expect(r.stdout).toMatch(/known \d+\/\d+ {2}established \d+\/\d+ {2}active \d+\/\d+/);
     expect(r.stderr).toMatch(/spo: interrupted at .* of simulated time: the table above is as of then/);
   });
 
