@@ -32,6 +32,23 @@ describe('spo serve on the connection manager and the rate-limited accept loop',
     expect(j.stdout).toContain('BAD_ACCEPTED_CONNECTIONS_LIMIT');
   }, 60_000);
 
+  it('closes a handshaken connection that runs nothing after the default inbound idle timeout (5 s, no flag): held slots come back (issue 16)', async () => {
+    const serve = await startServe(['--network', 'preview']);
+    children.push(serve);
+    const conn = await connectPeer({
+      host: '127.0.0.1',
+      port: serve.port,
+      magic: 2,
+      connectTimeoutMs: 5000,
+      handshakeTimeoutMs: 5000,
+    });
+    const opened = Date.now();
+    // Nothing runs on it: the server, not we, must end it. A lower bound only (the node's 5 s, not
+    // something sooner); the test's own timeout is the upper one.
+    await conn.closed;
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(4_500);
+  }, 60_000);
+
   it('logs a refused handshake with a timestamp and why (the two magic numbers)', async () => {
     const serve = await startServe(['--network', 'preview']);
     children.push(serve);
