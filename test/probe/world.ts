@@ -150,7 +150,8 @@ async function build(o: WorldOptions, relays: World['relays']): Promise<World> {
   const silent = keep(await startFakeRelay('127.0.0.1', { kind: 'silent' }));
   const silent6 = keep(await startFakeRelay('::1', { kind: 'silent' }));
   const wrongMagic = keep(await startFakeRelay('127.0.0.1', { kind: 'wrong-magic', magic: 1 }));
-  const slow = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, delayMs: 3000 }));
+  // Answers after 10 s: beyond every probe limit the tests use (2 s in the pipeline test, 5 s end to end).
+  const slow = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC, delayMs: 10_000 }));
   const slowButOk = keep(await startFakeRelay('::1', { kind: 'ok', magic: MAGIC, delayMs: 300 }));
   const shared = keep(await startFakeRelay('127.0.0.1', { kind: 'ok', magic: MAGIC }));
   const noKeepAlive = keep(await startFakeRelay('::1', { kind: 'ok', magic: MAGIC, noKeepAlive: true }));
