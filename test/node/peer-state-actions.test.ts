@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Peer } from '../../src/governor/types.js';
-import type { Clock, Timer } from '../../src/lib/clock.js';
+import { monotonicClock } from '../../src/lib/clock.js';
 import type { Connection } from '../../src/net/connection.js';
 import { Protocol } from '../../src/net/mux/limits.js';
 import { type RunningServer, startServer } from '../../src/net/serve.js';
@@ -156,7 +156,7 @@ describe.each(['direct', 'cm'] as const)(
       await gone.server.close();
       cleanups.pop();
       // Time runs 10x faster than the machine's clock here (an injected Clock): 35 s take 3.5 s.
-      const clock = fastClock(10);
+      const clock = monotonicClock(10);
       const node = track(
         liveNode({ connector, roots: [gone.peer], targets: { root: 1, known: 1, established: 1 }, clock }),
       );
@@ -200,17 +200,6 @@ describe.each(['direct', 'cm'] as const)(
     });
   },
 );
-
-/** A clock that runs `k` times faster than the process's monotonic clock (timers scaled down). */
-function fastClock(k: number): Clock {
-  return {
-    now: () => performance.now() * k,
-    setTimer(delay, fn): Timer {
-      const t = setTimeout(fn, Math.max(0, delay) / k);
-      return { cancel: () => clearTimeout(t) };
-    },
-  };
-}
 
 /** `spo serve --port 0` as a child process; its address from its first line. */
 async function spoServe(): Promise<{ peer: Peer; process: ChildProcess }> {
