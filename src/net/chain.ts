@@ -30,12 +30,22 @@ function filler(seed: number, n: number): Uint8Array {
   return out;
 }
 
-export function makeHeaderBytes(blockNo: number, slot: number, prevHash: Uint8Array | null): Uint8Array {
+/**
+ * A header's bytes. `issuer` (a small number naming a synthetic pool) changes the issuer key, so
+ * two producers extending the same block make different headers (a fork); without it the bytes are
+ * those `spo serve` has always served (its tests and goldens depend on them).
+ */
+export function makeHeaderBytes(
+  blockNo: number,
+  slot: number,
+  prevHash: Uint8Array | null,
+  issuer?: number,
+): Uint8Array {
   const body: Term = [
     blockNo,
     slot,
     prevHash,
-    filler(1, 32), // issuer vkey
+    issuer === undefined ? filler(1, 32) : filler(0x1_0000 + issuer, 32), // issuer vkey
     filler(2, 32), // vrf vkey
     [filler(blockNo + 3, 64), filler(blockNo + 4, 80)], // vrf result
     0, // block body size

@@ -6,8 +6,8 @@
  * - establish (cold -> warm): resolve the peer's name (injected resolver), acquire a connection
  *   (connect + handshake, or reuse of an inbound duplex one), start the established protocols
  *   (keep-alive every 10 s), report `warm`.
- * - activate (warm -> hot): start the hot protocols (chain-sync from the peer's tip, its headers
- *   handed to `onChainSync` for the peer metrics), report `hot`.
+ * - activate (warm -> hot): start the hot protocols (chain-sync from our chain's points, or the
+ *   peer's tip, its headers handed to `onChainSync` for the peer metrics), report `hot`.
  * - deactivate (hot -> warm): stop the hot protocols, all within 300 s: clean -> `warm`; an error
  *   or the time limit -> the connection ends, `cooling` (the driver waits for cold).
  * - close (warm -> cold): `cooling`, stop every protocol within 120 s, release the connection;
@@ -31,6 +31,7 @@ import type {
 import type { DiffusionMode, Peer, PeerStatus } from '../governor/types.js';
 import type { Clock, Millis } from '../lib/clock.js';
 import { SpoError } from '../lib/errors.js';
+import type { Point } from '../net/codec/point.js';
 import {
   CLOSE_CONNECTION_TIMEOUT_MS,
   type Connection,
@@ -92,6 +93,11 @@ export interface PeerStateActionsOptions {
   resolver?: PeerResolver;
   /** Chain-sync events of hot peers (the driver's `recordHeader` feeds the peer metrics from them). */
   onChainSync?: (peer: Peer, event: ChainSyncEvent) => void;
+  /**
+   * Our chain's points for the hot chain-sync's MsgFindIntersect, newest first (the header
+   * relay's `HeaderChain.points()`); none, or none the peer has: from the peer's tip.
+   */
+  intersectPoints?: () => Point[];
   /** Keep-alive interval (default the node's 10 s). */
   keepAliveIntervalMs?: Millis;
   /** hot -> warm limit (default 300 s) and warm -> cold limit (default 120 s). */
@@ -146,14 +152,20 @@ function splitPeer(peer: Peer): { host: string; port: number } | undefined {
 }
 
 /**
- * The hot chain-sync application: intersect at the peer's tip (spo keeps no chain of its own, so it
- * follows from there rather than from genesis), then one request at a time until asked to stop.
+ * The hot chain-sync application: intersect at our own chain's points when we have some (so a peer
+ * resumes where our chain is, and a fork of it rolls back to the fork point), otherwise, or when
+ * the peer has none of them, at the peer's tip (rather than from genesis); then one request at a
+ * time until asked to stop.
  */
-function followFromTip(onEvent: (e: ChainSyncEvent) => void): InitiatorApp<void> {
+function followHot(onEvent: (e: ChainSyncEvent) => void, points?: () => Point[]): InitiatorApp<void> {
   return async (conn, stop) => {
     const cs = conn.chainSyncClient;
-    const { tip } = await cs.findIntersect([]);
-    if (tip.point && !stop.aborted) await cs.findIntersect([tip.point]);
+    const ours = points?.() ?? [];
+    const found = ours.length > 0 && !stop.aborted && (await cs.findIntersect(ours)).found;
+    if (!found && !stop.aborted) {
+      const { tip } = await cs.findIntersect([]);
+      if (tip.point && !stop.aborted) await cs.findIntersect([tip.point]);
+    }
     while (!stop.aborted) onEvent(await cs.requestNext());
     await cs.done();
   };
@@ -301,7 +313,7 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     try {
       e.stopping.delete('hot');
       e.conn.startInitiators('hot', {
-        [Protocol.chainSync]: followFromTip((ev) => this.o.onChainSync?.(peer, ev)),
+        [Protocol.chainSync]: followHot((ev) => this.o.onChainSync?.(peer, ev), this.o.intersectPoints),
       });
     } catch (err) {
       this.trace('ActivateFailed', peer, e, errorCode(err));

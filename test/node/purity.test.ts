@@ -18,6 +18,8 @@ const SHELLS = [
   'server/accept-loop.ts',
   'peer-state-actions.ts',
   'outbound.ts',
+  // pure (no clock, timers or I/O) but built on src/net's header codec (hashes, header bytes)
+  'header-chain.ts',
 ];
 
 function files(d: string): string[] {
