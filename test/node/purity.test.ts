@@ -18,6 +18,7 @@ const SHELLS = [
   'server/accept-loop.ts',
   'peer-state-actions.ts',
   'outbound.ts',
+  'control.ts',
   // pure (no clock, timers or I/O) but built on src/net's header codec (hashes, header bytes)
   'header-chain.ts',
 ];
