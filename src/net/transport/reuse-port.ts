@@ -15,11 +15,11 @@
 import { createRequire } from 'node:module';
 import { isIPv4, isIPv6, type Server, Socket } from 'node:net';
 import { formatEndpoint } from '../../lib/address.js';
-import { type Clock, systemClock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { InterruptedError } from '../../lib/errors.js';
 import { NetError } from '../errors.js';
 import type { Endpoint } from './bearer.js';
-import { connectError, TcpBearer } from './tcp.js';
+import { awaitConnect, type TcpBearer } from './tcp.js';
 
 /** What spo uses of `node-unix-socket`. */
 interface ReusePortAddon {
@@ -91,7 +91,6 @@ export interface TcpConnectFromOptions {
  */
 export function tcpConnectFrom(o: TcpConnectFromOptions): Promise<{ bearer: TcpBearer; connectMs: number }> {
   const where = formatEndpoint({ host: o.host, port: o.port });
-  const clock = o.clock ?? systemClock;
   const a = load();
   if (!a) {
     return Promise.reject(
@@ -109,57 +108,24 @@ export function tcpConnectFrom(o: TcpConnectFromOptions): Promise<{ bearer: TcpB
       new NetError('CONNECT_FAILED', `${where}: cannot dial from ${formatEndpoint(o.local)}: address families differ`),
     );
   }
-  return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) {
-      reject(o.signal.reason instanceof Error ? o.signal.reason : new InterruptedError());
-      return;
-    }
-    const started = clock.now();
-    let fd: number;
-    try {
-      fd = a.createReuseportFd(o.local.port, o.local.host);
-    } catch (e) {
-      reject(
-        new NetError('CONNECT_FAILED', `${where}: cannot bind ${formatEndpoint(o.local)}: ${(e as Error).message}`),
-      );
-      return;
-    }
-    let socket: Socket;
-    try {
-      // Node wraps the bound fd; `connect` then dials from it (measured: data flows both ways).
-      socket = new Socket({ fd });
-    } catch (e) {
-      a.closeFd(fd);
-      reject(new NetError('CONNECT_FAILED', `${where}: ${(e as Error).message}`));
-      return;
-    }
-    let settled = false;
-    const finish = (err: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      timer.cancel();
-      o.signal?.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      socket.removeListener('connect', onConnect);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else resolve({ bearer: new TcpBearer(socket), connectMs: clock.now() - started });
-    };
-    const onError = (e: NodeJS.ErrnoException): void => finish(connectError(e, where));
-    const onConnect = (): void => finish(undefined);
-    const onAbort = (): void => finish(o.signal?.reason instanceof Error ? o.signal.reason : new InterruptedError());
-    const timer = clock.setTimer(o.timeoutMs, () =>
-      finish(
-        new NetError('CONNECT_TIMEOUT', `${where}: no TCP answer within ${o.timeoutMs} ms`, {
-          hint: 'the host is down or a firewall drops the packets; check the address and the port',
-          details: { timeoutMs: o.timeoutMs },
-        }),
-      ),
+  if (o.signal?.aborted) {
+    return Promise.reject(o.signal.reason instanceof Error ? o.signal.reason : new InterruptedError());
+  }
+  let fd: number;
+  try {
+    fd = a.createReuseportFd(o.local.port, o.local.host);
+  } catch (e) {
+    return Promise.reject(
+      new NetError('CONNECT_FAILED', `${where}: cannot bind ${formatEndpoint(o.local)}: ${(e as Error).message}`),
     );
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.connect({ host: o.host, port: o.port, noDelay: true });
-  });
+  }
+  let socket: Socket;
+  try {
+    // Node wraps the bound fd; `connect` then dials from it (measured: data flows both ways).
+    socket = new Socket({ fd });
+  } catch (e) {
+    a.closeFd(fd);
+    return Promise.reject(new NetError('CONNECT_FAILED', `${where}: ${(e as Error).message}`));
+  }
+  return awaitConnect(socket, o, () => socket.connect({ host: o.host, port: o.port, noDelay: true }));
 }

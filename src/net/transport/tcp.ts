@@ -107,15 +107,30 @@ export class TcpBearer implements Bearer {
 
 /** Connects; resolves with the bearer and the connect time in ms. */
 export function tcpConnect(o: TcpConnectOptions): Promise<{ bearer: TcpBearer; connectMs: number }> {
+  if (o.signal?.aborted) return Promise.reject(abortReason(o.signal));
+  const socket = connect({ host: o.host, port: o.port, family: o.family ?? (isIPv6(o.host) ? 6 : 4), noDelay: true });
+  return awaitConnect(socket, o);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+/**
+ * Waits for `socket` to connect to `o.host:o.port` (within `o.timeoutMs`, until `o.signal`);
+ * `dial` starts the connect once the listeners are in place (a socket created by `connect()`
+ * is dialling already). On failure the socket is destroyed. Shared by the plain dial above and
+ * the dial from the listening port (reuse-port.ts).
+ */
+export function awaitConnect(
+  socket: Socket,
+  o: Pick<TcpConnectOptions, 'host' | 'port' | 'timeoutMs' | 'clock' | 'signal'>,
+  dial?: () => void,
+): Promise<{ bearer: TcpBearer; connectMs: number }> {
   const where = formatEndpoint({ host: o.host, port: o.port });
   const clock = o.clock ?? systemClock;
   return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) {
-      reject(o.signal.reason instanceof Error ? o.signal.reason : new InterruptedError());
-      return;
-    }
     const started = clock.now();
-    const socket = connect({ host: o.host, port: o.port, family: o.family ?? (isIPv6(o.host) ? 6 : 4), noDelay: true });
     let settled = false;
     const finish = (err: Error | undefined): void => {
       if (settled) return;
@@ -131,7 +146,7 @@ export function tcpConnect(o: TcpConnectOptions): Promise<{ bearer: TcpBearer; c
     };
     const onError = (e: NodeJS.ErrnoException): void => finish(connectError(e, where));
     const onConnect = (): void => finish(undefined);
-    const onAbort = (): void => finish(o.signal?.reason instanceof Error ? o.signal.reason : new InterruptedError());
+    const onAbort = (): void => finish(abortReason(o.signal as AbortSignal));
     // The socket itself keeps the process alive while connecting; the clock's timer need not.
     const timer = clock.setTimer(o.timeoutMs, () =>
       finish(
@@ -144,5 +159,7 @@ export function tcpConnect(o: TcpConnectOptions): Promise<{ bearer: TcpBearer; c
     socket.once('error', onError);
     socket.once('connect', onConnect);
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (o.signal?.aborted) onAbort();
+    else dial?.();
   });
 }
