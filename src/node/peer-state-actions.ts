@@ -21,12 +21,13 @@
  * asked settles, as the driver expects. Time comes from the injected `Clock`; every step is a typed
  * trace event (`onTrace`).
  */
-import type {
-  ConnectionId,
-  Established,
-  PeerSharingActions,
-  PeerStateActions,
-  StatusChange,
+import {
+  type ConnectionId,
+  type Established,
+  errorText,
+  type PeerSharingActions,
+  type PeerStateActions,
+  type StatusChange,
 } from '../driver/actions.js';
 import type { DiffusionMode, Peer, PeerStatus } from '../governor/types.js';
 import type { Clock, Millis } from '../lib/clock.js';
@@ -267,7 +268,7 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
       });
     } catch (e) {
       this.establishing.delete(peer);
-      this.trace('EstablishFailed', peer, undefined, errorCode(e));
+      this.trace('EstablishFailed', peer, undefined, errorText(e));
       throw e;
     }
     this.establishing.delete(peer);
@@ -316,7 +317,7 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
         [Protocol.chainSync]: followHot((ev) => this.o.onChainSync?.(peer, ev), this.o.intersectPoints),
       });
     } catch (err) {
-      this.trace('ActivateFailed', peer, e, errorCode(err));
+      this.trace('ActivateFailed', peer, e, errorText(err));
       return Promise.reject(err);
     }
     this.setStatus(e, 'hot');
@@ -344,9 +345,9 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     const failed = outcomes.find((x) => x.status === 'errored');
     if (failed || e.status !== 'hot' || e.conn.isClosed) {
       // An error (or the time limit, which ended the connection): it is going away.
-      this.tearDown(e, failed?.status === 'errored' ? errorCode(failed.error) : 'CONNECTION_CLOSED');
+      this.tearDown(e, failed?.status === 'errored' ? errorText(failed.error) : 'CONNECTION_CLOSED');
       const err = new PeerStateError('DEACTIVATION_FAILED', `${peer}: hot protocols did not stop cleanly`);
-      this.trace('DeactivateFailed', peer, e, failed?.status === 'errored' ? errorCode(failed.error) : e.status);
+      this.trace('DeactivateFailed', peer, e, failed?.status === 'errored' ? errorText(failed.error) : e.status);
       throw err;
     }
     this.setStatus(e, 'warm');
@@ -382,7 +383,7 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     }
     const failed = outcomes.find((x) => x.status === 'errored');
     if (failed || e.conn.isClosed) {
-      this.tearDown(e, failed?.status === 'errored' ? errorCode(failed.error) : 'CONNECTION_CLOSED');
+      this.tearDown(e, failed?.status === 'errored' ? errorText(failed.error) : 'CONNECTION_CLOSED');
       throw new PeerStateError('CLOSE_FAILED', `${peer}: protocols did not stop cleanly`);
     }
     await this.o.connector.release(e.conn).catch(() => undefined);
@@ -398,8 +399,8 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     if (e.stopping.has(outcome.temperature)) return;
     const name = `protocol ${outcome.protocol}`;
     if (outcome.status === 'errored') {
-      this.tearDown(e, errorCode(outcome.error));
-      this.trace('ProtocolError', e.peer, e, `${name}: ${errorCode(outcome.error)}`);
+      this.tearDown(e, errorText(outcome.error));
+      this.trace('ProtocolError', e.peer, e, `${name}: ${errorText(outcome.error)}`);
       return;
     }
     this.trace('ProtocolReturned', e.peer, e, name);
@@ -410,7 +411,7 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
       void this.stopGroup(e, 'hot', this.o.deactivateTimeoutMs ?? DEACTIVATE_TIMEOUT_MS).then((outs) => {
         if (this.entries.get(e.peer) !== e || e.status !== 'hot') return;
         const failed = outs.find((x) => x.status === 'errored');
-        if (failed) this.tearDown(e, errorCode(failed.error));
+        if (failed) this.tearDown(e, errorText(failed.error));
         else this.setStatus(e, 'warm', delay);
       });
     } else {
@@ -479,14 +480,4 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     await Promise.all(all.map((e) => e.conn.closed));
     this.entries.clear();
   }
-}
-
-function errorCode(e: unknown): string {
-  if (e && typeof e === 'object') {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-  }
-  return String(e);
 }

@@ -7,20 +7,14 @@
  * Times: `*Ms` durations in milliseconds; `time`/`since` ISO 8601 UTC wall-clock timestamps (a
  * snapshot crosses processes, so monotonic times would mean nothing to the reader).
  */
+import type { PeerOrigin } from '../governor/types.js';
 import type { P2PCounters } from '../metrics/counters.js';
 
 /** How a peer's connection came about (the live table's direction column). */
 export type PeerDirection = 'out' | 'in' | 'duplex';
 
-/** Where the governor learnt the peer; `inbound` for a peer only known from its connection to us. */
-export type PeerSourceName =
-  | 'local-root'
-  | 'public-root'
-  | 'bootstrap'
-  | 'ledger'
-  | 'big-ledger'
-  | 'peer-share'
-  | 'inbound';
+/** Where the governor learnt the peer (`inbound`: a peer only known from its connection to us). */
+export type PeerSourceName = PeerOrigin;
 
 /** `cooling`: the connection is being closed (time-wait) and the peer is not yet cold. */
 export type PeerTemperature = 'cold' | 'warm' | 'hot' | 'cooling';
