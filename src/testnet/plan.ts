@@ -1,0 +1,207 @@
+/**
+ * The plan of a private testnet (`spo testnet`, docs/testnet.md), from its options and seed: each
+ * node's loopback address, role (producer or relay), place and local roots, the one-way delay of
+ * every link, the nodes' peer-selection targets, and the files each node is started with
+ * (topology, node config, ledger peers, link delays). Pure: the shell writes the files and starts
+ * the processes.
+ */
+import { createRng, shuffled } from '../governor/rng.js';
+import type { Millis } from '../lib/clock.js';
+import type { PeerTargets } from '../lib/peer-targets.js';
+import { formatLinkDelays } from '../net/transport/delayed-links.js';
+import { linkDelayMs, placeNodes, REGIONS } from '../simulation/geo.js';
+
+export type LatencyModel = 'none' | 'geo';
+export const LATENCY_MODELS: readonly LatencyModel[] = ['none', 'geo'];
+
+export interface TestnetOptions {
+  nodes: number;
+  producers: number;
+  seed: number;
+  latency: LatencyModel;
+  /** Time between two blocks of the testnet (the producers take turns). */
+  blockIntervalMs: Millis;
+}
+
+export const MIN_NODES = 2;
+/** Each node is a process of ~60-90 MB; beyond this a laptop struggles and the view stops fitting. */
+export const MAX_NODES = 32;
+
+export interface PlannedNode {
+  /** 0-based. */
+  index: number;
+  /** `n1`, `n2`, ... as the view shows them. */
+  name: string;
+  /** Its own loopback address: the remote IP of any connection names the node. */
+  host: string;
+  producer: boolean;
+  /** For `--latency geo`: the region of the continental mix it was placed in. */
+  region: string | undefined;
+  /** Indexes of its local roots. */
+  localRoots: number[];
+  /** For a producer: when its first header is due after the start, then every `mintIntervalMs`. */
+  mintOffsetMs: Millis | undefined;
+}
+
+export interface TestnetPlan {
+  options: TestnetOptions;
+  nodes: PlannedNode[];
+  /** One-way delay of the link i → j, ms (symmetric; 0 on the diagonal). */
+  delays: number[][];
+  targets: PeerTargets;
+  /** Each producer mints this often (the producers alternate, `blockIntervalMs` apart). */
+  mintIntervalMs: Millis;
+}
+
+/** How many local roots each node has (the rest of its peers come from the ledger and churn). */
+export const LOCAL_ROOTS_PER_NODE = 2;
+
+/**
+ * Targets for a network of `n` nodes: every other node may be known; few enough established and
+ * hot peers that the governor has a choice to make (and churn something to learn). The relay's
+ * defaults (150/30/20) would make every node connect to every other and leave nothing to learn.
+ */
+export function testnetTargets(n: number): PeerTargets {
+  const known = n - 1;
+  const established = Math.min(known, 5);
+  const active = Math.min(established, 3);
+  return {
+    root: Math.min(known, LOCAL_ROOTS_PER_NODE),
+    known,
+    established,
+    active,
+    knownBigLedger: 0,
+    establishedBigLedger: 0,
+    activeBigLedger: 0,
+  };
+}
+
+/** Rounds to 0.1 ms (the table is written to files and shown). */
+const tenth = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * The plan. `subnet` is the second and third octet of the testnet's loopback addresses
+ * (`127.a.b.1` ... `127.a.b.N`), chosen by the shell so that two testnets on one machine do not
+ * meet; the rest follows from the options and the seed.
+ */
+export function planTestnet(options: TestnetOptions, subnet: readonly [number, number]): TestnetPlan {
+  const n = options.nodes;
+  const rng = createRng(options.seed);
+  const placeRng = rng.split();
+  const roleRng = rng.split();
+  const rootRng = rng.split();
+
+  const delays: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  let regions: (string | undefined)[] = new Array<string | undefined>(n).fill(undefined);
+  if (options.latency === 'geo') {
+    // The geographic model of spo simulate, without its per-hop processing delay: here the
+    // processing is the nodes' own, measured, not modelled.
+    const p = placeNodes(n, placeRng);
+    regions = Array.from({ length: n }, (_, i) => REGIONS[p.region[i] as number]?.name);
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const d = tenth(linkDelayMs(p, i, j, 0));
+        (delays[i] as number[])[j] = d;
+        (delays[j] as number[])[i] = d;
+      }
+    }
+  }
+
+  const producerSet = shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    roleRng,
+  ).slice(0, options.producers);
+  const producerOrder = [...producerSet].sort((a, b) => a - b);
+  const mintIntervalMs = options.blockIntervalMs * Math.max(1, options.producers);
+
+  const nodes: PlannedNode[] = [];
+  for (let i = 0; i < n; i++) {
+    // Local roots: the next node on a ring (so the local-root graph alone is connected) and others at random.
+    const roots = new Set<number>();
+    if (n > 1) roots.add((i + 1) % n);
+    const others = shuffled(
+      Array.from({ length: n }, (_, j) => j).filter((j) => j !== i && !roots.has(j)),
+      rootRng,
+    );
+    for (const j of others) {
+      if (roots.size >= Math.min(LOCAL_ROOTS_PER_NODE, n - 1)) break;
+      roots.add(j);
+    }
+    const turn = producerOrder.indexOf(i);
+    nodes.push({
+      index: i,
+      name: `n${i + 1}`,
+      host: `127.${subnet[0]}.${subnet[1]}.${i + 1}`,
+      producer: turn >= 0,
+      region: regions[i],
+      localRoots: [...roots].sort((a, b) => a - b),
+      // The first block a few intervals in, once the nodes have found each other.
+      mintOffsetMs: turn >= 0 ? options.blockIntervalMs * (turn + 1) : undefined,
+    });
+  }
+  return { options, nodes, delays, targets: testnetTargets(n), mintIntervalMs };
+}
+
+/** The node's topology file: its local roots as one group (one hot, both warm), ledger peers from the start. */
+export function topologyFile(plan: TestnetPlan, node: PlannedNode, ports: readonly number[]): string {
+  const roots = node.localRoots.map((j) => ({
+    address: (plan.nodes[j] as PlannedNode).host,
+    port: ports[j] as number,
+  }));
+  const doc = {
+    localRoots: [
+      {
+        accessPoints: roots,
+        advertise: true,
+        trustable: true,
+        hotValency: Math.min(1, roots.length),
+        warmValency: roots.length,
+      },
+    ],
+    publicRoots: [],
+    useLedgerAfterSlot: 0,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The node configuration (targets; peer sharing on: the nodes are relays). */
+export function nodeConfigFile(plan: TestnetPlan): string {
+  const t = plan.targets;
+  const doc = {
+    PeerSharing: true,
+    TargetNumberOfRootPeers: t.root,
+    TargetNumberOfKnownPeers: t.known,
+    TargetNumberOfEstablishedPeers: t.established,
+    TargetNumberOfActivePeers: t.active,
+    TargetNumberOfKnownBigLedgerPeers: t.knownBigLedger,
+    TargetNumberOfEstablishedBigLedgerPeers: t.establishedBigLedger,
+    TargetNumberOfActiveBigLedgerPeers: t.activeBigLedger,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/**
+ * The ledger peers a node sees: every other node as a pool of equal stake with one relay, as a
+ * peer snapshot (version 2, all ledger pools). A node's own relay is left out of its file, as a
+ * node would not pick itself.
+ */
+export function ledgerPeersFile(plan: TestnetPlan, node: PlannedNode, ports: readonly number[]): string {
+  const others = plan.nodes.filter((m) => m.index !== node.index);
+  const doc = {
+    version: 2,
+    slotNo: 0,
+    allLedgerPools: others.map((m) => ({
+      relativeStake: 1 / plan.nodes.length,
+      relays: [{ address: m.host, port: ports[m.index] as number }],
+    })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The node's link-delays file: what it adds to what it sends to each other node. */
+export function linkDelaysFile(plan: TestnetPlan, node: PlannedNode): string {
+  const row = plan.delays[node.index] as number[];
+  return formatLinkDelays(
+    new Map(plan.nodes.filter((m) => m.index !== node.index).map((m) => [m.host, row[m.index] as number])),
+  );
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseLinkDelays } from '../../src/net/transport/delayed-links.js';
+import { parseRegistryDocument } from '../../src/registry/index.js';
+import {
+  ledgerPeersFile,
+  linkDelaysFile,
+  planTestnet,
+  type TestnetOptions,
+  topologyFile,
+} from '../../src/testnet/plan.js';
+import { parseTopology } from '../../src/topology/parse.js';
+
+const base: TestnetOptions = { nodes: 8, producers: 2, seed: 1, latency: 'geo', blockIntervalMs: 2_000 };
+
+describe('planTestnet', () => {
+  it('is the same for the same seed and differs for another', () => {
+    expect(planTestnet(base, [9, 9])).toEqual(planTestnet(base, [9, 9]));
+    expect(planTestnet({ ...base, seed: 2 }, [9, 9]).delays).not.toEqual(planTestnet(base, [9, 9]).delays);
+  });
+
+  it('gives every node its own loopback address, K producers taking turns, and symmetric geographic delays', () => {
+    const plan = planTestnet(base, [20, 30]);
+    expect(new Set(plan.nodes.map((n) => n.host)).size).toBe(8);
+    expect(plan.nodes.every((n) => /^127\.20\.30\.\d+$/.test(n.host))).toBe(true);
+    const producers = plan.nodes.filter((n) => n.producer);
+    expect(producers).toHaveLength(2);
+    expect(plan.mintIntervalMs).toBe(4_000);
+    expect(producers.map((n) => n.mintOffsetMs).sort()).toEqual([2_000, 4_000]);
+    for (let i = 0; i < 8; i++) {
+      expect(plan.delays[i]?.[i]).toBe(0);
+      for (let j = 0; j < 8; j++) {
+        expect(plan.delays[i]?.[j]).toBe(plan.delays[j]?.[i]);
+        // on Earth: at most half the circumference over fibre, about 100 ms one way
+        expect(plan.delays[i]?.[j]).toBeLessThan(101);
+      }
+    }
+    expect(plan.delays.flat().some((d) => d > 1)).toBe(true);
+    expect(
+      planTestnet({ ...base, latency: 'none' }, [20, 30])
+        .delays.flat()
+        .every((d) => d === 0),
+    ).toBe(true);
+  });
+
+  it('local roots: the next node on the ring and another, never itself; targets below the network', () => {
+    const plan = planTestnet(base, [1, 1]);
+    for (const n of plan.nodes) {
+      expect(n.localRoots).toHaveLength(2);
+      expect(n.localRoots).toContain((n.index + 1) % 8);
+      expect(n.localRoots).not.toContain(n.index);
+    }
+    expect(plan.targets).toMatchObject({ known: 7, established: 5, active: 3 });
+    expect(planTestnet({ ...base, nodes: 2, producers: 1 }, [1, 1]).targets).toMatchObject({
+      known: 1,
+      established: 1,
+      active: 1,
+    });
+  });
+
+  it("writes files the node's own readers accept", () => {
+    const plan = planTestnet(base, [5, 6]);
+    const ports = plan.nodes.map((_, i) => 40_000 + i);
+    const n = plan.nodes[3] as (typeof plan.nodes)[0];
+    const topo = parseTopology(JSON.parse(topologyFile(plan, n, ports)), 'topology.json');
+    expect(topo.topology.localRoots[0]?.accessPoints.map((a) => `${a.address}:${a.port}`)).toEqual(
+      n.localRoots.map((j) => `127.5.6.${j + 1}:${40_000 + j}`),
+    );
+    const ledger = parseRegistryDocument(JSON.parse(ledgerPeersFile(plan, n, ports)), 'ledger.json');
+    expect(ledger.pools).toHaveLength(7);
+    const relays = ledger.pools.flatMap((p) => p.relays.map((r) => `${r.host}:${r.port}`));
+    expect(relays).not.toContain(`${n.host}:${ports[3]}`);
+    expect(relays).toContain('127.5.6.1:40000');
+    const delays = parseLinkDelays(linkDelaysFile(plan, n), 'delays.json');
+    expect(delays.size).toBe(7);
+    expect(delays.get('127.5.6.1')).toBe(plan.delays[3]?.[0]);
+  });
+});
