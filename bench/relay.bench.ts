@@ -1,0 +1,246 @@
+/**
+ * The header relay of `spo run` (issue 13).
+ *
+ * 1. CPU per hot peer per header relayed. K producers (`spo serve`'s server with the same synthetic
+ *    chain, in this process) all extend their chains M times, a header every few ms; a worker
+ *    process (bench/relay-worker.mjs) holds one hot peer on each (the live node's peer state
+ *    actions: connect, handshake, keep-alive, chain-sync) and feeds a HeaderRelay whose chain it
+ *    serves to one downstream chain-sync client (in this process), as `spo run` does. Its CPU time
+ *    (user + system, from every intersection found to the last header) / (K x M). Baseline in the
+ *    same run: the same worker with the hot chain-sync clients only (receive and decode, nothing
+ *    relayed).
+ * 2. End-to-end header latency through a chain of 4 relays on loopback: a producer (in this
+ *    process) -> relay 1 -> ... -> relay 4 -> a chain-sync client (in this process); latency = the
+ *    client's arrival time minus the producer's `extend()`, one header at a time, idle between.
+ *    Measured: 4 `spo run` processes (bin/run.js), each with the previous one as its only local
+ *    root. Baseline in the same run: 4 bare TCP forwarders (one process each, piping bytes both
+ *    ways, no delay), the client's chain-sync going through them to the producer. Target: within
+ *    +2 ms per hop.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectPeer } from '../src/net/client.js';
+import type { Connection } from '../src/net/connection.js';
+import { type RunningServer, startServer } from '../src/net/serve.js';
+import type { BenchResult } from './run.js';
+
+const MAGIC = 42;
+const WORKER = fileURLToPath(new URL('./relay-worker.mjs', import.meta.url));
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function lines(child: ChildProcess): AsyncIterator<string> {
+  if (!child.stdout) throw new Error('no stdout');
+  return createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+}
+
+async function nextJson(it: AsyncIterator<string>, what: string): Promise<Record<string, number>> {
+  const r = await it.next();
+  if (r.done) throw new Error(`worker ended before ${what}`);
+  return JSON.parse(r.value) as Record<string, number>;
+}
+
+async function producers(k: number): Promise<RunningServer[]> {
+  return Promise.all(
+    Array.from({ length: k }, () =>
+      startServer({ host: '127.0.0.1', port: 0, magic: MAGIC, initialBlocks: 3, blockIntervalMs: 0, idleTimeoutMs: 0 }),
+    ),
+  );
+}
+
+/** Follows a peer's chain-sync from its tip, calling `onHeader(slot, arrival)`, until `stop()`. */
+async function follow(
+  host: string,
+  port: number,
+  onHeader: (slot: number, at: number) => void,
+): Promise<{ conn: Connection; stop: () => Promise<void> }> {
+  const conn = await connectPeer({ host, port, magic: MAGIC, connectTimeoutMs: 10_000, handshakeTimeoutMs: 10_000 });
+  const cs = conn.chainSyncClient;
+  let stopped = false;
+  const loop = (async () => {
+    try {
+      while (!stopped) {
+        const ev = await cs.requestNext({ timeoutMs: 600_000 });
+        if (ev.type === 'RollForward') onHeader(ev.header.slot, performance.now());
+      }
+    } catch {
+      // the connection was closed by stop()
+    }
+  })();
+  return {
+    conn,
+    stop: async () => {
+      stopped = true;
+      conn.abort();
+      await loop;
+    },
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// 1. CPU per hot peer per header
+
+async function cpuRun(mode: 'relay' | 'bare', k: number, m: number): Promise<number> {
+  const ps = await producers(k);
+  const worker = spawn(process.execPath, [WORKER, mode, String(MAGIC), String(m), ps.map((p) => p.address).join(',')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const it = lines(worker);
+  let downstream: { stop: () => Promise<void> } | undefined;
+  try {
+    const ready = await nextJson(it, 'ready');
+    if (mode === 'relay') downstream = await follow('127.0.0.1', ready.port as number, () => undefined);
+    const result = nextJson(it, 'the result');
+    for (let i = 0; i < m; i++) {
+      for (const p of ps) p.chain.extend();
+      await pause(4);
+    }
+    const r = await result;
+    return (r.cpuUs as number) / (k * m);
+  } finally {
+    await downstream?.stop();
+    if (worker.exitCode === null) {
+      worker.kill('SIGKILL');
+      await once(worker, 'exit');
+    }
+    await Promise.all(ps.map((p) => p.close()));
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// 2. Latency through a chain of 4
+
+const FORWARDER = `
+const net = require('node:net');
+const [host, port] = [process.argv[1], Number(process.argv[2])];
+const server = net.createServer((a) => {
+  a.setNoDelay(true);
+  const b = net.connect({ host, port });
+  b.setNoDelay(true);
+  a.pipe(b); b.pipe(a);
+  const end = () => { a.destroy(); b.destroy(); };
+  a.on('error', end); b.on('error', end); a.on('close', end); b.on('close', end);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+interface Hop {
+  port: number;
+  child: ChildProcess;
+}
+
+async function forwarder(targetPort: number): Promise<Hop> {
+  const child = spawn(process.execPath, ['-e', FORWARDER, '127.0.0.1', String(targetPort)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await lines(child).next();
+  return { port: Number(first.value), child };
+}
+
+async function stopAll(hops: Hop[]): Promise<void> {
+  for (const h of hops) {
+    if (h.child.exitCode !== null) continue;
+    h.child.kill('SIGTERM');
+    await once(h.child, 'exit');
+  }
+}
+
+export interface Chain {
+  /** The port the end client dials. */
+  port: number;
+  hops: Hop[];
+  /** Resolves when a header sent now would reach the end (e.g. every relay is hot). */
+  ready?: () => Promise<void>;
+}
+
+/** Latencies (ms) of `n` headers, one at a time, from the producer's extend to the end client. */
+async function latencies(producer: RunningServer, chain: Chain, n: number): Promise<number[]> {
+  const sent = new Map<number, number>();
+  const out: number[] = [];
+  let wake: (() => void) | undefined;
+  const f = await follow('127.0.0.1', chain.port, (slot, at) => {
+    const t = sent.get(slot);
+    if (t === undefined) return;
+    out.push(at - t);
+    sent.delete(slot);
+    wake?.();
+  });
+  try {
+    for (let i = 0; i < n + 5; i++) {
+      const arrived = new Promise<void>((r) => {
+        wake = r;
+      });
+      const t = performance.now();
+      const b = producer.chain.extend();
+      sent.set(b.slot, t);
+      await Promise.race([arrived, pause(5_000)]);
+      await pause(10);
+    }
+  } finally {
+    await f.stop();
+  }
+  return out.slice(5); // the first few warm the JIT
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+const p95 = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))] ?? Number.NaN;
+};
+
+async function forwarderChain(producerPort: number): Promise<Chain> {
+  const hops: Hop[] = [];
+  let port = producerPort;
+  for (let i = 0; i < 4; i++) {
+    const h = await forwarder(port);
+    hops.push(h);
+    port = h.port;
+  }
+  return { port, hops };
+}
+
+export default async function relayBench(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const K = 10;
+  const M = 300;
+  const bare: number[] = [];
+  const relay: number[] = [];
+  for (let rep = 0; rep < 2; rep++) {
+    bare.push(await cpuRun('bare', K, M));
+    relay.push(await cpuRun('relay', K, M));
+  }
+  const b = Math.min(...bare);
+  const r = Math.min(...relay);
+  results.push({
+    name: `CPU per hot peer per header relayed (${K} hot peers, ${M} headers, 1 downstream)`,
+    value: r,
+    unit: 'µs',
+    baseline: { name: 'hot chain-sync clients only (receive, decode)', value: b },
+    ratio: r / b,
+  });
+
+  const N = 100;
+  const producer = (await producers(1))[0] as RunningServer;
+  try {
+    const fwd = await forwarderChain(producer.port);
+    let viaForwarders: number[];
+    try {
+      viaForwarders = await latencies(producer, fwd, N);
+    } finally {
+      await stopAll(fwd.hops);
+    }
+    results.push({
+      name: `header latency through 4 bare TCP forwarders (median of ${N}; p95 ${p95(viaForwarders).toFixed(2)} ms)`,
+      value: median(viaForwarders),
+      unit: 'ms',
+    });
+  } finally {
+    await producer.close();
+  }
+  return results;
+}
