@@ -101,6 +101,8 @@ export interface PeerStateActionsOptions {
   intersectPoints?: () => Point[];
   /** Keep-alive interval (default the node's 10 s). */
   keepAliveIntervalMs?: Millis;
+  /** Each keep-alive round trip of a warm or hot peer (the live node's RTT column). */
+  onRtt?: (peer: Peer, rttMs: Millis) => void;
   /** hot -> warm limit (default 300 s) and warm -> cold limit (default 120 s). */
   deactivateTimeoutMs?: Millis;
   closeTimeoutMs?: Millis;
@@ -292,9 +294,10 @@ export class LivePeerStateActions implements PeerStateActions, PeerSharingAction
     conn.on('initiatorResult', (outcome) => this.onOutcome(e, outcome));
     void conn.closed.then((err) => this.onClosed(e, err));
     conn.startInitiators('established', {
-      [Protocol.keepAlive]: keepAliveLoop(
-        this.o.keepAliveIntervalMs === undefined ? {} : { intervalMs: this.o.keepAliveIntervalMs },
-      ),
+      [Protocol.keepAlive]: keepAliveLoop({
+        ...(this.o.keepAliveIntervalMs === undefined ? {} : { intervalMs: this.o.keepAliveIntervalMs }),
+        ...(this.o.onRtt ? { onRtt: (rtt: Millis) => this.o.onRtt?.(peer, rtt) } : {}),
+      }),
     });
     this.setStatus(e, 'warm');
     this.trace('Established', peer, e, conn.where);

@@ -72,7 +72,15 @@ export interface NodeSnapshot {
 
 /** A notable event, for the log under the table and the `--json` event lines. */
 export type NodeEvent = { time: string } & (
-  | { event: 'started'; listening: string[]; network: string; magic: number; role: 'relay' | 'producer' }
+  | {
+      event: 'started';
+      listening: string[];
+      network: string;
+      magic: number;
+      role: 'relay' | 'producer';
+      /** The Prometheus endpoint (`--metrics-port`), when served. */
+      metrics?: string;
+    }
   | { event: 'promoted'; peer: string; from: 'cold' | 'warm'; to: 'warm' | 'hot'; source: PeerSourceName }
   | { event: 'demoted'; peer: string; from: 'warm' | 'hot'; to: 'cold' | 'warm'; reason?: string }
   | { event: 'failed'; peer: string; action: 'establish' | 'activate' | 'deactivate' | 'close'; error: string }

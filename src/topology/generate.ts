@@ -114,6 +114,22 @@ function dedupe(aps: AccessPoint[]): AccessPoint[] {
   });
 }
 
+/**
+ * A relay's network preset alone (bootstrap peers, useLedgerAfterSlot; no local or public roots):
+ * what every generated relay file starts from, and what `spo run` runs on without a topology.
+ */
+export function presetRelayTopology(network: NetworkName | 'custom'): Topology {
+  const preset = network === 'custom' ? undefined : TOPOLOGY_PRESETS[network];
+  const slot = preset?.useLedgerAfterSlot ?? 0;
+  return {
+    localRoots: [],
+    publicRoots: [],
+    useLedgerAfterSlot: slot,
+    ledgerPeers: ledgerPeersFromSlot(slot),
+    bootstrapPeers: preset ? preset.bootstrapPeers.map((b) => ({ ...b, kind: 'dns' as const })) : null,
+  };
+}
+
 /** Builds the topology; throws a InputError when the inputs cannot make a sound file. */
 export function generateTopology(input: GenerateInput): Topology {
   const relays = dedupe(input.relays);
@@ -146,15 +162,11 @@ export function generateTopology(input: GenerateInput): Topology {
   if (relays.length > 0) localRoots.push(group(relays, true));
   const localKeys = new Set([...producers, ...relays].map(endpointKey));
   const publicAps = dedupe(input.publicRoots ?? []).filter((a) => !localKeys.has(endpointKey(a)));
-  const preset = input.network === 'custom' ? undefined : TOPOLOGY_PRESETS[input.network];
-  const slot = preset?.useLedgerAfterSlot ?? 0;
   const t: Topology = {
+    ...presetRelayTopology(input.network),
     localRoots,
     // No empty group when no public root was drawn (--public-roots 0, no registry): [] says it plainly.
     publicRoots: publicAps.length > 0 ? [{ accessPoints: publicAps, advertise: false }] : [],
-    useLedgerAfterSlot: slot,
-    ledgerPeers: ledgerPeersFromSlot(slot),
-    bootstrapPeers: preset ? preset.bootstrapPeers.map((b) => ({ ...b, kind: 'dns' as const })) : null,
   };
   if (input.peerSnapshotFile !== undefined) t.peerSnapshotFile = input.peerSnapshotFile;
   return t;

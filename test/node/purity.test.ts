@@ -21,6 +21,8 @@ const SHELLS = [
   'control.ts',
   // pure (no clock, timers or I/O) but built on src/net's header codec (hashes, header bytes)
   'header-chain.ts',
+  'live-node.ts',
+  'node-dns.ts',
 ];
 
 function files(d: string): string[] {

@@ -1,0 +1,697 @@
+/**
+ * The live node of `spo run` (issue 13): the governor driver (src/driver) deciding, the connection
+ * manager, server and inbound governor (src/node) carrying it out on real sockets.
+ *
+ *   topology ─► LocalRootsProvider ─┐            ┌─► LivePeerStateActions ─► CmConnector ─► ConnectionManager
+ *   registry ─► PublicRootPeers ────┼─► driver ──┤                                          ▲
+ *           └─► BigLedgerPeers ─────┘  (churn)   └─► peer sharing (client, filtered)        │
+ *                                                            accept loops (IPv4/IPv6) ──────┘
+ *   responders: keep-alive, chain-sync (the node's chain), peer sharing (the node's policy), ...
+ *
+ * Everything runs on an injected `Clock`; every timer is cancelled by `close()` (or the
+ * AbortSignal). What the node does is told as data: `snapshot()` (a `NodeSnapshot`) and `NodeEvent`s
+ * (src/node/snapshot.ts); the metrics publisher (src/metrics/publish.ts) is updated from the
+ * driver's counters, the connection manager's and the chain tip once a second.
+ * A shell: it owns sockets and timers.
+ */
+import { EventEmitter } from 'node:events';
+import type { PeerSharingActions } from '../driver/actions.js';
+import { GovernorDriver } from '../driver/loop.js';
+import { relayPeer, topologyRoots } from '../driver/node-inputs.js';
+import {
+  BigLedgerPeers,
+  LocalRootsProvider,
+  PeerNames,
+  PublicRootPeers,
+  type PublicRootsConfig,
+  type RootPeerResolver,
+} from '../driver/root-peers.js';
+import { bigLedgerPools, type LedgerPool, pickFromBigLedgerPools, pickLedgerPeers } from '../governor/ledger-peers.js';
+import { metricScores } from '../governor/peer-metrics.js';
+import { DEFAULT_POLICY } from '../governor/policies.js';
+import { createRng, shuffled } from '../governor/rng.js';
+import type { DiffusionMode } from '../governor/types.js';
+import {
+  type GovernorState,
+  type LocalRootGroupConfig,
+  type Peer,
+  peerSource,
+  type Targets,
+  temperature,
+} from '../governor/types.js';
+import { formatEndpoint } from '../lib/address.js';
+import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
+import type { P2PCounters } from '../metrics/counters.js';
+import { CHURN_ACTIONS } from '../metrics/node-metric-names.js';
+import type { NodeMetricsPublisher } from '../metrics/publish.js';
+import { DEFAULT_VERSIONS, type VersionData } from '../net/codec/handshake.js';
+import type { PeerAddress } from '../net/codec/peer-sharing.js';
+import type { Connection } from '../net/connection.js';
+import type { ChainSyncEvent } from '../net/protocols/chain-sync/client.js';
+import { type ChainProvider, EMPTY_CHAIN } from '../net/protocols/chain-sync/source.js';
+import { nodeResponders } from '../net/protocols/responders.js';
+import { resolvedAddressFlag } from '../registry/hygiene.js';
+import type { Topology } from '../topology/model.js';
+import type { ConnId } from './connection-manager/core.js';
+import { ConnectionManager } from './connection-manager/shell.js';
+import { CmConnector } from './outbound.js';
+import { LivePeerStateActions, type PeerResolver, type PeerStateTrace } from './peer-state-actions.js';
+import { type NodeServer, startAcceptLoops } from './server/accept-loop.js';
+import type { AcceptedConnectionsLimit } from './server/rate-limit.js';
+import type { ChainTip, NodeEvent, NodeSnapshot, PeerDirection, PeerRow, PeerSourceName } from './snapshot.js';
+
+/** A registry pool as the node needs it (structurally a registry `Pool`). */
+export interface LedgerPoolInput {
+  id: string;
+  stake?: number | undefined;
+  relays: ReadonlyArray<{ kind: string; host: string; port?: number | undefined; flags: readonly string[] }>;
+}
+
+/** The node configuration's peer-to-peer settings the live node uses (src/config `NodeConfig`). */
+export interface LiveNodeSettings {
+  targets: Targets;
+  acceptedConnectionsLimit: { hardLimit: number; softLimit: number; delayMs: Millis };
+  peerSharing: boolean;
+  diffusionMode: DiffusionMode;
+  consensusMode: 'praos' | 'genesis';
+  protocolIdleTimeoutMs: Millis;
+  timeWaitTimeoutMs: Millis;
+}
+
+/**
+ * The node's chain, as the live node needs it: served downstream by chain-sync, fed by the hot
+ * peers' chain-sync (src/node/header-chain.ts implements it; without one the node serves an empty
+ * chain and relays nothing).
+ */
+export interface LiveChain extends ChainProvider {
+  /**
+   * A hot peer's chain-sync event arrived at `at`. Returns the header it added to the node's best
+   * chain (when it was the first to deliver it), for the event log and the peer metrics.
+   */
+  receive(
+    peer: Peer,
+    event: ChainSyncEvent,
+    at: Millis,
+  ): { added: ReadonlyArray<{ blockNo: number; slot: number; hash: string }>; known: boolean } | undefined;
+  /** The node's best tip. */
+  best(): ChainTip | undefined;
+  /** Mints a synthetic header extending the best chain (testnets). */
+  mint?(slot: number, issuer: string): { blockNo: number; slot: number; hash: string };
+}
+
+export interface LiveNodeOptions {
+  clock?: Clock;
+  /** Network name and magic (handshake, the `started` event). */
+  network: string;
+  magic: number;
+  role: 'relay' | 'producer';
+  /** Addresses to listen on, all on `port` (0 = a free port); ignored with `initiatorOnly`. */
+  hosts: readonly string[];
+  port: number;
+  /** Dial only: no listening socket, InitiatorOnly in the handshake. */
+  initiatorOnly?: boolean;
+  settings: LiveNodeSettings;
+  topology: Topology;
+  /** Ledger peers: the registry's pools (relays with their hygiene flags) and stake. */
+  pools: readonly LedgerPoolInput[];
+  /** Accept loopback and private addresses from the registry and from peer sharing (testnets, tests). */
+  allowPrivatePeers?: boolean;
+  resolver: RootPeerResolver & PeerResolver;
+  /** The node's chain (default: an empty chain, nothing relayed). */
+  chain?: LiveChain;
+  /** Updated once a second and at the end. */
+  metrics?: NodeMetricsPublisher;
+  /** Where the metrics are served (told in the `started` event). */
+  metricsUrl?: string;
+  /** Seed of the governor's randomness (default: drawn from the clock). */
+  seed?: number;
+  /** Keep-alive interval (default the node's 10 s). */
+  keepAliveIntervalMs?: Millis;
+  /** Every event, from the first (`started`) on. */
+  onEvent?: (e: NodeEvent) => void;
+  signal?: AbortSignal;
+  /** Wall-clock time for the snapshot's ISO timestamps (default Date.now). */
+  wallClock?: () => number;
+}
+
+export interface LiveNodeEvents {
+  event: [event: NodeEvent];
+}
+
+export interface LiveNode {
+  /** Every address listened on (`IP:PORT`); empty with initiatorOnly. */
+  readonly listening: string[];
+  /** The port listened on (0 with initiatorOnly). */
+  readonly port: number;
+  readonly events: EventEmitter<LiveNodeEvents>;
+  readonly driver: GovernorDriver;
+  readonly cm: ConnectionManager;
+  snapshot(): NodeSnapshot;
+  counters(): P2PCounters;
+  /** A new topology (SIGHUP): the local roots (and public roots, bootstrap peers) change live. */
+  reloadTopology(topology: Topology): void;
+  /** Ends everything: timers, connections (FIN, then RST after the limit), listening sockets. */
+  close(reason?: string): Promise<void>;
+  /** Resolves once closed. */
+  readonly closed: Promise<void>;
+}
+
+/** How long a closing connection may take to say goodbye before it is reset. */
+const CLOSE_LIMIT_MS: Millis = 1_000;
+/** How often the metrics and the inbound peers handed to the governor are refreshed. */
+const TICK_MS: Millis = 1_000;
+const INBOUND_PEERS_EVERY_MS: Millis = 30_000;
+/** Flags a relay may carry and still be dialled when private peers are allowed (testnets). */
+const BROKEN_FLAGS = new Set(['unspecified', 'multicast', 'invalid-port', 'malformed-name', 'malformed-address']);
+
+const CHURN_KEYS = new Set<string>(CHURN_ACTIONS);
+
+function ledgerPools(pools: readonly LedgerPoolInput[], allowPrivate: boolean): LedgerPool<Peer>[] {
+  const out: LedgerPool<Peer>[] = [];
+  for (const p of pools) {
+    const relays = p.relays
+      .filter((r) => (allowPrivate ? !r.flags.some((f) => BROKEN_FLAGS.has(f)) : usable(r)))
+      .map((r) => relayPeer(r));
+    if (relays.length === 0) continue;
+    out.push({ id: p.id, ...(p.stake === undefined ? {} : { stake: p.stake }), relays });
+  }
+  return out;
+}
+
+const UNUSABLE = new Set([
+  'unspecified',
+  'loopback',
+  'private',
+  'unique-local',
+  'link-local',
+  'shared-address-space',
+  'documentation',
+  'multicast',
+  'reserved',
+  'invalid-port',
+  'malformed-name',
+  'malformed-address',
+]);
+const usable = (r: { flags: readonly string[] }): boolean => !r.flags.some((f) => UNUSABLE.has(f));
+
+/** `host:port` / `[v6]:port` as a peer-sharing address (undefined for a name). */
+function peerAddress(peer: Peer): PeerAddress | undefined {
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(peer);
+  if (v6) return { family: 6, address: v6[1] as string, port: Number(v6[2]) };
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(peer);
+  if (v4) return { family: 4, address: v4[1] as string, port: Number(v4[2]) };
+  return undefined;
+}
+
+function hostOf(peer: Peer): string {
+  const v6 = /^\[([^\]]+)\]:\d+$/.exec(peer);
+  if (v6) return v6[1] as string;
+  return peer.replace(/:\d+$/, '');
+}
+
+export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
+  const clock = o.clock ?? systemClock;
+  const wall = o.wallClock ?? (() => Date.now());
+  const startedAt = clock.now();
+  const startedWall = wall();
+  const iso = (t: Millis): string => new Date(startedWall + (t - startedAt)).toISOString();
+  const now = (): string => new Date(wall()).toISOString();
+  const events = new EventEmitter<LiveNodeEvents>();
+  let stopping = false;
+  const emit = (e: NodeEvent): void => {
+    // what the shutdown itself causes (aborted dials, closed connections) is not news
+    if (stopping && e.event !== 'stopped') return;
+    o.onEvent?.(e);
+    events.emit('event', e);
+  };
+  const seed = o.seed ?? Math.floor(startedWall) >>> 0;
+  const rng = createRng(seed);
+  const allowPrivate = o.allowPrivatePeers === true;
+  const chain = o.chain;
+  const served: ChainProvider = chain ?? EMPTY_CHAIN;
+  const initiatorOnly = o.initiatorOnly === true || o.settings.diffusionMode === 'InitiatorOnly';
+  const timers = new Set<Timer>();
+
+  // --- per-peer figures the governor does not keep ------------------------------------------
+  const rtt = new Map<Peer, Millis>();
+  const headersFirst = new Map<Peer, number>();
+  const headers = new Map<Peer, number>();
+  const churnCounts = new Map<string, number>();
+  let maxTipSlotSeen = -1;
+
+  // --- the governor driver and what it reads ------------------------------------------------
+  let driverRef: GovernorDriver | undefined;
+  const state = (): GovernorState | undefined => driverRef?.state;
+
+  // Peer sharing as a responder: the known peers we may advertise that we once reached, plus the
+  // mature inbound duplex peers (the node's policy), up to the amount asked, in random order.
+  let cmRef: ConnectionManager | undefined;
+  const shareSource = (amount: number): PeerAddress[] => {
+    const s = state();
+    if (!o.settings.peerSharing || !s) return [];
+    const out: PeerAddress[] = [];
+    const seen = new Set<string>();
+    const candidates: PeerAddress[] = [];
+    for (const [p, info] of s.known) {
+      if (!info.advertise || !info.successfulConnection) continue;
+      const a = peerAddress(p);
+      if (a) candidates.push(a);
+    }
+    for (const a of cmRef?.matureDuplexPeers() ?? []) candidates.push(a);
+    for (const a of shuffled(candidates, rng)) {
+      const k = `${a.address}:${a.port}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(a);
+      if (out.length >= amount) break;
+    }
+    return out;
+  };
+
+  const handshake: VersionData = {
+    networkMagic: o.magic,
+    initiatorOnly,
+    peerSharing: o.settings.peerSharing ? 1 : 0,
+    query: false,
+    perasSupport: false,
+  };
+  const cm = new ConnectionManager({
+    clock,
+    handshake: {
+      versions: DEFAULT_VERSIONS,
+      data: handshake,
+      responders: nodeResponders({ chain: served, peers: (amount) => shareSource(amount) }),
+    },
+    hardLimit: o.settings.acceptedConnectionsLimit.hardLimit,
+    protocolIdleTimeout: o.settings.protocolIdleTimeoutMs > 0 ? o.settings.protocolIdleTimeoutMs : Infinity,
+    timeWaitTimeout: o.settings.timeWaitTimeoutMs,
+  });
+  cmRef = cm;
+
+  // --- inbound connections (for the event log and the inbound-only rows of the table) --------
+  const inbound = new Map<ConnId, { peer: Peer; connection: Connection; since: Millis }>();
+  cm.on('negotiated', (conn, connection, provenance) => {
+    if (provenance !== 'inbound') return;
+    if (!connection.remote) return;
+    const peer = formatEndpoint(connection.remote);
+    inbound.set(conn, { peer, connection, since: clock.now() });
+    emit({ time: now(), event: 'inbound', peer, state: 'connected' });
+  });
+  cm.on('socketClosed', (_sock, conn, peer, err) => {
+    if (conn === undefined) return;
+    const entry = inbound.get(conn);
+    if (!entry) return;
+    inbound.delete(conn);
+    emit({
+      time: now(),
+      event: 'inbound',
+      peer: entry.peer ?? peer,
+      state: 'closed',
+      ...(err && err.code !== 'CONNECTION_CLOSED' ? { error: err.code } : {}),
+    });
+  });
+
+  // --- listening ----------------------------------------------------------------------------
+  let server: NodeServer | undefined;
+  if (!initiatorOnly && o.hosts.length > 0) {
+    const limit: AcceptedConnectionsLimit = {
+      hard: o.settings.acceptedConnectionsLimit.hardLimit,
+      soft: o.settings.acceptedConnectionsLimit.softLimit,
+      delay: o.settings.acceptedConnectionsLimit.delayMs,
+    };
+    try {
+      server = await startAcceptLoops({ target: cm, hosts: o.hosts, port: o.port, limit, clock, reusePort: true });
+    } catch (e) {
+      await cm.close(0);
+      throw e;
+    }
+    // outbound sockets leave from the listening address (the remote can reuse the connection)
+    const first = server.addresses.find((a) => !a.host.includes(':')) ?? server.addresses[0];
+    if (first) cm.setListenAddress({ host: first.host, port: server.port });
+  }
+  const listening = server ? server.addresses.map((a) => formatEndpoint(a)) : [];
+
+  // --- peer state actions over the connection manager ---------------------------------------
+  const onChainSync = (peer: Peer, ev: ChainSyncEvent): void => {
+    const slot = ev.tip.point?.slot ?? 0;
+    if (slot > maxTipSlotSeen) {
+      maxTipSlotSeen = slot;
+      checkLedgerPeers();
+    }
+    if (!chain) return;
+    const at = clock.now();
+    const r = chain.receive(peer, ev, at);
+    if (!r) return;
+    if (ev.type === 'RollForward') headers.set(peer, (headers.get(peer) ?? 0) + 1);
+    for (const h of r.added) {
+      headersFirst.set(peer, (headersFirst.get(peer) ?? 0) + 1);
+      driver.recordHeader(h.slot, peer, at);
+      emit({ time: now(), event: 'header', blockNo: h.blockNo, slot: h.slot, hash: h.hash, from: peer });
+    }
+    if (r.added.length === 0 && r.known && ev.type === 'RollForward') driver.notePeer(ev.header.slot, peer);
+  };
+  const actions = new LivePeerStateActions({
+    clock,
+    connector: new CmConnector(cm),
+    resolver: o.resolver,
+    onChainSync,
+    onRtt: (peer, ms) => rtt.set(peer, ms),
+    ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
+  });
+  // Peer sharing as a client: what peers tell us goes through the registry's hygiene (loopback and
+  // private addresses refused unless allowed).
+  const sharing: PeerSharingActions = {
+    requestPeers: (peer, amount) =>
+      actions
+        .requestPeers(peer, amount)
+        .then((peers) => (allowPrivate ? peers : peers.filter((p) => resolvedAddressFlag(hostOf(p)) === undefined))),
+  };
+
+  // --- root peers -------------------------------------------------------------------------------
+  const names = new PeerNames();
+  const pools = ledgerPools(o.pools, allowPrivate);
+  let roots = topologyRoots(o.topology);
+  let useLedger = false;
+  const ledgerOn = (): boolean => useLedger && pools.length > 0;
+  const publicConfig: PublicRootsConfig = {
+    publicRoots: roots.publicRoots,
+    bootstrapPeers: roots.bootstrapPeers,
+    ledgerPeers: (count) => (ledgerOn() ? pickLedgerPeers(pools, count, rng).map((p) => p.relay) : []),
+  };
+  const rootRng = rng.split();
+  const publicRoots = new PublicRootPeers(o.resolver, rootRng, publicConfig, names);
+  let bigPools: LedgerPool<Peer>[] | undefined;
+  const bigLedger = new BigLedgerPeers(
+    o.resolver,
+    rootRng,
+    (count) => {
+      if (!ledgerOn()) return [];
+      bigPools ??= bigLedgerPools(pools);
+      return pickFromBigLedgerPools(bigPools, count, rng).map((p) => p.relay);
+    },
+    names,
+  );
+
+  const driver = new GovernorDriver({
+    clock,
+    rng: rng.split(),
+    churn: true,
+    policy: { ...DEFAULT_POLICY, peerSharing: o.settings.peerSharing },
+    shell: { peers: actions, sharing, rootPeers: publicRoots, bigLedgerPeers: bigLedger },
+  });
+  driverRef = driver;
+  const configure = (): void =>
+    driver.configure({
+      consensusMode: o.settings.consensusMode,
+      useLedgerPeers: ledgerOn(),
+      useBootstrapPeers: roots.bootstrapPeers.length > 0,
+    });
+  /** Ledger peers once the tip seen from peers passed `useLedgerAfterSlot` (0: from the start). */
+  let judgement: 'youngEnough' | 'tooOld' | undefined;
+  function checkLedgerPeers(): void {
+    const after = roots.useLedgerAfterSlot;
+    const want = after !== undefined && (after <= 0 || maxTipSlotSeen >= after);
+    // spo keeps no ledger: with bootstrap peers configured, the ledger state counts as too old (the
+    // node syncs from its bootstrap peers) until the tip seen from peers passes useLedgerAfterSlot
+    const j = roots.bootstrapPeers.length > 0 && after !== undefined && !want ? 'tooOld' : 'youngEnough';
+    if (j !== judgement) {
+      judgement = j;
+      driver.setJudgement(j);
+    }
+    if (want === useLedger) return;
+    useLedger = want;
+    if (pools.length > 0) configure();
+  }
+
+  // --- events from the actions, the driver, churn ---------------------------------------------
+  const sourceOf = (p: Peer): PeerSourceName => (driver.state.known.has(p) ? peerSource(driver.state, p) : 'inbound');
+  actions.onTrace((t: PeerStateTrace) => {
+    const time = now();
+    switch (t.type) {
+      case 'Established':
+        emit({ time, event: 'promoted', peer: t.peer, from: 'cold', to: 'warm', source: sourceOf(t.peer) });
+        return;
+      case 'Activated':
+        emit({ time, event: 'promoted', peer: t.peer, from: 'warm', to: 'hot', source: sourceOf(t.peer) });
+        return;
+      case 'Deactivated':
+        emit({ time, event: 'demoted', peer: t.peer, from: 'hot', to: 'warm' });
+        return;
+      case 'Cold':
+        rtt.delete(t.peer);
+        emit({
+          time,
+          event: 'demoted',
+          peer: t.peer,
+          from: 'warm',
+          to: 'cold',
+          ...(t.detail ? { reason: t.detail } : {}),
+        });
+        return;
+      case 'EstablishFailed':
+        emit({ time, event: 'failed', peer: t.peer, action: 'establish', error: t.detail ?? 'failed' });
+        return;
+      case 'ActivateFailed':
+        emit({ time, event: 'failed', peer: t.peer, action: 'activate', error: t.detail ?? 'failed' });
+        return;
+      case 'DeactivateFailed':
+        emit({ time, event: 'failed', peer: t.peer, action: 'deactivate', error: t.detail ?? 'failed' });
+        return;
+      default:
+        return;
+    }
+  });
+  driver.onChurn((c) => {
+    if (!CHURN_KEYS.has(c.action)) return;
+    churnCounts.set(c.action, (churnCounts.get(c.action) ?? 0) + 1);
+    emit({ time: now(), event: 'churn', action: c.action, count: c.delta });
+  });
+
+  // --- local roots ------------------------------------------------------------------------------
+  let localRootsReason: 'start' | 'sighup' | 'dns' = 'start';
+  const localRoots = new LocalRootsProvider(
+    clock,
+    o.resolver,
+    rng.split(),
+    (groups: LocalRootGroupConfig[]) => {
+      driver.setLocalRoots(groups);
+      emit({
+        time: now(),
+        event: 'localRoots',
+        groups: groups.length,
+        peers: groups.reduce((n, g) => n + g.peers.length, 0),
+        reason: localRootsReason,
+      });
+      localRootsReason = 'dns';
+    },
+    names,
+  );
+
+  // --- counters, snapshot -----------------------------------------------------------------------
+  const counters = (): P2PCounters => {
+    const s = driver.state;
+    const c = driver.counters();
+    const local = s.localRoots.config;
+    let lk = 0;
+    let le = 0;
+    let la = 0;
+    for (const p of local.keys()) {
+      if (s.known.has(p)) lk++;
+      if (s.established.has(p)) le++;
+      if (s.active.has(p)) la++;
+    }
+    const cmc = cm.counters();
+    const churn: Record<string, number> = {};
+    for (const [k, v] of churnCounts) churn[k.charAt(0).toLowerCase() + k.slice(1)] = v;
+    const tip = chain?.best();
+    return {
+      peerSelection: {
+        root: c.root,
+        known: c.known,
+        established: c.established,
+        active: c.active,
+        promotingCold: s.inProgressPromoteCold.size,
+        promotingWarm: s.inProgressPromoteWarm.size,
+        demotingWarm: s.inProgressDemoteWarm.size,
+        demotingHot: s.inProgressDemoteHot.size,
+        bigLedger: { known: c.knownBigLedger, established: c.establishedBigLedger, active: c.activeBigLedger },
+        localRoots: { known: lk, established: le, active: la },
+        churn,
+      },
+      connectionManager: {
+        inbound: cmc['connectionManager.inboundConns'],
+        outbound: cmc['connectionManager.outboundConns'],
+        duplex: cmc['connectionManager.duplexConns'],
+        unidirectional: cmc['connectionManager.unidirectionalConns'],
+        fullDuplex: cmc['connectionManager.fullDuplexConns'],
+      },
+      inboundGovernor: {
+        idle: cmc['inboundGovernor.idle'],
+        cold: cmc['inboundGovernor.cold'],
+        warm: cmc['inboundGovernor.warm'],
+        hot: cmc['inboundGovernor.hot'],
+      },
+      ...(tip ? { tip: { blockNo: tip.blockNo, slot: tip.slot } } : {}),
+    };
+  };
+
+  let seq = 0;
+  const snapshot = (): NodeSnapshot => {
+    const s = driver.state;
+    const scores = metricScores(driver.metrics, driver.fetchMode()).score;
+    const groupOf = new Map<Peer, number>();
+    s.localRoots.groups.forEach((g, i) => {
+      for (const m of g.members) groupOf.set(m, i);
+    });
+    const peers: PeerRow[] = [];
+    const inboundByPeer = new Map<Peer, { since: Millis; connection: Connection; conn: ConnId }>();
+    for (const [conn, e] of inbound) inboundByPeer.set(e.peer, { since: e.since, connection: e.connection, conn });
+    for (const [p, info] of s.known) {
+      const status = actions.status(p);
+      const conn = actions.connectionOf(p);
+      const direction: PeerDirection | undefined = conn
+        ? conn.provenance === 'inbound' || conn.dataFlow === 'duplex'
+          ? 'duplex'
+          : 'out'
+        : undefined;
+      const row: PeerRow = {
+        peer: p,
+        source: peerSource(s, p),
+        temperature: status === 'cooling' ? 'cooling' : temperature(s, p),
+        since: iso(s.since.get(p) ?? startedAt),
+        failCount: info.failCount,
+      };
+      const name = names.nameOf(p);
+      if (name !== undefined) row.name = name;
+      if (direction) row.direction = direction;
+      const r = rtt.get(p);
+      if (r !== undefined && conn) row.rttMs = Math.round(r * 10) / 10;
+      const up = scores.get(p);
+      if (up !== undefined) row.upstreamness = up;
+      const hf = headersFirst.get(p);
+      if (hf !== undefined) row.headersFirst = hf;
+      const hs = headers.get(p);
+      if (hs !== undefined) row.headers = hs;
+      const g = groupOf.get(p);
+      if (g !== undefined) row.group = g;
+      peers.push(row);
+    }
+    // peers only known from their connection to us
+    const remote = cm.remoteStates();
+    for (const [p, e] of inboundByPeer) {
+      if (s.known.has(p)) continue;
+      const st = remote.get(e.conn);
+      peers.push({
+        peer: p,
+        direction: e.connection.dataFlow === 'duplex' ? 'duplex' : 'in',
+        source: 'inbound',
+        temperature: st === 'RemoteHot' ? 'hot' : st === 'RemoteWarm' ? 'warm' : 'cold',
+        since: iso(e.since),
+        failCount: 0,
+      });
+    }
+    const tip = chain?.best();
+    return {
+      event: 'snapshot',
+      seq: ++seq,
+      time: now(),
+      pid: process.pid,
+      listening,
+      uptimeMs: Math.round(clock.now() - startedAt),
+      counters: counters(),
+      ...(tip ? { tip } : {}),
+      peers,
+    };
+  };
+
+  // --- the tick: metrics, inbound peers for the governor ---------------------------------------
+  let lastInboundPeers = -Infinity;
+  let closing: Promise<void> | undefined;
+  const tick = (): void => {
+    const t = clock.setTimer(TICK_MS, () => {
+      timers.delete(t);
+      if (stopping) return;
+      o.metrics?.update(counters());
+      if (clock.now() - lastInboundPeers >= INBOUND_PEERS_EVERY_MS) {
+        lastInboundPeers = clock.now();
+        // mature inbound duplex peers, with the sharing flag they negotiated
+        const mature = new Set(cm.matureDuplexPeers().map((a) => formatEndpoint({ host: a.address, port: a.port })));
+        const list: Array<[Peer, boolean]> = [];
+        for (const e of inbound.values())
+          if (mature.has(e.peer)) list.push([e.peer, e.connection.versionData.peerSharing === 1]);
+        if (list.length > 0) driver.setInboundPeers(list);
+      }
+      tick();
+    });
+    timers.add(t);
+  };
+
+  // --- start ------------------------------------------------------------------------------------
+  emit({
+    time: now(),
+    event: 'started',
+    listening,
+    network: o.network,
+    magic: o.magic,
+    role: o.role,
+    ...(o.metricsUrl ? { metrics: o.metricsUrl } : {}),
+  });
+  checkLedgerPeers();
+  configure();
+  driver.setTargets(o.settings.targets);
+  localRoots.configure(roots.localRoots);
+  o.metrics?.update(counters());
+  tick();
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
+  const close = (reason = 'requested'): Promise<void> => {
+    stopping = true;
+    closing ??= (async () => {
+      for (const t of timers) t.cancel();
+      timers.clear();
+      localRoots.stop();
+      driver.stop();
+      o.metrics?.update(counters());
+      // listening sockets first (nothing new comes in), then every connection
+      await Promise.all([server?.close(), actions.stop()]);
+      await cm.close(CLOSE_LIMIT_MS);
+      emit({ time: now(), event: 'stopped', reason });
+      resolveClosed();
+    })();
+    return closing;
+  };
+  if (o.signal) {
+    if (o.signal.aborted) void close('aborted');
+    else o.signal.addEventListener('abort', () => void close('signal'), { once: true });
+  }
+  // an accept error that ends the server ends the node
+  server?.done.catch((e: unknown) => {
+    emit({ time: now(), event: 'warning', code: 'ACCEPT_FAILED', message: String((e as Error).message ?? e) });
+    void close('accept failed');
+  });
+
+  return {
+    listening,
+    port: server?.port ?? 0,
+    events,
+    driver,
+    cm,
+    snapshot,
+    counters,
+    reloadTopology(topology: Topology): void {
+      if (stopping) return;
+      roots = topologyRoots(topology);
+      publicConfig.publicRoots = roots.publicRoots;
+      publicConfig.bootstrapPeers = roots.bootstrapPeers;
+      checkLedgerPeers();
+      configure();
+      localRootsReason = 'sighup';
+      localRoots.configure(roots.localRoots);
+    },
+    close,
+    closed,
+  };
+}

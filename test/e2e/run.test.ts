@@ -1,0 +1,328 @@
+/**
+ * `spo run` end to end on loopback, with real processes: three relays (bin/run.js) whose topologies
+ * name each other as local roots, two `spo serve` producers (one deliberately slow) listed in a
+ * registry file as their ledger peers. Everything is synchronised on the JSON lines the processes
+ * print (events and snapshots), never on sleeps; every process is stopped by the test, and the
+ * relays must end by themselves within 5 s of SIGTERM.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrometheusText, unlabelledValue } from '../../src/metrics/prometheus-text.js';
+import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
+import { type CliResult, runCli } from '../lib/cli.js';
+
+const MAGIC = 42;
+
+type Line = (NodeEvent | NodeSnapshot | Record<string, unknown>) & { event: string };
+
+/** A running bin/run.js whose standard output is JSON lines. */
+class Proc {
+  readonly lines: Line[] = [];
+  readonly done: Promise<CliResult>;
+  child!: ChildProcess;
+  private readonly waiters = new Set<() => void>();
+  private buffer = '';
+
+  constructor(
+    readonly name: string,
+    args: string[],
+  ) {
+    this.done = runCli(args, {
+      timeoutMs: 170_000,
+      onSpawn: (child) => {
+        this.child = child;
+        child.stdout?.on('data', (d: Buffer | string) => this.feed(String(d)));
+      },
+    });
+    this.done.then(() => this.poke());
+  }
+
+  private feed(text: string): void {
+    this.buffer += text;
+    let i = this.buffer.indexOf('\n');
+    while (i >= 0) {
+      const line = this.buffer.slice(0, i);
+      this.buffer = this.buffer.slice(i + 1);
+      if (line.trim() !== '') this.lines.push(JSON.parse(line) as Line);
+      i = this.buffer.indexOf('\n');
+    }
+    this.poke();
+  }
+
+  private poke(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** The first line (from `from` on) that satisfies `pred`; fails if the process ends first. */
+  until<T extends Line>(what: string, pred: (l: Line) => l is T, from?: number): Promise<T>;
+  until(what: string, pred: (l: Line) => boolean, from?: number): Promise<Line>;
+  until(what: string, pred: (l: Line) => boolean, from = 0): Promise<Line> {
+    let exited = false;
+    void this.done.then(() => {
+      exited = true;
+    });
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        for (let i = from; i < this.lines.length; i++) {
+          const l = this.lines[i] as Line;
+          if (pred(l)) {
+            this.waiters.delete(check);
+            resolve(l);
+            return;
+          }
+        }
+        from = this.lines.length;
+        if (exited) {
+          this.waiters.delete(check);
+          void this.done.then((r) =>
+            reject(new Error(`${this.name} ended (${r.code}) before ${what}\nstderr:\n${r.stderr.slice(-2000)}`)),
+          );
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  snapshots(): NodeSnapshot[] {
+    return this.lines.filter((l): l is NodeSnapshot => l.event === 'snapshot');
+  }
+}
+
+const isSnapshot = (l: Line): l is NodeSnapshot => l.event === 'snapshot';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Targets the loopback network can meet: the two other relays (local roots), both producers as big ledger peers. */
+const TARGETS = {
+  TargetNumberOfRootPeers: 2,
+  TargetNumberOfKnownPeers: 2,
+  TargetNumberOfEstablishedPeers: 2,
+  TargetNumberOfActivePeers: 2,
+  TargetNumberOfKnownBigLedgerPeers: 2,
+  TargetNumberOfEstablishedBigLedgerPeers: 2,
+  TargetNumberOfActiveBigLedgerPeers: 1,
+};
+
+function topology(peers: number[]): string {
+  return JSON.stringify({
+    localRoots: [
+      {
+        accessPoints: peers.map((port) => ({ address: '127.0.0.1', port })),
+        advertise: false,
+        trustable: true,
+        hotValency: peers.length,
+      },
+    ],
+    publicRoots: [],
+    useLedgerAfterSlot: 0,
+  });
+}
+
+describe('spo run (three relays, two producers, on loopback)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spo-run-e2e-'));
+  const producers: Proc[] = [];
+  const relays: Proc[] = [];
+  let relayPorts: number[] = [];
+  let producerPorts: number[] = [];
+
+  beforeAll(async () => {
+    // the producers: one answers at once, one 300 ms late
+    for (const [i, fault] of [[0, undefined] as const, [1, 'slow=300'] as const]) {
+      const p = new Proc(`producer${i}`, [
+        'serve',
+        '--port',
+        '0',
+        '--magic',
+        String(MAGIC),
+        '--block-interval',
+        '1s',
+        '--json',
+        ...(fault ? ['--fault', fault] : []),
+      ]);
+      producers.push(p);
+    }
+    producerPorts = await Promise.all(
+      producers.map(async (p) => Number((await p.until('listening', (l) => l.event === 'listening')).port)),
+    );
+    writeFileSync(
+      join(dir, 'registry.json'),
+      JSON.stringify({
+        pools: producerPorts.map((port, i) => ({
+          id: `pool${i}`,
+          stake: i === 0 ? 0.6 : 0.4,
+          relays: [{ kind: 'ipv4', host: '127.0.0.1', port }],
+        })),
+      }),
+    );
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(TARGETS));
+    relayPorts = [await freePort(), await freePort(), await freePort()];
+    relayPorts.forEach((port, i) => {
+      writeFileSync(join(dir, `topology${i}.json`), topology(relayPorts.filter((_, j) => j !== i)));
+    });
+    relayPorts.forEach((port, i) => {
+      relays.push(
+        new Proc(`relay${i}`, [
+          'run',
+          '--topology',
+          join(dir, `topology${i}.json`),
+          '--config',
+          join(dir, 'config.json'),
+          '--port',
+          String(port),
+          '--magic',
+          String(MAGIC),
+          '--source',
+          join(dir, 'registry.json'),
+          '--allow-private-peers',
+          '--metrics-port',
+          '0',
+          '--snapshot-interval',
+          '500ms',
+          '--seed',
+          String(i + 1),
+          '--json',
+        ]),
+      );
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of [...relays, ...producers]) if (p.child?.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all([...relays, ...producers].map((p) => p.done));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, listens where told and shows the local roots', async () => {
+    for (const [i, r] of relays.entries()) {
+      const started = await r.until('started', (l) => l.event === 'started');
+      expect(started).toMatchObject({ listening: [`127.0.0.1:${relayPorts[i]}`], magic: MAGIC, role: 'relay' });
+      const roots = await r.until('local roots', (l) => l.event === 'localRoots');
+      expect(roots).toMatchObject({ groups: 1, peers: 2, reason: 'start' });
+    }
+  }, 60_000);
+
+  it('makes every local root hot, reaches its targets and never exceeds them', async () => {
+    for (const [i, r] of relays.entries()) {
+      const s = await r.until(
+        'local roots hot and the targets reached',
+        (l): l is NodeSnapshot =>
+          isSnapshot(l) &&
+          l.counters.peerSelection?.localRoots?.active === 2 &&
+          l.counters.peerSelection.known === TARGETS.TargetNumberOfKnownPeers &&
+          l.counters.peerSelection.established === TARGETS.TargetNumberOfEstablishedPeers &&
+          l.counters.peerSelection.active === TARGETS.TargetNumberOfActivePeers &&
+          l.counters.peerSelection.bigLedger?.known === TARGETS.TargetNumberOfKnownBigLedgerPeers &&
+          l.counters.peerSelection.bigLedger.established === TARGETS.TargetNumberOfEstablishedBigLedgerPeers &&
+          l.counters.peerSelection.bigLedger.active === TARGETS.TargetNumberOfActiveBigLedgerPeers,
+      );
+      const hot = s.peers.filter((p) => p.source === 'local-root' && p.temperature === 'hot').map((p) => p.peer);
+      expect(hot.sort()).toEqual(
+        relayPorts
+          .filter((_, j) => j !== i)
+          .map((port) => `127.0.0.1:${port}`)
+          .sort(),
+      );
+      for (const p of s.peers.filter((x) => x.temperature === 'hot')) expect(p.rttMs).toBeGreaterThanOrEqual(0);
+    }
+    for (const r of relays)
+      for (const s of r.snapshots()) {
+        const ps = s.counters.peerSelection ?? {};
+        expect(ps.known ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfKnownPeers);
+        expect(ps.established ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfEstablishedPeers);
+        expect(ps.active ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfActivePeers);
+        expect(ps.bigLedger?.known ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfKnownBigLedgerPeers);
+        expect(ps.bigLedger?.established ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfEstablishedBigLedgerPeers);
+        expect(ps.bigLedger?.active ?? 0).toBeLessThanOrEqual(TARGETS.TargetNumberOfActiveBigLedgerPeers);
+      }
+  }, 90_000);
+
+  it('serves its metrics under the node names, agreeing with its snapshot', async () => {
+    const r = relays[0] as Proc;
+    const started = (await r.until('started', (l) => l.event === 'started')) as { metrics?: string };
+    expect(started.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    // the snapshot taken after the scrape says the same, as long as nothing moved in between
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = r.snapshots().length;
+      const res = await fetch(started.metrics as string);
+      expect(res.status).toBe(200);
+      const page = parsePrometheusText(await res.text());
+      const s = await r.until('a snapshot after the scrape', isSnapshot, r.lines.length);
+      const prior = r.snapshots()[before - 1];
+      const same = (a: NodeSnapshot | undefined, b: NodeSnapshot): boolean =>
+        a !== undefined && JSON.stringify(a.counters.peerSelection) === JSON.stringify(b.counters.peerSelection);
+      if (!same(prior, s)) continue;
+      const ps = s.counters.peerSelection ?? {};
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_ActivePeers_int')).toBe(ps.active);
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_EstablishedPeers_int')).toBe(ps.established);
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_ActiveLocalRootPeers_int')).toBe(2);
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_ActiveBigLedgerPeers_int')).toBe(
+        ps.bigLedger?.active,
+      );
+      expect(unlabelledValue(page, 'cardano_node_metrics_connectionManager_outboundConns_int')).toBeGreaterThan(0);
+      return;
+    }
+    throw new Error('the counters never held still across a scrape');
+  }, 60_000);
+
+  it('SIGHUP re-reads the topology and changes the local roots live', async () => {
+    const r = relays[0] as Proc;
+    const keep = relayPorts[1] as number;
+    const drop = relayPorts[2] as number;
+    writeFileSync(join(dir, 'topology0.json'), topology([keep]));
+    const from = r.lines.length;
+    r.child.kill('SIGHUP');
+    const ev = await r.until('localRoots after SIGHUP', (l) => l.event === 'localRoots', from);
+    expect(ev).toMatchObject({ groups: 1, peers: 1, reason: 'sighup' });
+    const s = await r.until(
+      'the dropped peer no longer a local root',
+      (l): l is NodeSnapshot =>
+        isSnapshot(l) &&
+        l.counters.peerSelection?.localRoots?.known === 1 &&
+        l.peers.some((p) => p.peer === `127.0.0.1:${keep}` && p.source === 'local-root' && p.temperature === 'hot'),
+      from,
+    );
+    // no longer in a local-root group (a former local root keeps 'local-root' as where it was learnt)
+    expect(s.peers.find((p) => p.peer === `127.0.0.1:${drop}`)?.group).toBeUndefined();
+    expect(s.peers.filter((p) => p.group !== undefined).map((p) => p.peer)).toEqual([`127.0.0.1:${keep}`]);
+    // a broken file keeps the old topology running and says why
+    writeFileSync(join(dir, 'topology0.json'), '{"localRoots": [ {"accessPoints": [{"address": "0.0.0.0", "port": 1}]');
+    const from2 = r.lines.length;
+    r.child.kill('SIGHUP');
+    const w = await r.until('a warning about the broken file', (l) => l.event === 'warning', from2);
+    expect(String((w as { message: string }).message)).toMatch(/old topology stays in use/);
+  }, 60_000);
+
+  it('SIGTERM ends every relay within 5 s with exit 0, its ports free again', async () => {
+    const started = performance.now();
+    for (const r of relays) r.child.kill('SIGTERM');
+    const results = await Promise.all(relays.map((r) => r.done));
+    const ms = performance.now() - started;
+    for (const [i, res] of results.entries()) {
+      expect(res.code, `relay${i} stderr: ${res.stderr}`).toBe(0);
+      expect((relays[i] as Proc).lines.at(-1)).toMatchObject({ event: 'stopped' });
+    }
+    expect(ms).toBeLessThan(5_000);
+    // nothing left listening: each port can be listened on again at once
+    for (const port of relayPorts) {
+      const s = createServer();
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen({ host: '127.0.0.1', port }, () => resolve());
+      });
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+    for (const p of producers) p.child.kill('SIGTERM');
+    for (const res of await Promise.all(producers.map((p) => p.done))) expect(res.code).toBe(0);
+  }, 30_000);
+});
