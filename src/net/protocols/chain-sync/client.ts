@@ -13,7 +13,8 @@ import { decodeHeader, type HeaderInfo } from '../../header.js';
 import type { Channel } from '../../mux/mux.js';
 import { ProtocolPeer } from '../../protocol/peer.js';
 import { type ChainSyncState, chainSyncSpec, mustReplyTimeoutMs } from '../../protocol/specs.js';
-import { type ClientContext, clientError, Serial } from '../types.js';
+import { ProtocolClient } from '../client-base.js';
+import type { ClientContext } from '../types.js';
 
 export interface PeerTip {
   slot: number;
@@ -34,22 +35,16 @@ export function tipOf(t: Tip): PeerTip {
   };
 }
 
-export class ChainSyncClient {
-  private readonly peer: ProtocolPeer<ChainSyncMessage, ChainSyncState>;
-  private readonly serial = new Serial();
-
-  constructor(
-    channel: Channel,
-    private readonly ctx: ClientContext,
-  ) {
+export class ChainSyncClient extends ProtocolClient<ChainSyncMessage, ChainSyncState> {
+  constructor(channel: Channel, ctx: ClientContext) {
     // the must-reply wait is drawn per session in [601 s, 911 s], as the node does for untrusted peers
-    this.peer = new ProtocolPeer(chainSyncSpec, channel, 'client', {
-      timeouts: { StMustReply: mustReplyTimeoutMs(ctx.random) },
-    });
-  }
-
-  get finished(): boolean {
-    return this.peer.done;
+    super(
+      new ProtocolPeer(chainSyncSpec, channel, 'client', {
+        timeouts: { StMustReply: mustReplyTimeoutMs(ctx.random) },
+      }),
+      ctx,
+      { state: 'StIdle', message: { type: 'Done' } },
+    );
   }
 
   /** Where the state machine is (StMustReply: the peer said it is at its tip and we wait). */
@@ -57,28 +52,19 @@ export class ChainSyncClient {
     return this.peer.state;
   }
 
-  /** A request is running or queued. */
-  get busy(): boolean {
-    return this.serial.busy;
-  }
-
   /** Intersects at the first of `points` the peer has; `found: false` carries the peer's tip only. */
   findIntersect(
     points: Point[],
     opts: { timeoutMs?: Millis } = {},
   ): Promise<{ found: boolean; point: Point; tip: Tip; at: number }> {
-    return this.serial.run(async () => {
-      try {
-        if (opts.timeoutMs !== undefined) this.peer.setTimeout('StIntersect', opts.timeoutMs);
-        await this.peer.send({ type: 'FindIntersect', points });
-        const r = await this.peer.recv();
-        const m = r.msg;
-        if (m.type === 'IntersectFound') return { found: true, point: m.point, tip: m.tip, at: r.at };
-        if (m.type === 'IntersectNotFound') return { found: false, point: null, tip: m.tip, at: r.at };
-        throw new NetError('PROTOCOL_ERROR', 'unexpected chain-sync reply');
-      } catch (e) {
-        throw clientError(this.ctx, e);
-      }
+    return this.request(async () => {
+      if (opts.timeoutMs !== undefined) this.peer.setTimeout('StIntersect', opts.timeoutMs);
+      await this.peer.send({ type: 'FindIntersect', points });
+      const r = await this.peer.recv();
+      const m = r.msg;
+      if (m.type === 'IntersectFound') return { found: true, point: m.point, tip: m.tip, at: r.at };
+      if (m.type === 'IntersectNotFound') return { found: false, point: null, tip: m.tip, at: r.at };
+      throw new NetError('PROTOCOL_ERROR', 'unexpected chain-sync reply');
     });
   }
 
@@ -91,47 +77,33 @@ export class ChainSyncClient {
 
   /** The next header event; `awaited` when the peer was at its tip and the event came later. */
   requestNext(opts: { timeoutMs?: Millis } = {}): Promise<ChainSyncEvent> {
-    return this.serial.run(async () => {
-      try {
-        const p = this.peer;
-        if (opts.timeoutMs !== undefined) {
-          p.setTimeout('StCanAwait', opts.timeoutMs);
-          p.setTimeout('StMustReply', opts.timeoutMs);
-        }
-        await p.send({ type: 'RequestNext' });
-        let r = await p.recv();
-        let awaited = false;
-        if (r.msg.type === 'AwaitReply') {
-          awaited = true;
-          r = await p.recv();
-        }
-        const m = r.msg;
-        if (m.type === 'RollForward') {
-          let header: HeaderInfo;
-          try {
-            header = decodeHeader(m.header);
-          } catch (e) {
-            const err = new NetError(
-              'PROTOCOL_ERROR',
-              `${this.ctx.where}: undecodable header: ${(e as Error).message}`,
-            );
-            this.ctx.fail(err);
-            throw err;
-          }
-          return { type: 'RollForward', header, tip: m.tip, at: r.at, awaited };
-        }
-        if (m.type === 'RollBackward') return { type: 'RollBackward', point: m.point, tip: m.tip, at: r.at, awaited };
-        throw new NetError('PROTOCOL_ERROR', 'unexpected chain-sync reply');
-      } catch (e) {
-        throw clientError(this.ctx, e);
+    return this.request(async () => {
+      const p = this.peer;
+      if (opts.timeoutMs !== undefined) {
+        p.setTimeout('StCanAwait', opts.timeoutMs);
+        p.setTimeout('StMustReply', opts.timeoutMs);
       }
-    });
-  }
-
-  /** Ends the protocol (MsgDone) once no request is pending; a no-op when it cannot be sent. */
-  done(): Promise<void> {
-    return this.serial.run(async () => {
-      if (this.peer.state === 'StIdle' && !this.peer.failure) await this.peer.send({ type: 'Done' }).catch(() => {});
+      await p.send({ type: 'RequestNext' });
+      let r = await p.recv();
+      let awaited = false;
+      if (r.msg.type === 'AwaitReply') {
+        awaited = true;
+        r = await p.recv();
+      }
+      const m = r.msg;
+      if (m.type === 'RollForward') {
+        let header: HeaderInfo;
+        try {
+          header = decodeHeader(m.header);
+        } catch (e) {
+          const err = new NetError('PROTOCOL_ERROR', `${this.ctx.where}: undecodable header: ${(e as Error).message}`);
+          this.ctx.fail(err);
+          throw err;
+        }
+        return { type: 'RollForward', header, tip: m.tip, at: r.at, awaited };
+      }
+      if (m.type === 'RollBackward') return { type: 'RollBackward', point: m.point, tip: m.tip, at: r.at, awaited };
+      throw new NetError('PROTOCOL_ERROR', 'unexpected chain-sync reply');
     });
   }
 }

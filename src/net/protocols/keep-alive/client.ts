@@ -10,30 +10,18 @@ import { NetError } from '../../errors.js';
 import type { Channel } from '../../mux/mux.js';
 import { ProtocolPeer } from '../../protocol/peer.js';
 import { type KeepAliveState, keepAliveSpec } from '../../protocol/specs.js';
-import { type ClientContext, clientError, Serial } from '../types.js';
+import { ProtocolClient } from '../client-base.js';
+import type { ClientContext } from '../types.js';
 
 /** The node's keep-alive interval (ouroboros-consensus NodeToNode.hs `KeepAliveInterval 10`). */
 export const KEEPALIVE_INTERVAL_MS = 10_000;
 
-export class KeepAliveClient {
-  private readonly peer: ProtocolPeer<KeepAliveMessage, KeepAliveState>;
-  private readonly serial = new Serial();
-
-  constructor(
-    channel: Channel,
-    private readonly ctx: ClientContext,
-  ) {
-    this.peer = new ProtocolPeer(keepAliveSpec, channel, 'client');
-  }
-
-  /** True once MsgDone was sent (a new client must be opened to ping again). */
-  get finished(): boolean {
-    return this.peer.done;
-  }
-
-  /** A request is running or queued. */
-  get busy(): boolean {
-    return this.serial.busy;
+export class KeepAliveClient extends ProtocolClient<KeepAliveMessage, KeepAliveState> {
+  constructor(channel: Channel, ctx: ClientContext) {
+    super(new ProtocolPeer(keepAliveSpec, channel, 'client'), ctx, {
+      state: 'StClient',
+      message: { type: 'Done' },
+    });
   }
 
   /**
@@ -46,31 +34,20 @@ export class KeepAliveClient {
     if (!Number.isInteger(c) || c < 0 || c > 0xffff) {
       return Promise.reject(new RangeError(`keep-alive cookie ${c} is outside 0..65535`));
     }
-    return this.serial.run(async () => {
-      try {
-        if (timeoutMs !== undefined) this.peer.setTimeout('StServer', timeoutMs);
-        const t0 = this.ctx.clock.now();
-        await this.peer.send({ type: 'KeepAlive', cookie: c });
-        const r = await this.peer.recv();
-        if (r.msg.type !== 'KeepAliveResponse' || r.msg.cookie !== c) {
-          const err = new NetError(
-            'KEEPALIVE_COOKIE_MISMATCH',
-            `${this.ctx.where}: keep-alive answered with another cookie`,
-          );
-          this.ctx.fail(err);
-          throw err;
-        }
-        return r.at - t0;
-      } catch (e) {
-        throw clientError(this.ctx, e);
+    return this.request(async () => {
+      if (timeoutMs !== undefined) this.peer.setTimeout('StServer', timeoutMs);
+      const t0 = this.ctx.clock.now();
+      await this.peer.send({ type: 'KeepAlive', cookie: c });
+      const r = await this.peer.recv();
+      if (r.msg.type !== 'KeepAliveResponse' || r.msg.cookie !== c) {
+        const err = new NetError(
+          'KEEPALIVE_COOKIE_MISMATCH',
+          `${this.ctx.where}: keep-alive answered with another cookie`,
+        );
+        this.ctx.fail(err);
+        throw err;
       }
-    });
-  }
-
-  /** Ends the protocol (MsgDone) once no round trip is pending; a no-op when it cannot be sent. */
-  done(): Promise<void> {
-    return this.serial.run(async () => {
-      if (this.peer.state === 'StClient' && !this.peer.failure) await this.peer.send({ type: 'Done' }).catch(() => {});
+      return r.at - t0;
     });
   }
 }

@@ -5,56 +5,35 @@ import { NetError } from '../../errors.js';
 import type { Channel } from '../../mux/mux.js';
 import { ProtocolPeer } from '../../protocol/peer.js';
 import { type PeerSharingState, peerSharingSpec } from '../../protocol/specs.js';
-import { type ClientContext, clientError, Serial } from '../types.js';
+import { ProtocolClient } from '../client-base.js';
+import type { ClientContext } from '../types.js';
 
-export class PeerSharingClient {
-  private readonly peer: ProtocolPeer<PeerSharingMessage, PeerSharingState>;
-  private readonly serial = new Serial();
-
-  constructor(
-    channel: Channel,
-    private readonly ctx: ClientContext,
-  ) {
-    this.peer = new ProtocolPeer(peerSharingSpec, channel, 'client');
-  }
-
-  get finished(): boolean {
-    return this.peer.done;
-  }
-
-  /** A request is running or queued. */
-  get busy(): boolean {
-    return this.serial.busy;
+export class PeerSharingClient extends ProtocolClient<PeerSharingMessage, PeerSharingState> {
+  constructor(channel: Channel, ctx: ClientContext) {
+    super(new ProtocolPeer(peerSharingSpec, channel, 'client'), ctx, {
+      state: 'StIdle',
+      message: { type: 'Done' },
+    });
   }
 
   share(amount: number, opts: { timeoutMs?: Millis } = {}): Promise<PeerAddress[]> {
     if (!Number.isInteger(amount) || amount < 0 || amount > 0xff) {
       return Promise.reject(new RangeError(`peer-sharing amount ${amount} is outside 0..255`));
     }
-    return this.serial.run(async () => {
-      try {
-        if (opts.timeoutMs !== undefined) this.peer.setTimeout('StBusy', opts.timeoutMs);
-        await this.peer.send({ type: 'ShareRequest', amount });
-        const r = (await this.peer.recv()).msg;
-        if (r.type !== 'SharePeers') throw new NetError('PROTOCOL_ERROR', 'unexpected peer-sharing reply');
-        if (r.peers.length > amount) {
-          const err = new NetError(
-            'PROTOCOL_ERROR',
-            `${this.ctx.where}: ${r.peers.length} peers shared, ${amount} asked`,
-          );
-          this.ctx.fail(err);
-          throw err;
-        }
-        return r.peers;
-      } catch (e) {
-        throw clientError(this.ctx, e);
+    return this.request(async () => {
+      if (opts.timeoutMs !== undefined) this.peer.setTimeout('StBusy', opts.timeoutMs);
+      await this.peer.send({ type: 'ShareRequest', amount });
+      const r = (await this.peer.recv()).msg;
+      if (r.type !== 'SharePeers') throw new NetError('PROTOCOL_ERROR', 'unexpected peer-sharing reply');
+      if (r.peers.length > amount) {
+        const err = new NetError(
+          'PROTOCOL_ERROR',
+          `${this.ctx.where}: ${r.peers.length} peers shared, ${amount} asked`,
+        );
+        this.ctx.fail(err);
+        throw err;
       }
-    });
-  }
-
-  done(): Promise<void> {
-    return this.serial.run(async () => {
-      if (this.peer.state === 'StIdle' && !this.peer.failure) await this.peer.send({ type: 'Done' }).catch(() => {});
+      return r.peers;
     });
   }
 }
