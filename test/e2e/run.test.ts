@@ -38,7 +38,7 @@ class Proc {
         child.stdout?.on('data', (d: Buffer | string) => this.feed(String(d)));
       },
     });
-    this.done.then(() => this.poke());
+    void this.done.then(() => this.poke());
   }
 
   private feed(text: string): void {
