@@ -98,3 +98,51 @@ export class HeaderRelay {
     }
   }
 }
+
+/** A header as the live node's log and snapshot show it (hash in lower-case hex). */
+export interface HeaderSummary {
+  blockNo: number;
+  slot: number;
+  hash: string;
+}
+
+const summary = (b: { blockNo: number; slot: number; hash: Uint8Array }): HeaderSummary => ({
+  blockNo: b.blockNo,
+  slot: b.slot,
+  hash: Buffer.from(b.hash).toString('hex'),
+});
+
+/** A testnet issuer given by name or number, as the small number `makeHeaderBytes` takes. */
+export function issuerNumber(issuer: string | number): number {
+  if (typeof issuer === 'number') return issuer >>> 0;
+  if (/^\d+$/.test(issuer)) return Number(issuer) >>> 0;
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < issuer.length; i++) h = Math.imul(h ^ issuer.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * The chain as the live node's `LiveChain` option takes it (src/node/live-node.ts): the chain
+ * served downstream, `receive` returning the headers `peer` delivered first that joined the best
+ * chain's tree (an orphan another peer delivered earlier is left to that peer) and whether the
+ * header was one already held, `best()` the tip for the snapshot, `mint` for testnets.
+ */
+export function liveChain(chain: HeaderChain = new HeaderChain()) {
+  return {
+    chain,
+    tip: () => chain.tip(),
+    follower: () => chain.follower(),
+    points: (): Point[] => chain.points(),
+    receive(peer: PeerName, ev: ChainSyncEvent, at: Millis): { added: HeaderSummary[]; known: boolean } {
+      const r = chain.receive(peer, ev, at);
+      return { added: r.joined.filter((b) => b.from === peer).map(summary), known: r.status === 'known' };
+    },
+    best: (): HeaderSummary | undefined => {
+      const t = chain.tipBlock();
+      return t ? summary(t) : undefined;
+    },
+    /** Extends the best chain; a slot not after the tip's becomes the tip's plus one (never throws on a live node). */
+    mint: (slot: number, issuer: string | number, at: Millis = 0): HeaderSummary =>
+      summary(chain.mint(Math.max(slot, (chain.tipBlock()?.slot ?? -1) + 1), issuerNumber(issuer), at)),
+  };
+}
