@@ -72,6 +72,8 @@ export interface DriverOptions {
   policy?: GovernorPolicy;
   /** Run the churn governor (otherwise the targets are installed as configured). */
   churn: boolean;
+  /** Testnets only: churn cycles this far apart (plus the reference's relative fuzz) instead of ~1 h (ChurnInput.intervalMs). */
+  churnIntervalMs?: Millis;
   /**
    * Check the §2.8 invariants after every step: 'throw' stops at the first violation, 'collect'
    * records them (`violations`); 'off' (default) skips the check, which walks the whole state.
@@ -119,6 +121,7 @@ export class GovernorDriver {
   private readonly churnRng: Rng;
   private readonly jobs: JobRunner;
   private readonly churn: boolean;
+  private readonly churnIntervalMs: Millis | undefined;
   private readonly invariants: 'off' | 'collect' | 'throw';
   private readonly maxDecisions: number;
   private inbox: Input[] = [];
@@ -154,6 +157,7 @@ export class GovernorDriver {
     this.churnRng = options.churnRng ?? options.rng.split();
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.churn = options.churn;
+    this.churnIntervalMs = options.churnIntervalMs;
     this.invariants = options.invariants ?? 'off';
     this.maxDecisions = options.maxDecisionsPerInstant ?? 1000;
     this.state = initialState(this.clock.now());
@@ -403,6 +407,7 @@ export class GovernorDriver {
         fetchMode: this.fetchMode(),
         consensusMode: this.consensusMode,
         localRootHotTarget: localRootHotTarget(this.state.localRoots),
+        ...(this.churnIntervalMs === undefined ? {} : { intervalMs: this.churnIntervalMs }),
       },
       this.churnRng,
     );

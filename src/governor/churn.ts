@@ -124,6 +124,12 @@ export interface ChurnInput {
   consensusMode?: ConsensusMode;
   /** Sum of local-root hot valencies (`ltt` in the bulk-sync regimes). */
   localRootHotTarget?: number;
+  /**
+   * Testnets only (`spo testnet`): the time between cycles is this plus the same relative fuzz,
+   * U(0, intervalMs × 600/3300), in every regime; undefined: the reference's intervals. Only the
+   * time scale changes; the cycle itself is the reference's.
+   */
+  intervalMs?: number;
 }
 
 export interface ChurnResult {
@@ -180,6 +186,8 @@ function steadyTargets(input: ChurnInput): Targets {
 
 /** Deadline fetch mode or Genesis: 3300 s + U(0, 600 s); bulk sync (Praos): 900 s + U(0, 60 s). */
 function interval(input: ChurnInput, rng: Rng): number {
+  if (input.intervalMs !== undefined)
+    return input.intervalMs + rng.uniform(0, (input.intervalMs * DEADLINE_CHURN_FUZZ_MS) / DEADLINE_CHURN_INTERVAL_MS);
   return (input.fetchMode ?? 'deadline') === 'deadline' || input.consensusMode === 'genesis'
     ? DEADLINE_CHURN_INTERVAL_MS + rng.uniform(0, DEADLINE_CHURN_FUZZ_MS)
     : BULK_CHURN_INTERVAL_MS + rng.uniform(0, BULK_CHURN_FUZZ_MS);
