@@ -43,13 +43,18 @@ interface Entry {
 
 /** A slot-indexed board of at most `max` entries, with the winners' counts kept up to date. */
 class Board {
-  readonly entries = new Map<Slot, Entry>();
   /**
-   * The slots on the board, ascending, from `head` on (appends are the common case: a push; the
-   * oldest leave by moving `head`, the array is compacted now and then instead of shifted).
+   * The entries, ascending by slot, from `head` on, in parallel arrays (no object per entry: a
+   * simulator inserts one per node per block). Appends are the common case: a push; the oldest leave
+   * by moving `head`, and the arrays are compacted now and then instead of shifted.
    */
   private slots: Slot[] = [];
+  private peers: Peer[] = [];
+  private times: Time[] = [];
+  private bytes: number[] = [];
   private head = 0;
+  /** The entries as a map (`entries`), made when asked for and kept until the board changes. */
+  private view: Map<Slot, Entry> | undefined;
   /** Slots won per peer, and (for a weighted board) the summed weight of the won entries. */
   readonly wins = new Map<Peer, number>();
   readonly weight = new Map<Peer, number>();
@@ -64,27 +69,32 @@ class Board {
     return this.slots.length - this.head;
   }
 
+  /** The entries by slot, ascending (a view made on demand: the same object while nothing changes). */
+  get entries(): ReadonlyMap<Slot, Entry> {
+    if (!this.view) {
+      const m = new Map<Slot, Entry>();
+      for (let i = this.head; i < this.slots.length; i++)
+        m.set(this.slots[i] as Slot, {
+          peer: this.peers[i] as Peer,
+          time: this.times[i] as Time,
+          bytes: this.bytes[i] as number,
+        });
+      this.view = m;
+    }
+    return this.view;
+  }
+
   /**
    * The board insert rule: a new slot inserts (dropping the oldest beyond the limit, or ignoring
    * the entry if it is itself older than a full board); an existing slot is replaced only by an
-   * earlier time. The entry object is made only when it is kept.
+   * earlier time.
    */
   insert(slot: Slot, peer: Peer, time: Time, bytes: number): void {
-    const existing = this.entries.get(slot);
-    if (existing) {
-      if (time >= existing.time) return;
-      const entry: Entry = { peer, time, bytes };
-      this.entries.set(slot, entry);
-      this.count(existing, -1);
-      this.count(entry, 1);
-      return;
-    }
     const slots = this.slots;
     const head = this.head;
-    if (this.size >= this.max && this.size > 0 && slot < (slots[head] as Slot)) return;
     const end = slots.length;
-    if (end === head || (slots[end - 1] as Slot) < slot) slots.push(slot);
-    else {
+    let at = end;
+    if (end !== head && (slots[end - 1] as Slot) >= slot) {
       let lo = head;
       let hi = end;
       while (lo < hi) {
@@ -92,32 +102,55 @@ class Board {
         if ((slots[mid] as Slot) < slot) lo = mid + 1;
         else hi = mid;
       }
-      slots.splice(lo, 0, slot);
+      at = lo;
+      if (at < end && slots[at] === slot) {
+        if (time >= (this.times[at] as Time)) return;
+        this.view = undefined;
+        this.count(this.peers[at] as Peer, this.bytes[at] as number, -1);
+        this.peers[at] = peer;
+        this.times[at] = time;
+        this.bytes[at] = bytes;
+        this.count(peer, bytes, 1);
+        return;
+      }
+      if (this.size >= this.max && this.size > 0 && slot < (slots[head] as Slot)) return;
     }
-    const entry: Entry = { peer, time, bytes };
-    this.entries.set(slot, entry);
-    this.count(entry, 1);
+    this.view = undefined;
+    if (at === end) {
+      slots.push(slot);
+      this.peers.push(peer);
+      this.times.push(time);
+      this.bytes.push(bytes);
+    } else {
+      slots.splice(at, 0, slot);
+      this.peers.splice(at, 0, peer);
+      this.times.splice(at, 0, time);
+      this.bytes.splice(at, 0, bytes);
+    }
+    this.count(peer, bytes, 1);
     while (this.size > this.max) {
-      const oldest = slots[this.head] as Slot;
+      const i = this.head;
       this.head++;
-      const gone = this.entries.get(oldest) as Entry;
-      this.entries.delete(oldest);
-      this.count(gone, -1);
+      this.count(this.peers[i] as Peer, this.bytes[i] as number, -1);
     }
-    if (this.head >= 1024 && this.head * 2 >= slots.length) {
-      this.slots = slots.slice(this.head);
+    if (this.head >= 1024 && this.head * 2 >= this.slots.length) {
+      const h = this.head;
+      this.slots = this.slots.slice(h);
+      this.peers = this.peers.slice(h);
+      this.times = this.times.slice(h);
+      this.bytes = this.bytes.slice(h);
       this.head = 0;
     }
   }
 
-  private count(e: Entry, sign: 1 | -1): void {
-    const n = (this.wins.get(e.peer) ?? 0) + sign;
-    if (n === 0) this.wins.delete(e.peer);
-    else this.wins.set(e.peer, n);
+  private count(peer: Peer, bytes: number, sign: 1 | -1): void {
+    const n = (this.wins.get(peer) ?? 0) + sign;
+    if (n === 0) this.wins.delete(peer);
+    else this.wins.set(peer, n);
     if (!this.weighted) return;
-    const w = (this.weight.get(e.peer) ?? 0) + sign * e.bytes;
-    if (n === 0) this.weight.delete(e.peer);
-    else this.weight.set(e.peer, w);
+    const w = (this.weight.get(peer) ?? 0) + sign * bytes;
+    if (n === 0) this.weight.delete(peer);
+    else this.weight.set(peer, w);
   }
 }
 
@@ -183,6 +216,48 @@ export function addFetchMetric(m: PeerMetrics, slot: Slot, peer: Peer, bytes: nu
 export function notePeer(m: PeerMetrics, slot: Slot, peer: Peer): PeerMetrics {
   const x = inner(m);
   x.register(peer, slot);
+  return x;
+}
+
+/**
+ * Records a run of slots in which the same `peers` all delivered the header: for each
+ * `j < length` in turn, `peers[winners[j]]` delivered first, at `times[j]`, and every other peer
+ * took part. The result is exactly that of calling, for each j, `addHeaderMetric(m, slots[j],
+ * peers[winners[j]], times[j])` and then `notePeer(m, slots[j], p)` for every other p; `slots` must
+ * be ascending. Each slot still goes on the header board, but a peer's join slot is worked out
+ * once for the run instead of once per slot: within ascending slots it is reset only after a gap of
+ * more than a window, and the gaps are the same for every peer (a simulator with thousands of
+ * nodes, each noting all its hot peers for every block, spent most of its time here).
+ */
+export function addHeaderRun(
+  m: PeerMetrics,
+  peers: readonly Peer[],
+  slots: ArrayLike<Slot>,
+  winners: ArrayLike<number>,
+  times: ArrayLike<Time>,
+  length: number,
+): PeerMetrics {
+  const x = inner(m);
+  if (length <= 0) return x;
+  for (let j = 0; j < length; j++)
+    x.headerBoard.insert(slots[j] as Slot, peers[winners[j] as number] as Peer, times[j] as Time, 0);
+  const first = slots[0] as Slot;
+  const last = slots[length - 1] as Slot;
+  // The last slot before which the run has a gap of more than a window: the join slot of every
+  // peer seen without interruption up to it.
+  let lastGap = -1;
+  for (let j = 1; j < length; j++) if ((slots[j - 1] as Slot) < (slots[j] as Slot) - x.maxEntries) lastGap = j;
+  // The first slot's winner registers first (new peers enter the registry in the same order).
+  x.register(peers[winners[0] as number] as Peer, first);
+  for (const p of peers) {
+    x.register(p, first);
+    const r = x.registry.get(p) as Registered;
+    if (r.lastSeen > first) {
+      // Seen after this run's first slot already (slots out of order): one slot at a time.
+      for (let j = 1; j < length; j++) x.register(p, slots[j] as Slot);
+    } else if (lastGap >= 0) x.registry.set(p, { joined: slots[lastGap] as Slot, lastSeen: last });
+    else if (last > r.lastSeen) r.lastSeen = last;
+  }
   return x;
 }
 

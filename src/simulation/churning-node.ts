@@ -25,6 +25,7 @@
 import { type ChurnState, churnStep, initialChurnState } from '../governor/churn.js';
 import {
   addHeaderMetric,
+  addHeaderRun,
   emptyMetrics,
   type MetricScores,
   metricScores,
@@ -126,6 +127,22 @@ export class ChurningNode {
 
   noteDelivery(slot: number, peer: Peer): void {
     notePeer(this.metrics, slot, peer);
+  }
+
+  /**
+   * Blocks (ascending slots) in which the first `upstreams` hot peers (the links of the diffusion
+   * graph) all delivered the header, `hot[winners[j]]` first at `times[j]`: the same record as
+   * `recordHeader` and `noteDelivery` block by block (`addHeaderRun`).
+   */
+  recordRun(
+    upstreams: number,
+    slots: ArrayLike<number>,
+    winners: ArrayLike<number>,
+    times: ArrayLike<Time>,
+    length: number,
+  ): void {
+    const peers = this.hot.length > upstreams ? this.hot.slice(0, upstreams) : this.hot;
+    addHeaderRun(this.metrics, peers, slots, winners, times, length);
   }
 
   /**

@@ -195,10 +195,29 @@ class PolicyRun {
   private readonly winner: Int32Array;
   private readonly scratch: Float64Array;
   private stats = new RoundStats();
-  /** Oracle: summed (capped) arrival per node over the current round, and blocks counted. */
-  /** Oracle: every block's arrival times in the current round, and its producer. */
-  private roundArrivals: Float64Array[] = [];
+  /**
+   * Oracle: every block's arrival times in the current round, by node (`roundArrivals[c * blocks +
+   * b]`: node c's arrival of the round's block b, a node's blocks side by side for the rewiring's
+   * scan), and each block's producer.
+   */
+  private roundArrivals = new Float64Array(0);
+  private roundBlocks = 0;
   private roundProducers: number[] = [];
+  /**
+   * Node policy: blocks that reached every node, whose header metrics are not recorded yet. In such
+   * a block every node but the producer heard the header from all its hot peers, so a node's blocks
+   * can be recorded in one run (`ChurningNode.recordRun`) when it next reads its metrics (a churn
+   * step) or when the buffer is full, instead of one metric update per hot peer per node per block.
+   */
+  private readonly pending: PendingBlock[] = [];
+  /** Per node: the pending blocks already recorded (a prefix). */
+  private pendingDone: Int32Array = new Int32Array(0);
+  private readonly spare: PendingBlock[] = [];
+  private readonly run = {
+    slots: new Int32Array(PENDING_BLOCKS),
+    winners: new Int32Array(PENDING_BLOCKS),
+    times: new Float64Array(PENDING_BLOCKS),
+  };
 
   constructor(
     readonly world: World,
@@ -224,6 +243,7 @@ class PolicyRun {
 
   private startNodes(): void {
     const { world } = this;
+    this.pendingDone = new Int32Array(world.n);
     const rngs = worldRngs(world.seed);
     const refillRng: Rng = rngs.refill;
     const base: Targets = {
@@ -256,6 +276,7 @@ class PolicyRun {
       );
       this.nodes.push(node);
       const churn = () => {
+        this.recordPending(v);
         const { wakeupAt, change } = node.runChurn(this.scheduler.now(), churnWorld);
         if (change) {
           this.setHot(
@@ -285,28 +306,57 @@ class PolicyRun {
     const n = world.n;
     const active = world.targets.active;
     const random = Math.min(active, Math.max(1, Math.floor(active / 5)));
-    const blocks = this.roundArrivals.length;
+    const blocks = this.roundBlocks;
+    const arrivals = this.roundArrivals;
+    // Per block: the best candidate so far and its time. Blocks the node produced itself are
+    // skipped: the scan runs over the stretches between them (`ends`, usually one stretch).
+    const bestT = new Float64Array(blocks);
+    const best = new Int32Array(blocks);
+    const starts: number[] = [];
+    const ends: number[] = [];
     for (let v = 0; v < n; v++) {
       const kept = (world.overlay.hot[v] as readonly number[]).slice(0, random);
       const keep = new Set(kept);
       const candidates = (world.overlay.known[v] as readonly number[]).filter((c) => !keep.has(c));
-      const d = candidates.map((c) => delay(world, c, v));
       const wins = new Float64Array(candidates.length);
       const sum = new Float64Array(candidates.length);
-      for (let b = 0; b < blocks; b++) {
-        const arr = this.roundArrivals[b] as Float64Array;
-        if (this.roundProducers[b] === v) continue;
-        let best = -1;
-        let bestT = Number.POSITIVE_INFINITY;
-        for (let i = 0; i < candidates.length; i++) {
-          const t = (arr[candidates[i] as number] as number) + (d[i] as number);
-          sum[i] = (sum[i] as number) + (Number.isFinite(t) ? t : ROUND_MS);
-          if (t < bestT) {
-            bestT = t;
-            best = i;
+      starts.length = 0;
+      ends.length = 0;
+      let from = 0;
+      for (let b = 0; b <= blocks; b++) {
+        if (b < blocks && this.roundProducers[b] !== v) continue;
+        if (b > from) {
+          starts.push(from);
+          ends.push(b);
+        }
+        from = b + 1;
+      }
+      bestT.fill(Number.POSITIVE_INFINITY);
+      best.fill(-1);
+      // Candidate by candidate over the blocks (the same sums, in the same order, and the same
+      // winner per block: the first candidate with the lowest time, as block by block).
+      for (let i = 0; i < candidates.length; i++) {
+        const c = candidates[i] as number;
+        const d = delay(world, c, v);
+        const row = c * blocks;
+        let acc = 0;
+        for (let k = 0; k < starts.length; k++) {
+          const end = ends[k] as number;
+          for (let b = starts[k] as number; b < end; b++) {
+            const t = (arrivals[row + b] as number) + d;
+            acc += t === Number.POSITIVE_INFINITY ? ROUND_MS : t;
+            if (t < (bestT[b] as number)) {
+              bestT[b] = t;
+              best[b] = i;
+            }
           }
         }
-        if (best >= 0) wins[best] = (wins[best] as number) + 1;
+        sum[i] = acc;
+      }
+      // Blocks the node produced kept best -1.
+      for (let b = 0; b < blocks; b++) {
+        const w = best[b] as number;
+        if (w >= 0) wins[w] = (wins[w] as number) + 1;
       }
       const order = candidates.map((_c, i) => i);
       order.sort(
@@ -319,20 +369,27 @@ class PolicyRun {
   runRound(round: number, range: [number, number]): RoundFigures {
     const { world } = this;
     if (this.policy === 'oracle' && round > 0) this.rewireOracle();
-    this.roundArrivals = [];
-    this.roundProducers = [];
     const [from, to] = range;
+    if (this.policy === 'oracle') {
+      this.roundBlocks = to - from;
+      if (this.roundArrivals.length < world.n * this.roundBlocks)
+        this.roundArrivals = new Float64Array(world.n * this.roundBlocks);
+      this.roundProducers = [];
+    }
     for (let b = from; b < to; b++) {
       const slot = world.blocks.slot[b] as number;
       const producer = world.blocks.producer[b] as number;
       const at = slot * SLOT_MS;
       this.scheduler.run({ until: at });
-      this.graph.diffuse(producer, this.arrival, this.winner);
+      const reached = this.graph.diffuse(producer, this.arrival, this.winner);
       const t = this.stats.add(this.arrival, this.scratch);
       this.t95All.push(t);
-      if (this.policy === 'node') this.recordMetrics(slot, at, producer);
+      if (this.policy === 'node') this.recordMetrics(slot, at, producer, reached);
       if (this.policy === 'oracle') {
-        this.roundArrivals.push(Float64Array.from(this.arrival));
+        const arrivals = this.roundArrivals;
+        const blocks = this.roundBlocks;
+        const arrival = this.arrival;
+        for (let c = 0, i = b - from; c < world.n; c++, i += blocks) arrivals[i] = arrival[c] as number;
         this.roundProducers.push(producer);
       }
     }
@@ -343,9 +400,57 @@ class PolicyRun {
     return figures;
   }
 
+  /** Records node `v`'s pending blocks in its metrics (before its hot peers change or are read). */
+  private recordPending(v: number): void {
+    const pending = this.pending;
+    const done = this.pendingDone[v] as number;
+    if (done >= pending.length) return;
+    const { slots, winners, times } = this.run;
+    let len = 0;
+    for (let b = done; b < pending.length; b++) {
+      const p = pending[b] as PendingBlock;
+      if (p.producer === v) continue; // the producer hears its own block from nobody
+      slots[len] = p.slot;
+      winners[len] = p.winner[v] as number;
+      times[len] = p.at + (p.arrival[v] as number);
+      len++;
+    }
+    this.pendingDone[v] = pending.length;
+    if (len > 0) (this.nodes[v] as ChurningNode).recordRun(this.graph.count[v] as number, slots, winners, times, len);
+  }
+
+  /** Every node records its pending blocks; the buffer is emptied. */
+  private recordAllPending(): void {
+    if (this.pending.length === 0) return;
+    for (let v = 0; v < this.world.n; v++) this.recordPending(v);
+    for (const p of this.pending) this.spare.push(p);
+    this.pending.length = 0;
+    this.pendingDone.fill(0);
+  }
+
   /** Every hot peer of every node delivered the header: the first one wins the slot on the header board. */
-  private recordMetrics(slot: number, at: number, producer: number): void {
+  private recordMetrics(slot: number, at: number, producer: number, reached: number): void {
     const { graph, arrival, winner } = this;
+    if (reached === this.world.n) {
+      // Every node reached: recorded later, in a run per node (see `pending`).
+      const p = this.spare.pop() ?? {
+        slot: 0,
+        at: 0,
+        producer: 0,
+        arrival: new Float64Array(this.world.n),
+        winner: new Int32Array(this.world.n),
+      };
+      p.slot = slot;
+      p.at = at;
+      p.producer = producer;
+      p.arrival.set(arrival);
+      p.winner.set(winner);
+      this.pending.push(p);
+      if (this.pending.length === PENDING_BLOCKS) this.recordAllPending();
+      return;
+    }
+    // Some node missed the block: the earlier blocks first, then this one node by node, peer by peer.
+    this.recordAllPending();
     const maxHot = graph.maxHot;
     for (let v = 0; v < this.world.n; v++) {
       if (v === producer) continue;
@@ -364,6 +469,18 @@ class PolicyRun {
     }
   }
 }
+
+/** A block that reached every node, kept until every node's metrics record it. */
+interface PendingBlock {
+  slot: number;
+  at: number;
+  producer: number;
+  arrival: Float64Array;
+  winner: Int32Array;
+}
+
+/** Pending blocks kept at most (then every node records them). */
+const PENDING_BLOCKS = 256;
 
 function steadySummary(t95: readonly number[], ranges: Array<[number, number]>): Summary {
   const rounds = ranges.length;
