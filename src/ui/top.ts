@@ -167,7 +167,8 @@ export function cut(line: string, columns: number): string {
     width += w;
     i += ch.length;
   }
-  return `${out}…\x1b[0m`;
+  // a reset only where colour may be left open (a plain line stays plain)
+  return line.includes('\x1b[') ? `${out}…\x1b[0m` : `${out}…`;
 }
 
 /** Enter the alternate screen and hide the cursor. */
