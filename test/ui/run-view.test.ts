@@ -158,7 +158,7 @@ describe('run view', () => {
   });
 
   it('no peers, no tip, initiator only', () => {
-    const s: NodeSnapshot = { ...fixedSnapshot(), peers: [], listening: [], tip: undefined } as NodeSnapshot;
+    const s: NodeSnapshot = { ...fixedSnapshot(), peers: [], listening: [] };
     delete s.tip;
     const text = renderRunView(s, [], { width: 100, height: 30, color: false });
     expect(text).toContain('initiator only');
