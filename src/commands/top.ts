@@ -12,10 +12,15 @@ import {
   parseMetricsUrl,
 } from '../metrics/scrape.js';
 import { looksLikeNoMetrics, snapshotFromPage, type TopSnapshot } from '../metrics/top-snapshot.js';
+import { querySnapshot } from '../node/control.js';
+import type { NodeEvent, NodeSnapshot } from '../node/snapshot.js';
+import { createRunViewRefresher, eventsBetween, type RunViewRefresher } from '../ui/run-view.js';
 import { type DashboardState, frame, renderDashboard, SCREEN_ENTER, SCREEN_LEAVE } from '../ui/top.js';
 
 /** The shortest --interval: a node's page is rebuilt on every request; more often helps nobody. */
 const MIN_INTERVAL_MS = 50;
+/** The events `spo top --control` keeps for its log (derived from successive snapshots). */
+const MAX_EVENTS = 50;
 
 export interface TopStopped {
   event: 'stopped';
@@ -32,21 +37,25 @@ Both generations of the node's metric names are read: the legacy tracing system'
 
 On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With --json, or when standard output is not a terminal, it prints one JSON object per refresh ({"event":"snapshot",...}; a failed refresh after the first is {"event":"error",...}) and, when --count ends it, {"event":"stopped",...}. If the first refresh fails, spo top exits 1 with the reason; later failures are shown and retried (the run then exits 1 if its last refresh failed).
 
---metrics takes a URL, HOST:PORT or a port (HOST:PORT and a port mean http://HOST:PORT/metrics). The node's new tracing system serves only the path /metrics.`;
+--metrics takes a URL, HOST:PORT or a port (HOST:PORT and a port mean http://HOST:PORT/metrics; default ${DEFAULT_METRICS_URL}). The node's new tracing system serves only the path /metrics.
+
+--control PATH reads a running spo run through its control socket instead (the socket spo peers reads: <TOPOLOGY>.spo.sock, or $XDG_RUNTIME_DIR/spo/run.sock): the node's own snapshot, shown as spo run shows it on its terminal (its counters, the peer table, and below it the promotions, demotions and new tips seen between refreshes). With --json, or off a terminal, each refresh prints the snapshot as spo run writes it ({"event":"snapshot",...}, docs/json.md "spo run"); the error and stopped lines are the same as with --metrics.`;
   static override examples = [
     '<%= config.bin %> top',
     '<%= config.bin %> top --metrics 192.168.1.10:12798 --interval 5s',
     '<%= config.bin %> top --json --count 1',
     '<%= config.bin %> top --json --interval 10s | jq -c "{t: .time, hot: .peerSelection.hot}"',
+    '<%= config.bin %> top --control /opt/cardano/cnode/files/topology.json.spo.sock',
   ];
   static override flags = {
     metrics: Flags.string({
-      description: "the node's Prometheus endpoint: a URL, HOST:PORT or a port",
-      default: DEFAULT_METRICS_URL,
+      description: `the node's Prometheus endpoint: a URL, HOST:PORT or a port (default ${DEFAULT_METRICS_URL})`,
       helpValue: 'URL',
+      exclusive: ['control'],
     }),
     control: Flags.string({
-      description: "a spo run's control socket (not available yet: spo run does not exist)",
+      description:
+        'read a running spo run through its control socket instead (its own snapshot: counters, peer table, changes)',
       helpValue: 'PATH',
     }),
     interval: Flags.string({
@@ -78,16 +87,6 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
 
   async run(): Promise<undefined> {
     const { flags } = await this.parse(Top);
-    if (flags.control !== undefined) {
-      throw new UsageError(
-        'CONTROL_NOT_AVAILABLE',
-        '--control: spo run does not exist yet, so there is no control socket to read',
-        {
-          hint: `read a node (or, later, spo run) through its Prometheus endpoint with --metrics (default ${DEFAULT_METRICS_URL})`,
-        },
-      );
-    }
-    const url = parseMetricsUrl(flags.metrics);
     const intervalMs = parseDuration(flags.interval, '--interval');
     if (intervalMs < MIN_INTERVAL_MS) {
       throw new UsageError('BAD_DURATION', `--interval ${flags.interval} is shorter than ${MIN_INTERVAL_MS}ms`, {
@@ -97,14 +96,130 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     if (timeoutMs <= 0) throw new UsageError('BAD_DURATION', '--timeout must be more than 0');
     const live = process.stdout.isTTY === true && !this.jsonEnabled();
+    if (flags.control !== undefined) {
+      return this.runControl(flags.control, { intervalMs, timeoutMs, count: flags.count, live });
+    }
+    const url = parseMetricsUrl(flags.metrics ?? DEFAULT_METRICS_URL);
     const agent = metricsAgent();
-    // systemClock's timers do not hold the process; this handle does, until the loop ends
-    const hold = setInterval(() => {}, 1 << 30);
     const state: DashboardState = { url: url.href, intervalMs, snapshot: undefined, values: undefined, seq: 0 };
     const draw = (): void => {
       process.stdout.write(frame(renderDashboard(state, this.c, termColumns())));
     };
     const onResize = (): void => draw();
+    return this.poll({
+      count: flags.count,
+      intervalMs,
+      setup: () => {
+        if (!live) return;
+        process.stdout.write(SCREEN_ENTER);
+        process.stdout.on('resize', onResize);
+        draw();
+      },
+      refresh: async (seq, time, signal) => {
+        const started: Millis = systemClock.now();
+        state.seq = seq;
+        const fetched = await fetchMetricsPage({ url, timeoutMs, signal, dispatcher: agent });
+        const parsed = snapshotFromPage({
+          seq,
+          time,
+          url: url.href,
+          text: fetched.text,
+          bytes: fetched.bytes,
+          scrapeMs: 0,
+          withReadFrom: flags.verbose,
+        });
+        if (looksLikeNoMetrics(parsed.page)) {
+          throw new MetricsError(
+            'METRICS_NOT_PROMETHEUS',
+            `${url.href}: the answer has no metrics (${parsed.page.invalidCount} lines, none in the Prometheus text format)`,
+            {
+              hint: `check that --metrics points at a Prometheus endpoint. ${ENDPOINT_HINT}`,
+              details: { url: url.href, firstInvalid: parsed.page.invalid[0] },
+            },
+          );
+        }
+        parsed.snapshot.scrapeMs = Math.round((systemClock.now() - started) * 10) / 10;
+        state.snapshot = parsed.snapshot;
+        state.values = parsed.read.values;
+        state.error = undefined;
+        if (live) draw();
+        else this.line(parsed.snapshot);
+      },
+      failed: (seq, time, error) => {
+        state.seq = seq;
+        state.error = { code: error.code, message: error.message, hint: error.hint, time };
+        if (live) draw();
+        else this.line({ event: 'error', seq, time, url: url.href, error: error.toJSON() });
+      },
+      teardown: async () => {
+        await agent.close().catch(() => {});
+        if (!live) return;
+        process.stdout.removeListener('resize', onResize);
+        process.stdout.write(SCREEN_LEAVE);
+        // the last frame stays on the normal screen, so the numbers are still there after quitting
+        if (state.snapshot || state.error) {
+          process.stdout.write(`${renderDashboard(state, this.c, termColumns()).slice(0, -1).join('\n')}\n`);
+        }
+      },
+      live,
+    });
+  }
+
+  /**
+   * `--control`: the node's own snapshot from spo run's control socket, shown as spo run shows it
+   * (counters, peer table, and a log of the changes seen between refreshes), redrawn in place.
+   */
+  private runControl(
+    path: string,
+    o: { intervalMs: number; timeoutMs: number; count: number | undefined; live: boolean },
+  ): Promise<undefined> {
+    let view: RunViewRefresher | undefined;
+    let last: NodeSnapshot | undefined;
+    const events: NodeEvent[] = [];
+    return this.poll({
+      count: o.count,
+      intervalMs: o.intervalMs,
+      setup: () => {
+        if (o.live) view = createRunViewRefresher(process.stdout, { color: this.chalk.level > 0 });
+      },
+      refresh: async (_seq, _time, signal) => {
+        const snapshot = await querySnapshot(path, { timeoutMs: o.timeoutMs, signal });
+        if (last && last.pid === snapshot.pid) {
+          events.push(...eventsBetween(last, snapshot));
+          events.splice(0, Math.max(0, events.length - MAX_EVENTS));
+        }
+        last = snapshot;
+        if (view) view.update(snapshot, events);
+        else this.line(snapshot);
+      },
+      failed: (seq, time, error) => {
+        if (view && last) {
+          const status = `refresh failed at ${time.slice(11, 19)}Z: ${error.message}; the values are from ${last.time.slice(11, 19)}Z; retrying`;
+          view.update(last, events, status);
+        } else this.line({ event: 'error', seq, time, control: path, error: error.toJSON() });
+      },
+      teardown: async () => {
+        view?.done();
+      },
+      live: o.live,
+    });
+  }
+
+  /**
+   * The refresh loop of both modes: every interval until --count or Ctrl-C; the first refresh's
+   * failure ends the run, later ones are shown and retried; a reader that goes away ends it quietly.
+   */
+  private async poll(o: {
+    count: number | undefined;
+    intervalMs: number;
+    live: boolean;
+    setup: () => void;
+    refresh: (seq: number, time: string, signal: AbortSignal) => Promise<void>;
+    failed: (seq: number, time: string, error: SpoError) => void;
+    teardown: () => Promise<void>;
+  }): Promise<undefined> {
+    // systemClock's timers do not hold the process; this handle does, until the loop ends
+    const hold = setInterval(() => {}, 1 << 30);
     // `spo top --json | head -3`: when the reader goes away, stop quietly (exit 0) instead of crashing on EPIPE
     const loop = new AbortController();
     const onAbort = (): void => loop.abort(this.signal.reason);
@@ -117,56 +232,26 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
     };
     process.stdout.on('error', onStdoutError);
     let failed = 0;
+    let refreshes = 0;
     let lastError: SpoError | undefined;
     try {
-      if (live) {
-        process.stdout.write(SCREEN_ENTER);
-        process.stdout.on('resize', onResize);
-        draw();
-      }
-      for (let seq = 1; flags.count === undefined || seq <= flags.count; seq++) {
+      o.setup();
+      for (let seq = 1; o.count === undefined || seq <= o.count; seq++) {
         const started: Millis = systemClock.now();
         const time = new Date().toISOString();
-        state.seq = seq;
+        refreshes = seq;
         try {
-          const fetched = await fetchMetricsPage({ url, timeoutMs, signal: loop.signal, dispatcher: agent });
-          const parsed = snapshotFromPage({
-            seq,
-            time,
-            url: url.href,
-            text: fetched.text,
-            bytes: fetched.bytes,
-            scrapeMs: 0,
-            withReadFrom: flags.verbose,
-          });
-          if (looksLikeNoMetrics(parsed.page)) {
-            throw new MetricsError(
-              'METRICS_NOT_PROMETHEUS',
-              `${url.href}: the answer has no metrics (${parsed.page.invalidCount} lines, none in the Prometheus text format)`,
-              {
-                hint: `check that --metrics points at a Prometheus endpoint. ${ENDPOINT_HINT}`,
-                details: { url: url.href, firstInvalid: parsed.page.invalid[0] },
-              },
-            );
-          }
-          parsed.snapshot.scrapeMs = Math.round((systemClock.now() - started) * 10) / 10;
-          state.snapshot = parsed.snapshot;
-          state.values = parsed.read.values;
-          state.error = undefined;
+          await o.refresh(seq, time, loop.signal);
           lastError = undefined;
-          if (live) draw();
-          else this.line(parsed.snapshot);
         } catch (error) {
           if (loop.signal.aborted || !isSpoError(error) || error.code === 'INTERRUPTED') throw error;
           if (seq === 1) throw error; // nothing to show yet: say why and stop
           failed++;
           lastError = error;
-          state.error = { code: error.code, message: error.message, hint: error.hint, time };
-          if (live) draw();
-          else this.line({ event: 'error', seq, time, url: url.href, error: error.toJSON() });
+          o.failed(seq, time, error);
         }
-        if (flags.count !== undefined && seq >= flags.count) break;
-        await sleep(systemClock, intervalMs - (systemClock.now() - started), loop.signal);
+        if (o.count !== undefined && seq >= o.count) break;
+        await sleep(systemClock, o.intervalMs - (systemClock.now() - started), loop.signal);
       }
     } catch (error) {
       if (!readerGone) throw error;
@@ -174,24 +259,16 @@ On a terminal the dashboard is redrawn in place; Ctrl-C quits (exit 130). With -
       this.signal.removeEventListener('abort', onAbort);
       process.stdout.removeListener('error', onStdoutError);
       clearInterval(hold);
-      await agent.close().catch(() => {});
-      if (live) {
-        process.stdout.removeListener('resize', onResize);
-        process.stdout.write(SCREEN_LEAVE);
-        // the last frame stays on the normal screen, so the numbers are still there after quitting
-        if (state.snapshot || state.error) {
-          process.stdout.write(`${renderDashboard(state, this.c, termColumns()).slice(0, -1).join('\n')}\n`);
-        }
-      }
+      await o.teardown();
     }
     if (readerGone) return undefined;
     if (lastError) throw lastError;
-    const stopped: TopStopped = { event: 'stopped', refreshes: state.seq, failed };
-    if (!live) this.line(stopped);
+    const stopped: TopStopped = { event: 'stopped', refreshes, failed };
+    if (!o.live) this.line(stopped);
     return undefined;
   }
 
-  private line(json: TopSnapshot | TopStopped | Record<string, unknown>): void {
+  private line(json: TopSnapshot | NodeSnapshot | TopStopped | Record<string, unknown>): void {
     process.stdout.write(`${JSON.stringify(json)}\n`);
   }
 }

@@ -21,6 +21,8 @@ export interface RunViewOptions {
   height: number;
   /** Colour (semantic; the text says the same without it). */
   color: boolean;
+  /** A line at the bottom instead of "Ctrl-C to stop" (a failed refresh, say). */
+  status?: string | undefined;
 }
 
 const TEMPERATURE_ORDER: Record<PeerTemperature, number> = { hot: 0, warm: 1, cooling: 2, cold: 3 };
@@ -71,6 +73,11 @@ export function counterLines(s: NodeSnapshot, p: Palette): string[] {
     `${p.dim('known / established / active')}  all ${kea(ps)}  ${p.dim('·')}  big ledger ${kea(big)}  ${p.dim('·')}  local roots ${kea(lr)}`,
     `${p.dim('inbound')} idle ${num(ig.idle)} cold ${num(ig.cold)} warm ${num(ig.warm)} hot ${num(ig.hot)}  ${p.dim('·')}  ${p.dim('connections')} in ${num(cm.inbound)} out ${num(cm.outbound)} duplex ${num(cm.duplex)} unidirectional ${num(cm.unidirectional)}`,
   ];
+}
+
+/** `spo peers`' report: the counters, a blank line, the whole peer table; lines cut to `width`. */
+export function peersReportLines(s: NodeSnapshot, width: number, p: Palette): string[] {
+  return [...counterLines(s, p).map((l) => cut(l, width)), '', ...peerTableLines(s, width, p)];
 }
 
 interface Col {
@@ -217,7 +224,7 @@ export function renderRunView(s: NodeSnapshot, recentEvents: readonly NodeEvent[
   const table = peerTableLines(s, width, p);
   const [tableHeader = '', ...peerRows] = table;
   const events = recentEvents.map((e) => cut(eventLine(e, p), width));
-  const hint = cut(p.dim('Ctrl-C to stop'), width);
+  const hint = cut(o.status === undefined ? p.dim('Ctrl-C to stop') : p.warn(printable(o.status)), width);
 
   // fixed: the counters, a blank line, the table header; then peers, then (blank + title + events), then the hint
   const fixed = head.length + 2;
@@ -304,7 +311,7 @@ export interface ViewStream extends NodeJS.WritableStream {
 
 export interface RunViewRefresher {
   /** Draws this snapshot and these events in place of the previous frame. */
-  update(snapshot: NodeSnapshot, recentEvents: readonly NodeEvent[]): void;
+  update(snapshot: NodeSnapshot, recentEvents: readonly NodeEvent[], status?: string): void;
   /** Writes lines above the view that stay (warnings, a final message), then redraws the view. */
   persist(text: string): void;
   /** Leaves the last frame on the screen, the cursor below it; later updates do nothing. */
@@ -317,7 +324,7 @@ export interface RunViewRefresher {
  */
 export function createRunViewRefresher(stream: ViewStream, options: { color: boolean }): RunViewRefresher {
   const log = createLogUpdate(stream, { showCursor: false });
-  let last: { snapshot: NodeSnapshot; events: readonly NodeEvent[] } | undefined;
+  let last: { snapshot: NodeSnapshot; events: readonly NodeEvent[]; status: string | undefined } | undefined;
   let finished = false;
   const draw = (): void => {
     if (!last || finished) return;
@@ -326,6 +333,7 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
         width: stream.columns && stream.columns > 0 ? stream.columns : 100,
         height: stream.rows && stream.rows > 0 ? stream.rows : 40,
         color: options.color,
+        status: last.status,
       }),
     );
   };
@@ -335,8 +343,8 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
   };
   stream.on('resize', onResize);
   return {
-    update(snapshot, recentEvents) {
-      last = { snapshot, events: recentEvents };
+    update(snapshot, recentEvents, status) {
+      last = { snapshot, events: recentEvents, status };
       draw();
     },
     persist(text) {

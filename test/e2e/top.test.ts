@@ -2,7 +2,7 @@
  * `spo top` through the real bin/run.js against a loopback HTTP server serving a metrics page of
  * each generation (test/fixtures/metrics) and the page spo's own publisher writes (what spo run
  * will serve): JSON lines with --count, the live dashboard on a pseudo-terminal, a node that cannot
- * be reached, one that fails after the first refresh, Ctrl-C (exit 130), and --control.
+ * be reached, one that fails after the first refresh, Ctrl-C (exit 130). --control: test/e2e/peers.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { Gauge, Registry } from 'prom-client';
@@ -163,10 +163,9 @@ describe('spo top', () => {
     expect(r.stderr).not.toMatch(/EPIPE|Error/);
   });
 
-  it('--control is refused with a clear error until spo run exists (exit 2)', async () => {
-    const r = await runCli(['top', '--control', '/tmp/spo.sock']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/spo run does not exist yet/);
+  it('bad --metrics and --interval are usage errors (exit 2); --control is tested in peers.test.ts', async () => {
+    const both = await runCli(['top', '--control', '/tmp/spo.sock', '--metrics', '12798']);
+    expect(both.code).toBe(2);
     const bad = await runCli(['top', '--metrics', 'ftp://x', '--count', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not HTTP/);
