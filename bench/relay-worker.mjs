@@ -7,6 +7,8 @@
  * - `relay`: the events go to a HeaderRelay (best chain, credits, counts) whose chain is served by
  *   `spo serve`'s server and responders, as `spo run` does; one downstream client follows it.
  * - `bare`: the events are only counted (the chain-sync clients' own cost: receive and decode).
+ * - `chain`: a relay hop (as `relay`, COUNT ignored) that runs until killed: a stand-in for one
+ *   `spo run` node in the latency chain, made of the same modules.
  * Prints `{"ready":true,"port":N}` once every peer is hot (port 0 for bare), then
  * `{"cpuUs":..,"wallMs":..,"headers":..}` (CPU from ready to the last header) and exits.
  * Runs dist/ (the code the CLI runs): `npm run build` first (npm run bench does).
@@ -23,7 +25,9 @@ const magic = Number(magicText);
 const count = Number(countText);
 const peers = (peersText ?? '').split(',').filter(Boolean);
 const relay =
-  mode === 'relay' ? new HeaderRelay({ recordHeader: () => undefined, notePeer: () => undefined }) : undefined;
+  mode === 'relay' || mode === 'chain'
+    ? new HeaderRelay({ recordHeader: () => undefined, notePeer: () => undefined })
+    : undefined;
 const got = new Map(peers.map((p) => [p, 0]));
 let total = 0;
 let started;
@@ -58,7 +62,7 @@ const actions = new LivePeerStateActions({
     if (ev.type !== 'RollForward' || started === undefined) return;
     total++;
     got.set(peer, (got.get(peer) ?? 0) + 1);
-    if (!done && [...got.values()].every((n) => n >= count)) void finish();
+    if (!done && mode !== 'chain' && [...got.values()].every((n) => n >= count)) void finish();
   },
   ...(relay ? { intersectPoints: relay.intersectPoints } : {}),
 });

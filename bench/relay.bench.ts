@@ -19,6 +19,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectPeer } from '../src/net/client.js';
@@ -28,6 +31,7 @@ import type { BenchResult } from './run.js';
 
 const MAGIC = 42;
 const WORKER = fileURLToPath(new URL('./relay-worker.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -156,7 +160,7 @@ export interface Chain {
 }
 
 /** Latencies (ms) of `n` headers, one at a time, from the producer's extend to the end client. */
-async function latencies(producer: RunningServer, chain: Chain, n: number): Promise<number[]> {
+async function latencies(producer: RunningServer, chain: Chain, n: number, warm = 5): Promise<number[]> {
   const sent = new Map<number, number>();
   const out: number[] = [];
   let wake: (() => void) | undefined;
@@ -168,7 +172,7 @@ async function latencies(producer: RunningServer, chain: Chain, n: number): Prom
     wake?.();
   });
   try {
-    for (let i = 0; i < n + 5; i++) {
+    for (let i = 0; i < n + warm; i++) {
       const arrived = new Promise<void>((r) => {
         wake = r;
       });
@@ -181,7 +185,7 @@ async function latencies(producer: RunningServer, chain: Chain, n: number): Prom
   } finally {
     await f.stop();
   }
-  return out.slice(5); // the first few warm the JIT
+  return out.slice(Math.max(0, out.length - n)); // the first few warm the JIT
 }
 
 const median = (xs: number[]): number => {
@@ -202,6 +206,128 @@ async function forwarderChain(producerPort: number): Promise<Chain> {
     port = h.port;
   }
   return { port, hops };
+}
+
+/** A relay hop made of the header relay's modules (bench/relay-worker.mjs `chain`), following `upstreamPort`. */
+async function moduleHop(upstreamPort: number): Promise<Hop> {
+  const child = spawn(process.execPath, [WORKER, 'chain', String(MAGIC), '0', `127.0.0.1:${upstreamPort}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = await nextJson(lines(child), 'ready');
+  return { port: ready.port as number, child };
+}
+
+async function moduleChain(producerPort: number): Promise<Chain> {
+  const hops: Hop[] = [];
+  let port = producerPort;
+  for (let i = 0; i < 4; i++) {
+    const h = await moduleHop(port);
+    hops.push(h);
+    port = h.port;
+  }
+  return { port, hops };
+}
+
+/**
+ * `spo run` (bin/run.js) following `upstreamPort` as its only local root (hot valency 1, no
+ * ledger peers, targets of one peer); resolves once it listens, with a promise of its local root
+ * going hot.
+ */
+async function spoRunHop(dir: string, i: number, upstreamPort: number): Promise<Hop & { hot: Promise<void> }> {
+  const topology = join(dir, `topology-${i}.json`);
+  const config = join(dir, `config-${i}.json`);
+  const registry = join(dir, 'registry.json');
+  writeFileSync(registry, JSON.stringify({ pools: [] })); // no ledger peers
+  writeFileSync(
+    topology,
+    JSON.stringify({
+      localRoots: [
+        {
+          accessPoints: [{ address: '127.0.0.1', port: upstreamPort }],
+          advertise: false,
+          trustable: true,
+          hotValency: 1,
+        },
+      ],
+      publicRoots: [],
+      useLedgerAfterSlot: -1,
+    }),
+  );
+  writeFileSync(
+    config,
+    JSON.stringify({
+      TargetNumberOfRootPeers: 1,
+      TargetNumberOfKnownPeers: 1,
+      TargetNumberOfEstablishedPeers: 1,
+      TargetNumberOfActivePeers: 1,
+      TargetNumberOfKnownBigLedgerPeers: 0,
+      TargetNumberOfEstablishedBigLedgerPeers: 0,
+      TargetNumberOfActiveBigLedgerPeers: 0,
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'run',
+      '--topology',
+      topology,
+      '--config',
+      config,
+      '--port',
+      '0',
+      '--magic',
+      String(MAGIC),
+      '--json',
+      '--snapshot-interval',
+      '60s',
+      '--source',
+      registry,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  const it = lines(child);
+  let port = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) throw new Error(`spo run ${i} ended before it listened`);
+    const l = JSON.parse(r.value) as { event: string; listening?: string[] };
+    if (l.event === 'started') {
+      port = Number(/:(\d+)$/.exec(l.listening?.[0] ?? '')?.[1] ?? 0);
+      break;
+    }
+  }
+  const hot = (async () => {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error(`spo run ${i} ended before its local root went hot`);
+      const l = JSON.parse(r.value) as { event: string; to?: string };
+      if (l.event === 'promoted' && l.to === 'hot') break;
+    }
+    // drain the rest so the pipe never fills
+    void (async () => {
+      while (!(await it.next()).done);
+    })();
+  })();
+  return { port, child, hot };
+}
+
+async function spoRunChain(producerPort: number, dir: string): Promise<Chain> {
+  const hops: Array<Hop & { hot: Promise<void> }> = [];
+  let port = producerPort;
+  for (let i = 0; i < 4; i++) {
+    const h = await spoRunHop(dir, i, port);
+    hops.push(h);
+    port = h.port;
+  }
+  return { port, hops, ready: async () => void (await Promise.all(hops.map((h) => h.hot))) };
+}
+
+/** Whether a header reaches the end of the chain at all (within 5 s). */
+async function relays(producer: RunningServer, chain: Chain): Promise<boolean> {
+  await chain.ready?.();
+  const got = await latencies(producer, chain, 1, 0);
+  return got.length > 0;
 }
 
 export default async function relayBench(): Promise<BenchResult[]> {
@@ -226,21 +352,56 @@ export default async function relayBench(): Promise<BenchResult[]> {
 
   const N = 100;
   const producer = (await producers(1))[0] as RunningServer;
-  try {
-    const fwd = await forwarderChain(producer.port);
-    let viaForwarders: number[];
+  const dir = mkdtempSync(join(tmpdir(), 'spo-relay-bench-'));
+  const measure = async (make: () => Promise<Chain>): Promise<number[] | undefined> => {
+    const chain = await make();
     try {
-      viaForwarders = await latencies(producer, fwd, N);
+      if (!(await relays(producer, chain))) return undefined;
+      return await latencies(producer, chain, N);
     } finally {
-      await stopAll(fwd.hops);
+      await stopAll(chain.hops);
     }
+  };
+  try {
+    const fwd = (await measure(() => forwarderChain(producer.port))) ?? [];
+    const baseline = { name: '4 bare TCP forwarders (median)', value: median(fwd) };
     results.push({
-      name: `header latency through 4 bare TCP forwarders (median of ${N}; p95 ${p95(viaForwarders).toFixed(2)} ms)`,
-      value: median(viaForwarders),
+      name: `header latency through 4 bare TCP forwarders (median of ${N}; p95 ${p95(fwd).toFixed(2)} ms)`,
+      value: median(fwd),
       unit: 'ms',
     });
+    const perHop = (xs: number[]): number => (median(xs) - median(fwd)) / 4;
+    const mods = await measure(() => moduleChain(producer.port));
+    if (mods) {
+      results.push({
+        name: `header latency through 4 relay processes of the header relay's modules (peer state actions + HeaderRelay + spo serve's responders; median of ${N}; p95 ${p95(mods).toFixed(2)} ms; +${perHop(mods).toFixed(2)} ms per hop)`,
+        value: median(mods),
+        unit: 'ms',
+        baseline,
+        ratio: median(mods) / median(fwd),
+        target: 'within +2 ms per hop',
+        met: perHop(mods) <= 2,
+      });
+    }
+    const runs = await measure(() => spoRunChain(producer.port, dir));
+    if (runs) {
+      results.push({
+        name: `header latency through 4 spo run nodes (median of ${N}; p95 ${p95(runs).toFixed(2)} ms; +${perHop(runs).toFixed(2)} ms per hop)`,
+        value: median(runs),
+        unit: 'ms',
+        baseline,
+        ratio: median(runs) / median(fwd),
+        target: 'within +2 ms per hop',
+        met: perHop(runs) <= 2,
+      });
+    } else {
+      process.stderr.write(
+        'spo run: no header reached the end of the chain of 4 (is the header relay wired into spo run?)\n',
+      );
+    }
   } finally {
     await producer.close();
+    rmSync(dir, { recursive: true, force: true });
   }
   return results;
 }

@@ -13,6 +13,7 @@ import type { ChainSyncEvent } from '../../src/net/protocols/chain-sync/client.j
 import type { ChainFollower } from '../../src/net/protocols/chain-sync/source.js';
 import { type BestChainChange, HeaderChain } from '../../src/node/header-chain.js';
 import { HeaderRelay, issuerNumber, liveChain } from '../../src/node/header-relay.js';
+import type { LiveChain } from '../../src/node/live-node.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const GENESIS_PREV = new Uint8Array(32).fill(0xaa);
@@ -350,6 +351,8 @@ describe('HeaderRelay', () => {
 
   it("liveChain: the live node's view (headers first from this peer, known, the tip in hex, mint by issuer name)", () => {
     const live = liveChain();
+    const asOption: LiveChain = live; // what spo run's live node takes
+    expect(asOption.best()).toBeUndefined();
     const h1 = header(1, 10, GENESIS_PREV, 0);
     const h2 = header(2, 11, h1.hash, 0);
     const h3 = header(3, 12, h2.hash, 0);
