@@ -9,6 +9,8 @@ import { parseDuration } from '../lib/duration.js';
 import { UsageError } from '../lib/errors.js';
 import { NodeMetricsPublisher, type PublishedNames } from '../metrics/publish.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/serve.js';
+import { parseLinkDelays } from '../net/transport/delayed-links.js';
+import { type ControlServer, defaultControlPath, startControlServer } from '../node/control.js';
 import { type LiveNode, startLiveNode } from '../node/live-node.js';
 import { nodeResolver } from '../node/node-dns.js';
 import type { NodeEvent, NodeSnapshot } from '../node/snapshot.js';
@@ -75,7 +77,8 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       default: 'new',
     }),
     control: Flags.string({
-      description: 'local control socket for `spo peers` (owner-only permissions)',
+      description:
+        'local control socket for `spo peers` (owner-only; default: TOPOLOGY.spo.sock beside --topology, else $XDG_RUNTIME_DIR/spo/run.sock)',
       helpValue: 'PATH',
     }),
     'initiator-only': Flags.boolean({
@@ -98,6 +101,23 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       helpValue: 'DURATION',
       helpGroup: 'TESTING',
     }),
+    'mint-offset': Flags.string({
+      description: 'TESTNETS ONLY: the first mint this long after start (default one --mint-interval)',
+      helpValue: 'DURATION',
+      helpGroup: 'TESTING',
+      dependsOn: ['mint-interval'],
+    }),
+    'churn-interval': Flags.string({
+      description: "TESTNETS ONLY: churn cycles this far apart instead of the node's ~1 h",
+      helpValue: 'DURATION',
+      helpGroup: 'TESTING',
+    }),
+    'link-delays': Flags.string({
+      description:
+        'TESTNETS ONLY: file of one-way delays to add per remote IP ({"linkDelays": {"IP": ms}}, written by spo testnet)',
+      helpValue: 'FILE',
+      helpGroup: 'TESTING',
+    }),
     seed: Flags.integer({ description: "seed of the governor's randomness", helpGroup: 'TESTING' }),
   };
 
@@ -112,6 +132,22 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     if (snapshotEveryMs < 100)
       throw new UsageError('BAD_DURATION', '--snapshot-interval must be at least 100ms', { hint: 'e.g. 5s' });
     const mintEveryMs = flags['mint-interval'] ? parseDuration(flags['mint-interval'], '--mint-interval') : 0;
+    const mintOffsetMs = flags['mint-offset'] ? parseDuration(flags['mint-offset'], '--mint-offset') : undefined;
+    const churnIntervalMs = flags['churn-interval']
+      ? parseDuration(flags['churn-interval'], '--churn-interval')
+      : undefined;
+    if (churnIntervalMs !== undefined && churnIntervalMs < 1_000)
+      throw new UsageError('BAD_DURATION', '--churn-interval must be at least 1s', {
+        hint: 'e.g. --churn-interval 2m',
+      });
+    const linkDelays = flags['link-delays']
+      ? parseLinkDelays(
+          await readFile(flags['link-delays'], 'utf8').catch((e: NodeJS.ErrnoException) => {
+            throw new UsageError('LINK_DELAYS_READ', `cannot read ${flags['link-delays']}: ${e.code ?? e.message}`);
+          }),
+          flags['link-delays'],
+        )
+      : undefined;
     const hosts = flags.host
       .split(',')
       .map((h) => h.trim())
@@ -161,8 +197,29 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       metricsServer = await startMetricsServer({ registry: prom, port: flags['metrics-port'] });
     }
 
+    // --- the control endpoint (spo peers) -----------------------------------------------------
+    // an explicit --control that cannot be opened is an error; the default one only a warning
+    const controlPath = flags.control ?? defaultControlPath({ topologyFile: flags.topology });
+    let control: ControlServer | undefined;
+    try {
+      control = await startControlServer({
+        path: controlPath,
+        snapshot: () => {
+          if (!nodeRef) throw new UsageError('NOT_STARTED', 'the node is starting');
+          return nodeRef.snapshot();
+        },
+      });
+    } catch (e) {
+      if (flags.control) {
+        await metricsServer?.close();
+        throw e;
+      }
+      warn('CONTROL_UNAVAILABLE', `no control endpoint for spo peers: ${(e as Error).message}`);
+    }
+
     // --- the node -----------------------------------------------------------------------------
     const dns = new DnsResolver();
+    let nodeRef: LiveNode | undefined;
     let node: LiveNode;
     try {
       node = await startLiveNode({
@@ -180,10 +237,18 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
         ...(publisher ? { metrics: publisher } : {}),
         ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+        ...(mintEveryMs > 0
+          ? { mint: { intervalMs: mintEveryMs, ...(mintOffsetMs === undefined ? {} : { offsetMs: mintOffsetMs }) } }
+          : {}),
+        ...(churnIntervalMs === undefined ? {} : { churnIntervalMs }),
+        ...(linkDelays ? { linkDelays } : {}),
         signal: this.signal,
         onEvent: (e) => this.show(e, lines),
+        ...(control ? { controlPath: control.path } : {}),
       });
+      nodeRef = node;
     } catch (e) {
+      await control?.close();
       await metricsServer?.close();
       dns.close();
       const err = e as NodeJS.ErrnoException;
@@ -196,8 +261,6 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
         });
       throw e;
     }
-    if (mintEveryMs > 0)
-      warn('MINT_UNAVAILABLE', '--mint-interval needs the header relay, which this build does not have yet');
 
     // --- snapshots, SIGHUP ----------------------------------------------------------------------
     const snapshots = lines ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs) : undefined;
@@ -227,6 +290,7 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     } finally {
       process.off('SIGHUP', onHup);
       if (snapshots) clearInterval(snapshots);
+      await control?.close();
       await metricsServer?.close();
       dns.close();
     }

@@ -50,10 +50,14 @@ import type { Connection } from '../net/connection.js';
 import type { ChainSyncEvent } from '../net/protocols/chain-sync/client.js';
 import { type ChainProvider, EMPTY_CHAIN } from '../net/protocols/chain-sync/source.js';
 import { nodeResponders } from '../net/protocols/responders.js';
+import { type LinkDelays, withLinkDelay } from '../net/transport/delayed.js';
+import { TcpBearer } from '../net/transport/tcp.js';
 import { resolvedAddressFlag } from '../registry/hygiene.js';
 import type { Topology } from '../topology/model.js';
 import type { ConnId } from './connection-manager/core.js';
-import { ConnectionManager } from './connection-manager/shell.js';
+import { ConnectionManager, type Dialer, tcpDialer } from './connection-manager/shell.js';
+import type { BestChainChange } from './header-chain.js';
+import { HeaderRelay } from './header-relay.js';
 import { CmConnector } from './outbound.js';
 import { LivePeerStateActions, type PeerResolver, type PeerStateTrace } from './peer-state-actions.js';
 import { type NodeServer, startAcceptLoops } from './server/accept-loop.js';
@@ -78,27 +82,6 @@ export interface LiveNodeSettings {
   timeWaitTimeoutMs: Millis;
 }
 
-/**
- * The node's chain, as the live node needs it: served downstream by chain-sync, fed by the hot
- * peers' chain-sync (src/node/header-chain.ts implements it; without one the node serves an empty
- * chain and relays nothing).
- */
-export interface LiveChain extends ChainProvider {
-  /**
-   * A hot peer's chain-sync event arrived at `at`. Returns the header it added to the node's best
-   * chain (when it was the first to deliver it), for the event log and the peer metrics.
-   */
-  receive(
-    peer: Peer,
-    event: ChainSyncEvent,
-    at: Millis,
-  ): { added: ReadonlyArray<{ blockNo: number; slot: number; hash: string }>; known: boolean } | undefined;
-  /** The node's best tip. */
-  best(): ChainTip | undefined;
-  /** Mints a synthetic header extending the best chain (testnets). */
-  mint?(slot: number, issuer: string): { blockNo: number; slot: number; hash: string };
-}
-
 export interface LiveNodeOptions {
   clock?: Clock;
   /** Network name and magic (handshake, the `started` event). */
@@ -117,12 +100,20 @@ export interface LiveNodeOptions {
   /** Accept loopback and private addresses from the registry and from peer sharing (testnets, tests). */
   allowPrivatePeers?: boolean;
   resolver: RootPeerResolver & PeerResolver;
-  /** The node's chain (default: an empty chain, nothing relayed). */
-  chain?: LiveChain;
+  /** Relay headers (default true): hot peers' chain-sync feeds the node's best header chain, served downstream. */
+  relay?: boolean;
+  /** TESTNETS: mint a synthetic header extending the best chain every `intervalMs`, the first after `offsetMs`. */
+  mint?: { intervalMs: Millis; offsetMs?: Millis };
+  /** TESTNETS: one-way delays added to what is sent to each remote IP (spo testnet's link delays). */
+  linkDelays?: LinkDelays;
+  /** The churn interval instead of the node's ~1 h (testnets). */
+  churnIntervalMs?: Millis;
   /** Updated once a second and at the end. */
   metrics?: NodeMetricsPublisher;
   /** Where the metrics are served (told in the `started` event). */
   metricsUrl?: string;
+  /** The control endpoint's socket (told in the `started` event). */
+  controlPath?: string;
   /** Seed of the governor's randomness (default: drawn from the clock). */
   seed?: number;
   /** Keep-alive interval (default the node's 10 s). */
@@ -203,6 +194,28 @@ function peerAddress(peer: Peer): PeerAddress | undefined {
   return undefined;
 }
 
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A producer's issuer number from its address (FNV-1a): different nodes mint different headers. */
+function issuerOf(address: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) {
+    h ^= address.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** The dialer with the link delay of the remote applied to every outbound connection (testnets). */
+function delayedDialer(inner: Dialer, delays: LinkDelays, clock: Clock): Dialer {
+  return {
+    dial: async (peer, local, signal) => {
+      const r = await inner.dial(peer, local, signal);
+      return { bearer: withLinkDelay(r.bearer, delays, clock), connectMs: r.connectMs };
+    },
+  };
+}
+
 function hostOf(peer: Peer): string {
   const v6 = /^\[([^\]]+)\]:\d+$/.exec(peer);
   if (v6) return v6[1] as string;
@@ -227,15 +240,23 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
   const seed = o.seed ?? Math.floor(startedWall) >>> 0;
   const rng = createRng(seed);
   const allowPrivate = o.allowPrivatePeers === true;
-  const chain = o.chain;
-  const served: ChainProvider = chain ?? EMPTY_CHAIN;
+  // The header relay: hot peers' chain-sync feeds the best header chain (first arrivals credited
+  // to the governor's peer metrics), the chain served downstream by chain-sync. Its driver
+  // callbacks are bound once the driver exists (below).
+  let driverForRelay: GovernorDriver | undefined;
+  const relay =
+    o.relay === false
+      ? undefined
+      : new HeaderRelay({
+          recordHeader: (slot, peer, at) => driverForRelay?.recordHeader(slot, peer, at),
+          notePeer: (slot, peer) => driverForRelay?.notePeer(slot, peer),
+        });
+  const served: ChainProvider = relay?.chain ?? EMPTY_CHAIN;
   const initiatorOnly = o.initiatorOnly === true || o.settings.diffusionMode === 'InitiatorOnly';
   const timers = new Set<Timer>();
 
   // --- per-peer figures the governor does not keep ------------------------------------------
   const rtt = new Map<Peer, Millis>();
-  const headersFirst = new Map<Peer, number>();
-  const headers = new Map<Peer, number>();
   const churnCounts = new Map<string, number>();
   let maxTipSlotSeen = -1;
 
@@ -282,6 +303,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       data: handshake,
       responders: nodeResponders({ chain: served, peers: (amount) => shareSource(amount) }),
     },
+    ...(o.linkDelays ? { dialer: delayedDialer(tcpDialer(clock), o.linkDelays, clock) } : {}),
     hardLimit: o.settings.acceptedConnectionsLimit.hardLimit,
     protocolIdleTimeout: o.settings.protocolIdleTimeoutMs > 0 ? o.settings.protocolIdleTimeoutMs : Infinity,
     timeWaitTimeout: o.settings.timeWaitTimeoutMs,
@@ -320,7 +342,16 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       delay: o.settings.acceptedConnectionsLimit.delayMs,
     };
     try {
-      server = await startAcceptLoops({ target: cm, hosts: o.hosts, port: o.port, limit, clock, reusePort: true });
+      const delays = o.linkDelays;
+      server = await startAcceptLoops({
+        target: cm,
+        hosts: o.hosts,
+        port: o.port,
+        limit,
+        clock,
+        reusePort: true,
+        ...(delays ? { bearer: (socket) => withLinkDelay(new TcpBearer(socket), delays, clock) } : {}),
+      });
     } catch (e) {
       await cm.close(0);
       throw e;
@@ -338,23 +369,14 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       maxTipSlotSeen = slot;
       checkLedgerPeers();
     }
-    if (!chain) return;
-    const at = clock.now();
-    const r = chain.receive(peer, ev, at);
-    if (!r) return;
-    if (ev.type === 'RollForward') headers.set(peer, (headers.get(peer) ?? 0) + 1);
-    for (const h of r.added) {
-      headersFirst.set(peer, (headersFirst.get(peer) ?? 0) + 1);
-      driver.recordHeader(h.slot, peer, at);
-      emit({ time: now(), event: 'header', blockNo: h.blockNo, slot: h.slot, hash: h.hash, from: peer });
-    }
-    if (r.added.length === 0 && r.known && ev.type === 'RollForward') driver.notePeer(ev.header.slot, peer);
+    relay?.receive(peer, ev, ev.at);
   };
   const actions = new LivePeerStateActions({
     clock,
     connector: new CmConnector(cm),
     resolver: o.resolver,
     onChainSync,
+    ...(relay ? { intersectPoints: relay.intersectPoints } : {}),
     onRtt: (peer, ms) => rtt.set(peer, ms),
     ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
   });
@@ -396,10 +418,26 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     clock,
     rng: rng.split(),
     churn: true,
+    ...(o.churnIntervalMs === undefined ? {} : { churnIntervalMs: o.churnIntervalMs }),
     policy: { ...DEFAULT_POLICY, peerSharing: o.settings.peerSharing },
     shell: { peers: actions, sharing, rootPeers: publicRoots, bigLedgerPeers: bigLedger },
   });
   driverRef = driver;
+  driverForRelay = driver;
+  // every header that joins the best chain is an event (first arrival at this node, or minted here)
+  const self = listening[0] ?? 'self';
+  relay?.chain.onChange((c: BestChainChange) => {
+    for (const b of c.added)
+      emit({
+        time: now(),
+        event: 'header',
+        blockNo: b.blockNo,
+        slot: b.slot,
+        hash: hexOf(b.hash),
+        from: b.from ?? self,
+        ...(b.from === undefined ? { minted: true } : {}),
+      });
+  });
   const configure = (): void =>
     driver.configure({
       consensusMode: o.settings.consensusMode,
@@ -503,7 +541,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     const cmc = cm.counters();
     const churn: Record<string, number> = {};
     for (const [k, v] of churnCounts) churn[k.charAt(0).toLowerCase() + k.slice(1)] = v;
-    const tip = chain?.best();
+    const tip = relay?.chain.tipBlock();
     return {
       peerSelection: {
         root: c.root,
@@ -568,10 +606,11 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       if (r !== undefined && conn) row.rttMs = Math.round(r * 10) / 10;
       const up = scores.get(p);
       if (up !== undefined) row.upstreamness = up;
-      const hf = headersFirst.get(p);
-      if (hf !== undefined) row.headersFirst = hf;
-      const hs = headers.get(p);
-      if (hs !== undefined) row.headers = hs;
+      const hc = relay?.countsFor(p);
+      if (hc && hc.headers > 0) {
+        row.headers = hc.headers;
+        row.headersFirst = hc.headersFirst;
+      }
       const g = groupOf.get(p);
       if (g !== undefined) row.group = g;
       peers.push(row);
@@ -590,7 +629,8 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
         failCount: 0,
       });
     }
-    const tip = chain?.best();
+    const t = relay?.chain.tipBlock();
+    const tip: ChainTip | undefined = t ? { blockNo: t.blockNo, slot: t.slot, hash: hexOf(t.hash) } : undefined;
     return {
       event: 'snapshot',
       seq: ++seq,
@@ -612,6 +652,9 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       timers.delete(t);
       if (stopping) return;
       o.metrics?.update(counters());
+      // per-peer figures of peers the governor forgot go too (bounded memory under churn)
+      if (relay) for (const p of relay.peers()) if (!driver.state.known.has(p)) relay.forget(p);
+      for (const p of rtt.keys()) if (!driver.state.known.has(p)) rtt.delete(p);
       if (clock.now() - lastInboundPeers >= INBOUND_PEERS_EVERY_MS) {
         lastInboundPeers = clock.now();
         // mature inbound duplex peers, with the sharing flag they negotiated
@@ -635,6 +678,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     magic: o.magic,
     role: o.role,
     ...(o.metricsUrl ? { metrics: o.metricsUrl } : {}),
+    ...(o.controlPath ? { control: o.controlPath } : {}),
   });
   checkLedgerPeers();
   configure();
@@ -642,6 +686,23 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
   localRoots.configure(roots.localRoots);
   o.metrics?.update(counters());
   tick();
+  if (relay && o.mint && o.mint.intervalMs > 0) {
+    const { intervalMs } = o.mint;
+    const issuer = issuerOf(self);
+    const mintOnce = (delay: Millis): void => {
+      const t = clock.setTimer(delay, () => {
+        timers.delete(t);
+        if (stopping) return;
+        // slots are wall-clock seconds, as on a real network: producers taking turns never collide
+        const tipSlot = relay.chain.tipBlock()?.slot ?? -1;
+        const slot = Math.max(tipSlot + 1, Math.floor(wall() / 1000));
+        relay.mint(slot, issuer, clock.now());
+        mintOnce(intervalMs);
+      });
+      timers.add(t);
+    };
+    mintOnce(o.mint.offsetMs ?? intervalMs);
+  }
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {

@@ -80,6 +80,8 @@ export type NodeEvent = { time: string } & (
       role: 'relay' | 'producer';
       /** The Prometheus endpoint (`--metrics-port`), when served. */
       metrics?: string;
+      /** The control endpoint's Unix socket (`spo peers --control`), when open. */
+      control?: string;
     }
   | { event: 'promoted'; peer: string; from: 'cold' | 'warm'; to: 'warm' | 'hot'; source: PeerSourceName }
   | { event: 'demoted'; peer: string; from: 'warm' | 'hot'; to: 'cold' | 'warm'; reason?: string }
