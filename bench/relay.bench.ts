@@ -9,6 +9,9 @@
  *    (user + system, from every intersection found to the last header) / (K x M). Baseline in the
  *    same run: the same worker with the hot chain-sync clients only (receive and decode, nothing
  *    relayed).
+ *    Also, in this process: the chain's own work (HeaderChain.receive of each header from 10 peers:
+ *    the first joins and is hashed, the other nine are found by their bytes) per hot peer per
+ *    header, against decoding the header (what every chain-sync client does anyway).
  * 2. End-to-end header latency through a chain of 4 relays on loopback: a producer (in this
  *    process) -> relay 1 -> ... -> relay 4 -> a chain-sync client (in this process); latency = the
  *    client's arrival time minus the producer's `extend()`, one header at a time, idle between.
@@ -24,9 +27,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { SyntheticChain } from '../src/net/chain.js';
 import { connectPeer } from '../src/net/client.js';
 import type { Connection } from '../src/net/connection.js';
+import { decodeHeader } from '../src/net/header.js';
+import type { ChainSyncEvent } from '../src/net/protocols/chain-sync/client.js';
 import { type RunningServer, startServer } from '../src/net/serve.js';
+import { HeaderChain } from '../src/node/header-chain.js';
 import type { BenchResult } from './run.js';
 
 const MAGIC = 42;
@@ -330,8 +337,45 @@ async function relays(producer: RunningServer, chain: Chain): Promise<boolean> {
   return got.length > 0;
 }
 
+/** µs per hot peer per header: [HeaderChain.receive, decodeHeader], K copies of each of M headers. */
+function chainWork(k: number, m: number): [number, number] {
+  const source = new SyntheticChain();
+  for (let i = 0; i < m; i++) source.extend();
+  const events = (): ChainSyncEvent[][] =>
+    source.blocks.map((b) =>
+      Array.from({ length: k }, () => ({
+        type: 'RollForward' as const,
+        header: decodeHeader(b.header),
+        tip: { point: null, blockNo: 0 },
+        at: 0,
+        awaited: false,
+      })),
+    );
+  let best = Number.POSITIVE_INFINITY;
+  let decode = Number.POSITIVE_INFINITY;
+  for (let rep = 0; rep < 5; rep++) {
+    const evs = events();
+    const chain = new HeaderChain();
+    const t0 = performance.now();
+    for (const copies of evs) for (const [i, ev] of copies.entries()) chain.receive(`p${i}`, ev, 0);
+    best = Math.min(best, ((performance.now() - t0) * 1000) / (k * m));
+    const t1 = performance.now();
+    for (const b of source.blocks) for (let i = 0; i < k; i++) decodeHeader(b.header);
+    decode = Math.min(decode, ((performance.now() - t1) * 1000) / (k * m));
+  }
+  return [best, decode];
+}
+
 export default async function relayBench(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
+  const [work, decode] = chainWork(10, 2000);
+  results.push({
+    name: 'HeaderChain.receive per hot peer per header (in process; 10 peers, 2,000 headers)',
+    value: work,
+    unit: 'µs',
+    baseline: { name: 'decodeHeader of the same header', value: decode },
+    ratio: work / decode,
+  });
   const K = 10;
   const M = 300;
   const bare: number[] = [];

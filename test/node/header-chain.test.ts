@@ -12,8 +12,7 @@ import { decodeHeader, type HeaderInfo, wrapHeader } from '../../src/net/header.
 import type { ChainSyncEvent } from '../../src/net/protocols/chain-sync/client.js';
 import type { ChainFollower } from '../../src/net/protocols/chain-sync/source.js';
 import { type BestChainChange, HeaderChain } from '../../src/node/header-chain.js';
-import { HeaderRelay, issuerNumber, liveChain } from '../../src/node/header-relay.js';
-import type { LiveChain } from '../../src/node/live-node.js';
+import { HeaderRelay } from '../../src/node/header-relay.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const GENESIS_PREV = new Uint8Array(32).fill(0xaa);
@@ -347,31 +346,5 @@ describe('HeaderRelay', () => {
     relay.forget('a');
     expect(relay.countsFor('a')).toEqual({ headers: 0, headersFirst: 0 });
     expect(relay.intersectPoints().map((p) => p?.slot)).toEqual([12, 11, 10]);
-  });
-
-  it("liveChain: the live node's view (headers first from this peer, known, the tip in hex, mint by issuer name)", () => {
-    const live = liveChain();
-    const asOption: LiveChain = live; // what spo run's live node takes
-    expect(asOption.best()).toBeUndefined();
-    const h1 = header(1, 10, GENESIS_PREV, 0);
-    const h2 = header(2, 11, h1.hash, 0);
-    const h3 = header(3, 12, h2.hash, 0);
-    expect(live.receive('a', forward(h1), 1)).toEqual({
-      added: [{ blockNo: 1, slot: 10, hash: hex(h1.hash) }],
-      known: false,
-    });
-    expect(live.receive('b', forward(h3), 2)).toEqual({ added: [], known: false }); // waits for h2
-    // h2 joins, and h3 with it: h3 is b's (it was first), not a's
-    expect(live.receive('a', forward(h2), 3).added.map((x) => x.slot)).toEqual([11]);
-    expect(live.receive('a', forward(h3), 4)).toEqual({ added: [], known: true });
-    expect(live.best()).toEqual({ blockNo: 3, slot: 12, hash: hex(h3.hash) });
-    // mint: by name, and a slot not after the tip's is moved after it
-    const m = live.mint(5, 'pool-a');
-    expect(m.slot).toBe(13);
-    expect(m.blockNo).toBe(4);
-    expect(live.best()?.hash).toBe(m.hash);
-    expect(issuerNumber('7')).toBe(7);
-    expect(issuerNumber('pool-a')).not.toBe(issuerNumber('pool-b'));
-    expect(live.points().length).toBe(4);
   });
 });
