@@ -253,6 +253,46 @@ describe('HeaderChain', () => {
     );
   });
 
+  it('a long run stays bounded: 5,000 blocks with slot battles and late deliveries, window 50', () => {
+    const window = 50;
+    const chain = new HeaderChain({ window, maxOrphans: 16 });
+    let x = 12345;
+    const rand = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const followers = [new Replay(chain.follower(), chain), new Replay(chain.follower(), chain)];
+    let tip = header(1, 1, GENESIS_PREV, 0);
+    const late: HeaderInfo[] = [];
+    let maxSize = 0;
+    for (let i = 2; i <= 5000; i++) {
+      const next = header(tip.blockNo + 1, tip.slot + 1, tip.hash, 0);
+      // now and then a slot battle: a second header on the same parent, delivered late
+      if (rand(10) === 0) late.push(header(tip.blockNo + 1, tip.slot + 1, tip.hash, 1 + rand(3)));
+      for (const peer of ['a', 'b', 'c']) chain.receive(peer, forward(next), i);
+      if (late.length > 0 && rand(3) === 0) chain.receive('d', forward(late.shift() as HeaderInfo), i);
+      tip = next;
+      // a downstream session that comes and goes
+      const f = chain.follower();
+      f.intersect(chain.points());
+      f.next();
+      f.close();
+      if (i % 7 === 0) for (const r of followers) r.drain();
+      maxSize = Math.max(maxSize, chain.size);
+      expect(chain.orphanCount).toBeLessThanOrEqual(16);
+    }
+    expect(chain.tip().blockNo).toBe(5000);
+    expect(chain.bestChain()).toHaveLength(window);
+    // what is held: the window and the few losing battles inside it
+    expect(maxSize).toBeLessThan(window * 1.5);
+    expect(chain.followerCount).toBe(2);
+    expect(chain.invariantErrors()).toEqual([]);
+    for (const r of followers) {
+      r.drain();
+      expect(r.hashes.slice(-window)).toEqual(bestHashes(chain));
+    }
+  });
+
   it('a fork switch rolls followers back to the fork point and forward along the new branch', () => {
     const chain = new HeaderChain();
     const a1 = header(10, 100, GENESIS_PREV, 0);

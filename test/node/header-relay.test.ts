@@ -225,6 +225,25 @@ describe('header relay over loopback', () => {
     // the downstream's events replay to the relay's chain: it keeps every fork it saw
     expect(down.relay.chain.size).toBe(7);
   });
+  it('a peer on another chain: our points are not on it, so its chain-sync starts at its tip and its headers wait as orphans', async () => {
+    const waits = new Waits();
+    const mine = new HeaderChain();
+    for (let s = 1; s <= 3; s++) mine.mint(s, 9); // a chain of our own, unknown to the producer
+    const relay = relayNode(waits);
+    for (const b of mine.bestChain()) relay.relay.chain.receive('self', forwardOf(b.header), 0);
+    const p = await serve({});
+    await relay.hot(p.address);
+    const back = (relay.events.get(p.address) ?? []).find((e) => e.type === 'RollBackward');
+    // the intersection fell back to the producer's tip
+    expect(back?.type === 'RollBackward' ? back.point?.slot : undefined).toBe(p.chain.tip().point?.slot);
+    p.chain.extend();
+    p.chain.extend();
+    await waits.until(() => relay.relay.countsFor(p.address).headers === 2, "the producer's two headers");
+    expect(relay.relay.chain.orphanCount).toBe(2);
+    expect(relay.relay.countsFor(p.address).headersFirst).toBe(0);
+    expect(relay.recorded).toEqual([]);
+    expect(relay.relay.chain.tip().point?.slot).toBe(3);
+  });
 });
 
 function forwardOf(header: Term): ChainSyncEvent {
