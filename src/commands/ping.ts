@@ -7,6 +7,8 @@ import { parseEndpoint } from '../lib/address.js';
 import { systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import { ExitCode, isSpoError, SpoError, UsageError } from '../lib/errors.js';
+import { counted } from '../lib/plural.js';
+import { round3 } from '../lib/round.js';
 import { SUPPORTED_VERSIONS } from '../net/codec/handshake.js';
 import { type N2CVersionData, n2cHandshake } from '../net/handshake-n2c.js';
 import {
@@ -117,6 +119,34 @@ export interface PingSampleJson {
   rttMs: number;
 }
 
+/** A target's result with its figures at three decimals, as every `--json` (docs/json.md). */
+function jsonTarget(t: TargetResult): TargetResult {
+  const out: TargetResult = { ...t, addresses: t.addresses.map(jsonAddress) };
+  if (t.resolveMs !== undefined) out.resolveMs = round3(t.resolveMs);
+  return out;
+}
+
+function jsonAddress(a: AddressResult): AddressResult {
+  const out: AddressResult = { ...a };
+  if (a.connectMs !== undefined) out.connectMs = round3(a.connectMs);
+  if (a.handshakeMs !== undefined) out.handshakeMs = round3(a.handshakeMs);
+  if (a.tip) out.tip = { ...a.tip, rttMs: round3(a.tip.rttMs) };
+  if (a.rtt) {
+    const r = a.rtt;
+    out.rtt = {
+      ...r,
+      samplesMs: r.samplesMs.map(round3),
+      minMs: round3(r.minMs),
+      medianMs: round3(r.medianMs),
+      p90Ms: round3(r.p90Ms),
+      meanMs: round3(r.meanMs),
+      maxMs: round3(r.maxMs),
+      stdMs: round3(r.stdMs),
+    };
+  }
+  return out;
+}
+
 /** Milliseconds in text: one decimal, as every spo table (docs/CONVENTIONS.md). */
 const ms = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed(1));
 
@@ -216,7 +246,8 @@ function renderAddress(a: AddressResult, mode: PingMode, c: Palette): string[] {
     const message = (a.error?.message ?? '').replace(`${a.endpoint}: `, '');
     const lines = [`${a.endpoint}  ${c.fail('FAILED')}  ${a.error?.code ?? ''}: ${message}`];
     if (a.error?.hint) lines.push(`  ${c.dim(`hint: ${a.error.hint}`)}`);
-    if (a.rtt) lines.push(`  keep-alive before the failure: ${a.rtt.count} sample(s), median ${ms(a.rtt.medianMs)} ms`);
+    if (a.rtt)
+      lines.push(`  keep-alive before the failure: ${counted(a.rtt.count, 'sample')}, median ${ms(a.rtt.medianMs)} ms`);
     return lines;
   }
   if (mode === 'query') {
@@ -368,8 +399,8 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     try {
       const accepted = await n2cHandshake({ ...common, query: false });
       if (accepted.kind === 'accepted') {
-        doc.connectMs = accepted.connectMs;
-        doc.handshakeMs = accepted.handshakeMs;
+        doc.connectMs = round3(accepted.connectMs);
+        doc.handshakeMs = round3(accepted.handshakeMs);
         doc.version = accepted.version;
         doc.versionData = accepted.data;
       }
@@ -447,7 +478,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
             timestamp: new Date().toISOString(),
             endpoint: x.endpoint,
             cookie: x.cookie,
-            rttMs: x.rttMs,
+            rttMs: round3(x.rttMs),
           };
           if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(line)}\n`);
           else
@@ -502,7 +533,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
     }
     lines.push(
       this.c.dim(
-        `${summary.answered} of ${summary.addresses} ${summary.addresses === 1 ? 'address' : 'addresses'} answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
+        `${summary.answered} of ${counted(summary.addresses, 'address', 'addresses')} answered${summary.failed ? `, ${summary.failed} failed` : ''}`,
       ),
     );
     const interrupted = this.signal.aborted;
@@ -523,7 +554,7 @@ ADDR is HOST:PORT, [IPv6]:PORT, a DNS name (every A/AAAA address is pinged; port
       // count and interval only mean something to keep-alive round trips
       ...(mode === 'ping' && !cncli ? { count: flags.count, intervalMs } : {}),
       timeoutMs,
-      targets: results,
+      targets: results.map(jsonTarget),
       summary,
       ...(interrupted ? { interrupted: true as const } : {}),
     };

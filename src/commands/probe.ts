@@ -7,11 +7,12 @@ import { writeFileAtomic } from '../lib/atomic-write.js';
 import { parseDuration } from '../lib/duration.js';
 import { ExitCode, UsageError } from '../lib/errors.js';
 import { checkOutputPath } from '../lib/output-path.js';
+import { counted } from '../lib/plural.js';
 import type { FailOn } from '../probe/aggregate.js';
 import { effectiveConcurrency } from '../probe/limits.js';
 import { type ProbeRun, planProbe, runProbe } from '../probe/run.js';
 import type { RetryPolicy } from '../probe/scheduler.js';
-import { registryFlags, registryOptions } from '../registry/flags.js';
+import { poolSelectionFlags, registryFlags, registryOptions } from '../registry/flags.js';
 import type { Pool } from '../registry/model.js';
 import { palette } from '../ui/color.js';
 import { type ProbeJson, renderProbeCsv, renderProbeTable, summaryText } from '../ui/probe-report.js';
@@ -48,18 +49,8 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
   };
   static override flags = {
     ...registryFlags,
+    ...poolSelectionFlags,
     ...dnsServerFlags,
-    pool: Flags.string({
-      description:
-        'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable; one not in the registry is an error',
-      multiple: true,
-    }),
-    ticker: Flags.string({
-      description:
-        'only pools with this ticker (case-insensitive; Koios and Blockfrost know tickers, snapshots do not); repeatable',
-      multiple: true,
-    }),
-    top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
     concurrency: Flags.integer({
       description: 'attempts in flight at once (default 2000, capped by ulimit -n)',
       min: 1,
@@ -154,7 +145,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     const retry = flags.retry as RetryPolicy;
     const relays = plan.targets.length;
     let lastUpdate = 0;
-    progress.start(`probing ${relays} relays, up to ${Math.min(conc.value, relays)} at a time`);
+    progress.start(`probing ${counted(relays, 'relay')}, up to ${Math.min(conc.value, relays)} at a time`);
     let run: ProbeRun;
     try {
       run = await runProbe(plan, {
@@ -178,7 +169,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
           if (now - lastUpdate < 100) return;
           lastUpdate = now;
           progress.update(
-            `${p.phase === 'retry' ? `retrying ${p.retrying} timeouts; ` : ''}${p.done} addresses of ${p.relays}/${relays} relays: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
+            `${p.phase === 'retry' ? `retrying ${counted(p.retrying, 'timeout')}; ` : ''}${counted(p.done, 'address', 'addresses')} of ${p.relays}/${counted(relays, 'relay')}: ${p.ok} ok, ${p.failed} failed, ${p.inFlight} in flight`,
           );
         },
       });
@@ -190,8 +181,9 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
     const s = report.summary;
     // Ctrl-C (or SIGTERM) during the probe: what was probed is reported, marked as partial, and the
     // exit code is still 130; a second Ctrl-C leaves at once.
-    if (interrupted) progress.fail(`interrupted: reporting the ${s.addresses} addresses probed so far`);
-    else progress.succeed(`probed ${s.addresses} addresses: ${s.ok} ok, ${s.failed} failed`);
+    if (interrupted)
+      progress.fail(`interrupted: reporting the ${counted(s.addresses, 'address', 'addresses')} probed so far`);
+    else progress.succeed(`probed ${counted(s.addresses, 'address', 'addresses')}: ${s.ok} ok, ${s.failed} failed`);
 
     const reason = run.verdict.reason;
     const doc: ProbeCommandJson = {
@@ -217,7 +209,7 @@ Ctrl-C reports what was probed so far, marked as partial (never written over --o
       if (!this.jsonEnabled()) {
         const notWritten = flags.out && flags.out !== '-' ? `; ${flags.out} was not written` : '';
         process.stderr.write(
-          `${this.stderrPalette().fail('spo:')} interrupted: the results above are partial (${s.addresses} addresses probed before Ctrl-C)${notWritten}\n`,
+          `${this.stderrPalette().fail('spo:')} interrupted: the results above are partial (${counted(s.addresses, 'address', 'addresses')} probed before Ctrl-C)${notWritten}\n`,
         );
       }
       return doc;

@@ -5,6 +5,7 @@
  */
 import { srvQueryName } from '../lib/address.js';
 import { describeError } from '../lib/errors.js';
+import { round3 } from '../lib/round.js';
 import { DnsError } from './errors.js';
 import type { AddressFamily, DnsResolver, ResolvedAddress } from './index.js';
 
@@ -147,9 +148,8 @@ export async function resolveName(
   }
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
+/** Elapsed times for output: three decimals, as every figure in --json (src/lib/round.ts). */
+const round = round3;
 
 export function summarize(results: readonly NameResult[]): ResolveSummary {
   const s: ResolveSummary = { names: results.length, resolved: 0, nxdomain: 0, failed: 0, timedOut: 0 };

@@ -3,6 +3,7 @@
  * summary with counts and an RTT histogram, the reference tip and slot lags, worst-first order,
  * and the `--fail-on` rule. Pure.
  */
+import { counted } from '../lib/plural.js';
 import type {
   HistogramBucket,
   PoolReachability,
@@ -13,6 +14,7 @@ import type {
   ProbeSummary,
   ReferenceTip,
 } from './model.js';
+
 import { referenceFromPeers, slotLag } from './reference.js';
 import { severity, stageOf, stageSeverity } from './status.js';
 
@@ -219,8 +221,8 @@ export function failVerdict(report: ProbeReport, failOn: FailOn): string | undef
   const s = report.summary;
   if (failOn === 'none') return undefined;
   if (failOn === 'any') {
-    return s.failed > 0 ? `${s.failed} of ${s.addresses} addresses unreachable` : undefined;
+    return s.failed > 0 ? `${s.failed} of ${counted(s.addresses, 'address', 'addresses')} unreachable` : undefined;
   }
   const down = s.unreachablePools;
-  return down > 0 ? `${down} of ${s.pools} pool${s.pools === 1 ? '' : 's'} unreachable (no relay answered)` : undefined;
+  return down > 0 ? `${down} of ${counted(s.pools, 'pool')} unreachable (no relay answered)` : undefined;
 }

@@ -9,7 +9,7 @@ import type { AddressFamily } from '../dns/index.js';
 import { DnsResolver } from '../dns/index.js';
 import type { Endpoint } from '../lib/address.js';
 import { describeError, InputError, InterruptedError } from '../lib/errors.js';
-import { requireMatches, selectPools } from '../registry/filter.js';
+import { selectMatchingPools } from '../registry/filter.js';
 import type { Pool } from '../registry/model.js';
 import { type FailOn, failVerdict, ProbeCollector, type ProbeReport } from './aggregate.js';
 import { koiosTip } from './koios-tip.js';
@@ -56,14 +56,13 @@ export function planProbe(o: {
   const pools: ProbePlan['pools'] = [];
   if (o.registry) {
     const all = o.registry.pools;
-    const chosen = selectPools(all, {
-      pools: sel.pools ? [...sel.pools] : undefined,
-      tickers: sel.tickers ? [...sel.tickers] : undefined,
-      top: sel.top,
-    });
-    requireMatches(
+    const chosen = selectMatchingPools(
       all,
-      { pools: sel.pools ? [...sel.pools] : undefined, tickers: sel.tickers ? [...sel.tickers] : undefined },
+      {
+        pools: sel.pools ? [...sel.pools] : undefined,
+        tickers: sel.tickers ? [...sel.tickers] : undefined,
+        top: sel.top,
+      },
       o.registry.source,
     );
     for (const p of chosen) pools.push({ id: p.id, ticker: p.ticker });

@@ -15,6 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import { formatEndpoint } from '../lib/address.js';
 import { InterruptedError } from '../lib/errors.js';
+import { round3 } from '../lib/round.js';
 import { resolvedAddressFlag } from '../registry/hygiene.js';
 import {
   type AttemptOutcome,
@@ -179,8 +180,8 @@ function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-/** Rounds a time to 0.1 ms for output. */
-const ms = (v: number): number => Math.round(v * 10) / 10;
+/** A time for output: three decimals, as every figure in --json (src/lib/round.ts). */
+const ms = round3;
 
 /**
  * An outcome with its keep-alive samples reduced to median/min/max/count: what the scheduler keeps

@@ -2,8 +2,10 @@
  * Writers for `spo relays export`: peer snapshot v2, the NodeToClientVersion form, spo JSON and CSV.
  * Pure: they take a registry and return text plus what they left out (reported by the command).
  */
+
 import { csvField } from '../lib/csv.js';
 import { SpoError } from '../lib/errors.js';
+import { counted } from '../lib/plural.js';
 import { isUsable, type Pool, type Registry, type RegistryFinding, type Relay } from './model.js';
 import { ORIGIN } from './snapshot.js';
 import { bigLedgerCut, sortByStake } from './stake.js';
@@ -39,7 +41,7 @@ export function exportRegistry(reg: Registry, options: ExportOptions): ExportRes
     if (unknown.length > 0) {
       throw new SpoError(
         'STAKE_UNKNOWN',
-        `${reg.source}: stake is unknown for ${unknown.length} pools (e.g. ${unknown[0]?.id})`,
+        `${reg.source}: stake is unknown for ${counted(unknown.length, 'pool')} (e.g. ${unknown[0]?.id})`,
         {
           hint: 'a peer snapshot and --big-ledger need stake weights: add --stake-snapshot FILE (cardano-cli query stake-snapshot) or use another source',
         },

@@ -57,6 +57,15 @@ export function requireMatches(pools: readonly Pool[], f: PoolFilter, source: st
   }
 }
 
+/**
+ * The pools a selection keeps, after checking that every --pool and --ticker matches
+ * (requireMatches): the one entry point of the commands that take these filters.
+ */
+export function selectMatchingPools(pools: readonly Pool[], f: PoolFilter, source: string): Pool[] {
+  requireMatches(pools, f, source);
+  return selectPools(pools, f);
+}
+
 export function countByKind(pools: readonly Pool[]): Record<RelayKind, number> {
   const c: Record<RelayKind, number> = { ipv4: 0, ipv6: 0, dns: 0, srv: 0 };
   for (const p of pools) for (const r of p.relays) c[r.kind]++;

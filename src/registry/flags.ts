@@ -46,6 +46,25 @@ export const registryFlags = {
   }),
 };
 
+/**
+ * The pool selection every command that reads pools from the registry takes (relays list, probe):
+ * one definition, so the text and the rule ("one that matches nothing is an error",
+ * selectMatchingPools in filter.ts) are the same everywhere.
+ */
+export const poolSelectionFlags = {
+  pool: Flags.string({
+    description:
+      'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable; one not in the registry is an error',
+    multiple: true,
+  }),
+  ticker: Flags.string({
+    description:
+      'only pools with this ticker (case-insensitive; Koios and Blockfrost know tickers, snapshots do not: an error there); repeatable; one that matches no pool is an error',
+    multiple: true,
+  }),
+  top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
+};
+
 export interface RegistryFlagValues {
   source: string;
   'stake-snapshot'?: string | undefined;

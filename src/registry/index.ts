@@ -3,8 +3,10 @@
  * Files and the embedded snapshot are parsed here; the HTTP sources (Koios, Blockfrost) are imported
  * lazily so that offline commands never load undici.
  */
+
 import { InputError, SpoError } from '../lib/errors.js';
 import type { NetworkSelection } from '../lib/networks.js';
+import { counted } from '../lib/plural.js';
 import { parseJsonText, readInput } from '../lib/read-input.js';
 import {
   isPoolState,
@@ -133,14 +135,17 @@ function checkComplete(reg: Registry, where: string, network: NetworkSelection):
     throw new SpoError('REGISTRY_EMPTY', `${where}: the registry is empty (0 pools)`, { hint, details });
   }
   if (relays === 0) {
-    throw new SpoError('REGISTRY_EMPTY', `${where}: ${reg.pools.length} pools and not one relay`, { hint, details });
+    throw new SpoError('REGISTRY_EMPTY', `${where}: ${counted(reg.pools.length, 'pool')} and not one relay`, {
+      hint,
+      details,
+    });
   }
   const minimum = minimumPools(network);
   if (reg.pools.length < minimum) {
     const n = reg.pools.length;
     throw new SpoError(
       'REGISTRY_TOO_SMALL',
-      `${where}: ${n} pool${n === 1 ? '' : 's'}, fewer than any full ${network.name} registry has (at least ${minimum}: half the big ledger pools of the embedded snapshot)`,
+      `${where}: ${counted(n, 'pool')}, fewer than any full ${network.name} registry has (at least ${minimum}: half the big ledger pools of the embedded snapshot)`,
       { hint, details: { ...details, minimum } },
     );
   }

@@ -3,8 +3,10 @@
  * every pool's latest registration, retired ones included), retired pools dropped. Both are paged
  * at 1,000 rows with `offset`/`limit` and a stable `order`.
  */
+
 import type { Dispatcher } from 'undici';
 import { InputError, SpoError } from '../lib/errors.js';
+import { counted } from '../lib/plural.js';
 import { asAmount, asArray, asObject, asString, FieldPath, isObject, optPort, optString, optTicker } from './fields.js';
 import { HttpClient } from './http.js';
 import type { RawPool, RawRelay } from './hygiene.js';
@@ -202,7 +204,7 @@ export function joinKoios(listRows: unknown[], relayRows: unknown[], label = 'ko
     findings.push({
       code: 'stake-null',
       severity: 'info',
-      message: `${nullStakes} pools in pool_list have active_stake null (no active stake this epoch); counted as 0`,
+      message: `${counted(nullStakes, 'pool')} in pool_list ${nullStakes === 1 ? 'has' : 'have'} active_stake null (no active stake this epoch); counted as 0`,
     });
   }
   if (findings.length > 0) out.findings = findings;

@@ -6,6 +6,7 @@
  */
 import type { Rng } from '../governor/rng.js';
 import type { Peer, Targets } from '../governor/types.js';
+import { round3 } from '../lib/round.js';
 import { Scheduler } from '../sim/scheduler.js';
 import { ChurningNode, type HotChange, type HotDecisionRecord } from './churning-node.js';
 import { HotGraph, timeToShare } from './diffusion.js';
@@ -115,7 +116,7 @@ function summarise(t95: Float64Array): Omit<Summary, 'fromRound'> {
     p50Ms: finiteOrNull(percentile(sorted, 0.5)),
     p95Ms: finiteOrNull(percentile(sorted, 0.95)),
     p99Ms: finiteOrNull(percentile(sorted, 0.99)),
-    withinDeadline: sorted.length === 0 ? 0 : within / sorted.length,
+    withinDeadline: sorted.length === 0 ? 0 : round3(within / sorted.length),
   };
 }
 
@@ -168,7 +169,7 @@ class RoundStats {
     const denom = Math.max(1, this.t95.length * n);
     for (let b = 0; b < CURVE_POINTS; b++) {
       acc += this.curveCounts[b] as number;
-      curve.push(Math.round((acc / denom) * 10_000) / 10_000);
+      curve.push(round3(acc / denom)); // three decimals, as every figure in --json
     }
     return {
       round,

@@ -10,6 +10,7 @@
 
 import { DEFAULT_DEADLINE_TARGETS } from '../config/index.js';
 import { classifyAddress } from '../lib/address.js';
+import { counted } from '../lib/plural.js';
 import { jsonPath } from './decode.js';
 import {
   type AccessPoint,
@@ -321,7 +322,7 @@ export const LINT_RULES: readonly LintRule[] = [
         if (!kept(at) || at.group.hotValency <= at.n || at.names) return;
         report(
           ctx.lrPath(at.i, 'hotValency'),
-          `hotValency ${at.group.hotValency} is above the ${at.n} access point(s) of group ${at.i}: the node lowers it to ${at.n}`,
+          `hotValency ${at.group.hotValency} is above the ${counted(at.n, 'access point')} of group ${at.i}: the node lowers it to ${at.n}`,
           `set hotValency to at most ${at.n}, or add access points`,
         );
       },
@@ -339,7 +340,7 @@ export const LINT_RULES: readonly LintRule[] = [
         if (!kept(at) || at.group.hotValency <= at.n || !at.names) return;
         report(
           ctx.lrPath(at.i, 'hotValency'),
-          `hotValency ${at.group.hotValency} is above the ${at.n} access point(s) of group ${at.i}: it holds only if the names resolve to ${at.group.hotValency} addresses or more`,
+          `hotValency ${at.group.hotValency} is above the ${counted(at.n, 'access point')} of group ${at.i}: it holds only if the names resolve to ${at.group.hotValency} addresses or more`,
           'run lint with --resolve to count the addresses',
         );
       },
@@ -358,7 +359,7 @@ export const LINT_RULES: readonly LintRule[] = [
           return;
         report(
           ctx.lrPath(at.i, 'warmValency'),
-          `warmValency ${g.warmValency} is above the ${at.n} access point(s) of group ${at.i}: the node lowers it to ${at.n}`,
+          `warmValency ${g.warmValency} is above the ${counted(at.n, 'access point')} of group ${at.i}: the node lowers it to ${at.n}`,
           `set warmValency to at most ${at.n}, or add access points`,
         );
       },
@@ -696,7 +697,7 @@ export const LINT_RULES: readonly LintRule[] = [
         if (ctx.role !== 'producer' || count === 0) return;
         report(
           ctx.p2p ? jsonPath('publicRoots') : jsonPath('PublicRoots'),
-          `a block producer with ${count} public root(s): it would connect to peers other than your relays${ctx.guessedNote}`,
+          `a block producer with ${counted(count, 'public root')}: it would connect to peers other than your relays${ctx.guessedNote}`,
           'remove the public roots ("publicRoots": []); the producer talks only to your relays',
           ctx.producerSeverity,
         );

@@ -6,6 +6,7 @@
  * "never") is written as -1 so the file now says what it does. Pure; the command shows the diff.
  */
 import type { NetworkName } from '../lib/networks.js';
+import { counted } from '../lib/plural.js';
 import { type Role, TOPOLOGY_PRESETS } from './generate.js';
 import type { LegacyProducer, ParsedTopology, Topology } from './model.js';
 import { ledgerPeersFromSlot } from './model.js';
@@ -78,13 +79,14 @@ function legacyRelay(parsed: ParsedTopology, options: MigrateOptions, changes: s
   let t: Topology;
   if ((options.legacyAs ?? 'local-roots') === 'public-roots') {
     t = own.length > 0 ? legacyToPublic(own) : { ...legacyToPublic([]), publicRoots: [] };
-    if (own.length > 0) changes.push(`your ${own.length} other producer(s) -> one public root group (not advertised)`);
+    if (own.length > 0)
+      changes.push(`your ${counted(own.length, 'other producer')} -> one public root group (not advertised)`);
   } else {
     t = structuredClone(parsed.topology);
     t.localRoots = t.localRoots.filter((g) => !g.accessPoints.some((ap) => isKnownPublicRelay(ap.address)));
     if (own.length > 0)
       changes.push(
-        `your ${own.length} other producer(s) -> one local root group each (hotValency = valency for names, 1 for IP addresses)`,
+        `your ${counted(own.length, 'other producer')} -> one local root group each (hotValency = valency for names, 1 for IP addresses)`,
       );
   }
   t.useLedgerAfterSlot = slot;
@@ -111,7 +113,7 @@ export function migrateTopology(parsed: ParsedTopology, options: MigrateOptions 
     t = legacyRelay(parsed, options, changes);
     const skipped = parsed.findings.filter((f) => f.code === 'TOPOLOGY_VALENCY_ZERO').length;
     if (skipped > 0)
-      changes.push(`${skipped} producer(s) with valency 0 left out (the legacy node never connected to them)`);
+      changes.push(`${counted(skipped, 'producer')} with valency 0 left out (the legacy node never connected to them)`);
   } else if (parsed.format === 'legacy-producers') {
     role = 'producer';
     const producers = parsed.legacyProducers ?? [];
@@ -128,7 +130,7 @@ export function migrateTopology(parsed: ParsedTopology, options: MigrateOptions 
     }
     const skipped = parsed.findings.filter((f) => f.code === 'TOPOLOGY_VALENCY_ZERO').length;
     if (skipped > 0)
-      changes.push(`${skipped} producer(s) with valency 0 left out (the legacy node never connected to them)`);
+      changes.push(`${counted(skipped, 'producer')} with valency 0 left out (the legacy node never connected to them)`);
     changes.push('useLedgerAfterSlot -1 written: the legacy node never used ledger peers');
   } else if (parsed.format === 'early-p2p') {
     changes.push('early grouped format (LocalRoots.groups / PublicRoots) -> flat localRoots / publicRoots');

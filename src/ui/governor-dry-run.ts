@@ -4,6 +4,7 @@
  */
 import type { TraceRecord } from '../driver/trace.js';
 import { formatDuration } from '../lib/duration.js';
+import { counted } from '../lib/plural.js';
 import { printable } from '../lib/sanitize.js';
 import type { DryRunJson } from '../sim/dry-run.js';
 import type { Snapshot } from '../sim/simulated-node.js';
@@ -32,11 +33,12 @@ export function renderDryRun(
 ): string[] {
   const out: string[] = [];
   const s = doc.summary;
+  out.push(DRY_RUN_CAPTION);
   out.push(
     c.dim(
       `seed ${doc.seed}, ${formatDuration(doc.simulatedMs)} simulated${doc.interrupted ? ' (interrupted: the table is as of then)' : ''}; targets: ${s.targetsFrom}; ` +
-        `${s.localRoots} local roots, ${s.publicRoots} public roots; ledger peers ${s.ledgerPeers ? 'on' : 'off'} ` +
-        `(${s.registry.source}, ${s.registry.pools} pools)`,
+        `${counted(s.localRoots, 'local root')}, ${counted(s.publicRoots, 'public root')}; ledger peers ${s.ledgerPeers ? 'on' : 'off'} ` +
+        `(${s.registry.source}, ${counted(s.registry.pools, 'pool')})`,
     ),
   );
   if (showTrace) {
@@ -52,8 +54,20 @@ export function renderDryRun(
     }
   }
   for (const snap of [...snapshots, final]) out.push(...table(c, snap));
+  out.push('', ...DRY_RUN_LEGEND.map((l) => c.dim(l)));
   return out;
 }
+
+/** The first line of the dry run's text: what the tables are (the first screen of npm start). */
+export const DRY_RUN_CAPTION =
+  'Governor dry run: which peers a node with these settings would know, connect to and use (simulated time, no traffic)';
+
+/** Under the last table: what its columns and counts mean (spo governor dry-run --help says more). */
+export const DRY_RUN_LEGEND = [
+  'TEMP: cold = known, warm = connected, hot = fetching headers and blocks; SOURCE: how the node learnt the peer;',
+  'FAILS: failed attempts; UPSTREAM: headers it delivered first (churn keeps the best); SINCE: when it took its TEMP;',
+  'counts above the table are now/target (big ledger: known, established, active); more in spo governor dry-run --help',
+];
 
 /** Warnings to print after the tables (stderr). */
 export function dryRunNotes(doc: DryRunJson): string[] {
@@ -63,7 +77,7 @@ export function dryRunNotes(doc: DryRunJson): string[] {
       `${doc.criticalError.kind} at ${simClock(doc.criticalError.atMs)}: the node did not reach a state with only trusted peers within 15 minutes and would restart; the simulation stopped there`,
     );
   if (doc.summary.invariantViolations > 0)
-    notes.push(`${doc.summary.invariantViolations} invariant violations (a bug in the governor port)`);
+    notes.push(`${counted(doc.summary.invariantViolations, 'invariant violation')} (a bug in the governor port)`);
   return notes;
 }
 

@@ -1,4 +1,5 @@
 /** Text rendering of `spo topology lint` findings for people (the JSON shape is the findings themselves). */
+import { counted } from '../lib/plural.js';
 import type { Severity, TopologyFinding } from '../topology/model.js';
 import type { Palette } from './color.js';
 
@@ -16,7 +17,7 @@ export function renderFindings(findings: readonly TopologyFinding[], c: Palette)
 }
 
 export function summaryLine(file: string, counts: Record<Severity, number>, c: Palette): string {
-  const parts = [`${counts.error} error(s)`, `${counts.warning} warning(s)`, `${counts.info} info`];
+  const parts = [counted(counts.error, 'error'), counted(counts.warning, 'warning'), `${counts.info} info`];
   const head = counts.error > 0 ? c.fail('✗') : counts.warning > 0 ? c.warn('!') : c.ok('✓');
   return `${head} ${file}: ${parts.join(', ')}\n`;
 }

@@ -1,6 +1,7 @@
 /** Renderers of a probe report: the table for people, CSV, and the JSON document. Pure. */
 import { formatEndpoint } from '../lib/address.js';
 import { csvField } from '../lib/csv.js';
+import { counted } from '../lib/plural.js';
 import { printable } from '../lib/sanitize.js';
 import type { ProbeReport } from '../probe/aggregate.js';
 import type { ProbeAddressResult, ReferenceTip } from '../probe/model.js';
@@ -86,14 +87,12 @@ export function renderProbeTable(report: ProbeReport, c: Palette, withTip: boole
   return lines.join('\n');
 }
 
-const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
-
 /** The summary lines (counts, per-status, RTT quantiles and histogram). */
 export function summaryText(report: ProbeReport, c: Palette): string {
   const s = report.summary;
   const onlyArgs = report.pools.every((p) => p.id === ARGS_POOL);
   const lines = [
-    `${c.bold('probed')} ${n(s.addresses, 'address', 'addresses')} of ${n(s.relays, 'relay')}${onlyArgs ? '' : ` in ${n(s.pools, 'pool')}`} in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
+    `${c.bold('probed')} ${counted(s.addresses, 'address', 'addresses')} of ${counted(s.relays, 'relay')}${onlyArgs ? '' : ` in ${counted(s.pools, 'pool')}`} in ${(s.elapsedMs / 1000).toFixed(1)}s: ` +
       `${c.ok(`${s.ok} ok`)}, ${s.failed > 0 ? c.fail(`${s.failed} failed`) : '0 failed'}` +
       (s.retried > 0 ? `, ${s.retried} retried` : ''),
     `relays: ${s.reachableRelays} of ${s.relays} reachable` +
@@ -107,7 +106,7 @@ export function summaryText(report: ProbeReport, c: Palette): string {
   const skipped = s.byStatus.UNUSABLE_ADDRESS ?? 0;
   if (skipped > 0) {
     lines.push(
-      `${skipped} registered address${skipped === 1 ? '' : 'es'} not probed (UNUSABLE_ADDRESS: loopback, private..., registered so or resolved from a name): --include-unusable probes them`,
+      `${counted(skipped, 'registered address', 'registered addresses')} not probed (UNUSABLE_ADDRESS: loopback, private..., registered so or resolved from a name): --include-unusable probes them`,
     );
   }
   if (s.rtt.medianMs !== undefined) {
@@ -125,14 +124,14 @@ export function summaryText(report: ProbeReport, c: Palette): string {
   }
   if (report.reference) {
     lines.push(
-      `reference tip: slot ${report.reference.slot} (${report.reference.source}, from ${report.reference.from} tips)`,
+      `reference tip: slot ${report.reference.slot} (${report.reference.source}, from ${counted(report.reference.from, 'tip')})`,
     );
   } else {
     // --tip answered but no lag could be measured: say why rather than leave LAG empty.
     const tips = new Set(report.addresses.filter((r) => r.tip).map((r) => `${r.address}|${r.port}`)).size;
     if (tips > 0) {
       lines.push(
-        `reference tip: none (the ${tips} tip${tips === 1 ? '' : 's'} disagree: no majority within ${DEFAULT_WINDOW_SLOTS} slots; --reference koios compares with Koios)`,
+        `reference tip: none (the ${counted(tips, 'tip')} disagree: no majority within ${DEFAULT_WINDOW_SLOTS} slots; --reference koios compares with Koios)`,
       );
     }
   }

@@ -2,6 +2,8 @@
  * Reading the registry with progress on standard error: the registry reports what it does as data
  * (`onProgress`), this renders it. One helper for every command that reads the registry.
  */
+
+import { counted } from '../lib/plural.js';
 import { type LoadRegistryOptions, loadRegistry, type RegistryProgress } from '../registry/index.js';
 import type { Registry } from '../registry/model.js';
 import type { Progress } from './progress.js';
@@ -29,7 +31,7 @@ export async function loadRegistryWithProgress(
   if (shown) progress.start(`reading the registry from ${options.source}`);
   try {
     const reg = await loadRegistry({ ...options, onProgress: (p) => progress.update(registryProgressText(p)) });
-    if (remote && !continued) progress.succeed(`${reg.pools.length} pools from ${options.source}`);
+    if (remote && !continued) progress.succeed(`${counted(reg.pools.length, 'pool')} from ${options.source}`);
     return reg;
   } catch (error) {
     // the error itself is printed by the command

@@ -37,8 +37,10 @@ describe('spo relays list', () => {
     const r = await runCli(['relays', 'list', '--top', '20']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^POOL\s+TICKER\s+STAKE\s+KIND\s+ADDRESS\s+PORT\s+FLAGS$/);
-    expect(lines[1]).toMatch(/^#1\s+-\s+0\.537%\s+dns\s+relay-trustwallet-5-0\.cardano\.mainnet\.kiln\.fi\s+3001$/);
+    // a caption saying what the table shows, then the table (issue 15: npm start's first screen)
+    expect(lines[0]).toMatch(/^Relays the pools registered, largest pools first \(STAKE: .*FLAGS: hygiene findings\)$/);
+    expect(lines[1]).toMatch(/^POOL\s+TICKER\s+STAKE\s+KIND\s+ADDRESS\s+PORT\s+FLAGS$/);
+    expect(lines[2]).toMatch(/^#1\s+-\s+0\.537%\s+dns\s+relay-trustwallet-5-0\.cardano\.mainnet\.kiln\.fi\s+3001$/);
     expect(r.stderr).toMatch(/^20 of 470 pools, \d+ relays .* from embedded:mainnet \(slot 185831188\)\n/);
     expect(r.stderr).toContain('121 shared-endpoint');
     expect(r.stdout).not.toContain('\u001b['); // no colour when not a TTY
@@ -280,7 +282,7 @@ describe('long sources: progress and Ctrl-C', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^reading the registry from blockfrost\n/);
-    expect(r.stderr).toContain('1 pools from blockfrost');
+    expect(r.stderr).toContain('1 pool from blockfrost'); // singular (issue 15)
     expect(r.stdout).toMatch(/pool1abc\s+BF\s+100\.000%\s+ipv4\s+45\.1\.2\.3\s+6000/);
     expect(r.stdout + r.stderr).not.toContain('PROJECTSECRET');
   });

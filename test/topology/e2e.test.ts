@@ -26,7 +26,7 @@ describe('spo topology lint', () => {
   it('exit 0 on a real file with only info findings', async () => {
     const r = await runCli(['topology', 'lint', join(FIX, 'guild-mainnet-topology.json')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('0 error(s), 0 warning(s)');
+    expect(r.stdout).toContain('0 errors, 0 warnings');
   });
 
   it('exit 1 with errors, and the --json shape', async () => {

@@ -3,6 +3,7 @@ import { SpoCommand } from '../../base-command.js';
 import { type WriteResult, writeOutput } from '../../lib/atomic-write.js';
 import { UsageError } from '../../lib/errors.js';
 import { checkOutputPath } from '../../lib/output-path.js';
+import { counted } from '../../lib/plural.js';
 import { printable } from '../../lib/sanitize.js';
 import { EXPORT_FORMATS, type ExportFormat, exportRegistry } from '../../registry/export.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
@@ -92,7 +93,7 @@ From koios or blockfrost, an empty registry, or one with fewer pools than any co
     for (const f of result.findings) this.note(printable(f.message));
     if (!toStdout && !this.jsonEnabled()) {
       process.stderr.write(
-        `wrote ${flags.out}: ${result.pools} pools, ${result.relays} relays (${format}, ${scope === 'big' ? 'big ledger pools' : 'all pools'})\n`,
+        `wrote ${flags.out}: ${counted(result.pools, 'pool')}, ${counted(result.relays, 'relay')} (${format}, ${scope === 'big' ? 'big ledger pools' : 'all pools'})\n`,
       );
     }
     if (written.backupKept) {

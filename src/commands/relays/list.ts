@@ -1,9 +1,11 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
+import { counted } from '../../lib/plural.js';
 import { printable } from '../../lib/sanitize.js';
-import { countByKind, requireMatches, selectPools } from '../../registry/filter.js';
-import { registryFlags, registryOptions } from '../../registry/flags.js';
+import { countByKind, selectMatchingPools } from '../../registry/filter.js';
+import { poolSelectionFlags, registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Pool, RegistryFinding, RelayKind } from '../../registry/model.js';
+import { findingsSummary } from '../../ui/registry-findings.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
 import { renderTable } from '../../ui/table.js';
 
@@ -22,6 +24,10 @@ export interface RelaysListJson {
   pools: Pool[];
   findings: RegistryFinding[];
 }
+
+/** The line above the table: what it shows, in words. */
+export const RELAYS_LIST_CAPTION =
+  "Relays the pools registered, largest pools first (STAKE: the pool's share of all stake; FLAGS: hygiene findings)";
 
 interface Row {
   pool: Pool;
@@ -47,31 +53,19 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
   ];
   static override flags = {
     ...registryFlags,
-    pool: Flags.string({
-      description:
-        'only this pool (bech32 or hex id, or #N for a snapshot position); repeatable; one not in the registry is an error',
-      multiple: true,
-    }),
-    ticker: Flags.string({
-      description:
-        'only pools with this ticker (case-insensitive; Koios and Blockfrost know tickers, snapshots do not); repeatable',
-      multiple: true,
-    }),
+    ...poolSelectionFlags,
     kind: Flags.string({ description: 'only relays of this kind', options: ['ipv4', 'ipv6', 'dns', 'srv'] }),
-    top: Flags.integer({ description: 'only the N pools with the most stake', min: 1 }),
     flagged: Flags.boolean({ description: 'only relays with a hygiene flag' }),
   };
 
   async run(): Promise<RelaysListJson> {
     const { flags } = await this.parse(RelaysList);
     const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), this.progress());
-    requireMatches(reg.pools, { pools: flags.pool, tickers: flags.ticker }, reg.source);
-    let pools = selectPools(reg.pools, {
-      pools: flags.pool,
-      tickers: flags.ticker,
-      kind: flags.kind as RelayKind | undefined,
-      top: flags.top,
-    });
+    let pools = selectMatchingPools(
+      reg.pools,
+      { pools: flags.pool, tickers: flags.ticker, kind: flags.kind as RelayKind | undefined, top: flags.top },
+      reg.source,
+    );
     if (flags.flagged) {
       pools = pools
         .map((p) => ({ ...p, relays: p.relays.filter((r) => r.flags.length > 0) }))
@@ -88,6 +82,8 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
           rows.push({ pool: p, kind: r.kind, address: r.host, port: r.port, flags: r.flags.join(',') });
       }
       const c = this.c;
+      // The first line a newcomer sees (npm start): what the table is, before its header.
+      this.out(c.dim(RELAYS_LIST_CAPTION));
       this.out(
         renderTable(
           rows,
@@ -117,14 +113,9 @@ Hygiene is reported, not silently applied: every relay keeps its flags, and a su
       const err = this.stderrPalette();
       const where = `${printable(reg.source)}${reg.slot === undefined ? '' : ` (slot ${reg.slot})`}`;
       process.stderr.write(
-        `${err.dim(`${pools.length} of ${reg.pools.length} pools, ${relays} relays (${byKind.dns} dns, ${byKind.ipv4} ipv4, ${byKind.ipv6} ipv6, ${byKind.srv} srv) from ${where}`)}\n`,
+        `${err.dim(`${pools.length} of ${counted(reg.pools.length, 'pool')}, ${counted(relays, 'relay')} (${byKind.dns} dns, ${byKind.ipv4} ipv4, ${byKind.ipv6} ipv6, ${byKind.srv} srv) from ${where}`)}\n`,
       );
-      const codes = Object.entries(byCode);
-      if (codes.length > 0) {
-        process.stderr.write(
-          `${err.dim(`findings: ${codes.map(([k, n]) => `${n} ${k}`).join(', ')} (details with --json)`)}\n`,
-        );
-      }
+      for (const line of findingsSummary(byCode, reg.pools.length)) process.stderr.write(`${err.dim(line)}\n`);
     }
     const out: RelaysListJson = {
       source: reg.source,

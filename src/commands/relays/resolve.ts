@@ -5,8 +5,9 @@ import { DnsResolver } from '../../dns/index.js';
 import { type NameResult, type ResolveSummary, resolveName, summarize } from '../../dns/name-results.js';
 import { formatEndpoint } from '../../lib/address.js';
 import { ExitCode } from '../../lib/errors.js';
-import { selectPools } from '../../registry/filter.js';
-import { registryFlags, registryOptions } from '../../registry/flags.js';
+import { counted } from '../../lib/plural.js';
+import { selectMatchingPools } from '../../registry/filter.js';
+import { poolSelectionFlags, registryFlags, registryOptions } from '../../registry/flags.js';
 import { resolvedAddressFlag } from '../../registry/hygiene.js';
 import { type RelayNameView, renderRelayResults } from '../../ui/dns-report.js';
 import { loadRegistryWithProgress } from '../../ui/registry-progress.js';
@@ -27,18 +28,19 @@ export interface RelaysResolveJson {
 export default class RelaysResolve extends SpoCommand {
   static override summary = "Resolve the registry's relay names (DNS and SRV) the way cardano-node does, with TTLs.";
   static override description =
-    `Reads the registry from a source (the embedded snapshot by default), takes every relay registered as a DNS name or an SRV name (each name once) and resolves it with spo's DNS client: A and AAAA concurrently, SRV names under _cardano._tcp. (CIP-0155) with the lowest priority group and a weighted choice (--whole-group for every target). Each name is shown with all its addresses, record type, TTL (clipped to [60, 900] s as the node, and raw) and time taken, then a summary: resolved, NXDOMAIN, failed, timed out. An address not usable as a public peer (loopback, private, link-local, unspecified, documentation...) is flagged in NOTE and counted, as a relay registered with that address literally would be: the node cannot reach a pool there.
+    `Reads the registry from a source (the embedded snapshot by default), takes every relay registered as a DNS name or an SRV name (each name once; of the pools chosen with --pool, --ticker or --top, where a filter that matches nothing is an error) and resolves it with spo's DNS client: A and AAAA concurrently, SRV names under _cardano._tcp. (CIP-0155) with the lowest priority group and a weighted choice (--whole-group for every target). Each name is shown with all its addresses, record type, TTL (clipped to [60, 900] s as the node, and raw) and time taken, then a summary: resolved, NXDOMAIN, failed, timed out. An address not usable as a public peer (loopback, private, link-local, unspecified, documentation...) is flagged in NOTE and counted, as a relay registered with that address literally would be: the node cannot reach a pool there.
 
 At most --concurrency queries are in flight (8, as the node). Exit code 0 when every name resolved, 1 otherwise.`;
   static override examples = [
     '<%= config.bin %> relays resolve',
     '<%= config.bin %> relays resolve --network preprod --dns-server 127.0.0.1:5353',
     '<%= config.bin %> relays resolve --source mainnet-peer-snapshot.json --ipv4-only --json',
+    '<%= config.bin %> relays resolve --source koios --ticker MYPOOL   # the names my pool registered',
   ];
   static override flags = {
     ...registryFlags,
+    ...poolSelectionFlags,
     ...dnsFlags,
-    top: Flags.integer({ description: 'only the relays of the N pools with the most stake', min: 1 }),
     'whole-group': Flags.boolean({
       description: 'SRV: resolve every target of the lowest priority group, not one weighted choice',
     }),
@@ -52,7 +54,11 @@ At most --concurrency queries are in flight (8, as the node). Exit code 0 when e
     const reg = await loadRegistryWithProgress(registryOptions(flags, this.network, this.signal), progress, {
       continued: true,
     });
-    const pools = selectPools(reg.pools, { top: flags.top });
+    const pools = selectMatchingPools(
+      reg.pools,
+      { pools: flags.pool, tickers: flags.ticker, top: flags.top },
+      reg.source,
+    );
     // Each name once, remembering which pools registered it and with which ports.
     const names = new Map<string, { kind: 'dns' | 'srv'; pools: Set<string>; ports: Set<number> }>();
     let ipRelays = 0;
@@ -75,7 +81,7 @@ At most --concurrency queries are in flight (8, as the node). Exit code 0 when e
     const resolver = new DnsResolver({ ...options, concurrency: flags.concurrency });
     const total = names.size;
     let done = 0;
-    progress.update(`resolving ${total} relay names`);
+    progress.update(`resolving ${counted(total, 'relay name')}`);
     const results = await Promise.all(
       [...names].map(async ([key, entry]) => {
         const host = key.slice(key.indexOf(' ') + 1);
@@ -107,8 +113,8 @@ At most --concurrency queries are in flight (8, as the node). Exit code 0 when e
       ...summarize(results),
       unusable: results.filter((r) => r.addresses.some((a) => a.unusable !== undefined)).length,
     };
-    if (summary.resolved === summary.names) progress.succeed(`${total} relay names resolved`);
-    else progress.fail(`${summary.names - summary.resolved} of ${total} relay names did not resolve`);
+    if (summary.resolved === summary.names) progress.succeed(`${counted(total, 'relay name')} resolved`);
+    else progress.fail(`${summary.names - summary.resolved} of ${counted(total, 'relay name')} did not resolve`);
     this.out(renderRelayResults(results, this.c));
     if (summary.resolved !== summary.names) process.exitCode = ExitCode.failed;
     return {

@@ -10,6 +10,8 @@ import { writeFileAtomic } from '../../lib/atomic-write.js';
 import { parseDuration } from '../../lib/duration.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
 import type { NetworkName } from '../../lib/networks.js';
+import { counted } from '../../lib/plural.js';
+import { round3 } from '../../lib/round.js';
 import { exportRegistry } from '../../registry/export.js';
 import { registryFlags, registryOptions } from '../../registry/flags.js';
 import type { Registry } from '../../registry/model.js';
@@ -193,7 +195,7 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
         const servers = (flags['dns-server'] ?? []).map(parseDnsServer);
         const resolver = new DnsResolver({ ...(servers.length > 0 ? { servers } : {}), timeoutMs: stageTimeoutMs });
         const progress = this.progress();
-        progress.start(`probing ${candidates.length} public-root candidates`);
+        progress.start(`probing ${counted(candidates.length, 'public-root candidate')}`);
         try {
           const runner = await createProbeRunner({
             resolver,
@@ -290,7 +292,7 @@ The file is written atomically (--out; the previous file is kept as FILE.bak), o
           stake: c.stake,
           address: c.accessPoint.address,
           ...(c.accessPoint.port === undefined ? {} : { port: c.accessPoint.port }),
-          ...(rtt === undefined ? {} : { rttMs: rtt }),
+          ...(rtt === undefined ? {} : { rttMs: round3(rtt) }),
         };
       }),
       seed,

@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { SpoCommand } from '../../base-command.js';
 import { SpoError, UsageError } from '../../lib/errors.js';
 import type { NetworkName } from '../../lib/networks.js';
+import { counted } from '../../lib/plural.js';
 import { readInput, topologyInput } from '../../lib/read-input.js';
 import type { Role } from '../../topology/generate.js';
 import { lintTopology } from '../../topology/lint.js';
@@ -74,7 +75,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       const first = sourceErrors[0] as TopologyFinding;
       throw new SpoError(
         'TOPOLOGY_MIGRATE_INVALID',
-        `${args.file}: ${first.path}: ${first.message} (${sourceErrors.length} error(s) in the file to migrate; nothing written)`,
+        `${args.file}: ${first.path}: ${first.message} (${counted(sourceErrors.length, 'error')} in the file to migrate; nothing written)`,
         {
           hint: `${first.fix}, then migrate again; see spo topology lint ${args.file}`,
           details: { findings: sourceErrors },
@@ -94,7 +95,7 @@ The diff is shown first. The file is then written (to --out, or in place with th
       const first = errors[0] as TopologyFinding;
       throw new SpoError(
         'TOPOLOGY_MIGRATE_INVALID',
-        `${args.file}: the migrated file would not lint clean (${errors.length} error(s)), nothing written: ${first.path}: ${first.message}`,
+        `${args.file}: the migrated file would not lint clean (${counted(errors.length, 'error')}), nothing written: ${first.path}: ${first.message}`,
         { hint: `${first.fix}; see spo topology lint ${args.file}`, details: { findings: errors } },
       );
     }
