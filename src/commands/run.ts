@@ -20,6 +20,7 @@ import { presetRelayTopology } from '../topology/generate.js';
 import { guessRole, lintTopology, nodeConfigFacts } from '../topology/lint.js';
 import type { ParsedTopology, Topology, TopologyFinding } from '../topology/model.js';
 import { parseTopology, parseTopologyText } from '../topology/parse.js';
+import { createRunViewRefresher } from '../ui/run-view.js';
 
 /** Reads and parses a topology file; the parser's errors (what the node refuses) are returned, not thrown. */
 async function readTopology(file: string): Promise<ParsedTopology> {
@@ -31,6 +32,9 @@ async function readTopology(file: string): Promise<ParsedTopology> {
   return parseTopology(parseTopologyText(text, file), file);
 }
 
+/** Events kept for the live table's log (the view shows the last few that fit). */
+const RECENT_EVENTS = 50;
+
 const errorsOf = (p: ParsedTopology): TopologyFinding[] => p.findings.filter((f) => f.severity === 'error');
 
 export default class Run extends SpoCommand {
@@ -41,7 +45,7 @@ export default class Run extends SpoCommand {
 
 spo validates no ledger rules: it relays headers it does not check, keeps no ledger and fetches no blocks; it is a tool to see what the networking does, not a node.
 
-Output: on a terminal, one line per notable event (promotions, demotions, churn, failures, inbound connections, local roots); with --json or when standard output is not a terminal, JSON lines: the events and a snapshot of the counters and the peer table every --snapshot-interval (docs/json.md). Topology lint findings are shown at start. --metrics-port serves the node's Prometheus metrics under cardano-node's names.
+Output: on a terminal, a live table refreshed in place (the node's counters; per peer its direction, source, temperature, since, keep-alive RTT, upstreamness, headers delivered first, fail count; the recent events below: promotions, demotions, churn, failures); with --json or when standard output is not a terminal, JSON lines: the events and a snapshot of the counters and the peer table every --snapshot-interval (docs/json.md). Topology lint findings are shown at start. --metrics-port serves the node's Prometheus metrics under cardano-node's names.
 
 Signals: SIGHUP re-reads the topology and changes the local roots live (a file with errors keeps the old one running and says why); SIGINT/SIGTERM close every connection and listening socket and exit 0 within 5 s (130 on a second Ctrl-C).`;
   static override examples = [
@@ -154,6 +158,24 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       .filter((h) => h !== '');
     const port = flags.port ?? this.network.preset?.defaultPort ?? 3001;
     const lines = this.jsonEnabled() || !process.stdout.isTTY;
+    // on a terminal: the live table, redrawn on every event (at most every 200 ms) and every second
+    const view = lines ? undefined : createRunViewRefresher(process.stdout, { color: this.chalk.level > 0 });
+    const recent: NodeEvent[] = [];
+    let nodeForView: LiveNode | undefined;
+    let drawPending = false;
+    const redraw = (): void => {
+      if (!view || !nodeForView || drawPending) return;
+      drawPending = true;
+      setTimeout(() => {
+        drawPending = false;
+        if (nodeForView) view.update(nodeForView.snapshot(), recent);
+      }, 200).unref();
+    };
+    this.viewEvent = (e: NodeEvent): void => {
+      recent.push(e);
+      if (recent.length > RECENT_EVENTS) recent.splice(0, recent.length - RECENT_EVENTS);
+      redraw();
+    };
 
     // --- inputs -----------------------------------------------------------------------------
     let parsed: ParsedTopology | undefined;
@@ -175,7 +197,9 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     const registry = await loadRegistry(registryOptions(flags, this.network, this.signal));
 
     const warn = (code: string, message: string): void => {
-      if (lines) this.line({ time: new Date().toISOString(), event: 'warning', code, message });
+      const e: NodeEvent = { time: new Date().toISOString(), event: 'warning', code, message };
+      if (lines) this.line(e);
+      else if (nodeForView) this.viewEvent(e);
       else this.note(`${message} (${code})`);
     };
     const showLint = (p: ParsedTopology, file: string): void => {
@@ -247,6 +271,7 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
         ...(control ? { controlPath: control.path } : {}),
       });
       nodeRef = node;
+      nodeForView = node;
     } catch (e) {
       await control?.close();
       await metricsServer?.close();
@@ -263,7 +288,10 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     }
 
     // --- snapshots, SIGHUP ----------------------------------------------------------------------
-    const snapshots = lines ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs) : undefined;
+    const snapshots = lines
+      ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs)
+      : setInterval(() => view?.update(node.snapshot(), recent), 1_000);
+    view?.update(node.snapshot(), recent);
     snapshots?.unref();
     const onHup = (): void => {
       if (!flags.topology) {
@@ -285,11 +313,28 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       );
     };
     process.on('SIGHUP', onHup);
+    // The live table hides the cursor through log-update, whose exit hook (signal-exit) re-raises
+    // SIGINT/SIGTERM when it believes it is their only listener, which would end the process at
+    // once with 130. A listener of our own keeps the orderly stop (exit 0); a second signal still
+    // leaves at once (130), as the base command does.
+    let signals = 0;
+    const onStopSignal = (): void => {
+      signals++;
+      if (signals > 1) process.exit(130);
+    };
+    process.on('SIGINT', onStopSignal);
+    process.on('SIGTERM', onStopSignal);
     try {
       await node.closed;
     } finally {
       process.off('SIGHUP', onHup);
-      if (snapshots) clearInterval(snapshots);
+      process.off('SIGINT', onStopSignal);
+      process.off('SIGTERM', onStopSignal);
+      clearInterval(snapshots);
+      if (view) {
+        view.update(node.snapshot(), recent);
+        view.done();
+      }
       await control?.close();
       await metricsServer?.close();
       dns.close();
@@ -300,47 +345,12 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     process.stdout.write(`${JSON.stringify(doc)}\n`);
   }
 
-  /** One event: a JSON line, or a line of text for a terminal. */
+  /** The live table's handler of events (set when the view runs). */
+  private viewEvent: (e: NodeEvent) => void = () => undefined;
+
+  /** One event: a JSON line, or into the live table's recent events. */
   private show(e: NodeEvent, lines: boolean): void {
-    if (lines) {
-      this.line(e);
-      return;
-    }
-    const t = e.time.slice(11, 19);
-    const c = this.c;
-    let text: string;
-    switch (e.event) {
-      case 'started':
-        text = `started ${e.role} on ${e.listening.join(' ') || '(initiator only)'} ${e.network} magic ${e.magic}${e.metrics ? `, metrics ${e.metrics}` : ''}`;
-        break;
-      case 'promoted':
-        text = `${c.ok('promoted')} ${e.peer} ${e.from} -> ${e.to} (${e.source})`;
-        break;
-      case 'demoted':
-        text = `${c.warn('demoted')} ${e.peer} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`;
-        break;
-      case 'failed':
-        text = `${c.fail('failed')} ${e.action} ${e.peer}: ${e.error}`;
-        break;
-      case 'churn':
-        text = `churn ${e.action} (${e.count})`;
-        break;
-      case 'inbound':
-        text = `inbound ${e.peer} ${e.state}${e.error ? ` (${e.error})` : ''}`;
-        break;
-      case 'header':
-        text = `header #${e.blockNo} slot ${e.slot} ${e.hash.slice(0, 16)} from ${e.from}${e.minted ? ' (minted)' : ''}`;
-        break;
-      case 'localRoots':
-        text = `local roots: ${e.groups} groups, ${e.peers} peers (${e.reason})`;
-        break;
-      case 'warning':
-        text = `${c.warn('warning')} ${e.message}`;
-        break;
-      case 'stopped':
-        text = `stopped (${e.reason})`;
-        break;
-    }
-    process.stdout.write(`${c.dim(t)} ${text}\n`);
+    if (lines) this.line(e);
+    else this.viewEvent(e);
   }
 }

@@ -15,11 +15,12 @@
  * A shell: it owns sockets and timers.
  */
 import { EventEmitter } from 'node:events';
-import type { PeerSharingActions } from '../driver/actions.js';
+import { errorText, type PeerSharingActions, type RootPeerSource } from '../driver/actions.js';
 import { GovernorDriver } from '../driver/loop.js';
-import { relayPeer, topologyRoots } from '../driver/node-inputs.js';
+import { relayPeer, splitPeer, topologyRoots } from '../driver/node-inputs.js';
 import {
   BigLedgerPeers,
+  isLiteralPeer,
   LocalRootsProvider,
   PeerNames,
   PublicRootPeers,
@@ -152,6 +153,8 @@ const CLOSE_LIMIT_MS: Millis = 1_000;
 /** How often the metrics and the inbound peers handed to the governor are refreshed. */
 const TICK_MS: Millis = 1_000;
 const INBOUND_PEERS_EVERY_MS: Millis = 30_000;
+/** The same warning (a name, a source) at most this often. */
+const WARN_EVERY_MS: Millis = 600_000;
 /** Flags a relay may carry and still be dialled when private peers are allowed (testnets). */
 const BROKEN_FLAGS = new Set(['unspecified', 'multicast', 'invalid-port', 'malformed-name', 'malformed-address']);
 
@@ -236,6 +239,16 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     if (stopping && e.event !== 'stopped') return;
     o.onEvent?.(e);
     events.emit('event', e);
+  };
+  // warnings an operator needs (a root name that does not resolve, no root peers at all), at most
+  // once per WARN_EVERY_MS for each subject
+  const warnedAt = new Map<string, Millis>();
+  const warnOnce = (subject: string, code: string, message: string): void => {
+    const t = clock.now();
+    const last = warnedAt.get(subject);
+    if (last !== undefined && t - last < WARN_EVERY_MS) return;
+    warnedAt.set(subject, t);
+    emit({ time: now(), event: 'warning', code, message });
   };
   const seed = o.seed ?? Math.floor(startedWall) >>> 0;
   const rng = createRng(seed);
@@ -401,10 +414,61 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     ledgerPeers: (count) => (ledgerOn() ? pickLedgerPeers(pools, count, rng).map((p) => p.relay) : []),
   };
   const rootRng = rng.split();
-  const publicRoots = new PublicRootPeers(o.resolver, rootRng, publicConfig, names);
+  // the topology's own names (local roots, public roots, bootstrap peers): one that fails to
+  // resolve is worth a warning; a ledger relay's name that fails is routine and is only left out
+  const topologyNames = new Set<string>();
+  const noteNames = (): void => {
+    topologyNames.clear();
+    const all = [
+      ...roots.localRoots.flatMap((g) => g.peers.map((p) => p.peer)),
+      ...roots.publicRoots.map((r) => r.peer),
+      ...roots.bootstrapPeers.map((r) => r.peer),
+    ];
+    for (const p of all) if (!isLiteralPeer(p)) topologyNames.add(splitPeer(p).address);
+  };
+  noteNames();
+  const rootResolver: RootPeerResolver = {
+    resolveAddresses: (name) =>
+      Promise.resolve(o.resolver.resolveAddresses(name)).catch((e: unknown) => {
+        if (topologyNames.has(name))
+          warnOnce(`dns:${name}`, 'ROOT_PEER_DNS', `${name} does not resolve: ${errorText(e)}`);
+        throw e;
+      }),
+    resolveSrv: (name) =>
+      Promise.resolve(o.resolver.resolveSrv(name)).catch((e: unknown) => {
+        if (topologyNames.has(name))
+          warnOnce(`dns:${name}`, 'ROOT_PEER_DNS', `${name} (SRV) does not resolve: ${errorText(e)}`);
+        throw e;
+      }),
+  };
+  const publicSource = new PublicRootPeers(rootResolver, rootRng, publicConfig, names);
+  const publicRoots: RootPeerSource = {
+    requestRootPeers: (count, options) =>
+      publicSource.requestRootPeers(count, options).then((answer) => {
+        if (answer.peers.length === 0) {
+          const after = roots.useLedgerAfterSlot;
+          const ledger =
+            after === undefined
+              ? 'ledger peers off (useLedgerAfterSlot < 0)'
+              : pools.length === 0
+                ? 'no usable relay in the registry'
+                : useLedger
+                  ? 'no ledger relay resolved'
+                  : `ledger peers wait for slot ${after} (highest tip seen from peers: ${maxTipSlotSeen < 0 ? 'none' : maxTipSlotSeen})`;
+          warnOnce(
+            options.bootstrap ? 'no-bootstrap-peers' : 'no-root-peers',
+            'NO_ROOT_PEERS',
+            options.bootstrap
+              ? `no bootstrap peer resolved (${roots.bootstrapPeers.length} configured)`
+              : `no public root peers: ${roots.publicRoots.length} public roots in the topology, ${ledger}`,
+          );
+        }
+        return answer;
+      }),
+  };
   let bigPools: LedgerPool<Peer>[] | undefined;
   const bigLedger = new BigLedgerPeers(
-    o.resolver,
+    rootResolver,
     rootRng,
     (count) => {
       if (!ledgerOn()) return [];
@@ -509,7 +573,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
   let localRootsReason: 'start' | 'sighup' | 'dns' = 'start';
   const localRoots = new LocalRootsProvider(
     clock,
-    o.resolver,
+    rootResolver,
     rng.split(),
     (groups: LocalRootGroupConfig[]) => {
       driver.setLocalRoots(groups);
@@ -745,6 +809,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     reloadTopology(topology: Topology): void {
       if (stopping) return;
       roots = topologyRoots(topology);
+      noteNames();
       publicConfig.publicRoots = roots.publicRoots;
       publicConfig.bootstrapPeers = roots.bootstrapPeers;
       checkLedgerPeers();

@@ -1,7 +1,8 @@
 /**
  * `spo run` end to end on loopback, with real processes: three relays (bin/run.js) whose topologies
  * name each other as local roots, two `spo serve` producers (one deliberately slow) listed in a
- * registry file as their ledger peers. Everything is synchronised on the JSON lines the processes
+ * registry file as their ledger peers (both synthetic chains are the same chain: the slow producer
+ * only ever delivers a header after the fast one). Everything is synchronised on the JSON lines the processes
  * print (events and snapshots), never on sleeps; every process is stopped by the test, and the
  * relays must end by themselves within 5 s of SIGTERM.
  */
@@ -103,16 +104,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Targets the loopback network can meet: the two other relays (local roots), both producers as big ledger peers. */
+/**
+ * Targets the loopback network can meet: the two other relays (local roots), both producers as big
+ * ledger peers, both hot. The known big ledger target is above the two there are, so that each
+ * request draws several (a request for one draws a pool by stake, often the one already known, and
+ * the governor's back-off after a fruitless request doubles: seconds to tens of seconds).
+ */
+const PRODUCERS = 2;
 const TARGETS = {
   TargetNumberOfRootPeers: 2,
   TargetNumberOfKnownPeers: 2,
   TargetNumberOfEstablishedPeers: 2,
   TargetNumberOfActivePeers: 2,
-  TargetNumberOfKnownBigLedgerPeers: 2,
+  TargetNumberOfKnownBigLedgerPeers: 4,
   TargetNumberOfEstablishedBigLedgerPeers: 2,
-  TargetNumberOfActiveBigLedgerPeers: 1,
+  TargetNumberOfActiveBigLedgerPeers: 2,
 };
+/** Churn sped up, so a cycle runs within the test (the node's ~1 h otherwise). */
+const CHURN_INTERVAL = '20s';
 
 function topology(peers: number[]): string {
   return JSON.stringify({
@@ -160,7 +169,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       JSON.stringify({
         pools: producerPorts.map((port, i) => ({
           id: `pool${i}`,
-          stake: i === 0 ? 0.6 : 0.4,
+          stake: 0.5,
           relays: [{ kind: 'ipv4', host: '127.0.0.1', port }],
         })),
       }),
@@ -191,6 +200,8 @@ describe('spo run (three relays, two producers, on loopback)', () => {
           '500ms',
           '--seed',
           String(i + 1),
+          '--churn-interval',
+          CHURN_INTERVAL,
           '--json',
         ]),
       );
@@ -222,7 +233,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
           l.counters.peerSelection.known === TARGETS.TargetNumberOfKnownPeers &&
           l.counters.peerSelection.established === TARGETS.TargetNumberOfEstablishedPeers &&
           l.counters.peerSelection.active === TARGETS.TargetNumberOfActivePeers &&
-          l.counters.peerSelection.bigLedger?.known === TARGETS.TargetNumberOfKnownBigLedgerPeers &&
+          l.counters.peerSelection.bigLedger?.known === PRODUCERS &&
           l.counters.peerSelection.bigLedger.established === TARGETS.TargetNumberOfEstablishedBigLedgerPeers &&
           l.counters.peerSelection.bigLedger.active === TARGETS.TargetNumberOfActiveBigLedgerPeers,
       );
@@ -273,6 +284,81 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       return;
     }
     throw new Error('the counters never held still across a scrape');
+  }, 60_000);
+
+  it('relays every header to every relay, credited to the peer that delivered it first', async () => {
+    type Header = Extract<NodeEvent, { event: 'header' }>;
+    const isHeader = (l: Line): l is Header => l.event === 'header';
+    const firsts = await Promise.all(relays.map((r) => r.until('a header', isHeader)));
+    const from = Math.max(...firsts.map((h) => h.blockNo));
+    const to = from + 5;
+    await Promise.all(relays.map((r) => r.until(`header #${to}`, (l) => isHeader(l) && l.blockNo >= to)));
+    const byRelay = relays.map((r) => {
+      const m = new Map<number, string>();
+      for (const l of r.lines) if (isHeader(l)) m.set(l.blockNo, l.hash);
+      return m;
+    });
+    for (let n = from; n <= to; n++) {
+      const hashes = byRelay.map((m) => m.get(n));
+      expect(
+        hashes.every((h) => h !== undefined && h === hashes[0]),
+        `block ${n}: ${hashes.join(' ')}`,
+      ).toBe(true);
+    }
+    // every relay's tip is a block the others hold too, and the slow producer never came first
+    const slow = `127.0.0.1:${producerPorts[1]}`;
+    for (const r of relays) {
+      const s = await r.until('a snapshot with a tip', (l): l is NodeSnapshot => isSnapshot(l) && l.tip !== undefined);
+      expect(s.counters.tip?.blockNo).toBe(s.tip?.blockNo);
+      for (const l of r.lines) if (isHeader(l)) expect(l.from).not.toBe(slow);
+    }
+  }, 90_000);
+
+  it('churn demotes first the hot producer that never delivers headers first', async () => {
+    const slow = `127.0.0.1:${producerPorts[1]}`;
+    const fast = `127.0.0.1:${producerPorts[0]}`;
+    const decrease = (l: Line): boolean =>
+      l.event === 'churn' &&
+      (l as { action: string }).action === 'DecreasedActiveBigLedgerPeers' &&
+      (l as { count: number }).count >= 1;
+    for (const r of relays) {
+      // the first churn step that lowered the active big ledger peers while both producers were hot
+      // (the last snapshot before it says so); the hot producer demoted just before it is its pick
+      let from = 0;
+      for (;;) {
+        const step = await r.until('a churn step lowering the active big ledger peers', decrease, from);
+        const at = r.lines.indexOf(step, from);
+        from = at + 1;
+        const before = r.lines.slice(0, at);
+        const snap = before.filter(isSnapshot).at(-1);
+        const hot = new Set(snap?.peers.filter((p) => p.temperature === 'hot').map((p) => p.peer));
+        if (!hot.has(slow) || !hot.has(fast)) continue;
+        const demoted = before
+          .filter(
+            (l): l is Extract<NodeEvent, { event: 'demoted' }> =>
+              l.event === 'demoted' && (l as { from: string }).from === 'hot',
+          )
+          .map((l) => l.peer)
+          .filter((p) => p === slow || p === fast);
+        expect(demoted.at(-1), `${r.name}: the hot producer demoted by the churn step`).toBe(slow);
+        break;
+      }
+    }
+  }, 90_000);
+
+  it('spo peers --json reads the same table through the control socket', async () => {
+    const r = relays[1] as Proc;
+    const started = (await r.until('started', (l) => l.event === 'started')) as { control?: string };
+    expect(started.control).toBe(`${join(dir, 'topology1.json')}.spo.sock`);
+    const res = await runCli(['peers', '--topology', join(dir, 'topology1.json'), '--json'], { timeoutMs: 20_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const s = JSON.parse(res.stdout) as NodeSnapshot;
+    expect(s.event).toBe('snapshot');
+    expect(s.pid).toBe(r.child.pid);
+    expect(s.listening).toEqual([`127.0.0.1:${relayPorts[1]}`]);
+    const hot = s.peers.filter((p) => p.source === 'local-root' && p.temperature === 'hot').map((p) => p.peer);
+    expect(hot.sort()).toEqual([`127.0.0.1:${relayPorts[0]}`, `127.0.0.1:${relayPorts[2]}`].sort());
+    expect(s.counters.peerSelection?.localRoots?.active).toBe(2);
   }, 60_000);
 
   it('SIGHUP re-reads the topology and changes the local roots live', async () => {
