@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -240,7 +240,8 @@ async function moduleChain(producerPort: number): Promise<Chain> {
  * ledger peers, targets of one peer); resolves once it listens, with a promise of its local root
  * going hot.
  */
-async function spoRunHop(dir: string, i: number, upstreamPort: number): Promise<Hop & { hot: Promise<void> }> {
+async function spoRunHop(dir: string, i: number, upstreamPorts: number[]): Promise<Hop & { hot: Promise<void> }> {
+  const k = upstreamPorts.length;
   const topology = join(dir, `topology-${i}.json`);
   const config = join(dir, `config-${i}.json`);
   const registry = join(dir, 'registry.json');
@@ -250,10 +251,10 @@ async function spoRunHop(dir: string, i: number, upstreamPort: number): Promise<
     JSON.stringify({
       localRoots: [
         {
-          accessPoints: [{ address: '127.0.0.1', port: upstreamPort }],
+          accessPoints: upstreamPorts.map((port) => ({ address: '127.0.0.1', port })),
           advertise: false,
           trustable: true,
-          hotValency: 1,
+          hotValency: k,
         },
       ],
       publicRoots: [],
@@ -263,10 +264,10 @@ async function spoRunHop(dir: string, i: number, upstreamPort: number): Promise<
   writeFileSync(
     config,
     JSON.stringify({
-      TargetNumberOfRootPeers: 1,
-      TargetNumberOfKnownPeers: 1,
-      TargetNumberOfEstablishedPeers: 1,
-      TargetNumberOfActivePeers: 1,
+      TargetNumberOfRootPeers: k,
+      TargetNumberOfKnownPeers: k,
+      TargetNumberOfEstablishedPeers: k,
+      TargetNumberOfActivePeers: k,
       TargetNumberOfKnownBigLedgerPeers: 0,
       TargetNumberOfEstablishedBigLedgerPeers: 0,
       TargetNumberOfActiveBigLedgerPeers: 0,
@@ -305,11 +306,11 @@ async function spoRunHop(dir: string, i: number, upstreamPort: number): Promise<
     }
   }
   const hot = (async () => {
-    for (;;) {
+    for (let n = 0; n < k; ) {
       const r = await it.next();
-      if (r.done) throw new Error(`spo run ${i} ended before its local root went hot`);
+      if (r.done) throw new Error(`spo run ${i} ended before its local roots went hot`);
       const l = JSON.parse(r.value) as { event: string; to?: string };
-      if (l.event === 'promoted' && l.to === 'hot') break;
+      if (l.event === 'promoted' && l.to === 'hot') n++;
     }
     // drain the rest so the pipe never fills
     void (async () => {
@@ -323,11 +324,75 @@ async function spoRunChain(producerPort: number, dir: string): Promise<Chain> {
   const hops: Array<Hop & { hot: Promise<void> }> = [];
   let port = producerPort;
   for (let i = 0; i < 4; i++) {
-    const h = await spoRunHop(dir, i, port);
+    const h = await spoRunHop(dir, i, [port]);
     hops.push(h);
     port = h.port;
   }
   return { port, hops, ready: async () => void (await Promise.all(hops.map((h) => h.hot))) };
+}
+
+/** CPU time (user + system) of a process so far, in µs, from /proc (Linux). */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is the state (field 3): utime and stime are fields 14 and 15
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+/**
+ * `spo run` (bin/run.js) with K producers as hot local roots and one downstream client: its CPU
+ * while M headers arrive (a header every 4 ms on every producer), minus its CPU over an idle
+ * stretch as long (its governor, keep-alive, snapshots), per hot peer per header.
+ */
+async function spoRunCpu(dir: string, k: number, m: number): Promise<number | undefined> {
+  const ps = await producers(k);
+  const node = await spoRunHop(
+    dir,
+    100,
+    ps.map((p) => p.port),
+  );
+  let downstream: { stop: () => Promise<void> } | undefined;
+  try {
+    await node.hot;
+    const seen = new Set<number>();
+    let wake: (() => void) | undefined;
+    downstream = await follow('127.0.0.1', node.port, (slot) => {
+      seen.add(slot);
+      wake?.();
+    });
+    const until = async (slot: number): Promise<boolean> => {
+      const limit = performance.now() + 10_000;
+      while (!seen.has(slot) && performance.now() < limit) {
+        await Promise.race([new Promise<void>((r) => (wake = r)), pause(100)]);
+      }
+      return seen.has(slot);
+    };
+    // every hot chain-sync has found its place once a header from each has come through
+    const first = ps.map((p) => p.chain.extend()).at(-1);
+    if (!first || !(await until(first.slot))) return undefined;
+    await pause(500);
+    const pid = node.child.pid as number;
+    const idle0 = processCpuUs(pid);
+    const i0 = performance.now();
+    await pause(m * 4);
+    const idleRate = (processCpuUs(pid) - idle0) / (performance.now() - i0);
+    const busy0 = processCpuUs(pid);
+    const b0 = performance.now();
+    let last = 0;
+    for (let i = 0; i < m; i++) {
+      for (const p of ps) last = p.chain.extend().slot;
+      await pause(4);
+    }
+    if (!(await until(last))) return undefined;
+    const busy = processCpuUs(pid) - busy0 - idleRate * (performance.now() - b0);
+    return busy / (k * m);
+  } finally {
+    await downstream?.stop();
+    await stopAll([node]);
+    await Promise.all(ps.map((p) => p.close()));
+  }
 }
 
 /** Whether a header reaches the end of the chain at all (within 5 s). */
@@ -407,6 +472,18 @@ export default async function relayBench(): Promise<BenchResult[]> {
     }
   };
   try {
+    const runCpu = await spoRunCpu(dir, K, 500);
+    if (runCpu !== undefined) {
+      results.push({
+        name: `spo run: CPU per hot peer per header relayed (${K} hot local roots, 500 headers, 1 downstream; its idle CPU subtracted)`,
+        value: runCpu,
+        unit: 'µs',
+        baseline: { name: 'hot chain-sync clients only (receive, decode; the worker above)', value: b },
+        ratio: runCpu / b,
+      });
+    } else {
+      process.stderr.write('spo run: the headers did not come through; no CPU figure\n');
+    }
     const fwd = (await measure(() => forwarderChain(producer.port))) ?? [];
     const baseline = { name: '4 bare TCP forwarders (median)', value: median(fwd) };
     results.push({
