@@ -31,10 +31,10 @@ Prints the peer temperature table at the end of the run and at every --at time, 
 The table, one row per known peer, hot first:
   PEER      the address (names are resolved first, by the fake DNS)
   NAME      the topology or registry name it was resolved from (- for an address given as such)
-  SOURCE    how the node learnt it: local-root, public-root, bootstrap, ledger, big-ledger (the pools holding most of the stake), peer-share (another peer shared it)
-  TEMP      cold: known, not connected; warm: connected, exchanging keep-alives; hot: fetching headers and blocks from it
-  FAILS     connection or promotion attempts that failed (the node backs off and forgets peers that keep failing)
-  UPSTREAM  headers this peer delivered first in the metrics window; churn replaces the hot peers with the lowest
+  SOURCE    how the node learnt it: local-root, public-root, bootstrap, ledger, big-ledger, peer-share
+  TEMP      cold: known only; warm: connected (keep-alive); hot: fetching headers and blocks from it
+  FAILS     failed connection or promotion attempts (the node backs off, then forgets the peer)
+  UPSTREAM  headers it delivered first in the metrics window; churn replaces the hot peers lowest here
   SINCE     the simulated time at which it took its current temperature
 Above it, "known 150/150  established 30/30  active 20/20" is now/target for each count (the node's TargetNumberOf* keys), "big ledger" the same for big ledger peers (known, established, active), "root" the root peers known now/their target.
 
