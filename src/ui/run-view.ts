@@ -8,6 +8,7 @@
 import { Chalk } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import stringWidth from 'string-width';
+import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
 import { printable } from '../lib/sanitize.js';
 import type { NodeEvent, NodeSnapshot, PeerRow, PeerTemperature } from '../node/snapshot.js';
 import { type Palette, palette } from './color.js';
@@ -360,6 +361,75 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
       finished = true;
       stream.removeListener('resize', onResize);
       log.done();
+    },
+  };
+}
+
+export interface LiveTableOptions {
+  /** The terminal (process.stdout). */
+  stream: ViewStream;
+  color: boolean;
+  /** The node's snapshot now (LiveNode.snapshot). */
+  snapshot: () => NodeSnapshot;
+  /** Default systemClock. */
+  clock?: Clock;
+  /** Redrawn this often even without events (ages, RTTs move); default 1 s. */
+  refreshMs?: Millis;
+  /** Events kept for the log (the view shows as many as fit); default 50. */
+  maxEvents?: number;
+}
+
+export interface LiveTable {
+  /** A node event: into the log, and the view redrawn shortly (bursts coalesced). */
+  event(e: NodeEvent): void;
+  /** Text that stays above the view (a warning, a lint finding). */
+  persist(text: string): void;
+  /** Last redraw, timers cancelled, the last frame left on the screen. Idempotent. */
+  stop(): void;
+}
+
+/** Redraws after an event wait this long, so a burst of events costs one frame. */
+const EVENT_REDRAW_MS: Millis = 50;
+
+/**
+ * spo run's live table on a terminal, driven: give it the node's snapshot function and its events;
+ * it redraws every `refreshMs` and shortly after events, in place, until stop().
+ */
+export function startLiveTable(o: LiveTableOptions): LiveTable {
+  const clock = o.clock ?? systemClock;
+  const refreshMs = o.refreshMs ?? 1_000;
+  const maxEvents = o.maxEvents ?? 50;
+  const view = createRunViewRefresher(o.stream, { color: o.color });
+  const events: NodeEvent[] = [];
+  let stopped = false;
+  let soon: Timer | undefined;
+  let tick: Timer | undefined;
+  const draw = (): void => {
+    soon?.cancel();
+    soon = undefined;
+    view.update(o.snapshot(), events);
+  };
+  const every = (): void => {
+    draw();
+    tick = clock.setTimer(refreshMs, every);
+  };
+  every();
+  return {
+    event(e) {
+      if (stopped) return;
+      events.push(e);
+      if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+      soon ??= clock.setTimer(EVENT_REDRAW_MS, draw);
+    },
+    persist(text) {
+      view.persist(text);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      tick?.cancel();
+      draw();
+      view.done();
     },
   };
 }

@@ -9,6 +9,7 @@ import stringWidth from 'string-width';
 import stripAnsi from 'strip-ansi';
 import { describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot, PeerRow } from '../../src/node/snapshot.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
 import { palette } from '../../src/ui/color.js';
 import {
   createRunViewRefresher,
@@ -18,6 +19,7 @@ import {
   peerTableLines,
   renderRunView,
   sortPeers,
+  startLiveTable,
 } from '../../src/ui/run-view.js';
 import { before, fixedSnapshot, SNAPSHOT_TIME } from '../node/control-fixture.js';
 
@@ -255,5 +257,53 @@ describe('run view refresher', () => {
     view.update(a, []);
     expect(term.writes).toHaveLength(n);
     expect(term.listenerCount('resize')).toBe(0);
+  });
+});
+
+describe('live table (spo run on a terminal)', () => {
+  it('redraws every second and shortly after a burst of events (one frame for the burst), until stopped', () => {
+    const term = new FakeTerminal();
+    const clock = new Scheduler();
+    let snapshots = 0;
+    const snap = fixedSnapshot();
+    const table = startLiveTable({
+      stream: term,
+      color: false,
+      clock,
+      snapshot: () => {
+        snapshots++;
+        return snap;
+      },
+    });
+    expect(snapshots).toBe(1); // drawn at once
+    expect(term.writes.join('')).toContain('spo run  pid 4242');
+    clock.run({ until: 3_000 });
+    expect(snapshots).toBe(4); // at 1, 2 and 3 s
+    const before = term.writes.length;
+    for (const e of EVENTS.slice(1, 5)) table.event(e);
+    expect(snapshots).toBe(4); // not yet: bursts are coalesced
+    clock.run({ until: 3_100 });
+    expect(snapshots).toBe(5); // one frame for four events
+    const frame = term.writes.slice(before).join('');
+    expect(frame).toContain('recent events');
+    expect(frame).toContain('promoted  10.0.0.2:3001 warm→hot (local-root)');
+    expect(frame).toContain('churn     DecreasedActivePeers 1');
+    // 80 more events: one frame again, the newest at the bottom of the log
+    for (let i = 0; i < 80; i++) table.event({ time: t(i), event: 'churn', action: `step${i}`, count: i });
+    clock.run({ until: 3_200 });
+    expect(snapshots).toBe(6);
+    expect(term.writes.at(-1)).toContain('step79 79');
+    table.persist('warning: a topology finding');
+    expect(term.writes.join('')).toContain('warning: a topology finding');
+    table.stop();
+    table.stop();
+    const n = term.writes.length;
+    const drawn = snapshots;
+    clock.run({ until: 10_000 });
+    table.event(EVENTS[0] as NodeEvent);
+    clock.run({ until: 20_000 });
+    expect(snapshots).toBe(drawn); // no timer left running
+    expect(term.writes).toHaveLength(n);
+    expect(clock.next()).toBeUndefined();
   });
 });
