@@ -310,6 +310,9 @@ export interface ViewStream extends NodeJS.WritableStream {
   removeListener(event: string, listener: (...args: unknown[]) => void): this;
 }
 
+const CURSOR_HIDE = '\x1b[?25l';
+const CURSOR_SHOW = '\x1b[?25h';
+
 export interface RunViewRefresher {
   /** Draws this snapshot and these events in place of the previous frame. */
   update(snapshot: NodeSnapshot, recentEvents: readonly NodeEvent[], status?: string): void;
@@ -324,7 +327,11 @@ export interface RunViewRefresher {
  * a resize redraws the last frame at the new size. Only for a terminal: off one, print JSON lines.
  */
 export function createRunViewRefresher(stream: ViewStream, options: { color: boolean }): RunViewRefresher {
-  const log = createLogUpdate(stream, { showCursor: false });
+  // The cursor is hidden here, not by log-update: its cursor hiding installs signal-exit's handlers,
+  // which re-raise SIGINT/SIGTERM when no other listener is left, so a Ctrl-C would kill the
+  // process before the node's (or spo top's) orderly stop ran.
+  const log = createLogUpdate(stream, { showCursor: true });
+  stream.write(CURSOR_HIDE);
   let last: { snapshot: NodeSnapshot; events: readonly NodeEvent[]; status: string | undefined } | undefined;
   let finished = false;
   const draw = (): void => {
@@ -361,6 +368,7 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
       finished = true;
       stream.removeListener('resize', onResize);
       log.done();
+      stream.write(CURSOR_SHOW);
     },
   };
 }

@@ -180,4 +180,34 @@ describe('spo top --control', () => {
       expect(out).not.toContain('"event"'); // no JSON on a terminal
     },
   );
+
+  it.runIf(hasScript)(
+    'on a terminal, Ctrl-C (typed): spo top stops in order (exit 130, the cursor shown again, the reason said), not killed',
+    async () => {
+      const path = join(dir, 'run.sock');
+      await node(path, (s, n) => {
+        s.uptimeMs += n * 1000; // every refresh shows something new, so every one draws
+      });
+      const cmd = `stty cols 100 rows 30; '${process.execPath}' '${BIN}' top --control ${path} --interval 50ms`;
+      const r = await runCli([], {
+        openStdin: true,
+        nodeArgs: ['-e', PTY_RUNNER, cmd],
+        onSpawn: (child) => {
+          let out = '';
+          let sent = false;
+          child.stdout?.on('data', (d: Buffer) => {
+            out += d.toString('latin1');
+            // two frames drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
+            if (!sent && out.split('\x1b[?2026h').length - 1 >= 2) {
+              sent = true;
+              child.stdin?.write('\x03');
+            }
+          });
+        },
+      });
+      expect(r.code).toBe(130);
+      const tail = r.stdout.slice(r.stdout.lastIndexOf('\x1b[?25h'));
+      expect(tail).toContain('spo: interrupted'); // said after the cursor came back: the orderly path ran
+    },
+  );
 });

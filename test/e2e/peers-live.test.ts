@@ -1,0 +1,184 @@
+/**
+ * `spo peers` and `spo top --control` against a live `spo run` (bin/run.js, a real process) on
+ * loopback: one `spo serve` producer as its only local root, the control socket at its default place
+ * next to the topology file. Synchronised on the JSON lines spo run prints, never on sleeps; SIGTERM
+ * ends it and the socket file goes with it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NodeSnapshot } from '../../src/node/snapshot.js';
+import { type CliResult, parseJsonOutput, runCli } from '../lib/cli.js';
+
+const MAGIC = 42;
+
+type Line = { event: string } & Record<string, unknown>;
+
+/** A running bin/run.js printing JSON lines; `until` waits for a line. */
+class Proc {
+  readonly lines: Line[] = [];
+  readonly done: Promise<CliResult>;
+  child!: ChildProcess;
+  private buffer = '';
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: string[]) {
+    this.done = runCli(args, {
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        this.child = child;
+        child.stdout?.on('data', (d: Buffer | string) => {
+          this.buffer += String(d);
+          for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
+            const line = this.buffer.slice(0, i);
+            this.buffer = this.buffer.slice(i + 1);
+            if (line.trim() !== '') this.lines.push(JSON.parse(line) as Line);
+          }
+          for (const w of [...this.waiters]) w();
+        });
+      },
+    });
+    void this.done.then(() => {
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  until(what: string, pred: (l: Line) => boolean): Promise<Line> {
+    let ended = false;
+    void this.done.then(() => {
+      ended = true;
+    });
+    return new Promise((resolve, reject) => {
+      let from = 0;
+      const check = (): void => {
+        for (; from < this.lines.length; from++) {
+          const l = this.lines[from] as Line;
+          if (pred(l)) {
+            this.waiters.delete(check);
+            resolve(l);
+            return;
+          }
+        }
+        if (ended) {
+          this.waiters.delete(check);
+          void this.done.then((r) => reject(new Error(`ended (${r.code}) before ${what}:\n${r.stderr.slice(-2000)}`)));
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+describe('spo peers against a live spo run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spo-peers-live-'));
+  const procs: Proc[] = [];
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.done));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the running node through its control socket (next to its topology), which goes when the node stops', async () => {
+    const producer = new Proc(['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
+    procs.push(producer);
+    const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
+    const root = `127.0.0.1:${port}`;
+    const topology = join(dir, 'topology.json');
+    writeFileSync(
+      topology,
+      JSON.stringify({
+        localRoots: [
+          { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
+        ],
+        publicRoots: [],
+        useLedgerAfterSlot: -1,
+      }),
+    );
+    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+    const run = new Proc([
+      'run',
+      '--topology',
+      topology,
+      '--port',
+      '0',
+      '--magic',
+      String(MAGIC),
+      '--source',
+      join(dir, 'registry.json'),
+      '--allow-empty',
+      '--snapshot-interval',
+      '200ms',
+      '--seed',
+      '1',
+      '--json',
+    ]);
+    procs.push(run);
+    const hot = (await run.until('the local root hot', (l) => {
+      if (l.event !== 'snapshot') return false;
+      return (l as unknown as NodeSnapshot).peers.some((p) => p.peer === root && p.temperature === 'hot');
+    })) as unknown as NodeSnapshot;
+    const socket = `${topology}.spo.sock`;
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+
+    // --json: the node's own snapshot, made at the request (seq counts the node's snapshots)
+    const j = await runCli(['peers', '--topology', topology, '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const answered = parseJsonOutput<NodeSnapshot>(j);
+    expect(answered.pid).toBe(run.child.pid);
+    expect(answered.listening).toEqual(hot.listening);
+    const row = answered.peers.find((p) => p.peer === root);
+    expect(row).toMatchObject({ source: 'local-root', temperature: 'hot' });
+    expect(['out', 'duplex']).toContain(row?.direction); // we dialled it; duplex when both ends run both sides
+    expect(answered.counters.peerSelection?.localRoots?.active).toBe(1);
+
+    // the table
+    const table = await runCli(['peers', '--control', socket]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^${root.replace(/\./g, '\\.')} +(out|duplex) +local-root #0 +hot `, 'm'));
+    expect(table.stdout).toContain(`pid ${run.child.pid}`);
+
+    // spo top --control reads the same
+    const top = await runCli(['top', '--control', socket, '--count', '1', '--json']);
+    expect(top.code, top.stderr).toBe(0);
+    const [snap, stopped] = top.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
+    expect(snap).toMatchObject({ event: 'snapshot', pid: run.child.pid });
+    expect(stopped).toEqual({ event: 'stopped', refreshes: 1, failed: 0 });
+
+    // a second spo run asking for the same socket is refused (exit 1) before it listens or dials: the socket is live
+    const second = await runCli(
+      [
+        'run',
+        '--topology',
+        topology,
+        '--control',
+        socket,
+        '--port',
+        '0',
+        '--magic',
+        String(MAGIC),
+        '--source',
+        join(dir, 'registry.json'),
+        '--allow-empty',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(second.code).toBe(1);
+    expect(parseJsonOutput(second)).toEqual({ error: expect.objectContaining({ code: 'CONTROL_IN_USE' }) });
+    expect((await runCli(['peers', '--control', socket, '--json'])).code).toBe(0); // the first one still answers
+
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(() => statSync(socket)).toThrow(/ENOENT/);
+    const after = await runCli(['peers', '--topology', topology]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/no spo run is listening there/);
+  });
+});
