@@ -230,6 +230,7 @@ describe('run view refresher', () => {
   it('draws in place: the first frame whole, then only the lines that changed, in synchronized output', () => {
     const term = new FakeTerminal();
     const view = createRunViewRefresher(term, { color: false });
+    expect(term.writes.splice(0)).toEqual(['\x1b[?25l']); // the cursor hidden while the view is up
     const a = fixedSnapshot(1);
     view.update(a, EVENTS);
     expect(term.writes).toHaveLength(1);
@@ -253,6 +254,7 @@ describe('run view refresher', () => {
     const resized = term.writes.at(-1) as string;
     for (const l of stripAnsi(resized).split('\n')) expect(stringWidth(l)).toBeLessThanOrEqual(60);
     view.done();
+    expect(term.writes.at(-1)).toBe('\x1b[?25h'); // and shown again
     const n = term.writes.length;
     view.update(a, []);
     expect(term.writes).toHaveLength(n);
