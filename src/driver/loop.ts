@@ -26,6 +26,7 @@ import {
   type FetchMode,
   metricScores,
   notePeer,
+  notePeers,
   type PeerMetrics,
   type Slot,
 } from '../governor/peer-metrics.js';
@@ -224,6 +225,11 @@ export class GovernorDriver {
   /** `peer` took part in `slot` but its delivery was not the first (keeps its join slot). */
   notePeer(slot: Slot, peer: Peer): void {
     notePeer(this.metrics, slot, peer);
+  }
+
+  /** `notePeer` for each of `peers`. */
+  notePeers(slot: Slot, peers: Iterable<Peer>): void {
+    notePeers(this.metrics, slot, peers);
   }
 
   // -------------------------------------------------------------------------------------------

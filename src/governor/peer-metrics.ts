@@ -219,6 +219,13 @@ export function notePeer(m: PeerMetrics, slot: Slot, peer: Peer): PeerMetrics {
   return x;
 }
 
+/** `notePeer` for each of `peers` in turn. */
+export function notePeers(m: PeerMetrics, slot: Slot, peers: Iterable<Peer>): PeerMetrics {
+  const x = inner(m);
+  for (const p of peers) x.register(p, slot);
+  return x;
+}
+
 /**
  * Records a run of slots in which the same `peers` all delivered the header: for each
  * `j < length` in turn, `peers[winners[j]]` delivered first, at `times[j]`, and every other peer

@@ -33,20 +33,32 @@ function splitmix32(seed: number): () => number {
 }
 
 class Sfc32 implements Rng {
-  constructor(
-    private a: number,
-    private b: number,
-    private c: number,
-    private d: number,
-  ) {}
+  /**
+   * The four state words, unsigned. In a typed array: as object fields, the words at or above 2^31
+   * were numbers boxed on the heap, and every draw allocated (megabytes per simulated day).
+   */
+  private readonly w = new Uint32Array(4);
+
+  constructor(a: number, b: number, c: number, d: number) {
+    const w = this.w;
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
+    w[3] = d;
+  }
 
   nextU32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
+    // Stores into the Uint32Array reduce modulo 2^32, as `>>> 0` did.
+    const w = this.w;
+    const a = w[0] as number;
+    const b = w[1] as number;
+    const c = w[2] as number;
+    const d = w[3] as number;
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    w[3] = d + 1;
+    w[0] = b ^ (b >>> 9);
+    w[1] = c + (c << 3);
+    w[2] = (((c << 21) | (c >>> 11)) >>> 0) + t;
     return t;
   }
 
@@ -71,7 +83,8 @@ class Sfc32 implements Rng {
   }
 
   state(): [number, number, number, number] {
-    return [this.a, this.b, this.c, this.d];
+    const w = this.w;
+    return [w[0] as number, w[1] as number, w[2] as number, w[3] as number];
   }
 }
 

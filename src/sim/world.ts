@@ -366,32 +366,35 @@ export class SimWorld implements DriverShell {
   private scheduleBlock(sink: BlockSink, after: Millis): void {
     const mean = this.config.blockIntervalMs ?? 20_000;
     const gap = -Math.log(1 - this.rng.next()) * mean;
-    this.sched.at(after + gap, () => {
-      const now = this.sched.now();
-      const slot = Math.floor(now / 1_000);
-      // Only the earliest delivery of the slot stays on each board (the first of equal times, as
-      // inserting them in turn would keep): the others only refresh the peers' join slots.
-      let header: Peer | undefined;
-      let headerAt = Number.POSITIVE_INFINITY;
-      let fetch: Peer | undefined;
-      let fetchAt = Number.POSITIVE_INFINITY;
-      for (const p of sink.hotPeers()) {
-        const spec = this.specs.get(p);
-        if (!spec) continue;
-        const arrival = now + spec.headerDelayMs * (0.8 + 0.4 * this.rng.next());
-        if (arrival < headerAt) {
-          headerAt = arrival;
-          header = p;
-        }
-        if (arrival + spec.latencyMs < fetchAt) {
-          fetchAt = arrival + spec.latencyMs;
-          fetch = p;
-        }
-        sink.notePeer(slot, p);
+    this.sched.at(after + gap, () => this.forge(sink));
+  }
+
+  /** A block now: the hot peers deliver it, the earliest wins the slot; then the next block. */
+  private forge(sink: BlockSink): void {
+    const now = this.sched.now();
+    const slot = Math.floor(now / 1_000);
+    // Only the earliest delivery of the slot stays on each board (the first of equal times, as
+    // inserting them in turn would keep): the others only refresh the peers' join slots.
+    let header: Peer | undefined;
+    let headerAt = Number.POSITIVE_INFINITY;
+    let fetch: Peer | undefined;
+    let fetchAt = Number.POSITIVE_INFINITY;
+    for (const p of sink.hotPeers()) {
+      const spec = this.specs.get(p);
+      if (!spec) continue;
+      const arrival = now + spec.headerDelayMs * (0.8 + 0.4 * this.rng.next());
+      if (arrival < headerAt) {
+        headerAt = arrival;
+        header = p;
       }
-      if (header !== undefined) sink.recordHeader(slot, header, headerAt);
-      if (fetch !== undefined) sink.recordFetch(slot, fetch, 50_000, fetchAt);
-      this.scheduleBlock(sink, now);
-    });
+      if (arrival + spec.latencyMs < fetchAt) {
+        fetchAt = arrival + spec.latencyMs;
+        fetch = p;
+      }
+      sink.notePeer(slot, p);
+    }
+    if (header !== undefined) sink.recordHeader(slot, header, headerAt);
+    if (fetch !== undefined) sink.recordFetch(slot, fetch, 50_000, fetchAt);
+    this.scheduleBlock(sink, now);
   }
 }

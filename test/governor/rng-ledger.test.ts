@@ -27,6 +27,49 @@ describe('rng', () => {
     expect(copy.nextU32()).toBe(r.nextU32());
   });
 
+  it('is sfc32 seeded through splitmix32: the same words as the algorithm written with plain numbers', () => {
+    // The generator as it was first written here (state in four number fields, `>>> 0` after each
+    // step): the typed-array version must draw exactly the same words, through split and restore.
+    const splitmix = (seed: number) => {
+      let s = seed >>> 0;
+      return () => {
+        s = (s + 0x9e3779b9) >>> 0;
+        let z = s;
+        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+        return (z ^ (z >>> 16)) >>> 0;
+      };
+    };
+    const plain = (seed: number) => {
+      const sm = splitmix(seed);
+      let a = sm();
+      let b = sm();
+      let c = sm();
+      let d = sm();
+      const next = () => {
+        const t = (((a + b) >>> 0) + d) >>> 0;
+        d = (d + 1) >>> 0;
+        a = b ^ (b >>> 9);
+        b = (c + (c << 3)) >>> 0;
+        c = ((c << 21) | (c >>> 11)) >>> 0;
+        c = (c + t) >>> 0;
+        return t;
+      };
+      for (let i = 0; i < 12; i++) next();
+      return next;
+    };
+    for (const seed of [0, 1, 7, 42, 0x7fffffff, 0xffffffff, -5]) {
+      const r = createRng(seed);
+      const p = plain(seed);
+      for (let i = 0; i < 5_000; i++) expect(r.nextU32()).toBe(p());
+      const child = r.split();
+      const q = plain(p() ^ Math.imul(p(), 0x27d4eb2d));
+      for (let i = 0; i < 1_000; i++) expect(child.nextU32()).toBe(q());
+      const copy = rngFromState(r.state());
+      for (let i = 0; i < 1_000; i++) expect(copy.nextU32()).toBe(p());
+    }
+  });
+
   it('shuffles a permutation', () => {
     const xs = Array.from({ length: 50 }, (_, i) => i);
     const s = shuffled(xs, createRng(1));

@@ -54,6 +54,30 @@ function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
 }
 
 function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
+  // As in established-peers.ts: a first pass only counts, and gives the skip's wake-up time.
+  let wake: number | undefined;
+  let any = false;
+  for (const g of s.localRoots.groups) {
+    let active = 0;
+    let inProgress = 0;
+    let candidates = 0;
+    for (const p of g.members) {
+      if (s.active.has(p)) active++;
+      else if (s.inProgressPromoteWarm.has(p)) inProgress++;
+      else if (s.established.has(p)) {
+        if (promotable(s, p)) candidates++;
+        else {
+          const t = s.nextActivate.get(p);
+          if (t !== undefined && (wake === undefined || t < wake)) wake = t;
+        }
+      }
+    }
+    if (g.hotValency - active - inProgress > 0 && candidates > 0) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return skip(wake);
   const perGroup: Array<{ candidates: Peer[]; n: number }> = [];
   const waits: Array<number | undefined> = [];
   for (const g of s.localRoots.groups) {

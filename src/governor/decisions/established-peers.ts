@@ -56,6 +56,30 @@ function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
 }
 
 function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
+  // Evaluated before almost every decision, and usually every group is at its valency: a first
+  // pass only counts (no lists), and gives the skip's wake-up time when no group can promote.
+  let wake: number | undefined;
+  let any = false;
+  for (const g of s.localRoots.groups) {
+    let est = 0;
+    let inProgress = 0;
+    let candidates = 0;
+    for (const p of g.members) {
+      if (s.established.has(p)) est++;
+      else if (s.inProgressPromoteCold.has(p)) inProgress++;
+      else {
+        const t = s.nextConnect.get(p);
+        if (t !== undefined) {
+          if (wake === undefined || t < wake) wake = t;
+        } else if (s.known.has(p)) candidates++;
+      }
+    }
+    if (g.warmValency - est - inProgress > 0 && candidates > 0) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return skip(wake);
   const perGroup: Array<{ candidates: Peer[]; n: number }> = [];
   const waits: Array<number | undefined> = [];
   for (const g of s.localRoots.groups) {
