@@ -162,7 +162,9 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       producers.push(p);
     }
     producerPorts = await Promise.all(
-      producers.map(async (p) => Number((await p.until('listening', (l) => l.event === 'listening')).port)),
+      producers.map(async (p) =>
+        Number(((await p.until('listening', (l) => l.event === 'listening')) as Record<string, unknown>).port),
+      ),
     );
     writeFileSync(
       join(dir, 'registry.json'),
