@@ -1,6 +1,8 @@
 /**
  * One version of the governor on the benchmark's one-day scenario, alone in its own process (started
- * by governor.bench.ts): `node --import tsx bench/governor-day.ts <current|baseline DIR> <warm-up> <rounds>`.
+ * by governor.bench.ts): `node --import tsx bench/governor-day.ts <current|baseline DIR|previous DIR> <warm-up>
+ * <rounds>` (baseline: the commit before issue 11's work, its mock-env API; previous: a later commit
+ * of today's code, e.g. main before a change being measured).
  *
  * Each version runs in a fresh process so that neither pays for the other: with both in one process
  * the one measured second ran about twice as slow as alone (the baseline leaves a large heap and
@@ -79,7 +81,14 @@ async function main(): Promise<void> {
   let mod: MockModule;
   let scale: number;
   let rest: Array<string | undefined>;
-  if (which === 'baseline') {
+  if (which === 'previous') {
+    // An earlier commit of today's code (milliseconds), its src/ extracted by the parent into a folder.
+    const node = (await import(pathToFileURL(`${a}/src/sim/simulated-node.ts`).href)) as { SimulatedNode: unknown };
+    const world = (await import(pathToFileURL(`${a}/src/sim/random-world.ts`).href)) as { randomEnvironment: unknown };
+    mod = { MockEnvironment: node.SimulatedNode, randomEnvironment: world.randomEnvironment } as unknown as MockModule;
+    scale = 1000;
+    rest = [b, c];
+  } else if (which === 'baseline') {
     // The baseline commit's governor (seconds), extracted by the parent into a folder.
     mod = (await import(pathToFileURL(`${a}/src/governor/mock-env.ts`).href)) as MockModule;
     scale = 1;

@@ -20,7 +20,7 @@
  * linear bound (100x), and the 10,000-peer cold start must converge in under 2 s of wall time.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,11 @@ function measure(n: number): Measured {
 
 /** The commit before issue 11's work on the governor (its driver, metrics and invariants). */
 const BASELINE_COMMIT = 'dd17958';
+/**
+ * A later commit of today's code run beside it (GOVERNOR_BENCH_PREVIOUS; default: main before the
+ * allocation work on the one-day scenario), for the before/after of a change in the same run.
+ */
+const PREVIOUS_COMMIT = process.env.GOVERNOR_BENCH_PREVIOUS ?? '61432d0';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DAY_SCRIPT = fileURLToPath(new URL('./governor-day.ts', import.meta.url));
 /** Processes per version, alternating (so a change of load hits both), and days per process. */
@@ -168,16 +173,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function againstBaseline(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'spo-governor-baseline-'));
+  const prevDir = mkdtempSync(join(tmpdir(), 'spo-governor-previous-'));
   try {
     // The baseline's governor imports the registry's stake arithmetic; nothing else outside it.
     execSync(`git archive --format=tar ${BASELINE_COMMIT} src/governor src/registry/stake.ts | tar -x -C '${dir}'`, {
       cwd: ROOT,
     });
+    // The previous version's whole src/, resolving packages from this checkout's node_modules.
+    execSync(`git archive --format=tar ${PREVIOUS_COMMIT} src | tar -x -C '${prevDir}'`, { cwd: ROOT });
+    symlinkSync(join(ROOT, 'node_modules'), join(prevDir, 'node_modules'));
     const old: DayRun[] = [];
+    const prev: DayRun[] = [];
     const cur: DayRun[] = [];
     const days = [String(WARM_UP_DAYS), String(MEASURED_DAYS)];
     for (let i = 0; i < ALTERNATIONS; i++) {
       old.push(...runDays(['baseline', dir, ...days]));
+      prev.push(...runDays(['previous', prevDir, ...days]));
       cur.push(...runDays(['current', ...days]));
     }
     const steady = (r: DayRun) => ((r.dayMs - r.hourMs) * 1000) / Math.max(1, r.decisionsDay - r.decisionsHour);
@@ -189,8 +200,12 @@ async function againstBaseline(): Promise<BenchResult[]> {
         `  baseline day ms: ${old.map((r) => r.dayMs.toFixed(0)).join(' ')}\n` +
         `  current day ms:  ${cur.map((r) => r.dayMs.toFixed(1)).join(' ')}\n` +
         `  baseline day CPU ms: ${old.map((r) => r.dayCpuMs.toFixed(0)).join(' ')}\n` +
-        `  current day CPU ms:  ${cur.map((r) => r.dayCpuMs.toFixed(1)).join(' ')}\n`,
+        `  current day CPU ms:  ${cur.map((r) => r.dayCpuMs.toFixed(1)).join(' ')}\n` +
+        `  previous (${PREVIOUS_COMMIT}) ${(prev[0] as DayRun).decisionsDay} decisions; day ms: ${prev.map((r) => r.dayMs.toFixed(1)).join(' ')}\n` +
+        `  previous day CPU ms: ${prev.map((r) => r.dayCpuMs.toFixed(1)).join(' ')}\n`,
     );
+    const prevDay = median(prev.map((r) => r.dayMs));
+    const prevCpu = median(prev.map((r) => r.dayCpuMs));
     const oldSteady = median(old.map(steady));
     const curSteady = median(cur.map(steady));
     const curDay = median(cur.map((r) => r.dayMs));
@@ -226,6 +241,25 @@ async function againstBaseline(): Promise<BenchResult[]> {
         met: curCpu < 50,
       },
       {
+        name: 'governor one simulated day (wall), current against the previous version',
+        value: curDay,
+        unit: 'ms',
+        baseline: { name: `the same at ${PREVIOUS_COMMIT}`, value: prevDay },
+        ratio: curDay / prevDay,
+      },
+      {
+        name: 'governor one simulated day (process CPU time), current against the previous version',
+        value: curCpu,
+        unit: 'ms',
+        baseline: { name: `the same at ${PREVIOUS_COMMIT}`, value: prevCpu },
+        ratio: curCpu / prevCpu,
+      },
+      {
+        name: 'decisions in the day, current / previous (1: the same behaviour)',
+        value: c.decisionsDay / (prev[0] as DayRun).decisionsDay,
+        unit: 'x',
+      },
+      {
         name: 'decisions in the day, current / baseline (1: the same behaviour)',
         value: c.decisionsDay / o.decisionsDay,
         unit: 'x',
@@ -233,6 +267,7 @@ async function againstBaseline(): Promise<BenchResult[]> {
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(prevDir, { recursive: true, force: true });
   }
 }
 

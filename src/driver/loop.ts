@@ -24,6 +24,7 @@ import {
   addHeaderMetric,
   emptyMetrics,
   type FetchMode,
+  type MetricScores,
   metricScores,
   notePeer,
   notePeers,
@@ -126,6 +127,8 @@ export class GovernorDriver {
   private readonly invariants: 'off' | 'collect' | 'throw';
   private readonly maxDecisions: number;
   private inbox: Input[] = [];
+  /** The live views of the peer metrics, per fetch mode (see settle). */
+  private readonly scores = new Map<FetchMode, MetricScores>();
   private settleTimer: Timer | undefined;
   private settling = false;
   /** When the governor must step again without new input (its last wake-up time). */
@@ -316,8 +319,14 @@ export class GovernorDriver {
     const t = this.clock.now();
     // No input and no wake-up due: the last step left nothing ready before its wake-up time.
     if (this.inbox.length === 0 && t < this.stepDueAt) return;
-    // A live view of the metrics: nothing records a header while the governor steps.
-    const metrics = metricScores(this.metrics, this.fetchMode());
+    // A live view of the metrics (nothing records a header while the governor steps), made once
+    // per fetch mode: it reads the metrics as they are whenever it is asked.
+    const mode = this.fetchMode();
+    let metrics = this.scores.get(mode);
+    if (!metrics) {
+      metrics = metricScores(this.metrics, mode);
+      this.scores.set(mode, metrics);
+    }
     this.settling = true;
     try {
       for (let round = 0; round < 10_000; round++) {
