@@ -111,16 +111,27 @@ export function nodeArgs(
     files.config,
     '--source',
     files.ledgerPeers,
+    '--allow-private-peers',
+    '--snapshot-interval',
+    '1s',
     '--link-delays',
     files.linkDelays,
     '--churn-interval',
     `${o.churnIntervalMs}ms`,
     '--magic',
     String(TESTNET_MAGIC),
+    // each node its own governor seed, drawn from the testnet's: the same --seed, the same choices offered
+    '--seed',
+    String(nodeSeed(plan.options.seed, node.index)),
   ];
   if (node.producer)
     args.push('--mint-interval', `${plan.mintIntervalMs}ms`, '--mint-offset', `${node.mintOffsetMs}ms`);
   return args;
+}
+
+/** A node's governor seed from the testnet's (any fixed mix; only needs to differ per node). */
+export function nodeSeed(seed: number, index: number): number {
+  return ((seed * 1_000_003) ^ (index + 1)) >>> 0;
 }
 
 /** The testnet's network magic (any value the nodes share; not one of the public networks'). */
@@ -320,7 +331,14 @@ export async function runTestnet(o: TestnetRunOptions): Promise<TestnetResult> {
       } catch {
         return; // not a JSON line (should not happen with --json); the tail of stderr says what went wrong
       }
-      if (typeof line !== 'object' || line === null || typeof (line as { event?: unknown }).event !== 'string') return;
+      if (typeof line !== 'object' || line === null) return;
+      const error = (line as { error?: { code?: unknown; message?: unknown } }).error;
+      if (typeof error === 'object' && error !== null) {
+        // --json puts a failing node's error on standard output
+        r.stderrTail.push(`${String(error.code)}: ${String(error.message)}`);
+        return;
+      }
+      if (typeof (line as { event?: unknown }).event !== 'string') return;
       for (const n of tracker.add(node.index, line)) o.onNotice?.(n, tracker);
       poke();
     });

@@ -152,7 +152,8 @@ export function topologyFile(plan: TestnetPlan, node: PlannedNode, ports: readon
     localRoots: [
       {
         accessPoints: roots,
-        advertise: true,
+        // not shared: every node knows the others from the ledger anyway
+        advertise: false,
         trustable: true,
         hotValency: Math.min(1, roots.length),
         warmValency: roots.length,

@@ -76,6 +76,14 @@ export function cycleLine(tracker: TestnetTracker, p: Palette): string {
   return `blocks ${blocks.length} · this cycle p50 ${fmtMs(cur?.f.p50Ms)} ms p95 ${fmtMs(cur?.f.p95Ms)} ms · p95 per cycle ${sparkline(p95s, lo, hi)}`;
 }
 
+/** Off a terminal, now and then: every node's hot/warm/cold and the blocks so far. */
+export function statusLine(h: TestnetHeader, tracker: TestnetTracker, p: Palette): string {
+  const nodes = tracker.nodes
+    .map((v) => `${h.plan.nodes[v.index]?.name ?? v.index} ${v.hot}/${v.warm}/${v.cold}`)
+    .join(' ');
+  return `${p.dim(new Date().toISOString().slice(11, 19))} hot/warm/cold: ${nodes} · ${cycleLine(tracker, p)}`;
+}
+
 /** A notice as one log line (the live frame's log and the plain output). */
 export function noticeLine(
   n: TrackerNotice,
