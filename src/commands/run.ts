@@ -111,6 +111,13 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       helpGroup: 'TESTING',
       dependsOn: ['mint-interval'],
     }),
+    'mint-phase': Flags.string({
+      description:
+        'TESTNETS ONLY: mint at wall-clock times that are this much past a multiple of --mint-interval (producers take turns whenever they started)',
+      helpValue: 'DURATION',
+      helpGroup: 'TESTING',
+      dependsOn: ['mint-interval'],
+    }),
     'churn-interval': Flags.string({
       description: "TESTNETS ONLY: churn cycles this far apart instead of the node's ~1 h",
       helpValue: 'DURATION',
@@ -137,6 +144,7 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       throw new UsageError('BAD_DURATION', '--snapshot-interval must be at least 100ms', { hint: 'e.g. 5s' });
     const mintEveryMs = flags['mint-interval'] ? parseDuration(flags['mint-interval'], '--mint-interval') : 0;
     const mintOffsetMs = flags['mint-offset'] ? parseDuration(flags['mint-offset'], '--mint-offset') : undefined;
+    const mintPhaseMs = flags['mint-phase'] ? parseDuration(flags['mint-phase'], '--mint-phase') : undefined;
     const churnIntervalMs = flags['churn-interval']
       ? parseDuration(flags['churn-interval'], '--churn-interval')
       : undefined;
@@ -262,7 +270,13 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
         ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(mintEveryMs > 0
-          ? { mint: { intervalMs: mintEveryMs, ...(mintOffsetMs === undefined ? {} : { offsetMs: mintOffsetMs }) } }
+          ? {
+              mint: {
+                intervalMs: mintEveryMs,
+                ...(mintOffsetMs === undefined ? {} : { offsetMs: mintOffsetMs }),
+                ...(mintPhaseMs === undefined ? {} : { phaseMs: mintPhaseMs }),
+              },
+            }
           : {}),
         ...(churnIntervalMs === undefined ? {} : { churnIntervalMs }),
         ...(linkDelays ? { linkDelays } : {}),

@@ -64,6 +64,10 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
       default: 'geo',
     }),
     seed: Flags.integer({ description: 'seed of the placement, roles and local roots', default: 1 }),
+    'log-dir': Flags.string({
+      description: "keep every node's JSON lines in this folder (n1.jsonl, ...)",
+      helpValue: 'DIR',
+    }),
   };
 
   override logJson(json: unknown): void {
@@ -152,6 +156,7 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
         durationMs,
         churnIntervalMs,
         bin: join(this.config.root, 'bin', 'run.js'),
+        ...(flags['log-dir'] === undefined ? {} : { logDir: flags['log-dir'] }),
         signal: this.signal,
         onNotice,
         onPhase,

@@ -104,7 +104,15 @@ export interface LiveNodeOptions {
   /** Relay headers (default true): hot peers' chain-sync feeds the node's best header chain, served downstream. */
   relay?: boolean;
   /** TESTNETS: mint a synthetic header extending the best chain every `intervalMs`, the first after `offsetMs`. */
-  mint?: { intervalMs: Millis; offsetMs?: Millis };
+  mint?: {
+    intervalMs: Millis;
+    offsetMs?: Millis;
+    /**
+     * Mint at the wall-clock times ≡ phaseMs (mod intervalMs), the first at least `offsetMs` after
+     * start: producers started at different moments still take turns (spo testnet).
+     */
+    phaseMs?: Millis;
+  };
   /** TESTNETS: one-way delays added to what is sent to each remote IP (spo testnet's link delays). */
   linkDelays?: LinkDelays;
   /** The churn interval instead of the node's ~1 h (testnets). */
@@ -751,17 +759,24 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
   o.metrics?.update(counters());
   tick();
   if (relay && o.mint && o.mint.intervalMs > 0) {
-    const { intervalMs } = o.mint;
+    const { intervalMs, phaseMs } = o.mint;
     const issuer = issuerOf(self);
+    /** With a phase: from `delay` on, to the next wall-clock time ≡ phase (mod interval). */
+    const aligned = (delay: Millis): Millis => {
+      if (phaseMs === undefined) return delay;
+      const at = wall() + delay;
+      return delay + ((((phaseMs - at) % intervalMs) + intervalMs) % intervalMs);
+    };
     const mintOnce = (delay: Millis): void => {
-      const t = clock.setTimer(delay, () => {
+      const t = clock.setTimer(aligned(delay), () => {
         timers.delete(t);
         if (stopping) return;
         // slots are wall-clock seconds, as on a real network: producers taking turns never collide
         const tipSlot = relay.chain.tipBlock()?.slot ?? -1;
         const slot = Math.max(tipSlot + 1, Math.floor(wall() / 1000));
         relay.mint(slot, issuer, clock.now());
-        mintOnce(intervalMs);
+        // aligned: half an interval on, the next due time (a late timer does not skip a turn)
+        mintOnce(phaseMs === undefined ? intervalMs : intervalMs / 2);
       });
       timers.add(t);
     };

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,8 @@ export interface TestnetRunOptions extends TestnetOptions {
   clock?: Clock;
   /** Every notice of the tracker, as it happens (the view's log). */
   onNotice?: (notice: TrackerNotice, tracker: TestnetTracker) => void;
+  /** Keep each node's JSON lines in this folder (`n1.jsonl`, ...), for a closer look. */
+  logDir?: string;
   /** Extra environment for the nodes. */
   env?: Record<string, string>;
   /** Grace time after SIGTERM (default STOP_GRACE_MS). */
@@ -125,7 +127,14 @@ export function nodeArgs(
     String(nodeSeed(plan.options.seed, node.index)),
   ];
   if (node.producer)
-    args.push('--mint-interval', `${plan.mintIntervalMs}ms`, '--mint-offset', `${node.mintOffsetMs}ms`);
+    args.push(
+      '--mint-interval',
+      `${plan.mintIntervalMs}ms`,
+      '--mint-offset',
+      `${node.mintOffsetMs}ms`,
+      '--mint-phase',
+      `${node.mintPhaseMs}ms`,
+    );
   return args;
 }
 
@@ -223,6 +232,7 @@ export async function runTestnet(o: TestnetRunOptions): Promise<TestnetResult> {
   try {
     installExitHook();
     o.onPhase?.('starting', tracker);
+    if (o.logDir !== undefined) mkdirSync(o.logDir, { recursive: true });
     for (const n of plan.nodes) ports.push(await freePort(n.host));
     o.onPlan?.(plan, ports);
     const config = join(dir, 'config.json');
@@ -324,7 +334,10 @@ export async function runTestnet(o: TestnetRunOptions): Promise<TestnetResult> {
       }),
     };
     const out = createInterface({ input: child.stdout as NodeJS.ReadableStream, crlfDelay: Number.POSITIVE_INFINITY });
+    const log = o.logDir === undefined ? undefined : createWriteStream(join(o.logDir, `${node.name}.jsonl`));
+    if (log) child.once('close', () => log.end());
     out.on('line', (text) => {
+      log?.write(`${text}\n`);
       let line: NodeLine;
       try {
         line = JSON.parse(text) as NodeLine;

@@ -39,8 +39,13 @@ export interface PlannedNode {
   region: string | undefined;
   /** Indexes of its local roots. */
   localRoots: number[];
-  /** For a producer: when its first header is due after the start, then every `mintIntervalMs`. */
+  /** For a producer: the earliest first header after it started (the warm-up). */
   mintOffsetMs: Millis | undefined;
+  /**
+   * For a producer: it mints at the wall-clock times ≡ this (mod `mintIntervalMs`), so the
+   * producers take turns `blockIntervalMs` apart however far apart they started.
+   */
+  mintPhaseMs: Millis | undefined;
 }
 
 export interface TestnetPlan {
@@ -53,6 +58,13 @@ export interface TestnetPlan {
   mintIntervalMs: Millis;
 }
 
+/**
+ * When the first header is due after a producer starts: time for every node to start and connect.
+ * Two producers minting before they hear of each other would start two chains of equal length, and
+ * alternating producers would keep them equal, so neither would ever win.
+ */
+export const MINT_WARMUP_MS: Millis = 10_000;
+
 /** How many local roots each node has (the rest of its peers come from the ledger and churn). */
 export const LOCAL_ROOTS_PER_NODE = 2;
 
@@ -62,11 +74,17 @@ export const LOCAL_ROOTS_PER_NODE = 2;
  * defaults (150/30/20) would make every node connect to every other and leave nothing to learn.
  */
 export function testnetTargets(n: number): PeerTargets {
-  const known = n - 1;
-  const established = Math.min(known, 5);
-  const active = Math.min(established, 3);
+  const established = Math.min(n - 1, 5);
+  // Only one local root may be hot (the group's hot valency): the other hot peers come from the rest.
+  const localRoots = Math.min(LOCAL_ROOTS_PER_NODE, n - 1);
+  const active = Math.min(established, 3, 1 + (n - 1 - localRoots));
+  // one node fewer than all the others (8 nodes: 6): the ledger is asked again for peers the
+  // governor lost, and the known tier's churn has someone to forget
+  const known = Math.max(established, n - 2);
   return {
-    root: Math.min(known, LOCAL_ROOTS_PER_NODE),
+    // root peers count local roots and ledger peers: below N - 1 the governor would never ask the
+    // ledger for peers beyond the local roots
+    root: known,
     known,
     established,
     active,
@@ -135,8 +153,9 @@ export function planTestnet(options: TestnetOptions, subnet: readonly [number, n
       producer: turn >= 0,
       region: regions[i],
       localRoots: [...roots].sort((a, b) => a - b),
-      // The first block a few intervals in, once the nodes have found each other.
-      mintOffsetMs: turn >= 0 ? options.blockIntervalMs * (turn + 1) : undefined,
+      // The first block once the nodes have found each other, then the producers in turn.
+      mintOffsetMs: turn >= 0 ? MINT_WARMUP_MS : undefined,
+      mintPhaseMs: turn >= 0 ? options.blockIntervalMs * turn : undefined,
     });
   }
   return { options, nodes, delays, targets: testnetTargets(n), mintIntervalMs };
@@ -182,12 +201,14 @@ export function nodeConfigFile(plan: TestnetPlan): string {
 }
 
 /**
- * The ledger peers a node sees: every other node as a pool of equal stake with one relay, as a
- * peer snapshot (version 2, all ledger pools). A node's own relay is left out of its file, as a
- * node would not pick itself.
+ * The ledger peers a node sees: the other nodes as pools of equal stake with one relay each, as a
+ * peer snapshot (version 2, all ledger pools). A node's own relay and its local roots are left out
+ * of its file: it would not pick itself, and a ledger pick that is already a local root is wasted
+ * (the governor draws ledger peers at random, and a small network would take many draws to fill
+ * the known target).
  */
 export function ledgerPeersFile(plan: TestnetPlan, node: PlannedNode, ports: readonly number[]): string {
-  const others = plan.nodes.filter((m) => m.index !== node.index);
+  const others = plan.nodes.filter((m) => m.index !== node.index && !node.localRoots.includes(m.index));
   const doc = {
     version: 2,
     slotNo: 0,

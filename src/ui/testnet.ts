@@ -159,7 +159,7 @@ export function renderSummary(
     `${p.bold('testnet summary')}: ${o.nodes} nodes, ${o.producers} producing, latency ${o.latency}, seed ${o.seed}${stop.interrupted ? p.warn(' (interrupted)') : ''}`,
     'time for each block to reach every node, by the churn cycle it was minted in:',
     table,
-    `nodes at their targets ${s.nodesAtTargets}/${s.nodes} · over a target ${s.nodesOverTargets} · churn cycles ${s.churnCycles} · promotions ${s.promotions} · demotions ${s.demotions} · failures ${s.failures} · warnings ${s.warnings}`,
+    `nodes at their established and active targets ${s.nodesAtTargets}/${s.nodes} · at their known target ${s.nodesAtKnownTarget}/${s.nodes} · over a target ${s.nodesOverTargets} · churn cycles ${s.churnCycles} · promotions ${s.promotions} · demotions ${s.demotions} · failures ${s.failures} · warnings ${s.warnings}`,
     `stopped ${o.nodes} nodes in ${stop.stopMs} ms${stop.killed > 0 ? p.fail(` (${stop.killed} killed after the grace time)`) : ''}`,
   ].join('\n');
 }

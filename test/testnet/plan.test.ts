@@ -25,7 +25,8 @@ describe('planTestnet', () => {
     const producers = plan.nodes.filter((n) => n.producer);
     expect(producers).toHaveLength(2);
     expect(plan.mintIntervalMs).toBe(4_000);
-    expect(producers.map((n) => n.mintOffsetMs).sort()).toEqual([2_000, 4_000]);
+    expect(producers.map((n) => n.mintOffsetMs)).toEqual([10_000, 10_000]);
+    expect(producers.map((n) => n.mintPhaseMs).sort()).toEqual([0, 2_000]);
     for (let i = 0; i < 8; i++) {
       expect(plan.delays[i]?.[i]).toBe(0);
       for (let j = 0; j < 8; j++) {
@@ -49,7 +50,9 @@ describe('planTestnet', () => {
       expect(n.localRoots).toContain((n.index + 1) % 8);
       expect(n.localRoots).not.toContain(n.index);
     }
-    expect(plan.targets).toMatchObject({ known: 7, established: 5, active: 3 });
+    expect(plan.targets).toMatchObject({ root: 6, known: 6, established: 5, active: 3 });
+    // one local root hot at most: 4 nodes = 2 local roots (1 hot) + 1 other
+    expect(planTestnet({ ...base, nodes: 4 }, [1, 1]).targets).toMatchObject({ known: 3, established: 3, active: 2 });
     expect(planTestnet({ ...base, nodes: 2, producers: 1 }, [1, 1]).targets).toMatchObject({
       known: 1,
       established: 1,
@@ -66,10 +69,12 @@ describe('planTestnet', () => {
       n.localRoots.map((j) => `127.5.6.${j + 1}:${40_000 + j}`),
     );
     const ledger = parseRegistryDocument(JSON.parse(ledgerPeersFile(plan, n, ports)), 'ledger.json');
-    expect(ledger.pools).toHaveLength(7);
+    expect(ledger.pools).toHaveLength(5);
     const relays = ledger.pools.flatMap((p) => p.relays.map((r) => `${r.host}:${r.port}`));
     expect(relays).not.toContain(`${n.host}:${ports[3]}`);
-    expect(relays).toContain('127.5.6.1:40000');
+    for (const m of plan.nodes)
+      if (m.index !== 3 && !n.localRoots.includes(m.index)) expect(relays).toContain(`${m.host}:${ports[m.index]}`);
+    for (const j of n.localRoots) expect(relays).not.toContain(`127.5.6.${j + 1}:${40_000 + j}`);
     const delays = parseLinkDelays(linkDelaysFile(plan, n), 'delays.json');
     expect(delays.size).toBe(7);
     expect(delays.get('127.5.6.1')).toBe(plan.delays[3]?.[0]);

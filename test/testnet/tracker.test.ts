@@ -116,9 +116,12 @@ describe('TestnetTracker', () => {
     expect(t.nodes[0]).toMatchObject({ hot: 1, warm: 0, cold: 2 });
     expect(t.add(0, snapshot(1_000, 3, 2, 1))).toEqual([{ kind: 'targets', node: 0 }]);
     expect(t.nodes[0]?.reachedTargetsAt).toBe(T0 + 1_000);
-    t.add(1, snapshot(1_000, 3, 2, 2));
+    expect(t.nodes[0]?.reachedKnownAt).toBe(T0);
+    // established and active reached, known not (yet): counted apart
+    t.add(1, snapshot(1_000, 2, 2, 2));
     const s = t.summary();
     expect(s.nodesAtTargets).toBe(2);
+    expect(s.nodesAtKnownTarget).toBe(1);
     expect(s.nodesOverTargets).toBe(1);
   });
 });
@@ -137,5 +140,17 @@ describe('figures', () => {
     }));
     // 19 complete blocks: 10..190 ms; p50 = 10th = 100, p95 = ceil(0.95*19) = 19th = 190
     expect(figures(blocks)).toEqual({ complete: 19, p50Ms: 100, p95Ms: 190, maxMs: 190 });
+  });
+});
+
+describe('over a target', () => {
+  it('a hot peer in the middle of its demotion does not count against the active target', () => {
+    const t = new TestnetTracker(1, targets);
+    const s = snapshot(0, 3, 2, 2);
+    s.counters.peerSelection = { known: 3, established: 2, active: 2, demotingHot: 1 };
+    t.add(0, s);
+    expect(t.summary().nodesOverTargets).toBe(0);
+    t.add(0, snapshot(1_000, 3, 2, 2));
+    expect(t.summary().nodesOverTargets).toBe(1);
   });
 });

@@ -64,7 +64,7 @@ describe('the testnet view', () => {
     expect(text).toMatch(/CHURN CYCLE\s+BLOCKS\s+REACHED ALL\s+P50 ms\s+P95 ms\s+MAX ms/);
     expect(text).toMatch(/\n0\s+1\s+1\/1\s+3\d\.0\s+3\d\.0\s+3\d\.0/);
     expect(text).toMatch(/\nall\s+1\s+1\/1/);
-    expect(text).toContain('nodes at their targets 3/3');
+    expect(text).toContain('nodes at their established and active targets 3/3 · at their known target 3/3');
     expect(text).toContain('stopped 3 nodes in 120 ms');
   });
 });
