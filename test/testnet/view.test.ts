@@ -44,7 +44,7 @@ describe('the testnet view', () => {
     const { tracker, header } = scene();
     const text = renderFrame(header, tracker, ['a log line'], 5_000, 'Ctrl-C stops every node', p).join('\n');
     expect(text).toContain('3 nodes (1 producing) · latency geo · seed 1 · 0:05 / 1:00');
-    expect(text).toMatch(/NODE\s+ADDRESS\s+ROLE\s+REGION\s+HOT\/2\s+WARM\s+COLD\s+TIP\s+CHURNS\s+STATE/);
+    expect(text).toMatch(/NODE\s+ADDRESS\s+ROLE\s+REGION\s+HOT\/1\s+WARM\s+COLD\s+TIP\s+CHURNS\s+STATE/);
     expect(text).toMatch(/n1\s+127\.7\.7\.1:3001\s+(producer|relay)\s+\S+/);
     expect(text).toContain('blocks 1 · this cycle p50');
     expect(text).toContain('a log line');
