@@ -32,6 +32,18 @@ async function readTopology(file: string): Promise<ParsedTopology> {
   return parseTopology(parseTopologyText(text, file), file);
 }
 
+/** A prom-client registry that refreshes the node's values before each scrape. */
+class ScrapeTimeRegistry extends PromRegistry {
+  constructor(private readonly beforeScrape: () => void) {
+    super();
+  }
+
+  override metrics(): Promise<string> {
+    this.beforeScrape();
+    return super.metrics();
+  }
+}
+
 /** Events kept for the live table's log (the view shows the last few that fit). */
 const RECENT_EVENTS = 50;
 
@@ -220,11 +232,15 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     };
     if (parsed && flags.topology) showLint(parsed, flags.topology);
 
+    let nodeRef: LiveNode | undefined;
     // --- metrics ------------------------------------------------------------------------------
     let metricsServer: MetricsServer | undefined;
     let publisher: NodeMetricsPublisher | undefined;
     if (flags['metrics-port'] !== undefined) {
-      const prom = new PromRegistry();
+      // every scrape sees the counters of that moment, not of the last second's tick
+      const prom = new ScrapeTimeRegistry(() => {
+        if (nodeRef) publisher?.update(nodeRef.counters());
+      });
       publisher = new NodeMetricsPublisher(prom, { names: flags['metrics-names'] as PublishedNames });
       metricsServer = await startMetricsServer({ registry: prom, port: flags['metrics-port'] });
     }
@@ -251,7 +267,6 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
 
     // --- the node -----------------------------------------------------------------------------
     const dns = new DnsResolver();
-    let nodeRef: LiveNode | undefined;
     let node: LiveNode;
     try {
       node = await startLiveNode({

@@ -795,9 +795,12 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       localRoots.stop();
       driver.stop();
       o.metrics?.update(counters());
-      // listening sockets first (nothing new comes in), then every connection
-      await Promise.all([server?.close(), actions.stop()]);
+      // listening sockets first (nothing new comes in), then every connection: the manager closes
+      // them in order (MsgDone where a client is idle, FIN; reset only after the limit), then
+      // the peer state actions let go of what is left
+      await server?.close();
       await cm.close(CLOSE_LIMIT_MS);
+      await actions.stop();
       emit({ time: now(), event: 'stopped', reason });
       resolveClosed();
     })();
