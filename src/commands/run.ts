@@ -20,7 +20,7 @@ import { presetRelayTopology } from '../topology/generate.js';
 import { guessRole, lintTopology, nodeConfigFacts } from '../topology/lint.js';
 import type { ParsedTopology, Topology, TopologyFinding } from '../topology/model.js';
 import { parseTopology, parseTopologyText } from '../topology/parse.js';
-import { createRunViewRefresher } from '../ui/run-view.js';
+import { type LiveTable, startLiveTable } from '../ui/run-view.js';
 
 /** Reads and parses a topology file; the parser's errors (what the node refuses) are returned, not thrown. */
 async function readTopology(file: string): Promise<ParsedTopology> {
@@ -178,23 +178,12 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       .filter((h) => h !== '');
     const port = flags.port ?? this.network.preset?.defaultPort ?? 3001;
     const lines = this.jsonEnabled() || !process.stdout.isTTY;
-    // on a terminal: the live table, redrawn on every event (at most every 200 ms) and every second
-    const view = lines ? undefined : createRunViewRefresher(process.stdout, { color: this.chalk.level > 0 });
-    const recent: NodeEvent[] = [];
-    let nodeForView: LiveNode | undefined;
-    let drawPending = false;
-    const redraw = (): void => {
-      if (!view || !nodeForView || drawPending) return;
-      drawPending = true;
-      setTimeout(() => {
-        drawPending = false;
-        if (nodeForView) view.update(nodeForView.snapshot(), recent);
-      }, 200).unref();
-    };
+    // on a terminal: the live table (src/ui/run-view.ts), once the node runs; events before that wait
+    let table: LiveTable | undefined;
+    const early: NodeEvent[] = [];
     this.viewEvent = (e: NodeEvent): void => {
-      recent.push(e);
-      if (recent.length > RECENT_EVENTS) recent.splice(0, recent.length - RECENT_EVENTS);
-      redraw();
+      if (table) table.event(e);
+      else if (early.length < RECENT_EVENTS) early.push(e);
     };
 
     // --- inputs -----------------------------------------------------------------------------
@@ -219,7 +208,7 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     const warn = (code: string, message: string): void => {
       const e: NodeEvent = { time: new Date().toISOString(), event: 'warning', code, message };
       if (lines) this.line(e);
-      else if (nodeForView) this.viewEvent(e);
+      else if (table) table.event(e);
       else this.note(`${message} (${code})`);
     };
     const showLint = (p: ParsedTopology, file: string): void => {
@@ -300,7 +289,6 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
         ...(control ? { controlPath: control.path } : {}),
       });
       nodeRef = node;
-      nodeForView = node;
     } catch (e) {
       await control?.close();
       await metricsServer?.close();
@@ -317,10 +305,16 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     }
 
     // --- snapshots, SIGHUP ----------------------------------------------------------------------
-    const snapshots = lines
-      ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs)
-      : setInterval(() => view?.update(node.snapshot(), recent), 1_000);
-    view?.update(node.snapshot(), recent);
+    const snapshots = lines ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs) : undefined;
+    if (!lines) {
+      table = startLiveTable({
+        stream: process.stdout,
+        color: this.chalk.level > 0,
+        snapshot: () => node.snapshot(),
+        maxEvents: RECENT_EVENTS,
+      });
+      for (const e of early.splice(0)) table.event(e);
+    }
     snapshots?.unref();
     const onHup = (): void => {
       if (!flags.topology) {
@@ -342,28 +336,12 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       );
     };
     process.on('SIGHUP', onHup);
-    // The live table hides the cursor through log-update, whose exit hook (signal-exit) re-raises
-    // SIGINT/SIGTERM when it believes it is their only listener, which would end the process at
-    // once with 130. A listener of our own keeps the orderly stop (exit 0); a second signal still
-    // leaves at once (130), as the base command does.
-    let signals = 0;
-    const onStopSignal = (): void => {
-      signals++;
-      if (signals > 1) process.exit(130);
-    };
-    process.on('SIGINT', onStopSignal);
-    process.on('SIGTERM', onStopSignal);
     try {
       await node.closed;
     } finally {
       process.off('SIGHUP', onHup);
-      process.off('SIGINT', onStopSignal);
-      process.off('SIGTERM', onStopSignal);
-      clearInterval(snapshots);
-      if (view) {
-        view.update(node.snapshot(), recent);
-        view.done();
-      }
+      if (snapshots) clearInterval(snapshots);
+      table?.stop();
       await control?.close();
       await metricsServer?.close();
       dns.close();
