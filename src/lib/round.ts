@@ -8,8 +8,3 @@ export function round3(x: number): number {
   const r = Math.round(x * 1000) / 1000;
   return r === 0 ? 0 : r; // no -0
 }
-
-/** round3 for an optional figure: undefined stays undefined (the key is left out). */
-export function round3Opt(x: number | undefined): number | undefined {
-  return x === undefined ? undefined : round3(x);
-}
