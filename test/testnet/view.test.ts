@@ -12,7 +12,7 @@ function scene() {
   const plan = planTestnet({ nodes: 3, producers: 1, seed: 1, latency: 'geo', blockIntervalMs: 1_000 }, [7, 7]);
   const tracker = new TestnetTracker(3, plan.targets);
   const producer = plan.nodes.find((n) => n.producer)?.index as number;
-  const h = (node: number, ms: number, minted: boolean): NodeLine => ({
+  const h = (ms: number, minted: boolean): NodeLine => ({
     event: 'header',
     time: new Date(T0 + ms).toISOString(),
     blockNo: 1,
@@ -21,8 +21,8 @@ function scene() {
     from: 'x',
     ...(minted ? { minted } : {}),
   });
-  tracker.add(producer, h(producer, 0, true));
-  const notices = [0, 1, 2].filter((i) => i !== producer).flatMap((i) => tracker.add(i, h(i, 30 + i, false)));
+  tracker.add(producer, h(0, true));
+  const notices = [0, 1, 2].filter((i) => i !== producer).flatMap((i) => tracker.add(i, h(30 + i, false)));
   for (const i of [0, 1, 2])
     tracker.add(i, {
       event: 'snapshot',
