@@ -4,7 +4,7 @@ import { SpoCommand } from '../base-command.js';
 import { systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import { InterruptedError, UsageError } from '../lib/errors.js';
-import { runTestnet, type TestnetPhase, type TestnetResult } from '../testnet/orchestrator.js';
+import { runTestnet, TESTNET_MAGIC, type TestnetPhase, type TestnetResult } from '../testnet/orchestrator.js';
 import { LATENCY_MODELS, type LatencyModel, MAX_NODES, MIN_NODES } from '../testnet/plan.js';
 import type { TestnetSummary, TestnetTracker, TrackerNotice } from '../testnet/tracker.js';
 import { noticeLine, renderFrame, renderSummary, statusLine, type TestnetHeader, titleLine } from '../ui/testnet.js';
@@ -91,6 +91,11 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
       throw new UsageError('BAD_PRODUCERS', `--producers ${flags.producers} is more than --nodes ${flags.nodes}`, {
         hint: `give at most ${flags.nodes} producers`,
       });
+    // A testnet is its own network: --magic names its magic; a public network's name makes no sense.
+    if (flags.network !== undefined)
+      throw new UsageError('BAD_NETWORK', `--network ${flags.network}: a testnet is a network of its own`, {
+        hint: `leave --network out (the nodes use magic ${TESTNET_MAGIC}) or give --magic N`,
+      });
     if (!Number.isSafeInteger(flags.seed))
       throw new UsageError('BAD_SEED', `--seed ${flags.seed}: not an integer between -(2^53-1) and 2^53-1`);
 
@@ -155,6 +160,7 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
         blockIntervalMs,
         durationMs,
         churnIntervalMs,
+        ...(flags.magic === undefined ? {} : { magic: flags.magic }),
         bin: join(this.config.root, 'bin', 'run.js'),
         ...(flags['log-dir'] === undefined ? {} : { logDir: flags['log-dir'] }),
         signal: this.signal,

@@ -45,6 +45,8 @@ export interface TestnetRunOptions extends TestnetOptions {
   durationMs: Millis;
   /** Each node's churn interval (the reference's is ~1 h: a short one makes churn visible in minutes). */
   churnIntervalMs: Millis;
+  /** The nodes' network magic (default TESTNET_MAGIC). */
+  magic?: number;
   /** The launcher every node runs (`bin/run.js` of this installation). */
   bin: string;
   signal: AbortSignal;
@@ -94,7 +96,7 @@ export interface TestnetResult {
 
 /** The command line of one node (after `bin/run.js`). */
 export function nodeArgs(
-  o: Pick<TestnetRunOptions, 'churnIntervalMs'>,
+  o: Pick<TestnetRunOptions, 'churnIntervalMs' | 'magic'>,
   plan: TestnetPlan,
   node: PlannedNode,
   port: number,
@@ -121,7 +123,7 @@ export function nodeArgs(
     '--churn-interval',
     `${o.churnIntervalMs}ms`,
     '--magic',
-    String(TESTNET_MAGIC),
+    String(o.magic ?? TESTNET_MAGIC),
     // each node its own governor seed, drawn from the testnet's: the same --seed, the same choices offered
     '--seed',
     String(nodeSeed(plan.options.seed, node.index)),

@@ -129,3 +129,13 @@ describe('spo testnet', () => {
     await nothingLeft(plan, summary);
   }, 150_000);
 });
+
+describe('spo testnet flags', () => {
+  it('--network is refused (a testnet is a network of its own), naming --magic', async () => {
+    const r = await runCli(['testnet', '--network', 'mainnet', '--json']);
+    expect(r.code).toBe(2);
+    const err = (JSON.parse(r.stdout) as { error: { code: string; hint: string } }).error;
+    expect(err.code).toBe('BAD_NETWORK');
+    expect(err.hint).toContain('--magic');
+  });
+});

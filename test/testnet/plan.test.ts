@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLinkDelays } from '../../src/net/transport/delayed-links.js';
 import { parseRegistryDocument } from '../../src/registry/index.js';
+import { nodeArgs, TESTNET_MAGIC } from '../../src/testnet/orchestrator.js';
 import {
   ledgerPeersFile,
   linkDelaysFile,
@@ -78,5 +79,17 @@ describe('planTestnet', () => {
     const delays = parseLinkDelays(linkDelaysFile(plan, n), 'delays.json');
     expect(delays.size).toBe(7);
     expect(delays.get('127.5.6.1')).toBe(plan.delays[3]?.[0]);
+  });
+});
+
+describe('nodeArgs', () => {
+  const plan = planTestnet(base, [9, 9]);
+  const node = plan.nodes[0] as (typeof plan.nodes)[number];
+  const files = { topology: 't.json', config: 'c.json', ledgerPeers: 'l.json', linkDelays: 'd.json' };
+  const magicOf = (args: string[]): string | undefined => args[args.indexOf('--magic') + 1];
+
+  it('runs every node on the testnet magic, or on the one --magic gave', () => {
+    expect(magicOf(nodeArgs({ churnIntervalMs: 20_000 }, plan, node, 3001, files))).toBe(String(TESTNET_MAGIC));
+    expect(magicOf(nodeArgs({ churnIntervalMs: 20_000, magic: 77 }, plan, node, 3001, files))).toBe('77');
   });
 });
