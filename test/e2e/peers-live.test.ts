@@ -113,9 +113,12 @@ describe('spo peers against a live spo run', () => {
       '200ms',
       '--seed',
       '1',
+      '--metrics-port',
+      '0',
       '--json',
     ]);
     procs.push(run);
+    const metricsUrl = String((await run.until('started', (l) => l.event === 'started')).metrics);
     const hot = (await run.until('the local root hot', (l) => {
       if (l.event !== 'snapshot') return false;
       return (l as unknown as NodeSnapshot).peers.some((p) => p.peer === root && p.temperature === 'hot');
@@ -149,6 +152,19 @@ describe('spo peers against a live spo run', () => {
       .map((l) => JSON.parse(l) as Line);
     expect(snap).toMatchObject({ event: 'snapshot', pid: run.child.pid });
     expect(stopped).toEqual({ event: 'stopped', refreshes: 1, failed: 0 });
+
+    // spo top --metrics reads the node's Prometheus page as it reads a cardano-node's (new names)
+    const page = await runCli(['top', '--metrics', metricsUrl, '--count', '1', '--json']);
+    expect(page.code, page.stderr).toBe(0);
+    const scraped = JSON.parse(page.stdout.trim().split('\n')[0] as string) as {
+      event: string;
+      generation: string;
+      peerSelection: { active: number | null; localRoots: { active: number | null } };
+    };
+    expect(scraped.event).toBe('snapshot');
+    expect(scraped.generation).toBe('new');
+    expect(scraped.peerSelection.active).toBe(1);
+    expect(scraped.peerSelection.localRoots.active).toBe(1);
 
     // a second spo run asking for the same socket is refused (exit 1) before it listens or dials: the socket is live
     const second = await runCli(
