@@ -54,6 +54,7 @@ import { nodeResponders } from '../net/protocols/responders.js';
 import { type LinkDelays, withLinkDelay } from '../net/transport/delayed.js';
 import { TcpBearer } from '../net/transport/tcp.js';
 import { resolvedAddressFlag } from '../registry/hygiene.js';
+import { UNUSABLE_FLAGS } from '../registry/model.js';
 import type { Topology } from '../topology/model.js';
 import type { ConnId } from './connection-manager/core.js';
 import { ConnectionManager, type Dialer, tcpDialer } from './connection-manager/shell.js';
@@ -180,21 +181,7 @@ function ledgerPools(pools: readonly LedgerPoolInput[], allowPrivate: boolean): 
   return out;
 }
 
-const UNUSABLE = new Set([
-  'unspecified',
-  'loopback',
-  'private',
-  'unique-local',
-  'link-local',
-  'shared-address-space',
-  'documentation',
-  'multicast',
-  'reserved',
-  'invalid-port',
-  'malformed-name',
-  'malformed-address',
-]);
-const usable = (r: { flags: readonly string[] }): boolean => !r.flags.some((f) => UNUSABLE.has(f));
+const usable = (r: { flags: readonly string[] }): boolean => !r.flags.some((f) => UNUSABLE_FLAGS.has(f));
 
 /** `host:port` / `[v6]:port` as a peer-sharing address (undefined for a name). */
 function peerAddress(peer: Peer): PeerAddress | undefined {
