@@ -5,14 +5,13 @@
  * XDG_RUNTIME_DIR, SPO_CONTROL), nothing listening, and spo top's refreshes (JSON lines, and the
  * live view on a pseudo-terminal).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ControlServer, startControlServer } from '../../src/node/control.js';
 import type { NodeSnapshot, PeerRow } from '../../src/node/snapshot.js';
-import { BIN, parseJsonOutput, runCli } from '../lib/cli.js';
+import { BIN, HAS_SCRIPT, PTY_RUNNER, parseJsonOutput, runCli, typeCtrlCWhen } from '../lib/cli.js';
 import { fixedSnapshot } from '../node/control-fixture.js';
 
 let dir: string;
@@ -150,18 +149,7 @@ describe('spo top --control', () => {
     expect(none.stderr).toMatch(/no spo run is listening there/);
   });
 
-  // runs argv[1] on a pseudo-terminal through script(1) and exits with its exit code
-  const PTY_RUNNER = `try { require('child_process').execFileSync('script', ['-qfec', process.argv[1], '/dev/null'], {stdio: 'inherit'}) } catch (e) { process.exitCode = e.status ?? 1 }`;
-  const hasScript = (() => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.runIf(hasScript)(
+  it.runIf(HAS_SCRIPT)(
     'on a terminal: the run view redrawn in place, the changes between refreshes in its log, the last frame left',
     async () => {
       const path = join(dir, 'run.sock');
@@ -181,7 +169,7 @@ describe('spo top --control', () => {
     },
   );
 
-  it.runIf(hasScript)(
+  it.runIf(HAS_SCRIPT)(
     'on a terminal, Ctrl-C (typed): spo top stops in order (exit 130, the cursor shown again, the reason said), not killed',
     async () => {
       const path = join(dir, 'run.sock');
@@ -192,18 +180,8 @@ describe('spo top --control', () => {
       const r = await runCli([], {
         openStdin: true,
         nodeArgs: ['-e', PTY_RUNNER, cmd],
-        onSpawn: (child) => {
-          let out = '';
-          let sent = false;
-          child.stdout?.on('data', (d: Buffer) => {
-            out += d.toString('latin1');
-            // two frames drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
-            if (!sent && out.split('\x1b[?2026h').length - 1 >= 2) {
-              sent = true;
-              child.stdin?.write('\x03');
-            }
-          });
-        },
+        // two frames drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
+        onSpawn: typeCtrlCWhen((out) => out.split('\x1b[?2026h').length - 1 >= 2),
       });
       expect(r.code).toBe(130);
       const tail = r.stdout.slice(r.stdout.lastIndexOf('\x1b[?25h'));

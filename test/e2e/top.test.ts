@@ -4,12 +4,11 @@
  * will serve): JSON lines with --count, the live dashboard on a pseudo-terminal, a node that cannot
  * be reached, one that fails after the first refresh, Ctrl-C (exit 130). --control: test/e2e/peers.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeMetricsPublisher } from '../../src/metrics/publish.js';
 import { startMetricsServer } from '../../src/metrics/serve.js';
-import { BIN, runCli } from '../lib/cli.js';
+import { BIN, HAS_SCRIPT, PTY_RUNNER, runCli, typeCtrlCWhen } from '../lib/cli.js';
 import { closedPort, fixture, type PageServer, sendPage, startPageServer } from '../metrics/page-server.js';
 
 const servers: PageServer[] = [];
@@ -173,18 +172,7 @@ describe('spo top', () => {
     expect(fast.code).toBe(2);
   });
 
-  // runs argv[1] on a pseudo-terminal through script(1) and exits with its exit code
-  const PTY_RUNNER = `try { require('child_process').execFileSync('script', ['-qfec', process.argv[1], '/dev/null'], {stdio: 'inherit'}) } catch (e) { process.exitCode = e.status ?? 1 }`;
-  const hasScript = (() => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.runIf(hasScript)(
+  it.runIf(HAS_SCRIPT)(
     'on a terminal: the dashboard in place on the alternate screen, the last frame left behind',
     async () => {
       const s = await serving(fixture('new-10.5.3.prom'));
@@ -205,7 +193,7 @@ describe('spo top', () => {
     },
   );
 
-  it.runIf(hasScript)(
+  it.runIf(HAS_SCRIPT)(
     'on a terminal, Ctrl-C (^C typed on the terminal): exit 130, the screen restored, the last frame kept',
     async () => {
       const s = await serving(fixture('legacy-10.5.3.prom'));
@@ -213,18 +201,8 @@ describe('spo top', () => {
       const r = await runCli([], {
         openStdin: true,
         nodeArgs: ['-e', PTY_RUNNER, cmd],
-        onSpawn: (child) => {
-          let out = '';
-          let sent = false;
-          child.stdout?.on('data', (d: Buffer) => {
-            out += d.toString('latin1');
-            // two refreshes drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
-            if (!sent && out.split('\x1b[H').length - 1 >= 3) {
-              sent = true;
-              child.stdin?.write('\x03');
-            }
-          });
-        },
+        // two refreshes drawn: type Ctrl-C; the terminal turns it into SIGINT for spo
+        onSpawn: typeCtrlCWhen((out) => out.split('\x1b[H').length - 1 >= 3),
       });
       expect(r.code).toBe(130);
       const out = r.stdout;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,4 +134,35 @@ export function parseJsonOutput<T = unknown>(result: CliResult): T {
   } catch {
     throw new Error(`stdout is not one JSON document:\n${result.stdout}\nstderr:\n${result.stderr}`);
   }
+}
+
+/** Node code that runs argv[1] on a pseudo-terminal through script(1) and exits with its exit code. */
+export const PTY_RUNNER = `try { require('child_process').execFileSync('script', ['-qfec', process.argv[1], '/dev/null'], {stdio: 'inherit'}) } catch (e) { process.exitCode = e.status ?? 1 }`;
+
+/** script(1) is there (util-linux): the terminal tests run only then. */
+export const HAS_SCRIPT = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * An `onSpawn` for a command run under PTY_RUNNER: once `ready(output so far)` holds, types Ctrl-C
+ * on the terminal (which turns it into SIGINT for spo), once.
+ */
+export function typeCtrlCWhen(ready: (out: string) => boolean): (child: ChildProcess) => void {
+  return (child) => {
+    let out = '';
+    let sent = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (!sent && ready(out)) {
+        sent = true;
+        child.stdin?.write('\x03');
+      }
+    });
+  };
 }
