@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { TestnetJsonSummary } from '../../src/commands/testnet.js';
-import { runCli } from '../lib/cli.js';
+import { processAlive as alive, runCli } from '../lib/cli.js';
 
 interface PlanLine {
   event: 'plan';
@@ -20,16 +20,6 @@ function lines(stdout: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function refused(address: string): Promise<boolean> {

@@ -166,3 +166,14 @@ export function typeCtrlCWhen(ready: (out: string) => boolean): (child: ChildPro
     });
   };
 }
+
+/** The process `pid` exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

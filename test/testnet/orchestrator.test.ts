@@ -10,18 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runTestnet, type TestnetRunOptions } from '../../src/testnet/orchestrator.js';
 import { planTestnet } from '../../src/testnet/plan.js';
+import { processAlive as alive } from '../lib/cli.js';
 
 const FAKE = fileURLToPath(new URL('./fake-node.mjs', import.meta.url));
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function refused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
