@@ -10,48 +10,25 @@
  *   npm run bench -- run-soak                  # 10 minutes
  *   SPO_SOAK_MINUTES=2 npm run bench -- run-soak
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type JsonLine, JsonLinesProcess } from '../test/lib/json-lines.js';
 import type { BenchResult } from './run.js';
 
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const MAGIC = 4343;
 const PRODUCERS = 10;
 const SAMPLE_MS = 10_000;
 
-interface Child {
-  process: ChildProcess;
-  /** Every JSON line printed so far. */
-  lines: Array<Record<string, unknown>>;
-  first: Promise<Record<string, unknown>>;
+/** A child printing JSON lines, bounded to the soak's length and a margin. */
+function start(args: string[], durationMs: number): JsonLinesProcess {
+  return new JsonLinesProcess(`bin/run.js ${args[0]}`, args, {
+    timeoutMs: durationMs + 120_000,
+    waitTimeoutMs: 60_000,
+  });
 }
 
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  const first = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bin/run.js ${args[0]} exited ${code} before its first line`)));
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        if (line === '') continue;
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        lines.push(parsed);
-        if (lines.length === 1) resolve(parsed);
-      }
-    });
-  });
-  return { process: child, lines, first };
-}
+const firstLine = (c: JsonLinesProcess): Promise<JsonLine> => c.until('its first line', () => true);
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -71,12 +48,14 @@ export default async function runSoak(): Promise<BenchResult[]> {
   const durationMs = minutes * 60_000;
   const warmupMs = durationMs / 5;
   const dir = mkdtempSync(join(tmpdir(), 'spo-soak-'));
-  const children: Child[] = [];
+  const children: JsonLinesProcess[] = [];
   try {
     for (let i = 0; i < PRODUCERS; i++) {
-      children.push(start(['serve', '--port', '0', '--magic', String(MAGIC), '--block-interval', '1s', '--json']));
+      children.push(
+        start(['serve', '--port', '0', '--magic', String(MAGIC), '--block-interval', '1s', '--json'], durationMs),
+      );
     }
-    const ports = await Promise.all(children.map(async (c) => Number((await c.first).port)));
+    const ports = await Promise.all(children.map(async (c) => Number((await firstLine(c)).port)));
     writeFileSync(
       join(dir, 'registry.json'),
       JSON.stringify({
@@ -114,42 +93,45 @@ export default async function runSoak(): Promise<BenchResult[]> {
         useLedgerAfterSlot: 0,
       }),
     );
-    const node = start([
-      'run',
-      '--topology',
-      join(dir, 'topology.json'),
-      '--config',
-      join(dir, 'config.json'),
-      '--port',
-      '0',
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-private-peers',
-      '--churn-interval',
-      '5s',
-      '--snapshot-interval',
-      '10s',
-      '--seed',
-      '1',
-      '--json',
-    ]);
+    const node = start(
+      [
+        'run',
+        '--topology',
+        join(dir, 'topology.json'),
+        '--config',
+        join(dir, 'config.json'),
+        '--port',
+        '0',
+        '--magic',
+        String(MAGIC),
+        '--source',
+        join(dir, 'registry.json'),
+        '--allow-private-peers',
+        '--churn-interval',
+        '5s',
+        '--snapshot-interval',
+        '10s',
+        '--seed',
+        '1',
+        '--json',
+      ],
+      durationMs,
+    );
     children.push(node);
-    await node.first;
-    const pid = node.process.pid as number;
+    await firstLine(node);
+    const pid = node.pid as number;
     const samples: Array<{ atMs: number; rssKiB: number; fds: number }> = [];
     const t0 = performance.now();
     for (let at = 0; at <= durationMs; at += SAMPLE_MS) {
       const wait = t0 + at - performance.now();
       if (wait > 0) await waitMs(wait);
-      if (node.process.exitCode !== null) throw new Error(`spo run exited ${node.process.exitCode} during the soak`);
+      if (!node.running) throw new Error(`spo run exited ${node.child.exitCode} during the soak`);
       samples.push({ atMs: Math.round(performance.now() - t0), rssKiB: rssKiB(pid), fds: openFds(pid) });
       process.stderr.write(
         `  ${(samples.at(-1)?.atMs ?? 0) / 1000} s: RSS ${((samples.at(-1)?.rssKiB ?? 0) / 1024).toFixed(1)} MiB, ${samples.at(-1)?.fds} fds\n`,
       );
     }
-    const count = (pred: (l: Record<string, unknown>) => boolean): number => node.lines.filter(pred).length;
+    const count = (pred: (l: JsonLine) => boolean): number => node.lines.filter(pred).length;
     const churn = count((l) => l.event === 'churn');
     const byAction = new Map<string, number>();
     for (const l of node.lines)
@@ -195,12 +177,7 @@ export default async function runSoak(): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) =>
-        c.process.exitCode === null ? new Promise((resolve) => c.process.once('exit', resolve)) : undefined,
-      ),
-    );
+    await Promise.all(children.map((c) => c.stop('SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   }
 }

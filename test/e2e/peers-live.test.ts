@@ -4,85 +4,30 @@
  * next to the topology file. Synchronised on the JSON lines spo run prints, never on sleeps; SIGTERM
  * ends it and the socket file goes with it.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../../src/node/snapshot.js';
-import { type CliResult, parseJsonOutput, runCli } from '../lib/cli.js';
+import { parseJsonOutput, runCli } from '../lib/cli.js';
+import { type JsonLine, JsonLinesProcess } from '../lib/json-lines.js';
 
 const MAGIC = 42;
 
-type Line = { event: string } & Record<string, unknown>;
-
-/** A running bin/run.js printing JSON lines; `until` waits for a line. */
-class Proc {
-  readonly lines: Line[] = [];
-  readonly done: Promise<CliResult>;
-  child!: ChildProcess;
-  private buffer = '';
-  private readonly waiters = new Set<() => void>();
-
-  constructor(args: string[]) {
-    this.done = runCli(args, {
-      timeoutMs: 60_000,
-      onSpawn: (child) => {
-        this.child = child;
-        child.stdout?.on('data', (d: Buffer | string) => {
-          this.buffer += String(d);
-          for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
-            const line = this.buffer.slice(0, i);
-            this.buffer = this.buffer.slice(i + 1);
-            if (line.trim() !== '') this.lines.push(JSON.parse(line) as Line);
-          }
-          for (const w of [...this.waiters]) w();
-        });
-      },
-    });
-    void this.done.then(() => {
-      for (const w of [...this.waiters]) w();
-    });
-  }
-
-  until(what: string, pred: (l: Line) => boolean): Promise<Line> {
-    let ended = false;
-    void this.done.then(() => {
-      ended = true;
-    });
-    return new Promise((resolve, reject) => {
-      let from = 0;
-      const check = (): void => {
-        for (; from < this.lines.length; from++) {
-          const l = this.lines[from] as Line;
-          if (pred(l)) {
-            this.waiters.delete(check);
-            resolve(l);
-            return;
-          }
-        }
-        if (ended) {
-          this.waiters.delete(check);
-          void this.done.then((r) => reject(new Error(`ended (${r.code}) before ${what}:\n${r.stderr.slice(-2000)}`)));
-        }
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-}
+/** A running bin/run.js printing JSON lines. */
+const proc = (name: string, args: string[]): JsonLinesProcess =>
+  new JsonLinesProcess(name, args, { timeoutMs: 60_000 });
 
 describe('spo peers against a live spo run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spo-peers-live-'));
-  const procs: Proc[] = [];
+  const procs: JsonLinesProcess[] = [];
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.done));
+    await Promise.all(procs.map((p) => p.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads the running node through its control socket (next to its topology), which goes when the node stops', async () => {
-    const producer = new Proc(['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
+    const producer = proc('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
     procs.push(producer);
     const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
     const root = `127.0.0.1:${port}`;
@@ -98,7 +43,7 @@ describe('spo peers against a live spo run', () => {
       }),
     );
     writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
-    const run = new Proc([
+    const run = proc('spo run', [
       'run',
       '--topology',
       topology,
@@ -130,7 +75,7 @@ describe('spo peers against a live spo run', () => {
     const j = await runCli(['peers', '--topology', topology, '--json']);
     expect(j.code, j.stderr).toBe(0);
     const answered = parseJsonOutput<NodeSnapshot>(j);
-    expect(answered.pid).toBe(run.child.pid);
+    expect(answered.pid).toBe(run.pid);
     expect(answered.listening).toEqual(hot.listening);
     const row = answered.peers.find((p) => p.peer === root);
     expect(row).toMatchObject({ source: 'local-root', temperature: 'hot' });
@@ -141,7 +86,7 @@ describe('spo peers against a live spo run', () => {
     const table = await runCli(['peers', '--control', socket]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^${root.replace(/\./g, '\\.')} +(out|duplex) +local-root #0 +hot `, 'm'));
-    expect(table.stdout).toContain(`pid ${run.child.pid}`);
+    expect(table.stdout).toContain(`pid ${run.pid}`);
 
     // spo top --control reads the same
     const top = await runCli(['top', '--control', socket, '--count', '1', '--json']);
@@ -149,8 +94,8 @@ describe('spo peers against a live spo run', () => {
     const [snap, stopped] = top.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as Line);
-    expect(snap).toMatchObject({ event: 'snapshot', pid: run.child.pid });
+      .map((l) => JSON.parse(l) as JsonLine);
+    expect(snap).toMatchObject({ event: 'snapshot', pid: run.pid });
     expect(stopped).toEqual({ event: 'stopped', refreshes: 1, failed: 0 });
 
     // spo top --metrics reads the node's Prometheus page as it reads a cardano-node's (new names)
@@ -189,7 +134,7 @@ describe('spo peers against a live spo run', () => {
     expect(parseJsonOutput(second)).toEqual({ error: expect.objectContaining({ code: 'CONTROL_IN_USE' }) });
     expect((await runCli(['peers', '--control', socket, '--json'])).code).toBe(0); // the first one still answers
 
-    run.child.kill('SIGTERM');
+    run.kill('SIGTERM');
     const r = await run.done;
     expect(r.code, r.stderr).toBe(0);
     expect(() => statSync(socket)).toThrow(/ENOENT/);

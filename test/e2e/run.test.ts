@@ -6,7 +6,6 @@
  * print (events and snapshots), never on sleeps; every process is stopped by the test, and the
  * relays must end by themselves within 5 s of SIGTERM.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,87 +13,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, unlabelledValue } from '../../src/metrics/prometheus-text.js';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
-import { type CliResult, runCli } from '../lib/cli.js';
+import { runCli } from '../lib/cli.js';
+import { JsonLinesProcess } from '../lib/json-lines.js';
 
 const MAGIC = 42;
 
 type Line = (NodeEvent | NodeSnapshot | Record<string, unknown>) & { event: string };
 
-/** A running bin/run.js whose standard output is JSON lines. */
-class Proc {
-  readonly lines: Line[] = [];
-  readonly done: Promise<CliResult>;
-  child!: ChildProcess;
-  private readonly waiters = new Set<() => void>();
-  private buffer = '';
-
-  constructor(
-    readonly name: string,
-    args: string[],
-  ) {
-    this.done = runCli(args, {
-      timeoutMs: 170_000,
-      onSpawn: (child) => {
-        this.child = child;
-        child.stdout?.on('data', (d: Buffer | string) => this.feed(String(d)));
-      },
-    });
-    void this.done.then(() => this.poke());
-  }
-
-  private feed(text: string): void {
-    this.buffer += text;
-    let i = this.buffer.indexOf('\n');
-    while (i >= 0) {
-      const line = this.buffer.slice(0, i);
-      this.buffer = this.buffer.slice(i + 1);
-      if (line.trim() !== '') this.lines.push(JSON.parse(line) as Line);
-      i = this.buffer.indexOf('\n');
-    }
-    this.poke();
-  }
-
-  private poke(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** The first line (from `from` on) that satisfies `pred`; fails if the process ends first. */
-  until<T extends Line>(what: string, pred: (l: Line) => l is T, from?: number): Promise<T>;
-  until(what: string, pred: (l: Line) => boolean, from?: number): Promise<Line>;
-  until(what: string, pred: (l: Line) => boolean, from = 0): Promise<Line> {
-    let exited = false;
-    void this.done.then(() => {
-      exited = true;
-    });
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        for (let i = from; i < this.lines.length; i++) {
-          const l = this.lines[i] as Line;
-          if (pred(l)) {
-            this.waiters.delete(check);
-            resolve(l);
-            return;
-          }
-        }
-        from = this.lines.length;
-        if (exited) {
-          this.waiters.delete(check);
-          void this.done.then((r) =>
-            reject(new Error(`${this.name} ended (${r.code}) before ${what}\nstderr:\n${r.stderr.slice(-2000)}`)),
-          );
-        }
-      };
-      this.waiters.add(check);
-      check();
-    });
+/** A running bin/run.js printing the node's (or the producer's) JSON lines. */
+class Proc extends JsonLinesProcess<Line> {
+  constructor(name: string, args: string[]) {
+    super(name, args, { timeoutMs: 170_000, waitTimeoutMs: 55_000 });
   }
 
   snapshots(): NodeSnapshot[] {
-    return this.lines.filter((l): l is NodeSnapshot => l.event === 'snapshot');
+    return this.lines.filter(isSnapshot);
   }
 }
 
 const isSnapshot = (l: Line): l is NodeSnapshot => l.event === 'snapshot';
+/** For the waits of the 90 s tests. */
+const LONG_WAIT = { timeoutMs: 85_000 };
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -211,8 +150,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const p of [...relays, ...producers]) if (p.child?.exitCode === null) p.child.kill('SIGKILL');
-    await Promise.all([...relays, ...producers].map((p) => p.done));
+    await Promise.all([...relays, ...producers].map((p) => p.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -240,6 +178,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
           l.counters.peerSelection.bigLedger.active === TARGETS.TargetNumberOfActiveBigLedgerPeers &&
           // keep-alive measured every hot peer (its first round trip is at once)
           l.peers.every((p) => p.temperature !== 'hot' || p.rttMs !== undefined),
+        LONG_WAIT,
       );
       const hot = s.peers.filter((p) => p.source === 'local-root' && p.temperature === 'hot').map((p) => p.peer);
       expect(hot.sort()).toEqual(
@@ -272,7 +211,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       const res = await fetch(started.metrics as string);
       expect(res.status).toBe(200);
       const page = parsePrometheusText(await res.text());
-      const s = await r.until('a snapshot after the scrape', isSnapshot, r.lines.length);
+      const s = await r.until('a snapshot after the scrape', isSnapshot, { from: r.lines.length });
       const prior = r.snapshots()[before - 1];
       const same = (a: NodeSnapshot | undefined, b: NodeSnapshot): boolean =>
         a !== undefined && JSON.stringify(a.counters.peerSelection) === JSON.stringify(b.counters.peerSelection);
@@ -295,10 +234,10 @@ describe('spo run (three relays, two producers, on loopback)', () => {
   it('relays every header to every relay, credited to the peer that delivered it first', async () => {
     type Header = Extract<NodeEvent, { event: 'header' }>;
     const isHeader = (l: Line): l is Header => l.event === 'header';
-    const firsts = await Promise.all(relays.map((r) => r.until('a header', isHeader)));
+    const firsts = await Promise.all(relays.map((r) => r.until('a header', isHeader, LONG_WAIT)));
     const from = Math.max(...firsts.map((h) => h.blockNo));
     const to = from + 5;
-    await Promise.all(relays.map((r) => r.until(`header #${to}`, (l) => isHeader(l) && l.blockNo >= to)));
+    await Promise.all(relays.map((r) => r.until(`header #${to}`, (l) => isHeader(l) && l.blockNo >= to, LONG_WAIT)));
     const byRelay = relays.map((r) => {
       const m = new Map<number, string>();
       for (const l of r.lines) if (isHeader(l)) m.set(l.blockNo, l.hash);
@@ -332,7 +271,10 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       // (the last snapshot before it says so); the hot producer demoted just before it is its pick
       let from = 0;
       for (;;) {
-        const step = await r.until('a churn step lowering the active big ledger peers', decrease, from);
+        const step = await r.until('a churn step lowering the active big ledger peers', decrease, {
+          ...LONG_WAIT,
+          from,
+        });
         const at = r.lines.indexOf(step, from);
         from = at + 1;
         const before = r.lines.slice(0, at);
@@ -360,7 +302,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
     expect(res.code, res.stderr).toBe(0);
     const s = JSON.parse(res.stdout) as NodeSnapshot;
     expect(s.event).toBe('snapshot');
-    expect(s.pid).toBe(r.child.pid);
+    expect(s.pid).toBe(r.pid);
     expect(s.listening).toEqual([`127.0.0.1:${relayPorts[1]}`]);
     const hot = s.peers.filter((p) => p.source === 'local-root' && p.temperature === 'hot').map((p) => p.peer);
     expect(hot.sort()).toEqual([`127.0.0.1:${relayPorts[0]}`, `127.0.0.1:${relayPorts[2]}`].sort());
@@ -373,8 +315,8 @@ describe('spo run (three relays, two producers, on loopback)', () => {
     const drop = relayPorts[2] as number;
     writeFileSync(join(dir, 'topology0.json'), topology([keep]));
     const from = r.lines.length;
-    r.child.kill('SIGHUP');
-    const ev = await r.until('localRoots after SIGHUP', (l) => l.event === 'localRoots', from);
+    r.kill('SIGHUP');
+    const ev = await r.until('localRoots after SIGHUP', (l) => l.event === 'localRoots', { from });
     expect(ev).toMatchObject({ groups: 1, peers: 1, reason: 'sighup' });
     const s = await r.until(
       'the dropped peer no longer a local root',
@@ -382,7 +324,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
         isSnapshot(l) &&
         l.counters.peerSelection?.localRoots?.known === 1 &&
         l.peers.some((p) => p.peer === `127.0.0.1:${keep}` && p.source === 'local-root' && p.temperature === 'hot'),
-      from,
+      { from },
     );
     // no longer in a local-root group (a former local root keeps 'local-root' as where it was learnt)
     expect(s.peers.find((p) => p.peer === `127.0.0.1:${drop}`)?.group).toBeUndefined();
@@ -390,14 +332,14 @@ describe('spo run (three relays, two producers, on loopback)', () => {
     // a broken file keeps the old topology running and says why
     writeFileSync(join(dir, 'topology0.json'), '{"localRoots": [ {"accessPoints": [{"address": "0.0.0.0", "port": 1}]');
     const from2 = r.lines.length;
-    r.child.kill('SIGHUP');
-    const w = await r.until('a warning about the broken file', (l) => l.event === 'warning', from2);
+    r.kill('SIGHUP');
+    const w = await r.until('a warning about the broken file', (l) => l.event === 'warning', { from: from2 });
     expect(String((w as { message: string }).message)).toMatch(/old topology stays in use/);
   }, 60_000);
 
   it('SIGTERM ends every relay within 5 s with exit 0, its ports free again', async () => {
     const started = performance.now();
-    for (const r of relays) r.child.kill('SIGTERM');
+    for (const r of relays) r.kill('SIGTERM');
     const results = await Promise.all(relays.map((r) => r.done));
     const ms = performance.now() - started;
     for (const [i, res] of results.entries()) {
@@ -414,7 +356,7 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       });
       await new Promise<void>((r) => s.close(() => r()));
     }
-    for (const p of producers) p.child.kill('SIGTERM');
+    for (const p of producers) p.kill('SIGTERM');
     for (const res of await Promise.all(producers.map((p) => p.done))) expect(res.code).toBe(0);
   }, 30_000);
 });
