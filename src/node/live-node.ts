@@ -29,7 +29,7 @@ import {
 } from '../driver/root-peers.js';
 import { bigLedgerPools, type LedgerPool, pickFromBigLedgerPools, pickLedgerPeers } from '../governor/ledger-peers.js';
 import { metricScores } from '../governor/peer-metrics.js';
-import { DEFAULT_POLICY } from '../governor/policies.js';
+import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policies.js';
 import { createRng, shuffled } from '../governor/rng.js';
 import type { DiffusionMode } from '../governor/types.js';
 import {
@@ -64,7 +64,15 @@ import { CmConnector } from './outbound.js';
 import { LivePeerStateActions, type PeerResolver, type PeerStateTrace } from './peer-state-actions.js';
 import { type NodeServer, startAcceptLoops } from './server/accept-loop.js';
 import type { AcceptedConnectionsLimit } from './server/rate-limit.js';
-import type { ChainTip, NodeEvent, NodeSnapshot, PeerDirection, PeerRow, PeerSourceName } from './snapshot.js';
+import type {
+  ChainTip,
+  NodeEvent,
+  NodeLedgerState,
+  NodeSnapshot,
+  PeerDirection,
+  PeerRow,
+  PeerSourceName,
+} from './snapshot.js';
 
 /** A registry pool as the node needs it (structurally a registry `Pool`). */
 export interface LedgerPoolInput {
@@ -126,6 +134,8 @@ export interface LiveNodeOptions {
   controlPath?: string;
   /** Seed of the governor's randomness (default: drawn from the clock). */
   seed?: number;
+  /** TESTS: governor policy values instead of the node's (e.g. a peer-share activation delay shorter than 5 min). */
+  policy?: Partial<Pick<GovernorPolicy, 'peerShareActivationDelayMs' | 'peerShareRetryTimeMs'>>;
   /** Keep-alive interval (default the node's 10 s). */
   keepAliveIntervalMs?: Millis;
   /** Every event, from the first (`started`) on. */
@@ -478,7 +488,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     rng: rng.split(),
     churn: true,
     ...(o.churnIntervalMs === undefined ? {} : { churnIntervalMs: o.churnIntervalMs }),
-    policy: { ...DEFAULT_POLICY, peerSharing: o.settings.peerSharing },
+    policy: { ...DEFAULT_POLICY, ...o.policy, peerSharing: o.settings.peerSharing },
     shell: { peers: actions, sharing, rootPeers: publicRoots, bigLedgerPeers: bigLedger },
   });
   driverRef = driver;
@@ -632,6 +642,25 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     };
   };
 
+  const ledgerState = (): NodeLedgerState => {
+    const c = driver.cardano();
+    const deadline = c.bootstrapPeersTimeout;
+    return {
+      consensusMode: c.consensusMode,
+      ledgerStateJudgement: c.ledgerStateJudgement,
+      useBootstrapPeers: c.useBootstrapPeers,
+      sensitive: c.sensitive,
+      hasOnlyBootstrapPeers: c.hasOnlyBootstrapPeers,
+      bootstrapPeersDeadline: deadline === null ? null : iso(deadline),
+      useLedgerPeers: ledgerOn(),
+      useLedgerAfterSlot: roots.useLedgerAfterSlot ?? null,
+      tipSlotSeen: maxTipSlotSeen < 0 ? null : maxTipSlotSeen,
+      associationMode: c.associationMode,
+      outboundConnectionsState: c.outboundConnectionsState,
+      bootstrapPeers: c.bootstrapPeers,
+    };
+  };
+
   let seq = 0;
   const snapshot = (): NodeSnapshot => {
     const s = driver.state;
@@ -699,6 +728,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
       uptimeMs: Math.round(clock.now() - startedAt),
       counters: counters(),
       ...(tip ? { tip } : {}),
+      ledger: ledgerState(),
       peers,
     };
   };
@@ -710,6 +740,20 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     const t = clock.setTimer(TICK_MS, () => {
       timers.delete(t);
       if (stopping) return;
+      if (driver.critical) {
+        // The bootstrap deadline passed before only trusted peers were left: the reference's
+        // governor throws and the node restarts. The driver has stopped deciding, so the node says
+        // why and stops instead of running on with a governor that no longer acts.
+        emit({
+          time: now(),
+          event: 'warning',
+          code: 'BOOTSTRAP_PEERS_TIMEOUT',
+          message:
+            'no state with only bootstrap peers and trustable local roots within 15 minutes of needing one (ledger state too old): stopping, as the node would restart',
+        });
+        void close('bootstrap peers timeout');
+        return;
+      }
       o.metrics?.update(counters());
       // per-peer figures of peers the governor forgot go too (bounded memory under churn)
       if (relay) for (const p of relay.peers()) if (!driver.state.known.has(p)) relay.forget(p);

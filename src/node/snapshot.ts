@@ -7,7 +7,7 @@
  * Times: `*Ms` durations in milliseconds; `time`/`since` ISO 8601 UTC wall-clock timestamps (a
  * snapshot crosses processes, so monotonic times would mean nothing to the reader).
  */
-import type { PeerOrigin } from '../governor/types.js';
+import type { AssociationMode, LedgerStateJudgement, PeerOrigin } from '../governor/types.js';
 import type { P2PCounters } from '../metrics/counters.js';
 
 /** How a peer's connection came about (the live table's direction column). */
@@ -54,6 +54,39 @@ export interface ChainTip {
   hash: string;
 }
 
+/**
+ * Where the node stands on bootstrap and ledger peers (governor.md §2.9). spo keeps no ledger, so
+ * the ledger state's judgement is derived: with bootstrap peers in the topology it is `tooOld` until
+ * the highest tip slot seen from peers passes `useLedgerAfterSlot`, `youngEnough` from then on (and
+ * always without bootstrap peers or with `useLedgerAfterSlot` never / 0).
+ */
+export interface NodeLedgerState {
+  consensusMode: 'praos' | 'genesis';
+  ledgerStateJudgement: LedgerStateJudgement;
+  /** The topology has bootstrap peers (`UseBootstrapPeers`). */
+  useBootstrapPeers: boolean;
+  /**
+   * The bootstrap "sensitive" state (Praos, bootstrap peers, judgement `tooOld`): only bootstrap
+   * peers and trustable local roots are used; no ledger peers, peer sharing or public roots.
+   */
+  sensitive: boolean;
+  /** In the sensitive state: every untrusted peer has been shed (the governor's `hasOnlyBootstrapPeers`). */
+  hasOnlyBootstrapPeers: boolean;
+  /** While armed: when the node would give up waiting for only trusted peers (ISO; the node restarts then). */
+  bootstrapPeersDeadline: string | null;
+  /** Ledger peers (the registry) in use: the tip seen from peers passed `useLedgerAfterSlot`. */
+  useLedgerPeers: boolean;
+  /** The topology's `useLedgerAfterSlot` (null: ledger peers never used). */
+  useLedgerAfterSlot: number | null;
+  /** The highest tip slot any peer's chain-sync announced (null: none yet). */
+  tipSlotSeen: number | null;
+  associationMode: AssociationMode;
+  /** What the governor would tell consensus about its outbound peers. */
+  outboundConnectionsState: 'trusted' | 'untrusted';
+  /** Known / established / active bootstrap peers. */
+  bootstrapPeers: { known: number; established: number; active: number };
+}
+
 export interface NodeSnapshot {
   event: 'snapshot';
   /** 1, 2, ... */
@@ -67,6 +100,8 @@ export interface NodeSnapshot {
   /** The governor's, the connection manager's and the inbound governor's counters, under the node's names. */
   counters: P2PCounters;
   tip?: ChainTip;
+  /** Bootstrap peers, the ledger-state judgement, ledger peers (always there in what `spo run` sends). */
+  ledger?: NodeLedgerState;
   peers: PeerRow[];
 }
 
