@@ -56,8 +56,11 @@ export abstract class SpoCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    // `on`, not `once`: the second signal must reach onSignal too (exit 130 at once). With `once`
+    // no listener is left after the first, and Node's default action kills the process by the
+    // signal instead (no exit code, no cleanup) while it is still closing.
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
     const { flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof SpoCommand).baseFlags,

@@ -1,0 +1,151 @@
+/**
+ * `spo run` and Ctrl-C (issue 13), with real processes on loopback: one SIGINT closes every
+ * connection and exits 0 within 5 s even when a peer hangs (a `spo serve` local root stopped with
+ * SIGSTOP: it never answers the goodbye, so the node waits out its close limit and resets it); a
+ * second Ctrl-C while the node is still closing exits at once with 130, not killed by the signal
+ * (src/base-command.ts keeps its handler for the second signal).
+ *
+ * "Still closing" is an event, not a guess: the test holds a plain TCP connection to the node, and
+ * the node closes it as its shutdown begins, a second before the hung peer's close limit ends.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
+import { type CliResult, runCli } from '../lib/cli.js';
+import { JsonLinesProcess } from '../lib/json-lines.js';
+
+const MAGIC = 42;
+
+type Line = (NodeEvent | NodeSnapshot | Record<string, unknown>) & { event: string };
+const isSnapshot = (l: Line): l is NodeSnapshot => l.event === 'snapshot';
+
+/** The port can be listened on again at once: nothing of the node is left listening there. */
+async function portFree(port: number): Promise<void> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port }, () => resolve());
+  });
+  await new Promise<void>((r) => s.close(() => r()));
+}
+
+describe('spo run: SIGINT once, and a second Ctrl-C', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spo-run-signals-'));
+  const procs: JsonLinesProcess<Line>[] = [];
+  let producer: JsonLinesProcess;
+  let root = '';
+
+  beforeAll(async () => {
+    producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
+    const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
+    root = `127.0.0.1:${port}`;
+    writeFileSync(
+      join(dir, 'topology.json'),
+      JSON.stringify({
+        localRoots: [
+          { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
+        ],
+        publicRoots: [],
+        useLedgerAfterSlot: -1,
+      }),
+    );
+    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+  });
+
+  afterAll(async () => {
+    producer?.kill('SIGCONT');
+    await Promise.all([producer, ...procs].map((p) => p?.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A node with the producer hot, then the producer hung (SIGSTOP). */
+  async function nodeWithHungPeer(name: string): Promise<{ node: JsonLinesProcess<Line>; listening: string }> {
+    const node = new JsonLinesProcess<Line>(name, [
+      'run',
+      '--topology',
+      join(dir, 'topology.json'),
+      '--control',
+      join(dir, `${name}.sock`),
+      '--port',
+      '0',
+      '--magic',
+      String(MAGIC),
+      '--source',
+      join(dir, 'registry.json'),
+      '--allow-empty',
+      '--snapshot-interval',
+      '200ms',
+      '--seed',
+      '1',
+      '--json',
+    ]);
+    procs.push(node);
+    const hot = await node.until(
+      'the producer hot',
+      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((p) => p.peer === root && p.temperature === 'hot'),
+    );
+    producer.kill('SIGSTOP');
+    return { node, listening: hot.listening[0] as string };
+  }
+
+  /**
+   * A plain TCP connection held to the node at `listening` (resolves once connected); `onClosed`
+   * runs when the node closes it: its shutdown has begun.
+   */
+  function holdConnection(listening: string, onClosed: () => void): Promise<void> {
+    const [host, port] = [listening.replace(/:\d+$/, ''), Number(listening.replace(/^.*:/, ''))];
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port }, () => resolve());
+      s.once('error', (e) => reject(e));
+      s.on('error', () => undefined); // a reset at the node's exit is expected
+      s.once('close', onClosed);
+      s.resume();
+    });
+  }
+
+  it('one SIGINT: every connection closed, exit 0 within 5 s though a peer hangs', async () => {
+    const { node, listening } = await nodeWithHungPeer('once');
+    let heldClosed = false;
+    await holdConnection(listening, () => {
+      heldClosed = true;
+    });
+    const started = performance.now();
+    node.kill('SIGINT');
+    const r = (await node.done) as CliResult;
+    const ms = performance.now() - started;
+    producer.kill('SIGCONT');
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(node.lines.at(-1)).toMatchObject({ event: 'stopped', reason: 'signal' });
+    expect(ms).toBeLessThan(5_000);
+    expect(heldClosed).toBe(true);
+    await portFree(Number(listening.replace(/^.*:/, '')));
+  });
+
+  it('a second Ctrl-C while the node is still closing: exit 130 at once, not killed by the signal', async () => {
+    const { node, listening } = await nodeWithHungPeer('twice');
+    let second = false;
+    await holdConnection(listening, () => {
+      // the shutdown has begun (the node closed our connection) and waits on the hung peer
+      if (!node.running) return;
+      second = true;
+      node.kill('SIGINT');
+    });
+    node.kill('SIGINT');
+    const r = (await node.done) as CliResult;
+    producer.kill('SIGCONT');
+    expect(second, 'the node had finished closing before the second Ctrl-C could be sent').toBe(true);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(130);
+    // it left before its orderly stop ended (the hung peer's close limit), and left nothing listening
+    expect(node.lines.some((l) => l.event === 'stopped')).toBe(false);
+    await portFree(Number(listening.replace(/^.*:/, '')));
+    const peers = await runCli(['peers', '--control', join(dir, 'twice.sock'), '--json'], { timeoutMs: 20_000 });
+    // the socket file an abrupt exit leaves is recognised as nobody's
+    expect(peers.code).toBe(1);
+    expect(JSON.parse(peers.stdout)).toMatchObject({ error: { code: 'CONTROL_NOT_RUNNING' } });
+  });
+});
