@@ -7,10 +7,20 @@
  */
 import type { Clock, Millis, Timer } from '../lib/clock.js';
 
-interface SimEvent {
-  at: Millis;
-  seq: number;
-  run: (() => void) | undefined;
+/**
+ * One scheduled event, and the timer that cancels it: the event is its own `Timer` (a method, not
+ * a closure made per event: a one-day dry run schedules thousands of events).
+ */
+class SimEvent implements Timer {
+  constructor(
+    readonly at: Millis,
+    readonly seq: number,
+    public run: (() => void) | undefined,
+  ) {}
+
+  cancel(): void {
+    this.run = undefined;
+  }
 }
 
 export interface RunOptions {
@@ -37,13 +47,9 @@ export class Scheduler implements Clock {
 
   /** Schedules `fn` at an absolute time (a time in the past runs at the current time). */
   at(time: Millis, fn: () => void): Timer {
-    const e: SimEvent = { at: Math.max(time, this.time), seq: this.seq++, run: fn };
+    const e = new SimEvent(Math.max(time, this.time), this.seq++, fn);
     this.push(e);
-    return {
-      cancel: () => {
-        e.run = undefined;
-      },
-    };
+    return e;
   }
 
   setTimer(delay: Millis, fn: () => void): Timer {
