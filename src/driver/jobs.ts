@@ -29,6 +29,19 @@ export const ACTIVATE_FAILURE_PAUSE_MS: Millis = 1_000;
 
 type Waiter = (cold: boolean) => void;
 
+/** A timer that leaves the runner's set of armed timers when cancelled (a class: no closure per timer). */
+class TrackedTimer implements Timer {
+  constructor(
+    private readonly timer: Timer,
+    private readonly armed: Set<Timer>,
+  ) {}
+
+  cancel(): void {
+    this.timer.cancel();
+    this.armed.delete(this.timer);
+  }
+}
+
 /** Performs jobs and reports their completions and the connections' statuses as governor inputs. */
 export class JobRunner {
   /** The newest connection id seen per peer. */
@@ -58,17 +71,13 @@ export class JobRunner {
   }
 
   private setTimer(delay: Millis, fn: () => void): Timer {
+    const timers = this.timers;
     const t = this.clock.setTimer(delay, () => {
-      this.timers.delete(t);
+      timers.delete(t);
       fn();
     });
-    this.timers.add(t);
-    return {
-      cancel: () => {
-        t.cancel();
-        this.timers.delete(t);
-      },
-    };
+    timers.add(t);
+    return new TrackedTimer(t, timers);
   }
 
   private complete(completion: Completion): void {

@@ -7,9 +7,16 @@
  */
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
+/** A `then` waiting for the result: its callbacks and the result it settles (data, not a closure). */
+interface Reaction<T> {
+  next: SyncResult<unknown>;
+  onFulfilled: ((value: T) => unknown) | null | undefined;
+  onRejected: ((reason: unknown) => unknown) | null | undefined;
+}
+
 export class SyncResult<T> implements PromiseLike<T> {
   private settled: Settled<T> | undefined;
-  private readonly callbacks: Array<(s: Settled<T>) => void> = [];
+  private readonly reactions: Array<Reaction<T>> = [];
 
   /** Settles when every input has: the values in order, undefined for a rejected input. */
   static all<T>(inputs: ReadonlyArray<PromiseLike<T>>): SyncResult<Array<T | undefined>> {
@@ -48,8 +55,8 @@ export class SyncResult<T> implements PromiseLike<T> {
   private settle(s: Settled<T>): void {
     if (this.settled) return;
     this.settled = s;
-    const cbs = this.callbacks.splice(0);
-    for (const cb of cbs) cb(s);
+    const rs = this.reactions.splice(0);
+    for (const r of rs) react(s, r);
   }
 
   // biome-ignore lint/suspicious/noThenProperty: it is a PromiseLike on purpose (settles synchronously at events)
@@ -58,20 +65,24 @@ export class SyncResult<T> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): PromiseLike<R1 | R2> {
     const next = new SyncResult<R1 | R2>();
-    const run = (s: Settled<T>) => {
-      try {
-        if (s.ok) {
-          if (onFulfilled) adopt(next, onFulfilled(s.value));
-          else next.resolve(s.value as unknown as R1);
-        } else if (onRejected) adopt(next, onRejected(s.error));
-        else next.reject(s.error);
-      } catch (e) {
-        next.reject(e);
-      }
-    };
-    if (this.settled) run(this.settled);
-    else this.callbacks.push(run);
+    const r: Reaction<T> = { next: next as SyncResult<unknown>, onFulfilled, onRejected };
+    if (this.settled) react(this.settled, r);
+    else this.reactions.push(r);
     return next;
+  }
+}
+
+/** Runs a `then`'s callback on the result and settles the `then`'s own result with what it returns. */
+function react<T>(s: Settled<T>, r: Reaction<T>): void {
+  const next = r.next;
+  try {
+    if (s.ok) {
+      if (r.onFulfilled) adopt(next, r.onFulfilled(s.value));
+      else next.resolve(s.value);
+    } else if (r.onRejected) adopt(next, r.onRejected(s.error));
+    else next.reject(s.error);
+  } catch (e) {
+    next.reject(e);
   }
 }
 

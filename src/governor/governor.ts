@@ -192,18 +192,21 @@ function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined 
 
 /** The earliest pending timer after `now`: reaching it may enable a decision. */
 function nextTimer(s: GovernorState, now: Time): Time | undefined {
+  // Called after every step: plain loops and a top-level helper (no closure made per call).
   let t: Time | undefined;
-  const consider = (x: Time) => {
-    if (x > now && (t === undefined || x < t)) t = x;
-  };
-  for (const x of s.nextConnect.values()) consider(x);
-  for (const x of s.clearFailCount.values()) consider(x);
-  for (const x of s.nextShare.values()) consider(x);
-  for (const x of s.nextActivate.values()) consider(x);
-  if (s.inProgressPublicRootsReq === false) consider(s.publicRootRetryTime);
-  if (s.inProgressBigLedgerPeersReq === false) consider(s.bigLedgerPeerRetryTime);
-  consider(s.inboundPeersRetryTime);
+  for (const x of s.nextConnect.values()) t = earlierAfter(t, x, now);
+  for (const x of s.clearFailCount.values()) t = earlierAfter(t, x, now);
+  for (const x of s.nextShare.values()) t = earlierAfter(t, x, now);
+  for (const x of s.nextActivate.values()) t = earlierAfter(t, x, now);
+  if (s.inProgressPublicRootsReq === false) t = earlierAfter(t, s.publicRootRetryTime, now);
+  if (s.inProgressBigLedgerPeersReq === false) t = earlierAfter(t, s.bigLedgerPeerRetryTime, now);
+  t = earlierAfter(t, s.inboundPeersRetryTime, now);
   // The bootstrap deadline is reported exactly when due.
-  if (s.bootstrapPeersTimeout !== undefined) consider(s.bootstrapPeersTimeout);
+  if (s.bootstrapPeersTimeout !== undefined) t = earlierAfter(t, s.bootstrapPeersTimeout, now);
   return t;
+}
+
+/** `x` if it is after `now` and before `t` (or `t` is undefined), else `t`. */
+function earlierAfter(t: Time | undefined, x: Time, now: Time): Time | undefined {
+  return x > now && (t === undefined || x < t) ? x : t;
 }

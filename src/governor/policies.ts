@@ -65,60 +65,67 @@ export const PEER_SHARE_STICKY_TIME_MS = 823_000;
 // ---------------------------------------------------------------------------------------------
 // Selecting the n smallest keys without sorting everything (candidate sets reach 100k peers).
 
+interface Keyed<K> {
+  p: Peer;
+  k: K;
+}
+
 function smallestN<K>(
   items: readonly Peer[],
   n: number,
   key: (p: Peer) => K,
   less: (a: K, b: K) => boolean,
-  /** The same order as `less`, as a comparator (numeric keys: a subtraction, no double call). */
-  compare: (a: K, b: K) => number = (a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0),
+  /** The same order as `less`, as a comparator of keyed entries. */
+  byKey: (a: Keyed<K>, b: Keyed<K>) => number,
 ): Peer[] {
   if (n <= 0 || items.length === 0) return [];
   const keyed = items.map((p) => ({ p, k: key(p) }));
-  const byKey = (a: { k: K }, b: { k: K }) => compare(a.k, b.k);
   if (n >= keyed.length) return keyed.sort(byKey).map((e) => e.p);
-  // A max-heap of the n smallest seen so far.
-  const heap: Array<{ p: Peer; k: K }> = [];
-  const up = (i: number) => {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const a = heap[i] as { p: Peer; k: K };
-      const b = heap[parent] as { p: Peer; k: K };
-      if (!less(b.k, a.k)) break;
-      heap[i] = b;
-      heap[parent] = a;
-      i = parent;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less((heap[m] as { k: K }).k, (heap[l] as { k: K }).k)) m = l;
-      if (r < heap.length && less((heap[m] as { k: K }).k, (heap[r] as { k: K }).k)) m = r;
-      if (m === i) return;
-      const t = heap[i] as { p: Peer; k: K };
-      heap[i] = heap[m] as { p: Peer; k: K };
-      heap[m] = t;
-      i = m;
-    }
-  };
+  // A max-heap of the n smallest seen so far (its helpers are top-level functions: no closures
+  // made per pick).
+  const heap: Array<Keyed<K>> = [];
   for (const e of keyed) {
     if (heap.length < n) {
       heap.push(e);
-      up(heap.length - 1);
-    } else if (less(e.k, (heap[0] as { k: K }).k)) {
+      siftUp(heap, heap.length - 1, less);
+    } else if (less(e.k, (heap[0] as Keyed<K>).k)) {
       heap[0] = e;
-      down(0);
+      siftDown(heap, 0, less);
     }
   }
   return heap.sort(byKey).map((e) => e.p);
 }
 
+function siftUp<K>(heap: Array<Keyed<K>>, i: number, less: (a: K, b: K) => boolean): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const a = heap[i] as Keyed<K>;
+    const b = heap[parent] as Keyed<K>;
+    if (!less(b.k, a.k)) break;
+    heap[i] = b;
+    heap[parent] = a;
+    i = parent;
+  }
+}
+
+function siftDown<K>(heap: Array<Keyed<K>>, i: number, less: (a: K, b: K) => boolean): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && less((heap[m] as Keyed<K>).k, (heap[l] as Keyed<K>).k)) m = l;
+    if (r < heap.length && less((heap[m] as Keyed<K>).k, (heap[r] as Keyed<K>).k)) m = r;
+    if (m === i) return;
+    const t = heap[i] as Keyed<K>;
+    heap[i] = heap[m] as Keyed<K>;
+    heap[m] = t;
+    i = m;
+  }
+}
+
 const lessNum = (a: number, b: number) => a < b;
 /** Keys are finite integers: the sign of the difference is the order. */
-const compareNum = (a: number, b: number) => a - b;
+const byNumKey = (a: Keyed<number>, b: Keyed<number>) => a.k - b.k;
 
 /** Candidates in iteration order: Maps and Sets keep insertion order, which a seeded run
  * reproduces, so picks depend only on the seed (sorting 100k addresses per pick would cost more). */
@@ -155,7 +162,7 @@ export function pickWarmToDemote(s: KnownPeerFlags, candidates: Iterable<Peer>, 
       return s.known.get(p)?.tepid ? Math.floor(r / 2) : r;
     },
     lessNum,
-    compareNum,
+    byNumKey,
   );
 }
 
@@ -166,12 +173,13 @@ export function pickColdToForget(s: KnownPeerFlags, candidates: Iterable<Peer>, 
     n,
     (p) => Math.floor(rng.nextU32() / ((s.known.get(p)?.failCount ?? 0) + 1)),
     lessNum,
-    compareNum,
+    byNumKey,
   );
 }
 
 type HotKey = [number, number, number];
 const lessHot = (a: HotKey, b: HotKey) => (a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2]);
+const byHotKey = (a: Keyed<HotKey>, b: Keyed<HotKey>) => (lessHot(a.k, b.k) ? -1 : lessHot(b.k, a.k) ? 1 : 0);
 
 /**
  * Hot demotion by upstreamness: sort by (score, join slot, random) and demote the lowest. A peer
@@ -188,6 +196,7 @@ export function pickHotToDemote(
     n,
     (p) => [metrics?.score.get(p) ?? 0, metrics?.joined.get(p) ?? Number.NEGATIVE_INFINITY, rng.nextU32()],
     lessHot,
+    byHotKey,
   );
 }
 

@@ -5,7 +5,15 @@
  * ledger peers, other peers (never local roots). Every count subtracts in-flight work.
  */
 import { connectFailureDelay, pickUniform, pickWarmToDemote } from '../policies.js';
-import { deleteEstablished, earliest, insertEstablished, insertKnown, reportFailure, sampleKnown } from '../state.js';
+import {
+  deleteEstablished,
+  earliest,
+  insertEstablished,
+  insertKnown,
+  reportFailure,
+  SAMPLING_THRESHOLD,
+  sampleKnown,
+} from '../state.js';
 import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { blpCounts, type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
@@ -108,14 +116,17 @@ function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   const numToPromote =
     s.targets.established - (s.established.size - b.established) - (s.inProgressPromoteCold.size - b.promoteCold);
   if (numToPromote <= 0) return skip();
-  const cold = (p: Peer) =>
-    !s.publicRoots.bigLedger.has(p) &&
-    !s.localRoots.config.has(p) &&
-    !s.established.has(p) &&
-    !s.inProgressPromoteCold.has(p) &&
-    !s.nextConnect.has(p);
-  const sampled = sampleKnown(s, numToPromote, ctx.rng, cold);
-  if (sampled) return ready(() => promote(s, sampled, 'PromoteColdPeers', s.targets.established));
+  // Sampling applies to large known sets only (the predicate is made only then).
+  if (s.knownList.length >= SAMPLING_THRESHOLD) {
+    const cold = (p: Peer) =>
+      !s.publicRoots.bigLedger.has(p) &&
+      !s.localRoots.config.has(p) &&
+      !s.established.has(p) &&
+      !s.inProgressPromoteCold.has(p) &&
+      !s.nextConnect.has(p);
+    const sampled = sampleKnown(s, numToPromote, ctx.rng, cold);
+    if (sampled) return ready(() => promote(s, sampled, 'PromoteColdPeers', s.targets.established));
+  }
   const candidates: Peer[] = [];
   let wake: number | undefined;
   for (const p of s.known.keys()) {
