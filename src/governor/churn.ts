@@ -232,7 +232,6 @@ export function stepTargets(
 ): Targets {
   const b = input.base;
   const regime = input.regime ?? 'default';
-  const d = (i: number) => deltas[i] ?? 0;
   switch (action) {
     case 'DecreasedActiveBigLedgerPeers':
       return {
@@ -244,12 +243,14 @@ export function stepTargets(
     case 'DecreasedEstablishedBigLedgerPeers':
       return {
         ...cur,
-        establishedBigLedger: decreaseWithMin(d(1), b.establishedBigLedger - b.activeBigLedger) + b.activeBigLedger,
+        establishedBigLedger:
+          decreaseWithMin(deltas[1] ?? 0, b.establishedBigLedger - b.activeBigLedger) + b.activeBigLedger,
       };
     case 'DecreasedKnownBigLedgerPeers':
       return {
         ...cur,
-        knownBigLedger: decreaseWithMin(d(3), b.knownBigLedger - b.establishedBigLedger) + b.establishedBigLedger,
+        knownBigLedger:
+          decreaseWithMin(deltas[3] ?? 0, b.knownBigLedger - b.establishedBigLedger) + b.establishedBigLedger,
       };
     case 'IncreasedKnownBigLedgerPeers':
       return { ...cur, knownBigLedger: b.knownBigLedger };
@@ -266,11 +267,11 @@ export function stepTargets(
       const established =
         regime === 'bootstrapPraosSync'
           ? Math.min(cur.active, b.established - 1)
-          : decreaseWithMin(d(7), b.established - b.active) + b.active;
+          : decreaseWithMin(deltas[7] ?? 0, b.established - b.active) + b.active;
       return { ...cur, established: Math.max(established, cur.active) };
     }
     case 'DecreasedKnownPeers': {
-      const known = decreaseWithMin(d(9), b.known - b.established) + b.established;
+      const known = decreaseWithMin(deltas[9] ?? 0, b.known - b.established) + b.established;
       // Kept <= known so the targets stay sane (a large d9 could otherwise push root above known,
       // and the governor would ignore the whole update; docs/governor-deviations.md).
       const root = Math.min(b.root, decrease(b.root - b.established) + b.established, known);
@@ -318,19 +319,12 @@ function stepDone(action: ChurnAction, t: Targets, c: Counters): boolean {
 
 /** Advances the churn state machine to `input.now`. */
 export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): ChurnResult {
-  let s: ChurnState = { ...state, deltas: { ...state.deltas }, targets: { ...state.targets } };
+  // One working copy, changed in place below (no closures or copies per call: the driver calls
+  // this after most governor steps while a churn step waits for its counter).
+  const s: ChurnState = { ...state, deltas: { ...state.deltas }, targets: { ...state.targets } };
   const trace: ChurnTrace[] = [];
   let changed = false;
   const now = input.now;
-  const install = (t: Targets) => {
-    s.targets = t;
-    changed = true;
-  };
-  const startStep = (i: number) => {
-    const action = CHURN_STEPS[i] as ChurnAction;
-    s = { ...s, phase: 'step', step: i, stepStarted: now, stepStartValue: watched(action, input.counters) };
-    install(stepTargets(action, s.targets, input, s.deltas));
-  };
 
   // A new configuration: the targets restart from it (an ongoing step keeps its own field lowered).
   const regime = input.regime ?? 'default';
@@ -340,7 +334,8 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     (!targetsEqual(s.lastBase, input.base) || (s.lastRegime !== undefined && s.lastRegime !== regime))
   ) {
     const fresh = steadyTargets(input);
-    install(s.phase === 'step' ? stepTargets(CHURN_STEPS[s.step] as ChurnAction, fresh, input, s.deltas) : fresh);
+    s.targets = s.phase === 'step' ? stepTargets(CHURN_STEPS[s.step] as ChurnAction, fresh, input, s.deltas) : fresh;
+    changed = true;
   }
   s.lastBase = { ...input.base };
   s.lastRegime = regime;
@@ -348,22 +343,28 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
   for (let guard = 0; guard < 64; guard++) {
     if (s.phase === 'init') {
       // Root target 0 at first: local roots and big ledger peers get a head start.
-      install({ ...steadyTargets(input), root: 0 });
-      s = { ...s, phase: 'startup', waitUntil: now + CHURN_STARTUP_DELAY_MS };
+      s.targets = { ...steadyTargets(input), root: 0 };
+      changed = true;
+      s.phase = 'startup';
+      s.waitUntil = now + CHURN_STARTUP_DELAY_MS;
       trace.push({ at: now, action: 'Startup', ok: true, durationMs: 0, delta: 0, targets: s.targets });
       continue;
     }
     if (s.phase === 'startup') {
       if (now < s.waitUntil) break;
-      install(steadyTargets(input));
+      s.targets = steadyTargets(input);
+      changed = true;
       trace.push({ at: now, action: 'FullTargets', ok: true, durationMs: 0, delta: 0, targets: s.targets });
-      s = { ...s, phase: 'interval', waitUntil: now + interval(input, rng) };
+      s.phase = 'interval';
+      s.waitUntil = now + interval(input, rng);
       continue;
     }
     if (s.phase === 'interval') {
       if (now < s.waitUntil) break;
-      s = { ...s, cycleStarted: now, deltas: {} };
-      startStep(0);
+      s.cycleStarted = now;
+      s.deltas = {};
+      startStep(s, 0, input);
+      changed = true;
       continue;
     }
     // In a step: done, or timed out?
@@ -375,19 +376,27 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     if (s.step === 0 || s.step === 2 || s.step === 6 || s.step === 8) s.deltas[s.step + 1] = delta;
     trace.push({ at: now, action, ok: done, durationMs: now - s.stepStarted, delta, targets: s.targets });
     if (s.step + 1 < CHURN_STEPS.length) {
-      startStep(s.step + 1);
+      startStep(s, s.step + 1, input);
+      changed = true;
       continue;
     }
     const cycleDuration = now - s.cycleStarted;
     trace.push({ at: now, action: 'CycleDone', ok: true, durationMs: cycleDuration, delta: 0, targets: s.targets });
-    s = {
-      ...s,
-      phase: 'interval',
-      cycles: s.cycles + 1,
-      waitUntil: now + Math.max(0, interval(input, rng) - cycleDuration),
-    };
+    s.phase = 'interval';
+    s.cycles = s.cycles + 1;
+    s.waitUntil = now + Math.max(0, interval(input, rng) - cycleDuration);
   }
   const wakeupAt =
     s.phase === 'step' ? s.stepStarted + CHURN_STEP_TIMEOUTS_MS[CHURN_STEPS[s.step] as ChurnAction] : s.waitUntil;
   return { state: s, targets: changed ? { ...s.targets } : undefined, trace, wakeupAt };
+}
+
+/** Starts step `i` of the cycle on the working state: its watched counter now, its targets installed. */
+function startStep(s: ChurnState, i: number, input: ChurnInput): void {
+  const action = CHURN_STEPS[i] as ChurnAction;
+  s.phase = 'step';
+  s.step = i;
+  s.stepStarted = input.now;
+  s.stepStartValue = watched(action, input.counters);
+  s.targets = stepTargets(action, s.targets, input, s.deltas);
 }

@@ -71,17 +71,29 @@ const SKIP: Guarded = Object.freeze({ ready: false, wakeup: undefined });
 export const skip = (wakeup?: Time): Guarded => (wakeup === undefined ? SKIP : { ready: false, wakeup });
 export const ready = (run: () => Outcome): Guarded => ({ ready: true, run });
 
-/** Left-biased choice: the first ready alternative, or a skip with the earliest wake-up. */
-export function orElse(...fns: DecisionFn[]): DecisionFn {
-  return (s, ctx) => {
+/** The alternatives of each choice made by `orElse`, so that a choice of choices can be flattened. */
+const alternativesOf = new WeakMap<DecisionFn, readonly DecisionFn[]>();
+
+/**
+ * Left-biased choice: the first ready alternative, or a skip with the earliest wake-up. An
+ * alternative that is itself a choice is replaced by its own alternatives (the same result: the
+ * same first ready one, the same earliest wake-up), so the step's priority list is evaluated as
+ * one flat loop rather than through nested choices, each making its own skip.
+ */
+export function orElse(...alternatives: DecisionFn[]): DecisionFn {
+  const fns: DecisionFn[] = [];
+  for (const fn of alternatives) fns.push(...(alternativesOf.get(fn) ?? [fn]));
+  const choice: DecisionFn = (s, ctx) => {
     let wakeup: Time | undefined;
-    for (const fn of fns) {
-      const g = fn(s, ctx);
+    for (let i = 0; i < fns.length; i++) {
+      const g = (fns[i] as DecisionFn)(s, ctx);
       if (g.ready) return g;
       if (g.wakeup !== undefined && (wakeup === undefined || g.wakeup < wakeup)) wakeup = g.wakeup;
     }
     return skip(wakeup);
   };
+  alternativesOf.set(choice, fns);
+  return choice;
 }
 
 export function newJobId(s: GovernorState): number {
