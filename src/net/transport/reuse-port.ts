@@ -49,6 +49,21 @@ export function reusePortSupported(): { supported: true } | { supported: false; 
   return load() ? { supported: true } : { supported: false, reason: loadError ?? 'not loaded' };
 }
 
+/** strerror texts of the bind failures a caller tells apart, as the addon reports them (its code is 'Unknown'). */
+const ERRNO_BY_MESSAGE: Record<string, string> = {
+  'Address already in use': 'EADDRINUSE',
+  'Cannot assign requested address': 'EADDRNOTAVAIL',
+  'Permission denied': 'EACCES',
+};
+
+/** The addon's error with the errno code Node's own listen() would give, so callers need one check. */
+function withErrno(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const code = ERRNO_BY_MESSAGE[e.message];
+  if (code) (e as NodeJS.ErrnoException).code = code;
+  return e;
+}
+
 /** Makes `host:port` usable by outbound sockets too: `server` listens on a SO_REUSEPORT socket. */
 export function listenReusePort(server: Server, o: { host: string; port: number; backlog?: number }): Promise<void> {
   const a = load();
@@ -58,7 +73,7 @@ export function listenReusePort(server: Server, o: { host: string; port: number;
   try {
     fd = a.createReuseportFd(o.port, o.host);
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(withErrno(e));
   }
   return new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => {
