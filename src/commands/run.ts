@@ -1,53 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
-import { Registry as PromRegistry } from 'prom-client';
 import { SpoCommand } from '../base-command.js';
-import { loadNodeConfig, type NodeConfig } from '../config/index.js';
-import { defaultNodeSettings } from '../config/node-config.js';
-import { DnsResolver } from '../dns/index.js';
 import { parseDuration } from '../lib/duration.js';
 import { UsageError } from '../lib/errors.js';
-import { NodeMetricsPublisher, type PublishedNames } from '../metrics/publish.js';
-import { type MetricsServer, startMetricsServer } from '../metrics/serve.js';
-import { parseLinkDelays } from '../net/transport/delayed-links.js';
-import { type ControlServer, defaultControlPath, startControlServer } from '../node/control.js';
-import { type LiveNode, startLiveNode } from '../node/live-node.js';
-import { nodeResolver } from '../node/node-dns.js';
+import type { PublishedNames } from '../metrics/publish.js';
+import { startNodeRunner } from '../node/node-runner.js';
 import type { NodeEvent, NodeSnapshot } from '../node/snapshot.js';
 import { registryFlags, registryOptions } from '../registry/flags.js';
-import { loadRegistry } from '../registry/index.js';
-import { presetRelayTopology } from '../topology/generate.js';
-import { guessRole, lintTopology, nodeConfigFacts } from '../topology/lint.js';
-import type { ParsedTopology, Topology, TopologyFinding } from '../topology/model.js';
-import { parseTopology, parseTopologyText } from '../topology/parse.js';
 import { type LiveTable, startLiveTable } from '../ui/run-view.js';
-
-/** Reads and parses a topology file; the parser's errors (what the node refuses) are returned, not thrown. */
-async function readTopology(file: string): Promise<ParsedTopology> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError('TOPOLOGY_READ', `cannot read ${file}: ${e.code ?? e.message}`, {
-      hint: 'give the path of the topology file with --topology',
-    });
-  });
-  return parseTopology(parseTopologyText(text, file), file);
-}
-
-/** A prom-client registry that refreshes the node's values before each scrape. */
-class ScrapeTimeRegistry extends PromRegistry {
-  constructor(private readonly beforeScrape: () => void) {
-    super();
-  }
-
-  override metrics(): Promise<string> {
-    this.beforeScrape();
-    return super.metrics();
-  }
-}
 
 /** Events kept for the live table's log (the view shows the last few that fit). */
 const RECENT_EVENTS = 50;
-
-const errorsOf = (p: ParsedTopology): TopologyFinding[] => p.findings.filter((f) => f.severity === 'error');
 
 export default class Run extends SpoCommand {
   static override summary =
@@ -164,114 +126,41 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       throw new UsageError('BAD_DURATION', '--churn-interval must be at least 1s', {
         hint: 'e.g. --churn-interval 2m',
       });
-    const linkDelays = flags['link-delays']
-      ? parseLinkDelays(
-          await readFile(flags['link-delays'], 'utf8').catch((e: NodeJS.ErrnoException) => {
-            throw new UsageError('LINK_DELAYS_READ', `cannot read ${flags['link-delays']}: ${e.code ?? e.message}`);
-          }),
-          flags['link-delays'],
-        )
-      : undefined;
     const hosts = flags.host
       .split(',')
       .map((h) => h.trim())
       .filter((h) => h !== '');
-    const port = flags.port ?? this.network.preset?.defaultPort ?? 3001;
     const lines = this.jsonEnabled() || !process.stdout.isTTY;
-    // on a terminal: the live table (src/ui/run-view.ts), once the node runs; events before that wait
+
+    // JSON lines as they come; or, on a terminal, the live table (src/ui/run-view.ts) once the node
+    // runs: warnings before the node starts (lint findings) go to stderr, its early events wait
     let table: LiveTable | undefined;
+    let started = false;
     const early: NodeEvent[] = [];
-    this.viewEvent = (e: NodeEvent): void => {
-      if (table) table.event(e);
-      else if (early.length < RECENT_EVENTS) early.push(e);
-    };
-
-    // --- inputs -----------------------------------------------------------------------------
-    let parsed: ParsedTopology | undefined;
-    let topology: Topology;
-    if (flags.topology) {
-      parsed = await readTopology(flags.topology);
-      const first = errorsOf(parsed)[0];
-      if (first)
-        throw new UsageError(first.code, `${flags.topology}: ${first.path}: ${first.message}`, { hint: first.fix });
-      topology = parsed.topology;
-    } else {
-      topology = presetRelayTopology(this.network.name);
-    }
-    const role = flags.topology ? guessRole(topology) : 'relay';
-    const cfg: NodeConfig | undefined = flags.config
-      ? await loadNodeConfig(flags.config, { role, signal: this.signal })
-      : undefined;
-    const settings = cfg ?? defaultNodeSettings(role);
-    const registry = await loadRegistry(registryOptions(flags, this.network, this.signal));
-
-    const warn = (code: string, message: string): void => {
-      const e: NodeEvent = { time: new Date().toISOString(), event: 'warning', code, message };
+    const show = (e: NodeEvent): void => {
       if (lines) this.line(e);
       else if (table) table.event(e);
-      else this.note(`${message} (${code})`);
-    };
-    const showLint = (p: ParsedTopology, file: string): void => {
-      const lint = lintTopology(p, {
-        role,
-        ...(cfg ? { config: nodeConfigFacts(cfg) } : {}),
-        network: this.network.name,
-      });
-      for (const f of lint.findings) if (f.severity !== 'info') warn(f.code, `${file}: ${f.path}: ${f.message}`);
-    };
-    if (parsed && flags.topology) showLint(parsed, flags.topology);
-
-    let nodeRef: LiveNode | undefined;
-    // --- metrics ------------------------------------------------------------------------------
-    let metricsServer: MetricsServer | undefined;
-    let publisher: NodeMetricsPublisher | undefined;
-    if (flags['metrics-port'] !== undefined) {
-      // every scrape sees the counters of that moment, not of the last second's tick
-      const prom = new ScrapeTimeRegistry(() => {
-        if (nodeRef) publisher?.update(nodeRef.counters());
-      });
-      publisher = new NodeMetricsPublisher(prom, { names: flags['metrics-names'] as PublishedNames });
-      metricsServer = await startMetricsServer({ registry: prom, port: flags['metrics-port'] });
-    }
-
-    // --- the control endpoint (spo peers) -----------------------------------------------------
-    // an explicit --control that cannot be opened is an error; the default one only a warning
-    const controlPath = flags.control ?? defaultControlPath({ topologyFile: flags.topology });
-    let control: ControlServer | undefined;
-    try {
-      control = await startControlServer({
-        path: controlPath,
-        snapshot: () => {
-          if (!nodeRef) throw new UsageError('NOT_STARTED', 'the node is starting');
-          return nodeRef.snapshot();
-        },
-      });
-    } catch (e) {
-      if (flags.control) {
-        await metricsServer?.close();
-        throw e;
+      else {
+        if (e.event === 'started') started = true;
+        if (!started && e.event === 'warning') this.note(`${e.message} (${e.code})`);
+        else if (early.length < RECENT_EVENTS) early.push(e);
       }
-      warn('CONTROL_UNAVAILABLE', `no control endpoint for spo peers: ${(e as Error).message}`);
-    }
+    };
 
-    // --- the node -----------------------------------------------------------------------------
-    const dns = new DnsResolver();
-    let node: LiveNode;
-    try {
-      node = await startLiveNode({
-        network: this.network.name,
-        magic: this.network.magic,
-        role,
-        hosts,
-        port,
-        initiatorOnly: flags['initiator-only'],
-        settings,
-        topology,
-        pools: registry.pools,
+    const runner = await startNodeRunner({
+      network: this.network,
+      topologyFile: flags.topology,
+      configFile: flags.config,
+      registry: registryOptions(flags, this.network, this.signal),
+      hosts,
+      port: flags.port,
+      initiatorOnly: flags['initiator-only'],
+      metricsPort: flags['metrics-port'],
+      metricsNames: flags['metrics-names'] as PublishedNames,
+      controlPath: flags.control,
+      linkDelaysFile: flags['link-delays'],
+      node: {
         allowPrivatePeers: flags['allow-private-peers'],
-        resolver: nodeResolver(dns),
-        ...(publisher ? { metrics: publisher } : {}),
-        ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(mintEveryMs > 0
           ? {
@@ -283,81 +172,34 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
             }
           : {}),
         ...(churnIntervalMs === undefined ? {} : { churnIntervalMs }),
-        ...(linkDelays ? { linkDelays } : {}),
-        signal: this.signal,
-        onEvent: (e) => this.show(e, lines),
-        ...(control ? { controlPath: control.path } : {}),
-      });
-      nodeRef = node;
-    } catch (e) {
-      await control?.close();
-      await metricsServer?.close();
-      dns.close();
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES')
-        throw new UsageError('LISTEN_FAILED', `cannot listen on ${flags.host}:${port}: ${err.code}`, {
-          hint:
-            err.code === 'EADDRINUSE'
-              ? 'the port is taken (a cardano-node on it?); choose another with --port (0 = any free port)'
-              : 'check --host',
-        });
-      throw e;
-    }
+      },
+      snapshotEveryMs,
+      ...(lines ? { onSnapshot: (s: NodeSnapshot) => this.line(s) } : {}),
+      onEvent: show,
+      signal: this.signal,
+    });
 
-    // --- snapshots, SIGHUP ----------------------------------------------------------------------
-    const snapshots = lines ? setInterval(() => this.line(node.snapshot()), snapshotEveryMs) : undefined;
     if (!lines) {
       table = startLiveTable({
         stream: process.stdout,
         color: this.chalk.level > 0,
-        snapshot: () => node.snapshot(),
+        snapshot: () => runner.snapshot(),
         maxEvents: RECENT_EVENTS,
       });
       for (const e of early.splice(0)) table.event(e);
     }
-    snapshots?.unref();
-    const onHup = (): void => {
-      if (!flags.topology) {
-        warn('SIGHUP_NO_TOPOLOGY', 'SIGHUP: no --topology to re-read; nothing changed');
-        return;
-      }
-      const file = flags.topology;
-      readTopology(file).then(
-        (p) => {
-          const first = errorsOf(p)[0];
-          if (first) {
-            warn(first.code, `SIGHUP: ${file}: ${first.path}: ${first.message}; the old topology stays in use`);
-            return;
-          }
-          showLint(p, file);
-          node.reloadTopology(p.topology);
-        },
-        (e: unknown) => warn('TOPOLOGY_READ', `SIGHUP: ${(e as Error).message}; the old topology stays in use`),
-      );
-    };
+    // SIGHUP re-reads the topology (errors in the new file keep the old one, told as a warning)
+    const onHup = (): void => void runner.reload();
     process.on('SIGHUP', onHup);
     try {
-      await node.closed;
+      await runner.closed;
     } finally {
       process.off('SIGHUP', onHup);
-      if (snapshots) clearInterval(snapshots);
       table?.stop();
-      await control?.close();
-      await metricsServer?.close();
-      dns.close();
     }
   }
 
   private line(doc: NodeEvent | NodeSnapshot): void {
     process.stdout.write(`${JSON.stringify(doc)}\n`);
-  }
-
-  /** The live table's handler of events (set when the view runs). */
-  private viewEvent: (e: NodeEvent) => void = () => undefined;
-
-  /** One event: a JSON line, or into the live table's recent events. */
-  private show(e: NodeEvent, lines: boolean): void {
-    if (lines) this.line(e);
-    else this.viewEvent(e);
   }
 }

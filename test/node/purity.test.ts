@@ -23,6 +23,7 @@ const SHELLS = [
   'header-chain.ts',
   'live-node.ts',
   'node-dns.ts',
+  'node-runner.ts',
 ];
 
 function files(d: string): string[] {
