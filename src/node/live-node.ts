@@ -521,13 +521,28 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     // spo keeps no ledger: with bootstrap peers configured, the ledger state counts as too old (the
     // node syncs from its bootstrap peers) until the tip seen from peers passes useLedgerAfterSlot
     const j = roots.bootstrapPeers.length > 0 && after !== undefined && !want ? 'tooOld' : 'youngEnough';
-    if (j !== judgement) {
+    const judged = j !== judgement;
+    if (judged) {
       judgement = j;
       driver.setJudgement(j);
     }
-    if (want === useLedger) return;
-    useLedger = want;
-    if (pools.length > 0) configure();
+    const ledgerChanged = want !== useLedger;
+    if (ledgerChanged) {
+      useLedger = want;
+      if (pools.length > 0) configure();
+    }
+    if (!judged && !ledgerChanged) return;
+    // told before the governor acts on it (it steps on a later turn): whatever it does because of
+    // this change comes after this line in the event stream
+    emit({
+      time: now(),
+      event: 'ledgerState',
+      judgement: j,
+      sensitive: j === 'tooOld' && o.settings.consensusMode === 'praos' && roots.bootstrapPeers.length > 0,
+      useLedgerPeers: ledgerOn(),
+      useLedgerAfterSlot: after ?? null,
+      tipSlotSeen: maxTipSlotSeen < 0 ? null : maxTipSlotSeen,
+    });
   }
 
   // --- events from the actions, the driver, churn ---------------------------------------------

@@ -125,6 +125,20 @@ export type NodeEvent = { time: string } & (
   | { event: 'inbound'; peer: string; state: 'connected' | 'closed'; error?: string }
   | { event: 'header'; blockNo: number; slot: number; hash: string; from: string; minted?: boolean }
   | { event: 'localRoots'; groups: number; peers: number; reason: 'start' | 'sighup' | 'dns' }
+  | {
+      /**
+       * At start and whenever the judgement or the use of ledger peers changes (the tip seen from
+       * peers passed `useLedgerAfterSlot`, a SIGHUP changed the topology): what `ledger` in the
+       * snapshot says, told when it happens. `sensitive`: the governor is to use only bootstrap
+       * peers and trustable local roots from now on.
+       */
+      event: 'ledgerState';
+      judgement: LedgerStateJudgement;
+      sensitive: boolean;
+      useLedgerPeers: boolean;
+      useLedgerAfterSlot: number | null;
+      tipSlotSeen: number | null;
+    }
   | { event: 'warning'; code: string; message: string }
   | { event: 'stopped'; reason: string }
 );

@@ -203,6 +203,8 @@ export function eventLine(e: NodeEvent, p: Palette): string {
       return `${time} ${what('header', p.dim)} #${num(e.blockNo)} slot ${num(e.slot)} ${e.hash.slice(0, 8)}… ${e.minted ? 'minted' : `from ${printable(e.from)}`}`;
     case 'localRoots':
       return `${time} ${what('roots', p.accent)} local roots: ${e.groups} groups, ${e.peers} peers (${e.reason})`;
+    case 'ledgerState':
+      return `${time} ${what('ledger', p.accent)} ${e.sensitive ? 'ledger state too old: only bootstrap peers and trustable local roots' : `judgement ${e.judgement}, ledger peers ${e.useLedgerPeers ? 'in use' : 'not used'}`} (tip slot seen ${e.tipSlotSeen ?? 'none'}, useLedgerAfterSlot ${e.useLedgerAfterSlot ?? 'never'})`;
     case 'warning':
       return `${time} ${what('warning', p.warn)} ${printable(e.code)}: ${printable(e.message)}`;
     case 'stopped':

@@ -259,6 +259,11 @@ describe('live node: bootstrap peers while the ledger state is too old', () => {
     expect(left).toBe(0);
     chain.extend(); // 1300: the tip announced with the next header passes the slot
     await until('the judgement young enough', () => left > 0);
+    // the node said so first, then the governor left the sensitive state
+    expect(events.filter((e) => e.event === 'ledgerState')).toEqual([
+      expect.objectContaining({ judgement: 'tooOld', sensitive: true, useLedgerPeers: false, tipSlotSeen: null }),
+      expect.objectContaining({ judgement: 'youngEnough', sensitive: false, useLedgerPeers: true, tipSlotSeen: 1300 }),
+    ]);
     expect(node.snapshot().ledger?.tipSlotSeen).toBe(AFTER_SLOT);
     // the silent bootstrap peer (never established) is forgotten; the connected one is kept
     expect(forgotten).toEqual([B2]);
