@@ -242,7 +242,7 @@ export class SimulatedNode {
       hotPeers: () => driver.state.active,
       recordHeader: (slot, peer, at) => driver.recordHeader(slot, peer, at),
       recordFetch: (slot, peer, bytes, at) => driver.recordFetch(slot, peer, bytes, at),
-      notePeer: (slot, peer) => driver.notePeer(slot, peer),
+      notePeers: (slot, peers) => driver.notePeers(slot, peers),
     });
   }
 

@@ -74,10 +74,11 @@ export interface WorldConfig {
 
 /** Where blocks go: the hot peers deliver headers and blocks to the node's peer metrics. */
 export interface BlockSink {
-  hotPeers(): Iterable<Peer>;
+  hotPeers(): ReadonlySet<Peer>;
   recordHeader(slot: number, peer: Peer, at: Millis): void;
   recordFetch(slot: number, peer: Peer, bytes: number, at: Millis): void;
-  notePeer(slot: number, peer: Peer): void;
+  /** Each of `peers` took part in `slot` (in this order). */
+  notePeers(slot: number, peers: Iterable<Peer>): void;
 }
 
 /** Exit-policy repromote delays after a clean return of a protocol (§3.4). */
@@ -379,9 +380,16 @@ export class SimWorld implements DriverShell {
     let headerAt = Number.POSITIVE_INFINITY;
     let fetch: Peer | undefined;
     let fetchAt = Number.POSITIVE_INFINITY;
-    for (const p of sink.hotPeers()) {
+    const hot = sink.hotPeers();
+    // Hot peers the world does not simulate (none, unless a test made them hot) take no part.
+    let unsimulated: Set<Peer> | undefined;
+    for (const p of hot) {
       const spec = this.specs.get(p);
-      if (!spec) continue;
+      if (!spec) {
+        unsimulated ??= new Set();
+        unsimulated.add(p);
+        continue;
+      }
       const arrival = now + spec.headerDelayMs * (0.8 + 0.4 * this.rng.next());
       if (arrival < headerAt) {
         headerAt = arrival;
@@ -391,8 +399,9 @@ export class SimWorld implements DriverShell {
         fetchAt = arrival + spec.latencyMs;
         fetch = p;
       }
-      sink.notePeer(slot, p);
     }
+    // The participants noted in one call (the metrics' join slots do not depend on the draws above).
+    sink.notePeers(slot, unsimulated ? [...hot].filter((p) => !unsimulated.has(p)) : hot);
     if (header !== undefined) sink.recordHeader(slot, header, headerAt);
     if (fetch !== undefined) sink.recordFetch(slot, fetch, 50_000, fetchAt);
     this.scheduleBlock(sink, now);

@@ -171,10 +171,12 @@ function aboveTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
     // A group no larger than its hot valency plus the in-flight count cannot be above it (the
     // common case): passed without building its lists.
     if (g.members.length - g.hotValency - inFlight <= 0) continue;
-    const activeMembers = g.members.filter((p) => s.active.has(p));
-    const n = activeMembers.length - g.hotValency - inFlight;
+    // Counted first: the lists are made only for a group above its valency.
+    let activeMembers = 0;
+    for (const p of g.members) if (s.active.has(p)) activeMembers++;
+    const n = activeMembers - g.hotValency - inFlight;
     if (n <= 0) continue;
-    const candidates = activeMembers.filter((p) => demotable(s, p));
+    const candidates = g.members.filter((p) => s.active.has(p) && demotable(s, p));
     if (candidates.length > 0) perGroup.push({ candidates, n });
   }
   if (perGroup.length === 0) return skip();

@@ -51,8 +51,16 @@ function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
   const numToPromote = s.targets.establishedBigLedger - b.established - b.promoteCold;
   if (numToPromote <= 0) return skip();
   const candidates: Peer[] = [];
-  for (const p of blp) if (dialable(s, p)) candidates.push(p);
-  if (candidates.length === 0) return skip(earliest([...blp].map((p) => s.nextConnect.get(p))));
+  let wake: number | undefined;
+  for (const p of blp) {
+    if (dialable(s, p)) candidates.push(p);
+    else {
+      // The skip's wake-up: the earliest backoff among the big ledger peers.
+      const t = s.nextConnect.get(p);
+      if (t !== undefined && (wake === undefined || t < wake)) wake = t;
+    }
+  }
+  if (candidates.length === 0) return skip(wake);
   return ready(() =>
     promote(
       s,
