@@ -137,7 +137,7 @@ export function step(
 ): StepResult {
   const s = options.consume ? state : cloneState(state);
   const policy = options.policy ?? DEFAULT_POLICY;
-  const ctx: Ctx = { now, rng, policy, metrics: options.metrics };
+  const ctx: Ctx = { now, rng, policy, metrics: options.metrics, blp: undefined, blpStore: undefined };
   const maxDecisions = options.maxDecisions ?? 1000;
   applyInputs(s, inputs);
   setCurrentTime(s, Math.max(now, s.now));

@@ -177,8 +177,16 @@ export function sampleKnown(s: GovernorState, n: number, rng: Rng, accept: (p: P
 /** The earliest of the given times, or undefined. */
 export function earliest(times: Iterable<Time | undefined>): Time | undefined {
   let min: Time | undefined;
-  for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
+  for (const t of times) min = earlier(min, t);
   return min;
+}
+
+/**
+ * The earlier of a running minimum and a time (undefined counts as none): guards keep their skip's
+ * wake-up with it as they go, instead of collecting the times in an array first.
+ */
+export function earlier(min: Time | undefined, t: Time | undefined): Time | undefined {
+  return t !== undefined && (min === undefined || t < min) ? t : min;
 }
 
 export function countIn(set: ReadonlySet<Peer> | ReadonlyMap<Peer, unknown>, peers: Iterable<Peer>): number {

@@ -6,7 +6,7 @@
  * satisfy the general active target.
  */
 import { activateFailureDelay, pickHotToDemote, pickUniform } from '../policies.js';
-import { deleteEstablished, earliest, reportFailure, updateKnown } from '../state.js';
+import { deleteEstablished, earlier, reportFailure, updateKnown } from '../state.js';
 import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { blpCounts, type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
@@ -41,13 +41,13 @@ function belowTargetBigLedger(s: GovernorState, ctx: Ctx): Guarded {
   const n = s.targets.activeBigLedger - b.active - b.promoteWarm;
   if (n <= 0) return skip();
   const candidates: Peer[] = [];
-  const waits: Array<number | undefined> = [];
+  let wake: number | undefined;
   for (const p of s.publicRoots.bigLedger) {
     if (!s.established.has(p)) continue;
     if (promotable(s, p)) candidates.push(p);
-    else waits.push(s.nextActivate.get(p));
+    else wake = earlier(wake, s.nextActivate.get(p));
   }
-  if (candidates.length === 0) return skip(earliest(waits));
+  if (candidates.length === 0) return skip(wake);
   return ready(() =>
     promote(s, pickUniform(candidates, n, ctx.rng), 'PromoteWarmBigLedgerPeers', s.targets.activeBigLedger),
   );
@@ -79,7 +79,7 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
   }
   if (!any) return skip(wake);
   const perGroup: Array<{ candidates: Peer[]; n: number }> = [];
-  const waits: Array<number | undefined> = [];
+  let wait: number | undefined;
   for (const g of s.localRoots.groups) {
     let active = 0;
     let inProgress = 0;
@@ -89,13 +89,13 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
       else if (s.inProgressPromoteWarm.has(p)) inProgress++;
       else if (s.established.has(p)) {
         if (promotable(s, p)) candidates.push(p);
-        else waits.push(s.nextActivate.get(p));
+        else wait = earlier(wait, s.nextActivate.get(p));
       }
     }
     const n = g.hotValency - active - inProgress;
     if (n > 0 && candidates.length > 0) perGroup.push({ candidates, n });
   }
-  if (perGroup.length === 0) return skip(earliest(waits));
+  if (perGroup.length === 0) return skip(wait);
   return ready(() => {
     const picked: Peer[] = [];
     for (const g of perGroup) picked.push(...pickUniform(g.candidates, g.n, ctx.rng));
@@ -108,13 +108,13 @@ function belowTargetOther(s: GovernorState, ctx: Ctx): Guarded {
   const n = s.targets.active - (s.active.size - b.active) - (s.inProgressPromoteWarm.size - b.promoteWarm);
   if (n <= 0) return skip();
   const candidates: Peer[] = [];
-  const waits: Array<number | undefined> = [];
+  let wake: number | undefined;
   for (const p of s.established.keys()) {
     if (s.publicRoots.bigLedger.has(p) || s.localRoots.config.has(p)) continue;
     if (promotable(s, p)) candidates.push(p);
-    else if (!s.active.has(p)) waits.push(s.nextActivate.get(p));
+    else if (!s.active.has(p)) wake = earlier(wake, s.nextActivate.get(p));
   }
-  if (candidates.length === 0) return skip(earliest(waits));
+  if (candidates.length === 0) return skip(wake);
   return ready(() => promote(s, pickUniform(candidates, n, ctx.rng), 'PromoteWarmPeers', s.targets.active));
 }
 

@@ -7,7 +7,7 @@
 import { connectFailureDelay, pickUniform, pickWarmToDemote } from '../policies.js';
 import {
   deleteEstablished,
-  earliest,
+  earlier,
   insertEstablished,
   insertKnown,
   reportFailure,
@@ -97,7 +97,7 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
   }
   if (!any) return skip(wake);
   const perGroup: Array<{ candidates: Peer[]; n: number }> = [];
-  const waits: Array<number | undefined> = [];
+  let wait: number | undefined;
   for (const g of s.localRoots.groups) {
     let est = 0;
     let inProgress = 0;
@@ -105,13 +105,13 @@ function belowTargetLocal(s: GovernorState, ctx: Ctx): Guarded {
     for (const p of g.members) {
       if (s.established.has(p)) est++;
       else if (s.inProgressPromoteCold.has(p)) inProgress++;
-      else if (s.nextConnect.has(p)) waits.push(s.nextConnect.get(p));
+      else if (s.nextConnect.has(p)) wait = earlier(wait, s.nextConnect.get(p));
       else if (s.known.has(p)) candidates.push(p);
     }
     const n = g.warmValency - est - inProgress;
     if (n > 0 && candidates.length > 0) perGroup.push({ candidates, n });
   }
-  if (perGroup.length === 0) return skip(earliest(waits));
+  if (perGroup.length === 0) return skip(wait);
   return ready(() => {
     const picked: Peer[] = [];
     for (const g of perGroup) picked.push(...pickUniform(g.candidates, g.n, ctx.rng));

@@ -31,12 +31,21 @@ export interface Ctx {
    * sets. `step` clears it before every evaluation (a decision changes the sets).
    */
   blp?: BlpCounts | undefined;
+  /** The object `blp` is counted into, reused by every evaluation of one step (no allocation each). */
+  blpStore?: BlpCounts | undefined;
 }
 
 /** The big ledger peers in each peer set: one pass over the (few) big ledger peers. */
 export function blpCounts(s: GovernorState, ctx: Ctx): BlpCounts {
   if (ctx.blp) return ctx.blp;
-  const c: BlpCounts = { established: 0, active: 0, promoteCold: 0, promoteWarm: 0, demoteWarm: 0, demoteHot: 0 };
+  let c = ctx.blpStore;
+  if (c) {
+    c.established = 0;
+    c.active = 0;
+  } else {
+    c = { established: 0, active: 0, promoteCold: 0, promoteWarm: 0, demoteWarm: 0, demoteHot: 0 };
+    ctx.blpStore = c;
+  }
   const blp = s.publicRoots.bigLedger;
   for (const p of blp) {
     if (s.established.has(p)) c.established++;

@@ -5,7 +5,7 @@
  * public roots only while there are more roots than the root target.
  */
 import { orderBySalt, peerShareAmount, pickColdToForget, pickUniform } from '../policies.js';
-import { earliest, forget, insertKnown, updateKnown } from '../state.js';
+import { earlier, forget, insertKnown, updateKnown } from '../state.js';
 import {
   type Completion,
   counters,
@@ -27,12 +27,15 @@ function availableForPeerShare(s: GovernorState): Peer[] {
   return out;
 }
 
+const NOBODY: readonly Peer[] = Object.freeze([]);
+
 export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
   const { policy, now, rng } = ctx;
   const objective = s.targets.known - numKnown(s);
   if (!policy.peerSharing || objective <= 0 || !s.progressEnabled) return skip();
-  const shareable = availableForPeerShare(s);
   const possible = policy.maxInProgressPeerShareReqs - s.inProgressPeerShareReqs;
+  // Only read when a request is possible (otherwise neither the coin below nor step 2 needs it).
+  const shareable = possible > 0 ? availableForPeerShare(s) : NOBODY;
 
   // 1. Light peer sharing: unknown mature inbound peers.
   if (s.inProgressPeerShareReqs === 0 && now >= s.inboundPeersRetryTime) {
@@ -77,7 +80,9 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
   }
 
   // 3. Nobody to ask now: wake up when the first share timer expires.
-  return skip(earliest(s.nextShare.values()));
+  let wake: number | undefined;
+  for (const t of s.nextShare.values()) wake = earlier(wake, t);
+  return skip(wake);
 }
 
 /**
