@@ -67,6 +67,8 @@ export interface SimNodeConfig {
   ordinaryLedgerPeers?: boolean;
   /** Run the churn governor (otherwise the targets are installed once at time 0). */
   churn?: boolean;
+  /** Testnets only: churn cycles this far apart instead of ~1 h (the driver's `churnIntervalMs`). */
+  churnIntervalMs?: Millis;
   regime?: ChurnRegime;
   fetchMode?: FetchMode;
   policy?: GovernorPolicy;
@@ -179,6 +181,7 @@ export class SimulatedNode {
       shell: this.world,
       policy: this.policy,
       churn,
+      ...(config.churnIntervalMs === undefined ? {} : { churnIntervalMs: config.churnIntervalMs }),
       invariants: config.checkInvariants === true ? 'throw' : config.checkInvariants === 'collect' ? 'collect' : 'off',
       maxDecisionsPerInstant: config.maxDecisionsPerInstant ?? 1000,
     });
