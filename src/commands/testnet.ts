@@ -29,7 +29,7 @@ export interface TestnetJsonSummary extends TestnetSummary {
 export default class Testnet extends SpoCommand {
   static override summary = 'Run a private testnet of spo nodes on loopback and watch the governor learn.';
   static override description =
-    `Starts --nodes live spo nodes (each a \`spo run\` child process on its own loopback address 127.x.y.N; real sockets, real handshakes), --producers of which mint a header every --block-interval in turn. Each node's local roots are two others, its ledger peers the rest (equal stake); targets are small (known N-1, established up to 5, active up to 3) so the governor has something to choose. With --latency geo (default) each link gets a one-way delay from the geographic model of spo simulate (great-circle distance over fibre), injected in spo's own transport on the bytes each node sends: no root or kernel feature is needed.
+    `Starts --nodes live spo nodes (each a \`spo run\` child process on its own loopback address 127.x.y.N; real sockets, real handshakes), --producers of which mint a header every --block-interval in turn. Each node's local root is the next node on a ring, its ledger peers the rest (equal stake); targets are small (known: the local root and a few ledger peers, 4 of the 7 others with 8 nodes; established up to 5; active up to 3) so that the governor has something to choose and the ledger's random draws fill them in seconds. --duration starts once every node is at its targets (at most 150 s after the start). With --latency geo (default) each link gets a one-way delay from the geographic model of spo simulate (great-circle distance over fibre), injected in spo's own transport on the bytes each node sends: no root or kernel feature is needed.
 
 The view shows every node's hot/warm/cold counts, churn events and, for each block, the time until every node had its header; the summary at the end gives p50/p95 of that time per churn cycle. Churn runs every --churn-interval (the node's own is about an hour; a short one makes it visible in minutes; the mechanism is the reference's). spo validates no ledger rules: the headers are synthetic.
 
@@ -44,7 +44,7 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
     nodes: Flags.integer({ description: 'number of nodes', default: 8, min: MIN_NODES, max: MAX_NODES }),
     producers: Flags.integer({ description: 'how many of them mint headers', default: 2, min: 1, max: MAX_NODES }),
     duration: Flags.string({
-      description: 'how long the testnet runs (e.g. 90s, 2m)',
+      description: 'how long the testnet runs once every node is at its targets (e.g. 90s, 2m)',
       default: '2m',
       helpValue: 'DURATION',
     }),
@@ -111,9 +111,11 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
       const status =
         phase === 'running'
           ? 'Ctrl-C stops every node'
-          : phase === 'draining'
-            ? 'waiting for the last blocks to reach every node…'
-            : `${phase}…`;
+          : phase === 'forming'
+            ? 'waiting for every node to reach its targets (then --duration starts) · Ctrl-C stops every node'
+            : phase === 'draining'
+              ? 'waiting for the last blocks to reach every node…'
+              : `${phase}…`;
       process.stdout.write(
         frame(renderFrame(header, trackerRef as TestnetTracker, log, systemClock.now() - startedAt, status, p)),
       );
@@ -135,7 +137,8 @@ Ctrl-C (or the end of --duration) stops every node (SIGTERM, killed after 5 s if
     const onPhase = (next: TestnetPhase, tracker: TestnetTracker): void => {
       phase = next;
       trackerRef = tracker;
-      if (next === 'running') {
+      if (next === 'running') startedAt = systemClock.now();
+      if ((next === 'forming' || next === 'running') && refresh === undefined) {
         startedAt = systemClock.now();
         progress.stop();
         if (live) process.stdout.write(SCREEN_ENTER);

@@ -33,6 +33,12 @@ export const STOP_GRACE_MS: Millis = 5_000;
 export const DRAIN_LIMIT_MS: Millis = 5_000;
 /** How long a node may take to say it started (a loaded machine starts node processes slowly). */
 export const START_LIMIT_MS: Millis = 30_000;
+/**
+ * How long the run waits for every node to reach its targets before `--duration` starts anyway.
+ * Usually a few seconds; the ledger's random draws back off 2, 4, 8 ... s after each draw that
+ * repeats a peer (docs/testnet.md), so a node now and then needs a minute.
+ */
+export const FORM_LIMIT_MS: Millis = 150_000;
 
 export interface NodeFiles {
   topology: string;
@@ -61,13 +67,15 @@ export interface TestnetRunOptions extends TestnetOptions {
   stopGraceMs?: Millis;
   /** How long the end waits for blocks in flight (default DRAIN_LIMIT_MS). */
   drainLimitMs?: Millis;
+  /** How long the run waits for every node to reach its targets (default FORM_LIMIT_MS). */
+  formLimitMs?: Millis;
   /** The plan and the ports chosen, before any node starts. */
   onPlan?: (plan: TestnetPlan, ports: readonly number[]) => void;
   /** Phase changes (the view's status line). */
   onPhase?: (phase: TestnetPhase, tracker: TestnetTracker) => void;
 }
 
-export type TestnetPhase = 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';
+export type TestnetPhase = 'starting' | 'forming' | 'running' | 'draining' | 'stopping' | 'stopped';
 
 export interface NodeExit {
   node: string;
@@ -271,9 +279,21 @@ export async function runTestnet(o: TestnetRunOptions): Promise<TestnetResult> {
         },
       );
     }
+    // The network forms: every node reaches its targets (known, established, active) before the
+    // measured run begins, or the limit passes and the summary says which did not.
+    o.onPhase?.('forming', tracker);
+    await until(
+      () =>
+        tracker.nodes.every((n) => n.reachedTargetsAt !== undefined) ||
+        running.some((r) => r.exit.code !== null || r.exit.signal !== null),
+      o.formLimitMs ?? FORM_LIMIT_MS,
+    );
+    const failed = running.find((r) => r.exit.code !== null || r.exit.signal !== null);
+    if (failed && !o.signal.aborted) throw nodeFailed(failed);
     o.onPhase?.('running', tracker);
     try {
-      // --duration counts from the moment every node runs (start-up time varies with the machine's load)
+      // --duration counts from the moment the network formed (start-up time varies with the
+      // machine's load, and a node's ledger draws with their luck)
       await sleep(clock, o.durationMs, o.signal);
     } catch (e) {
       if (!o.signal.aborted) throw e;

@@ -65,25 +65,58 @@ export interface TestnetPlan {
  */
 export const MINT_WARMUP_MS: Millis = 10_000;
 
-/** How many local roots each node has (the rest of its peers come from the ledger and churn). */
-export const LOCAL_ROOTS_PER_NODE = 2;
+/**
+ * How many local roots each node has: the next node on a ring, so that the local roots alone
+ * connect the network. One, not more: a local root is never churned (only the rest of a node's
+ * peers are), and each ledger peer a node does not need is one more chance for its random ledger
+ * draws to hit a peer it already has (`ledgerPeersWanted`).
+ */
+export const LOCAL_ROOTS_PER_NODE = 1;
+
+/** The ledger peers in a node's file: every node but itself and its local roots. */
+const ledgerSize = (n: number): number => Math.max(0, n - 1 - Math.min(LOCAL_ROOTS_PER_NODE, n - 1));
 
 /**
- * Targets for a network of `n` nodes: every other node may be known; few enough established and
- * hot peers that the governor has a choice to make (and churn something to learn). The relay's
- * defaults (150/30/20) would make every node connect to every other and leave nothing to learn.
+ * How many ledger peers a node of a network of `n` nodes is asked to know.
+ *
+ * Within a short run the governor learns peers only from its local roots and the ledger (peer
+ * sharing asks a peer 300 s after connecting to it at the earliest; inbound peers count after
+ * 15 minutes), and the ledger answers a request for `c` peers with `c` pools drawn at random with
+ * replacement; a draw that brings nothing new is retried after 2, 4, 8, 16, 32 s ... (the
+ * reference's back-off, governor.md §2.5, §6.4). Asking for `w` of `L` ledger peers, the draw for
+ * the last one repeats a known peer with probability (w − 1) / L. The first plan asked for 4 of 5
+ * (known N − 2 with 8 nodes: 3 wasted draws in 5), and about one node in ten was still short of
+ * its known target after 30 s (test/testnet/plan-reach.test.ts).
+ *
+ * So: 3 (beside the local root, two hot peers for churn to choose between and a warm one for it to
+ * close), else 2 (one hot, one warm: churn still replaces a peer), else 1, whichever is the most
+ * that wastes at most one draw in three; on larger networks one more than a fifth of them (a cold
+ * tier to forget from); at most all of them.
+ */
+export function ledgerPeersWanted(n: number): number {
+  const ledger = ledgerSize(n);
+  return Math.min(ledger, Math.max(Math.min(3, 1 + Math.floor(ledger / 3)), 1 + Math.floor(ledger / 5)));
+}
+
+/**
+ * Targets for a network of `n` nodes: known = the local root and `ledgerPeersWanted` ledger peers
+ * (a target the ledger's random draws fill in seconds); established up to 5 and active up to 3,
+ * with at least one established peer that is neither hot nor a local root, so that each churn cycle
+ * has a hot peer to demote (chosen among two from 8 nodes on: the upstream metric decides) and a
+ * warm one to close. The relay's defaults (150/30/20) would make every node connect to every other
+ * and leave nothing to learn. 5-7 nodes: 3/3/2; 8-16 nodes: 4/4/3; 32 nodes: 8/5/3. With 3 or 4
+ * nodes (2/2/1) the one hot peer is the local root, which churn never demotes: its steps wait out
+ * their timeouts.
  */
 export function testnetTargets(n: number): PeerTargets {
-  const established = Math.min(n - 1, 5);
-  // Only one local root may be hot (the group's hot valency): the other hot peers come from the rest.
   const localRoots = Math.min(LOCAL_ROOTS_PER_NODE, n - 1);
-  const active = Math.min(established, 3, 1 + (n - 1 - localRoots));
-  // one node fewer than all the others (8 nodes: 6): the ledger is asked again for peers the
-  // governor lost, and the known tier's churn has someone to forget
-  const known = Math.max(established, n - 2);
+  const known = localRoots + ledgerPeersWanted(n);
+  const established = Math.min(known, 5);
+  // one established peer more than the hot ones (a warm peer the churn can close); 1 for 2 nodes
+  const active = Math.max(1, Math.min(3, established - 1));
   return {
-    // root peers count local roots and ledger peers: below N - 1 the governor would never ask the
-    // ledger for peers beyond the local roots
+    // root peers count local roots and ledger peers: a lower root target would stop the governor
+    // asking the ledger before the known target is filled
     root: known,
     known,
     established,
@@ -134,7 +167,8 @@ export function planTestnet(options: TestnetOptions, subnet: readonly [number, n
 
   const nodes: PlannedNode[] = [];
   for (let i = 0; i < n; i++) {
-    // Local roots: the next node on a ring (so the local-root graph alone is connected) and others at random.
+    // Local roots: the next node on a ring (so the local-root graph alone is connected), and others at
+    // random if LOCAL_ROOTS_PER_NODE asks for more.
     const roots = new Set<number>();
     if (n > 1) roots.add((i + 1) % n);
     const others = shuffled(
@@ -161,7 +195,7 @@ export function planTestnet(options: TestnetOptions, subnet: readonly [number, n
   return { options, nodes, delays, targets: testnetTargets(n), mintIntervalMs };
 }
 
-/** The node's topology file: its local roots as one group (one hot, both warm), ledger peers from the start. */
+/** The node's topology file: its local roots as one group (one hot, all warm), ledger peers from the start. */
 export function topologyFile(plan: TestnetPlan, node: PlannedNode, ports: readonly number[]): string {
   const roots = node.localRoots.map((j) => ({
     address: (plan.nodes[j] as PlannedNode).host,

@@ -33,17 +33,17 @@ export interface NodeView {
   maxHot: number;
   maxWarmAndHot: number;
   maxKnown: number;
+  /** Wall time (ms) of its `started` line. */
+  startedAt: number | undefined;
   /**
-   * Wall time (ms) of the first snapshot at or above the established and active targets (the
-   * connections); undefined until then.
+   * Wall time (ms) of the first snapshot at or above all three targets at once (known, established,
+   * active); undefined until then.
    */
   reachedTargetsAt: number | undefined;
-  /**
-   * The same for the known target, apart: it is filled by random ledger draws, and a draw that
-   * brings only peers already known is retried after the governor's back-off, so on a network of a
-   * few nodes it can lag behind the connections.
-   */
+  /** Wall time (ms) of the first snapshot at or above each target on its own. */
   reachedKnownAt: number | undefined;
+  reachedEstablishedAt: number | undefined;
+  reachedActiveAt: number | undefined;
   tipBlockNo: number | undefined;
   churnCycles: number;
   promotions: number;
@@ -97,10 +97,16 @@ export interface TestnetSummary {
   p95Ms: number | null;
   maxMs: number | null;
   perCycle: CycleSummary[];
-  /** Nodes that reached their established and active targets at some point. */
+  /** The targets every node runs with (root and big ledger targets left out). */
+  targets: { known: number; established: number; active: number };
+  /** Nodes that were at all three targets at once at some point. */
   nodesAtTargets: number;
-  /** Nodes that reached their known target at some point. */
+  /** Nodes that reached each target at some point. */
   nodesAtKnownTarget: number;
+  nodesAtEstablishedTarget: number;
+  nodesAtActiveTarget: number;
+  /** Per node (in order): ms from its start to its first moment at all three targets; null: never. */
+  targetsReachedMs: Array<number | null>;
   /** Nodes whose counts ever went above a target. */
   nodesOverTargets: number;
   churnCycles: number;
@@ -135,8 +141,11 @@ export class TestnetTracker {
       maxHot: 0,
       maxWarmAndHot: 0,
       maxKnown: 0,
+      startedAt: undefined,
       reachedTargetsAt: undefined,
       reachedKnownAt: undefined,
+      reachedEstablishedAt: undefined,
+      reachedActiveAt: undefined,
       tipBlockNo: undefined,
       churnCycles: 0,
       promotions: 0,
@@ -166,6 +175,7 @@ export class TestnetTracker {
         return this.snapshot(node, line);
       case 'started':
         node.started = true;
+        node.startedAt = ms(line.time);
         return [];
       case 'stopped':
         node.stopped = true;
@@ -212,9 +222,12 @@ export class TestnetTracker {
     node.maxWarmAndHot = Math.max(node.maxWarmAndHot, established - (ps.demotingWarm ?? 0));
     node.maxKnown = Math.max(node.maxKnown, known);
     const t = this.targets;
-    if (node.reachedKnownAt === undefined && known >= t.known) node.reachedKnownAt = ms(s.time);
-    if (node.reachedTargetsAt === undefined && established >= t.established && active >= t.active) {
-      node.reachedTargetsAt = ms(s.time);
+    const at = ms(s.time);
+    if (node.reachedKnownAt === undefined && known >= t.known) node.reachedKnownAt = at;
+    if (node.reachedEstablishedAt === undefined && established >= t.established) node.reachedEstablishedAt = at;
+    if (node.reachedActiveAt === undefined && active >= t.active) node.reachedActiveAt = at;
+    if (node.reachedTargetsAt === undefined && known >= t.known && established >= t.established && active >= t.active) {
+      node.reachedTargetsAt = at;
       return [{ kind: 'targets', node: node.index }];
     }
     return [];
@@ -286,8 +299,14 @@ export class TestnetTracker {
       p95Ms: all.p95Ms,
       maxMs: all.maxMs,
       perCycle,
+      targets: { known: t.known, established: t.established, active: t.active },
       nodesAtTargets: this.nodes.filter((n) => n.reachedTargetsAt !== undefined).length,
       nodesAtKnownTarget: this.nodes.filter((n) => n.reachedKnownAt !== undefined).length,
+      nodesAtEstablishedTarget: this.nodes.filter((n) => n.reachedEstablishedAt !== undefined).length,
+      nodesAtActiveTarget: this.nodes.filter((n) => n.reachedActiveAt !== undefined).length,
+      targetsReachedMs: this.nodes.map((n) =>
+        n.reachedTargetsAt === undefined || n.startedAt === undefined ? null : n.reachedTargetsAt - n.startedAt,
+      ),
       nodesOverTargets: this.nodes.filter(
         (n) => n.maxHot > t.active || n.maxWarmAndHot > t.established || n.maxKnown > t.known,
       ).length,

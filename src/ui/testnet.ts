@@ -159,7 +159,22 @@ export function renderSummary(
     `${p.bold('testnet summary')}: ${o.nodes} nodes, ${o.producers} producing, latency ${o.latency}, seed ${o.seed}${stop.interrupted ? p.warn(' (interrupted)') : ''}`,
     'time for each block to reach every node, by the churn cycle it was minted in:',
     table,
-    `nodes at their established and active targets ${s.nodesAtTargets}/${s.nodes} · at their known target ${s.nodesAtKnownTarget}/${s.nodes} · over a target ${s.nodesOverTargets} · churn cycles ${s.churnCycles} · promotions ${s.promotions} · demotions ${s.demotions} · failures ${s.failures} · warnings ${s.warnings}`,
+    targetsLine(s, p),
+    `churn cycles ${s.churnCycles} · promotions ${s.promotions} · demotions ${s.demotions} · failures ${s.failures} · warnings ${s.warnings}`,
     `stopped ${o.nodes} nodes in ${stop.stopMs} ms${stop.killed > 0 ? p.fail(` (${stop.killed} killed after the grace time)`) : ''}`,
   ].join('\n');
+}
+
+/** Whether every node reached its targets (all three at once) and none went above one. */
+export function targetsLine(s: TestnetSummary, p: Palette): string {
+  const t = s.targets;
+  const all = s.nodesAtTargets === s.nodes;
+  const reached = s.targetsReachedMs.filter((x): x is number => x !== null);
+  const slowest =
+    reached.length === 0 ? '' : `, the last ${(Math.max(...reached) / 1000).toFixed(1)} s after its start`;
+  const tiers = all
+    ? ''
+    : ` (known ${s.nodesAtKnownTarget}/${s.nodes}, established ${s.nodesAtEstablishedTarget}/${s.nodes}, active ${s.nodesAtActiveTarget}/${s.nodes})`;
+  const count = `${s.nodesAtTargets}/${s.nodes}`;
+  return `nodes at their targets (known ${t.known}, established ${t.established}, active ${t.active}, all at once) ${all ? p.ok(count) : p.warn(count)}${tiers}${slowest} · over a target ${s.nodesOverTargets === 0 ? p.ok('0') : p.warn(String(s.nodesOverTargets))}`;
 }

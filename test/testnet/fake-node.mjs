@@ -6,6 +6,9 @@
 //   crash        exit 3 at start, after a line on stderr
 //   stubborn     ignore SIGTERM (the orchestrator must kill it)
 //   silent-relay never receives headers (blocks never reach every node)
+//   late-targets the last fake reaches its targets only after FAKE_TARGETS_MS (default 1 s)
+// Its counters are its --config file's targets (reached at once), one short of the known target before.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const args = process.argv.slice(2);
@@ -22,6 +25,16 @@ const mode = process.env.FAKE_MODE ?? '';
 const blockMs = Number(process.env.FAKE_BLOCK_MS ?? '200');
 const origin = Number(process.env.FAKE_ORIGIN ?? '0');
 const producers = (process.env.FAKE_PRODUCERS ?? '').split(',').filter(Boolean).map(Number);
+
+const config = JSON.parse(readFileSync(flag('--config'), 'utf8'));
+const targets = {
+  known: config.TargetNumberOfKnownPeers,
+  established: config.TargetNumberOfEstablishedPeers,
+  active: config.TargetNumberOfActivePeers,
+};
+const nodes = Number(process.env.FAKE_NODES ?? '0');
+const targetsAt =
+  mode === 'late-targets' && index === nodes - 1 ? Date.now() + Number(process.env.FAKE_TARGETS_MS ?? '1000') : 0;
 
 const line = (o) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
 
@@ -44,7 +57,7 @@ const snap = setInterval(() => {
     pid: process.pid,
     listening: [`${host}:${port}`],
     uptimeMs: seq * 100,
-    counters: { peerSelection: { known: 3, established: 3, active: 3 } },
+    counters: { peerSelection: Date.now() >= targetsAt ? targets : { ...targets, known: targets.known - 1 } },
     peers: [],
   });
 }, 100);

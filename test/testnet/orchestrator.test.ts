@@ -43,6 +43,7 @@ function options(extra: Partial<TestnetRunOptions> & { mode?: string } = {}): Te
       FAKE_BLOCK_MS: '100',
       FAKE_ORIGIN: String(Date.now()),
       FAKE_PRODUCERS: producers.join(','),
+      FAKE_NODES: String(base.nodes),
     },
     ...extra,
   };
@@ -66,10 +67,36 @@ describe('runTestnet (stand-in nodes)', () => {
     // once every fake runs, the last one hears a block 3 ms per index after its due time: 9 ms for 4 nodes
     expect(r.summary.p50Ms).toBeLessThanOrEqual(9);
     expect(r.summary.nodesAtTargets).toBe(4);
+    expect(r.summary.nodesOverTargets).toBe(0);
     expect(r.summary.churnCycles).toBeGreaterThan(0);
     expect(notices).toContain('block');
     expect(r.exits.every((e) => e.code === 0 && !e.killed)).toBe(true);
     await leftNothing(r);
+  }, 30_000);
+
+  it('--duration starts once every node is at its targets (the network formed), or after the limit', async () => {
+    const phases: Array<{ phase: string; at: number }> = [];
+    const onPhase = (phase: string): void => {
+      phases.push({ phase, at: performance.now() });
+    };
+    const env = (ms: number) => ({ ...options().env, FAKE_MODE: 'late-targets', FAKE_TARGETS_MS: String(ms) });
+    const r = await runTestnet({ ...options({ durationMs: 300 }), env: env(1_500), onPhase });
+    const at = (p: string): number => phases.find((x) => x.phase === p)?.at ?? Number.NaN;
+    expect(phases.map((p) => p.phase).slice(0, 3)).toEqual(['starting', 'forming', 'running']);
+    // the last fake reports its known target 1.5 s after it started
+    expect(at('running') - at('forming')).toBeGreaterThanOrEqual(1_000);
+    expect(r.summary.nodesAtTargets).toBe(4);
+    const last = r.summary.targetsReachedMs[3] as number;
+    expect(last).toBeGreaterThanOrEqual(1_400);
+    await leftNothing(r);
+
+    // a node that never gets there: the run waits only the limit, and the summary says so
+    phases.length = 0;
+    const short = await runTestnet({ ...options({ durationMs: 300, formLimitMs: 500 }), env: env(60_000), onPhase });
+    expect(at('running') - at('forming')).toBeLessThan(5_000);
+    expect(short.summary.nodesAtTargets).toBe(3);
+    expect(short.summary.targetsReachedMs[3]).toBeNull();
+    await leftNothing(short);
   }, 30_000);
 
   it('a node that ignores SIGTERM is killed after the grace time', async () => {

@@ -4,9 +4,13 @@ import { parseRegistryDocument } from '../../src/registry/index.js';
 import { nodeArgs, TESTNET_MAGIC } from '../../src/testnet/orchestrator.js';
 import {
   ledgerPeersFile,
+  ledgerPeersWanted,
   linkDelaysFile,
+  MAX_NODES,
+  MIN_NODES,
   planTestnet,
   type TestnetOptions,
+  testnetTargets,
   topologyFile,
 } from '../../src/testnet/plan.js';
 import { parseTopology } from '../../src/topology/parse.js';
@@ -44,21 +48,38 @@ describe('planTestnet', () => {
     ).toBe(true);
   });
 
-  it('local roots: the next node on the ring and another, never itself; targets below the network', () => {
+  it('local root: the next node on the ring; targets below the network', () => {
     const plan = planTestnet(base, [1, 1]);
-    for (const n of plan.nodes) {
-      expect(n.localRoots).toHaveLength(2);
-      expect(n.localRoots).toContain((n.index + 1) % 8);
-      expect(n.localRoots).not.toContain(n.index);
-    }
-    expect(plan.targets).toMatchObject({ root: 6, known: 6, established: 5, active: 3 });
-    // one local root hot at most: 4 nodes = 2 local roots (1 hot) + 1 other
-    expect(planTestnet({ ...base, nodes: 4 }, [1, 1]).targets).toMatchObject({ known: 3, established: 3, active: 2 });
+    for (const n of plan.nodes) expect(n.localRoots).toEqual([(n.index + 1) % 8]);
+    // its local root and 3 of the 6 ledger peers in its file (see plan-reach.test.ts)
+    expect(plan.targets).toMatchObject({ root: 4, known: 4, established: 4, active: 3 });
+    expect(planTestnet({ ...base, nodes: 5 }, [1, 1]).targets).toMatchObject({ known: 3, established: 3, active: 2 });
+    expect(planTestnet({ ...base, nodes: 4 }, [1, 1]).targets).toMatchObject({ known: 2, established: 2, active: 1 });
     expect(planTestnet({ ...base, nodes: 2, producers: 1 }, [1, 1]).targets).toMatchObject({
       known: 1,
       established: 1,
       active: 1,
     });
+  });
+
+  it('targets are sane for every size, and ask for few enough ledger peers that a random draw rarely repeats one', () => {
+    for (let n = MIN_NODES; n <= MAX_NODES; n++) {
+      const t = testnetTargets(n);
+      expect(t.active).toBeGreaterThanOrEqual(1);
+      expect(t.active).toBeLessThanOrEqual(t.established);
+      expect(t.established).toBeLessThanOrEqual(t.known);
+      expect(t.root).toBe(t.known);
+      expect(t.known).toBeLessThanOrEqual(n - 1);
+      const ledger = Math.max(0, n - 2);
+      const wanted = ledgerPeersWanted(n);
+      expect(t.known).toBe(1 + wanted);
+      // when one is missing, at most one draw in three repeats a ledger peer already known
+      if (ledger > 0) expect((wanted - 1) / ledger).toBeLessThanOrEqual(1 / 3);
+      // from 5 nodes on, churn has a non-local-root hot peer to demote and a warm one to close
+      if (n >= 5) expect(t.established).toBeGreaterThan(t.active);
+      if (n >= 5) expect(t.active).toBeGreaterThanOrEqual(2);
+    }
+    expect(testnetTargets(32)).toMatchObject({ known: 8, established: 5, active: 3 });
   });
 
   it("writes files the node's own readers accept", () => {
@@ -70,7 +91,7 @@ describe('planTestnet', () => {
       n.localRoots.map((j) => `127.5.6.${j + 1}:${40_000 + j}`),
     );
     const ledger = parseRegistryDocument(JSON.parse(ledgerPeersFile(plan, n, ports)), 'ledger.json');
-    expect(ledger.pools).toHaveLength(5);
+    expect(ledger.pools).toHaveLength(6);
     const relays = ledger.pools.flatMap((p) => p.relays.map((r) => `${r.host}:${r.port}`));
     expect(relays).not.toContain(`${n.host}:${ports[3]}`);
     for (const m of plan.nodes)

@@ -110,19 +110,29 @@ describe('TestnetTracker', () => {
     expect(s.p50Ms).toBe(70);
   });
 
-  it('counts hot/warm/cold from the snapshots, when each node reached its targets, and any excess', () => {
-    const t = new TestnetTracker(2, targets);
+  it('counts hot/warm/cold from the snapshots, when each node reached its targets (all three at once), and any excess', () => {
+    const t = new TestnetTracker(3, targets);
+    t.add(0, { event: 'started', time: at(-500), listening: [], network: 'custom', magic: 4242, role: 'relay' });
     expect(t.add(0, snapshot(0, 3, 1, 1))).toEqual([]);
     expect(t.nodes[0]).toMatchObject({ hot: 1, warm: 0, cold: 2 });
     expect(t.add(0, snapshot(1_000, 3, 2, 1))).toEqual([{ kind: 'targets', node: 0 }]);
     expect(t.nodes[0]?.reachedTargetsAt).toBe(T0 + 1_000);
     expect(t.nodes[0]?.reachedKnownAt).toBe(T0);
-    // established and active reached, known not (yet): counted apart
-    t.add(1, snapshot(1_000, 2, 2, 2));
+    // established and active reached, known not (yet): not at its targets
+    expect(t.add(1, snapshot(1_000, 2, 2, 1))).toEqual([]);
+    // each target at some moment, never all three at once: not at its targets either
+    t.add(2, snapshot(1_000, 3, 1, 1));
+    t.add(2, snapshot(2_000, 2, 2, 1));
     const s = t.summary();
-    expect(s.nodesAtTargets).toBe(2);
-    expect(s.nodesAtKnownTarget).toBe(1);
-    expect(s.nodesOverTargets).toBe(1);
+    expect(s.targets).toEqual({ known: 3, established: 2, active: 1 });
+    expect(s.nodesAtTargets).toBe(1);
+    expect(s.nodesAtKnownTarget).toBe(2);
+    expect(s.nodesAtEstablishedTarget).toBe(3);
+    expect(s.nodesAtActiveTarget).toBe(3);
+    expect(s.targetsReachedMs).toEqual([1_500, null, null]);
+    expect(s.nodesOverTargets).toBe(0);
+    t.add(1, snapshot(3_000, 4, 2, 1));
+    expect(t.summary().nodesOverTargets).toBe(1);
   });
 });
 

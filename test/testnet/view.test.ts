@@ -23,7 +23,15 @@ function scene() {
   });
   tracker.add(producer, h(0, true));
   const notices = [0, 1, 2].filter((i) => i !== producer).flatMap((i) => tracker.add(i, h(30 + i, false)));
-  for (const i of [0, 1, 2])
+  for (const i of [0, 1, 2]) {
+    tracker.add(i, {
+      event: 'started',
+      time: new Date(T0 - 1_000 * (i + 1)).toISOString(),
+      listening: [],
+      network: 'custom',
+      magic: 4242,
+      role: 'relay',
+    });
     tracker.add(i, {
       event: 'snapshot',
       seq: 1,
@@ -31,10 +39,11 @@ function scene() {
       pid: 10 + i,
       listening: [],
       uptimeMs: 0,
-      counters: { peerSelection: { known: 2, established: 2, active: 2 } },
+      counters: { peerSelection: { known: 2, established: 2, active: 1 } },
       tip: { blockNo: 1, slot: 1, hash: 'aa' },
       peers: [],
     });
+  }
   const header = { plan, ports: [3001, 3002, 3003], durationMs: 60_000, churnIntervalMs: 20_000 };
   return { plan, tracker, notices, header };
 }
@@ -64,7 +73,38 @@ describe('the testnet view', () => {
     expect(text).toMatch(/CHURN CYCLE\s+BLOCKS\s+REACHED ALL\s+P50 ms\s+P95 ms\s+MAX ms/);
     expect(text).toMatch(/\n0\s+1\s+1\/1\s+3\d\.0\s+3\d\.0\s+3\d\.0/);
     expect(text).toMatch(/\nall\s+1\s+1\/1/);
-    expect(text).toContain('nodes at their established and active targets 3/3 · at their known target 3/3');
+    expect(text).toContain(
+      'nodes at their targets (known 2, established 2, active 1, all at once) 3/3, the last 3.0 s after its start · over a target 0',
+    );
+    // a node short of a target: which targets, how many nodes reached each
+    tracker.add(1, {
+      event: 'snapshot',
+      seq: 2,
+      time: new Date(T0 + 1_000).toISOString(),
+      pid: 11,
+      listening: [],
+      uptimeMs: 1_000,
+      counters: { peerSelection: { known: 3, established: 2, active: 1 } },
+      peers: [],
+    });
+    const fresh = scene();
+    fresh.tracker.nodes[2] = {
+      ...(fresh.tracker.nodes[2] as (typeof fresh.tracker.nodes)[number]),
+      reachedTargetsAt: undefined,
+      reachedKnownAt: undefined,
+    };
+    const short = renderSummary(
+      fresh.header,
+      fresh.tracker.summary(),
+      { stopMs: 120, killed: 0, interrupted: false },
+      p,
+    );
+    expect(short).toContain(
+      'all at once) 2/3 (known 2/3, established 3/3, active 3/3), the last 2.0 s after its start',
+    );
+    expect(renderSummary(header, tracker.summary(), { stopMs: 120, killed: 0, interrupted: false }, p)).toContain(
+      'over a target 1',
+    );
     expect(text).toContain('stopped 3 nodes in 120 ms');
   });
 });
