@@ -299,11 +299,14 @@ export class GovernorDriver {
   /** Steps at the end of the current instant (after every event already due now). */
   private requestSettle(): void {
     if (this.settling || this.settleTimer || this.critical || this.stopped) return;
-    this.settleTimer = this.clock.setTimer(0, () => {
-      this.settleTimer = undefined;
-      this.settle();
-    });
+    this.settleTimer = this.clock.setTimer(0, this.onSettleTimer);
   }
+
+  /** The settle timer's callback, made once (a settle is requested for most inputs). */
+  private readonly onSettleTimer = (): void => {
+    this.settleTimer = undefined;
+    this.settle();
+  };
 
   private timerAt(time: Millis, fn: () => void): Timer {
     return this.clock.at ? this.clock.at(time, fn) : this.clock.setTimer(time - this.clock.now(), fn);

@@ -319,6 +319,19 @@ function stepDone(action: ChurnAction, t: Targets, c: Counters): boolean {
 
 /** Advances the churn state machine to `input.now`. */
 export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): ChurnResult {
+  // The common call: a step waiting for its counter, same configuration and regime, neither done
+  // nor timed out. Nothing changes (the full path below would return an equal state).
+  if (
+    state.phase === 'step' &&
+    state.lastBase !== undefined &&
+    state.lastRegime === (input.regime ?? 'default') &&
+    targetsEqual(state.lastBase, input.base)
+  ) {
+    const action = CHURN_STEPS[state.step] as ChurnAction;
+    const due = state.stepStarted + CHURN_STEP_TIMEOUTS_MS[action];
+    if (!stepDone(action, state.targets, input.counters) && input.now < due)
+      return { state: { ...state }, targets: undefined, trace: [], wakeupAt: due };
+  }
   // One working copy, changed in place below (no closures or copies per call: the driver calls
   // this after most governor steps while a churn step waits for its counter).
   const s: ChurnState = { ...state, deltas: { ...state.deltas }, targets: { ...state.targets } };

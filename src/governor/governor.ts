@@ -101,10 +101,12 @@ export function applyInputs(s: GovernorState, inputs: readonly Input[]): void {
         s.localRootsVar = input.groups;
         break;
       case 'peerStatus':
-        s.connStatus.set(input.peer, {
-          status: input.status,
-          ...(input.repromoteDelayMs === undefined ? {} : { repromoteDelayMs: input.repromoteDelayMs }),
-        });
+        s.connStatus.set(
+          input.peer,
+          input.repromoteDelayMs === undefined
+            ? { status: input.status }
+            : { status: input.status, repromoteDelayMs: input.repromoteDelayMs },
+        );
         break;
       case 'inboundPeers':
         s.inboundPeers = new Map(input.peers);

@@ -123,9 +123,61 @@ function siftDown<K>(heap: Array<Keyed<K>>, i: number, less: (a: K, b: K) => boo
   }
 }
 
-const lessNum = (a: number, b: number) => a < b;
-/** Keys are finite integers: the sign of the difference is the order. */
-const byNumKey = (a: Keyed<number>, b: Keyed<number>) => a.k - b.k;
+/**
+ * `smallestN` for numeric keys, the same picks in the same order: the same key draws (one per item,
+ * in order), the same max-heap moves and the same stable sorts, on item indices with the keys in a
+ * plain number array (unboxed doubles) instead of an object (and a boxed key above 2^31) per item.
+ */
+function smallestNumN(items: readonly Peer[], n: number, key: (p: Peer) => number): Peer[] {
+  if (n <= 0 || items.length === 0) return [];
+  const keys: number[] = [];
+  for (const p of items) keys.push(key(p));
+  // Keys are finite integers: the sign of the difference is the order.
+  const byKey = (a: number, b: number) => (keys[a] as number) - (keys[b] as number);
+  if (n >= items.length) {
+    const all: number[] = [];
+    for (let i = 0; i < items.length; i++) all.push(i);
+    return all.sort(byKey).map((i) => items[i] as Peer);
+  }
+  const heap: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (heap.length < n) {
+      heap.push(i);
+      siftUpNum(heap, heap.length - 1, keys);
+    } else if ((keys[i] as number) < (keys[heap[0] as number] as number)) {
+      heap[0] = i;
+      siftDownNum(heap, 0, keys);
+    }
+  }
+  return heap.sort(byKey).map((i) => items[i] as Peer);
+}
+
+function siftUpNum(heap: number[], i: number, keys: readonly number[]): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const a = heap[i] as number;
+    const b = heap[parent] as number;
+    if (!((keys[b] as number) < (keys[a] as number))) break;
+    heap[i] = b;
+    heap[parent] = a;
+    i = parent;
+  }
+}
+
+function siftDownNum(heap: number[], i: number, keys: readonly number[]): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && (keys[heap[m] as number] as number) < (keys[heap[l] as number] as number)) m = l;
+    if (r < heap.length && (keys[heap[m] as number] as number) < (keys[heap[r] as number] as number)) m = r;
+    if (m === i) return;
+    const t = heap[i] as number;
+    heap[i] = heap[m] as number;
+    heap[m] = t;
+    i = m;
+  }
+}
 
 /** Candidates in iteration order: Maps and Sets keep insertion order, which a seeded run
  * reproduces, so picks depend only on the seed (sorting 100k addresses per pick would cost more). */
@@ -154,26 +206,16 @@ export function pickUniform(candidates: Iterable<Peer>, n: number, rng: Rng): Pe
 
 /** Warm demotion: random key, halved for tepid peers. */
 export function pickWarmToDemote(s: KnownPeerFlags, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
-  return smallestN(
-    ordered(candidates),
-    n,
-    (p) => {
-      const r = rng.nextU32();
-      return s.known.get(p)?.tepid ? Math.floor(r / 2) : r;
-    },
-    lessNum,
-    byNumKey,
-  );
+  return smallestNumN(ordered(candidates), n, (p) => {
+    const r = rng.nextU32();
+    return s.known.get(p)?.tepid ? Math.floor(r / 2) : r;
+  });
 }
 
 /** Cold forgetting: random key divided by (failCount + 1). */
 export function pickColdToForget(s: KnownPeerFlags, candidates: Iterable<Peer>, n: number, rng: Rng): Peer[] {
-  return smallestN(
-    ordered(candidates),
-    n,
-    (p) => Math.floor(rng.nextU32() / ((s.known.get(p)?.failCount ?? 0) + 1)),
-    lessNum,
-    byNumKey,
+  return smallestNumN(ordered(candidates), n, (p) =>
+    Math.floor(rng.nextU32() / ((s.known.get(p)?.failCount ?? 0) + 1)),
   );
 }
 

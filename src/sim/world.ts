@@ -367,8 +367,12 @@ export class SimWorld implements DriverShell {
   private scheduleBlock(sink: BlockSink, after: Millis): void {
     const mean = this.config.blockIntervalMs ?? 20_000;
     const gap = -Math.log(1 - this.rng.next()) * mean;
-    this.sched.at(after + gap, () => this.forge(sink));
+    // One callback for every block of this sink (a block every 20 s: no closure made per block).
+    if (this.forgeFor?.sink !== sink) this.forgeFor = { sink, forge: () => this.forge(sink) };
+    this.sched.at(after + gap, this.forgeFor.forge);
   }
+
+  private forgeFor: { sink: BlockSink; forge: () => void } | undefined;
 
   /** A block now: the hot peers deliver it, the earliest wins the slot; then the next block. */
   private forge(sink: BlockSink): void {
