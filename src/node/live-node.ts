@@ -515,12 +515,16 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     });
   /** Ledger peers once the tip seen from peers passed `useLedgerAfterSlot` (0: from the start). */
   let judgement: 'youngEnough' | 'tooOld' | undefined;
+  let caughtUp = false;
   function checkLedgerPeers(): void {
     const after = roots.useLedgerAfterSlot;
     const want = after !== undefined && (after <= 0 || maxTipSlotSeen >= after);
     // spo keeps no ledger: with bootstrap peers configured, the ledger state counts as too old (the
-    // node syncs from its bootstrap peers) until the tip seen from peers passes useLedgerAfterSlot
-    const j = roots.bootstrapPeers.length > 0 && after !== undefined && !want ? 'tooOld' : 'youngEnough';
+    // node syncs from its bootstrap peers) until the tip seen from peers passes useLedgerAfterSlot.
+    // Once it has, it stays young enough: the reference judges the ledger's own age, which a SIGHUP
+    // raising useLedgerAfterSlot does not change (that only stops new ledger peers).
+    if (want) caughtUp = true;
+    const j = roots.bootstrapPeers.length > 0 && after !== undefined && !caughtUp ? 'tooOld' : 'youngEnough';
     const judged = j !== judgement;
     if (judged) {
       judgement = j;

@@ -11,8 +11,9 @@
  * The peers: `spo serve` processes: the bootstrap peer and the trustable local root mint a header a
  * second (one synthetic chain: same headers, same slots), the untrusted local root and the two
  * ledger relays (two pools in the registry file) mint nothing; a second bootstrap peer is a port
- * nothing listens on. The far ends' own logs (a
- * `handshake` line per inbound connection) show who was contacted, independently of the node.
+ * nothing listens on, and so is the topology's public root (a dial would show as a failure). The
+ * far ends' own logs (a `handshake` line per inbound connection) show who was contacted,
+ * independently of the node.
  *
  * When the tip passes the slot is the test's choice, not a race with the start-up of a loaded
  * machine: the node starts with useLedgerAfterSlot far ahead; once the syncing state has been
@@ -91,7 +92,7 @@ describe('spo run with bootstrap peers (on loopback)', () => {
   let untrusted: Proc;
   let ledgers: Proc[] = [];
   let node: Proc;
-  const port = { boot: 0, trusted: 0, untrusted: 0, silent: 0, ledgers: [] as number[] };
+  const port = { boot: 0, trusted: 0, untrusted: 0, silent: 0, publicRoot: 0, ledgers: [] as number[] };
   let B = '';
   let B2 = '';
   let T = '';
@@ -114,7 +115,7 @@ describe('spo run with bootstrap peers (on loopback)', () => {
           hotValency: 1,
         },
       ],
-      publicRoots: [],
+      publicRoots: [{ accessPoints: [{ address: '127.0.0.1', port: port.publicRoot }], advertise: false }],
       bootstrapPeers: [
         { address: '127.0.0.1', port: port.boot },
         { address: '127.0.0.1', port: port.silent },
@@ -146,6 +147,7 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     [port.boot, port.trusted, port.untrusted] = ports as [number, number, number];
     port.ledgers = ports.slice(3);
     port.silent = await freePort();
+    port.publicRoot = await freePort();
     B = `127.0.0.1:${port.boot}`;
     B2 = `127.0.0.1:${port.silent}`;
     T = `127.0.0.1:${port.trusted}`;
@@ -233,7 +235,7 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     expect(later.peers.find((p) => p.peer === B)?.source).toBe('bootstrap');
     expect(later.peers.find((p) => p.peer === T)).toMatchObject({ source: 'local-root', temperature: 'hot' });
 
-    // every line so far: no other peer touched, no snapshot with another peer
+    // every line so far: no other peer touched (not the public root either), no snapshot with another peer
     const touched = new Set(node.lines.map(peerOf).filter((p) => p !== undefined));
     expect([...touched].every((p) => [B, B2, T].includes(p))).toBe(true);
     for (const s of node.lines.filter(isSnapshot)) expect(outbound(s).every((p) => [B, B2, T].includes(p))).toBe(true);

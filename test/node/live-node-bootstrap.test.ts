@@ -284,5 +284,21 @@ describe('live node: bootstrap peers while the ledger state is too old', () => {
     expect(jobsAfter.some((j) => j.kind === 'peerShare')).toBe(true);
     expect(jobsAfter.some((j) => j.kind === 'rootPeers' && j.bootstrap === true)).toBe(false);
     expect(violations).toEqual([]);
+
+    // --- a SIGHUP raising useLedgerAfterSlot above the tip: no new ledger peers, but the ledger
+    // state has not become older: the node stays out of the sensitive state ------------------------
+    const steps = events.length;
+    node.reloadTopology({ ...topology, useLedgerAfterSlot: 10_000, ledgerPeers: { mode: 'after-slot', slot: 10_000 } });
+    await until('the new ledger state told', () => events.slice(steps).some((e) => e.event === 'ledgerState'));
+    expect(events.slice(steps).find((e) => e.event === 'ledgerState')).toMatchObject({
+      judgement: 'youngEnough',
+      sensitive: false,
+      useLedgerPeers: false,
+      useLedgerAfterSlot: 10_000,
+    });
+    const ticked = ticker.ticks;
+    await until('two more ticks', () => ticker.ticks >= ticked + 2);
+    expect(node.snapshot().ledger).toMatchObject({ sensitive: false, useLedgerPeers: false });
+    expect(sensitive).toBe(false);
   }, 60_000);
 });
