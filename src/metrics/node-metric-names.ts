@@ -173,17 +173,17 @@ export const NODE_METRICS: readonly NodeMetric[] = [
   ...CHURN_ACTIONS.map(
     (action): NodeMetric => ({
       key: `peerSelection.churn.${lowerFirst(action)}`,
-      help: `times the churn governor did ${action}`,
+      help: `change of the counter the last ${action} churn step watched (after minus before; negative for a decrease)`,
       kind: 'int',
       legacy: ps(`churn.${action}`),
       new: `peerSelection.churn.${action}`,
-      note: 'emitted up to cardano-node 10.6; ouroboros-network removed the churn counters on 2026-01-22',
+      note: "not a count of steps: the last step's counter change (ChurnCounter, on success and on timeout); emitted up to cardano-node 10.6; ouroboros-network removed the churn counters on 2026-01-22",
     }),
   ),
   ...CHURN_ACTIONS.map(
     (action): NodeMetric => ({
       key: `peerSelection.churnDurationS.${lowerFirst(action)}`,
-      help: `seconds the last ${action} churn step took`,
+      help: `seconds the last successful ${action} churn step took (a step that timed out is not counted)`,
       kind: 'real',
       legacy: ps(`churn.${action}.duration`),
       // the new system writes no dot between "churn" and the action

@@ -44,6 +44,7 @@ import { formatEndpoint } from '../lib/address.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
 import type { P2PCounters } from '../metrics/counters.js';
 import { CHURN_ACTIONS } from '../metrics/node-metric-names.js';
+import { ChurnFigures, peerSelectionCounters } from '../metrics/peer-selection-counters.js';
 import type { NodeMetricsPublisher } from '../metrics/publish.js';
 import { DEFAULT_VERSIONS, type VersionData } from '../net/codec/handshake.js';
 import type { PeerAddress } from '../net/codec/peer-sharing.js';
@@ -275,7 +276,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
 
   // --- per-peer figures the governor does not keep ------------------------------------------
   const rtt = new Map<Peer, Millis>();
-  const churnCounts = new Map<string, number>();
+  const churnFigures = new ChurnFigures();
   let maxTipSlotSeen = -1;
 
   // --- the governor driver and what it reads ------------------------------------------------
@@ -589,7 +590,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
   });
   driver.onChurn((c) => {
     if (!CHURN_KEYS.has(c.action)) return;
-    churnCounts.set(c.action, (churnCounts.get(c.action) ?? 0) + 1);
+    churnFigures.record(c);
     emit({ time: now(), event: 'churn', action: c.action, count: c.delta });
   });
 
@@ -615,35 +616,11 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
 
   // --- counters, snapshot -----------------------------------------------------------------------
   const counters = (): P2PCounters => {
-    const s = driver.state;
-    const c = driver.counters();
-    const local = s.localRoots.config;
-    let lk = 0;
-    let le = 0;
-    let la = 0;
-    for (const p of local.keys()) {
-      if (s.known.has(p)) lk++;
-      if (s.established.has(p)) le++;
-      if (s.active.has(p)) la++;
-    }
     const cmc = cm.counters();
-    const churn: Record<string, number> = {};
-    for (const [k, v] of churnCounts) churn[k.charAt(0).toLowerCase() + k.slice(1)] = v;
     const tip = relay?.chain.tipBlock();
     return {
-      peerSelection: {
-        root: c.root,
-        known: c.known,
-        established: c.established,
-        active: c.active,
-        promotingCold: s.inProgressPromoteCold.size,
-        promotingWarm: s.inProgressPromoteWarm.size,
-        demotingWarm: s.inProgressDemoteWarm.size,
-        demotingHot: s.inProgressDemoteHot.size,
-        bigLedger: { known: c.knownBigLedger, established: c.establishedBigLedger, active: c.activeBigLedger },
-        localRoots: { known: lk, established: le, active: la },
-        churn,
-      },
+      // counted as the node counts them (src/metrics/peer-selection-counters.ts)
+      peerSelection: { ...peerSelectionCounters(driver.state), ...churnFigures.counters() },
       connectionManager: {
         inbound: cmc['connectionManager.inboundConns'],
         outbound: cmc['connectionManager.outboundConns'],

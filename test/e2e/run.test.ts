@@ -226,6 +226,12 @@ describe('spo run (three relays, two producers, on loopback)', () => {
         ps.bigLedger?.active,
       );
       expect(unlabelledValue(page, 'cardano_node_metrics_connectionManager_outboundConns_int')).toBeGreaterThan(0);
+      // the non-root and bootstrap groups too (no bootstrap peers in these topologies: 0, as a node says)
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_KnownNonRootPeers_int')).toBe(ps.nonRoot?.known);
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_ActiveNonRootPeers_int')).toBe(
+        ps.nonRoot?.active,
+      );
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_KnownBootstrapPeers_int')).toBe(0);
       return;
     }
     throw new Error('the counters never held still across a scrape');
@@ -293,6 +299,35 @@ describe('spo run (three relays, two producers, on loopback)', () => {
       }
     }
   }, 90_000);
+
+  it("publishes the churn's figures under the node names once churn ran, agreeing with its snapshot", async () => {
+    const r = relays[0] as Proc;
+    const started = (await r.until('started', (l) => l.event === 'started')) as { metrics?: string };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = r.snapshots().length;
+      const page = parsePrometheusText(await (await fetch(started.metrics as string)).text());
+      const s = await r.until('a snapshot after the scrape', isSnapshot, { from: r.lines.length });
+      const prior = r.snapshots()[before - 1];
+      if (JSON.stringify(prior?.counters.peerSelection) !== JSON.stringify(s.counters.peerSelection)) continue;
+      const ps = s.counters.peerSelection ?? {};
+      // the previous test saw this step; its value is the change of the last one (0 or negative)
+      const change = ps.churn?.decreasedActiveBigLedgerPeers;
+      expect(change).toBeLessThanOrEqual(0);
+      expect(unlabelledValue(page, 'cardano_node_metrics_peerSelection_churn_DecreasedActiveBigLedgerPeers_int')).toBe(
+        change,
+      );
+      const durations = Object.entries(ps.churnDurationS ?? {});
+      expect(durations.length).toBeGreaterThan(0);
+      for (const [key, seconds] of durations) {
+        const action = key.charAt(0).toUpperCase() + key.slice(1);
+        expect(unlabelledValue(page, `cardano_node_metrics_peerSelection_churn${action}_duration_real`), key).toBe(
+          seconds,
+        );
+      }
+      return;
+    }
+    throw new Error('the counters never held still across a scrape');
+  }, 60_000);
 
   it('spo peers --json reads the same table through the control socket', async () => {
     const r = relays[1] as Proc;
