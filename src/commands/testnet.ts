@@ -27,7 +27,7 @@ export interface TestnetJsonSummary extends TestnetSummary {
 }
 
 export default class Testnet extends SpoCommand {
-  static override summary = 'Run a private testnet of spo nodes on loopback and watch the governor learn.';
+  static override summary = 'Run a private testnet of spo nodes on loopback and watch the governor and churn at work.';
   static override description =
     `Starts --nodes live spo nodes (each a \`spo run\` child process on its own loopback address 127.x.y.N; real sockets, real handshakes), --producers of which mint a header every --block-interval in turn. Each node's local root is the next node on a ring, its ledger peers the rest (equal stake); targets are small (known: the local root and a few ledger peers, 4 of the 7 others with 8 nodes; established up to 5; active up to 3) so that the governor has something to choose and the ledger's random draws fill them in seconds. --duration starts once every node is at its targets (at most 150 s after the start). With --latency geo (default) each link gets a one-way delay from the geographic model of spo simulate (great-circle distance over fibre), injected in spo's own transport on the bytes each node sends: no root or kernel feature is needed.
 
