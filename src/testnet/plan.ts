@@ -88,14 +88,15 @@ const ledgerSize = (n: number): number => Math.max(0, n - 1 - Math.min(LOCAL_ROO
  * (known N − 2 with 8 nodes: 3 wasted draws in 5), and about one node in ten was still short of
  * its known target after 30 s (test/testnet/plan-reach.test.ts).
  *
- * So: 3 (beside the local root, two hot peers for churn to choose between and a warm one for it to
- * close), else 2 (one hot, one warm: churn still replaces a peer), else 1, whichever is the most
- * that wastes at most one draw in three; on larger networks one more than a fifth of them (a cold
- * tier to forget from); at most all of them.
+ * So: 4 (beside the local root, two hot peers for churn to choose between, a warm one for it to
+ * close and a cold one for it to forget, making room for a fresh draw), else 3 (no cold one: the
+ * node keeps the peers it first drew), else 2 (one hot, one warm), else 1, whichever is the most
+ * that wastes at most one draw in three; on larger networks one more than a fifth of them; at most
+ * all of them. 8 nodes: 3 of 6 (4 would waste one draw in two).
  */
 export function ledgerPeersWanted(n: number): number {
   const ledger = ledgerSize(n);
-  return Math.min(ledger, Math.max(Math.min(3, 1 + Math.floor(ledger / 3)), 1 + Math.floor(ledger / 5)));
+  return Math.min(ledger, Math.max(Math.min(4, 1 + Math.floor(ledger / 3)), 1 + Math.floor(ledger / 5)));
 }
 
 /**
@@ -104,14 +105,19 @@ export function ledgerPeersWanted(n: number): number {
  * with at least one established peer that is neither hot nor a local root, so that each churn cycle
  * has a hot peer to demote (chosen among two from 8 nodes on: the upstream metric decides) and a
  * warm one to close. The relay's defaults (150/30/20) would make every node connect to every other
- * and leave nothing to learn. 5-7 nodes: 3/3/2; 8-16 nodes: 4/4/3; 32 nodes: 8/5/3. With 3 or 4
- * nodes (2/2/1) the one hot peer is the local root, which churn never demotes: its steps wait out
- * their timeouts.
+ * and leave nothing to learn. 5-7 nodes: 3/3/2; 8-10 nodes: 4/4/3; 11-16 nodes: 5/4/3; 32 nodes:
+ * 8/5/3. With 3 or 4 nodes (2/2/1) the one hot peer is the local root, which churn never demotes:
+ * its steps wait out their timeouts. Up to 10 nodes known = established: churn swaps hot and warm
+ * peers but never forgets one (see `ledgerPeersWanted`).
  */
 export function testnetTargets(n: number): PeerTargets {
   const localRoots = Math.min(LOCAL_ROOTS_PER_NODE, n - 1);
-  const known = localRoots + ledgerPeersWanted(n);
-  const established = Math.min(known, 5);
+  const wanted = ledgerPeersWanted(n);
+  const known = localRoots + wanted;
+  // a cold peer beside the established ones when there are 4 ledger peers or more: churn's step
+  // that forgets peers lowers the known target to the established one (governor.md 4.3), so
+  // known = established would never forget one, and the node would never meet another peer
+  const established = Math.min(wanted >= 4 ? known - 1 : known, 5);
   // one established peer more than the hot ones (a warm peer the churn can close); 1 for 2 nodes
   const active = Math.max(1, Math.min(3, established - 1));
   return {

@@ -26,6 +26,8 @@ interface Reach {
   reachedAt: number | undefined;
   maxKnown: number;
   cycles: number;
+  /** Peers the churn's DecreasedKnownPeers steps forgot, in all. */
+  forgotten: number;
   /** Churn steps that ended by their timeout instead of their condition. */
   timeouts: string[];
 }
@@ -68,7 +70,7 @@ function simulateNode(plan: TestnetPlan, index: number, churnIntervalMs: number,
     keepTrace: false,
   });
   const t = plan.targets;
-  const reach: Reach = { reachedAt: undefined, maxKnown: 0, cycles: 0, timeouts: [] };
+  const reach: Reach = { reachedAt: undefined, maxKnown: 0, cycles: 0, forgotten: 0, timeouts: [] };
   sim.observers.push((s) => {
     const c = counters(s.state);
     reach.maxKnown = Math.max(reach.maxKnown, c.known);
@@ -78,6 +80,7 @@ function simulateNode(plan: TestnetPlan, index: number, churnIntervalMs: number,
   sim.runUntil(untilMs);
   for (const c of sim.churnTrace) {
     if (c.action === 'CycleDone') reach.cycles++;
+    if (c.action === 'DecreasedKnownPeers') reach.forgotten += c.delta;
     else if (!c.ok) reach.timeouts.push(c.action);
   }
   return reach;
@@ -105,12 +108,14 @@ describe('testnet plan: every node can reach its targets, and churn has somethin
     const stuck: string[] = [];
     let nodes = 0;
     let cycles = 0;
+    let forgotten = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       const plan = planTestnet({ nodes: n, producers: 2, seed, latency: 'geo', blockIntervalMs: 1_000 }, [10, 20]);
       for (const node of plan.nodes) {
         const r = simulateNode(plan, node.index, 8_000, FORM_LIMIT_MS);
         nodes++;
         cycles += r.cycles;
+        forgotten += r.forgotten;
         if (r.reachedAt === undefined) never.push(`seed ${seed} ${node.name}`);
         else if (r.reachedAt > 30_000) late.push(`seed ${seed} ${node.name}`);
         // only filling the known tier waits on the ledger's luck; the other steps wait on nothing
@@ -127,5 +132,9 @@ describe('testnet plan: every node can reach its targets, and churn has somethin
     expect(stuck).toEqual([]);
     // a cycle every 8 s + U(0, 1.5 s) over 120 s: about 12 per node when no step waits for long
     expect(cycles / nodes).toBeGreaterThanOrEqual(10);
+    // from 11 nodes on a node keeps a cold peer, and each cycle forgets one (a fresh ledger draw
+    // replaces it); below, known = established and the node keeps the peers it first drew
+    if (n >= 11) expect(forgotten / cycles).toBeGreaterThanOrEqual(0.9);
+    else expect(forgotten).toBe(0);
   });
 });

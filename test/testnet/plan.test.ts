@@ -79,6 +79,7 @@ describe('planTestnet', () => {
       if (n >= 5) expect(t.established).toBeGreaterThan(t.active);
       if (n >= 5) expect(t.active).toBeGreaterThanOrEqual(2);
     }
+    expect(testnetTargets(16)).toMatchObject({ known: 5, established: 4, active: 3 });
     expect(testnetTargets(32)).toMatchObject({ known: 8, established: 5, active: 3 });
   });
 
