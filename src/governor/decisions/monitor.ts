@@ -31,12 +31,18 @@ import * as rootPeers from './root-peers.js';
 export function connections(s: GovernorState, ctx: Ctx): Guarded {
   // Evaluated before every decision and almost always with nothing to do: a first pass only looks,
   // the lists are made when some peer needs them.
+  // The two common cases are passed here without a call: a hot report (hot peers) and a warm
+  // report of a peer that is not active (warm peers) ask for nothing.
+  const { connStatus, active } = s;
   let any = false;
-  for (const p of s.established.keys())
+  for (const p of s.established.keys()) {
+    const st = connStatus.get(p);
+    if (st === undefined || st.status === 'hot' || (st.status === 'warm' && !active.has(p))) continue;
     if (asyncDemotion(s, p) !== undefined) {
       any = true;
       break;
     }
+  }
   if (!any) return skip();
   const toWarm: Array<[Peer, number | undefined]> = [];
   const toCooling: Peer[] = [];
