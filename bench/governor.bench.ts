@@ -147,10 +147,13 @@ function measure(n: number): Measured {
 /** The commit before issue 11's work on the governor (its driver, metrics and invariants). */
 const BASELINE_COMMIT = 'dd17958';
 /**
- * A later commit of today's code run beside it (GOVERNOR_BENCH_PREVIOUS; default: main before the
- * allocation work on the one-day scenario), for the before/after of a change in the same run.
+ * A later commit of today's code run beside it (GOVERNOR_BENCH_PREVIOUS), for the before/after of a
+ * change in the same run. Default: ea8c85b, main before the work on the one-day target (closures per
+ * scheduled event and per step, garbage per guard evaluation); the earlier allocation work's
+ * previous commit was 61432d0. What is measured is unchanged: the same whole day, driver and world
+ * included.
  */
-const PREVIOUS_COMMIT = process.env.GOVERNOR_BENCH_PREVIOUS ?? '61432d0';
+const PREVIOUS_COMMIT = process.env.GOVERNOR_BENCH_PREVIOUS ?? 'ea8c85b';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DAY_SCRIPT = fileURLToPath(new URL('./governor-day.ts', import.meta.url));
 /** Processes per version, alternating (so a change of load hits both), and days per process. */
