@@ -88,6 +88,8 @@ export interface ChurnTrace {
   durationMs: number;
   /** How many peers actually changed (absolute counter delta). */
   delta: number;
+  /** The watched counter after minus before (the node's `ChurnCounter`; negative for a decrease). */
+  change: number;
   targets: Targets;
 }
 
@@ -360,14 +362,14 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
       changed = true;
       s.phase = 'startup';
       s.waitUntil = now + CHURN_STARTUP_DELAY_MS;
-      trace.push({ at: now, action: 'Startup', ok: true, durationMs: 0, delta: 0, targets: s.targets });
+      trace.push({ at: now, action: 'Startup', ok: true, durationMs: 0, delta: 0, change: 0, targets: s.targets });
       continue;
     }
     if (s.phase === 'startup') {
       if (now < s.waitUntil) break;
       s.targets = steadyTargets(input);
       changed = true;
-      trace.push({ at: now, action: 'FullTargets', ok: true, durationMs: 0, delta: 0, targets: s.targets });
+      trace.push({ at: now, action: 'FullTargets', ok: true, durationMs: 0, delta: 0, change: 0, targets: s.targets });
       s.phase = 'interval';
       s.waitUntil = now + interval(input, rng);
       continue;
@@ -385,16 +387,25 @@ export function churnStep(state: ChurnState, input: ChurnInput, rng: Rng): Churn
     const done = stepDone(action, s.targets, input.counters);
     const timedOut = now >= s.stepStarted + CHURN_STEP_TIMEOUTS_MS[action];
     if (!done && !timedOut) break;
-    const delta = Math.abs(s.stepStartValue - watched(action, input.counters));
+    const change = watched(action, input.counters) - s.stepStartValue;
+    const delta = Math.abs(change);
     if (s.step === 0 || s.step === 2 || s.step === 6 || s.step === 8) s.deltas[s.step + 1] = delta;
-    trace.push({ at: now, action, ok: done, durationMs: now - s.stepStarted, delta, targets: s.targets });
+    trace.push({ at: now, action, ok: done, durationMs: now - s.stepStarted, delta, change, targets: s.targets });
     if (s.step + 1 < CHURN_STEPS.length) {
       startStep(s, s.step + 1, input);
       changed = true;
       continue;
     }
     const cycleDuration = now - s.cycleStarted;
-    trace.push({ at: now, action: 'CycleDone', ok: true, durationMs: cycleDuration, delta: 0, targets: s.targets });
+    trace.push({
+      at: now,
+      action: 'CycleDone',
+      ok: true,
+      durationMs: cycleDuration,
+      delta: 0,
+      change: 0,
+      targets: s.targets,
+    });
     s.phase = 'interval';
     s.cycles = s.cycles + 1;
     s.waitUntil = now + Math.max(0, interval(input, rng) - cycleDuration);

@@ -141,12 +141,11 @@ export class ChurnFigures {
   private readonly change = new Map<ChurnKey, number>();
   private readonly durationS = new Map<ChurnKey, number>();
 
-  record(t: Pick<ChurnTrace, 'action' | 'ok' | 'durationMs' | 'delta'>): void {
+  record(t: Pick<ChurnTrace, 'action' | 'ok' | 'durationMs' | 'change'>): void {
     if (!CHURN_ACTION_SET.has(t.action)) return; // Startup, FullTargets, CycleDone: no metric
     const action = t.action as ChurnAction;
     const key = keyOf(action);
-    // spo's churn reports the size of the change; its sign is the step's direction
-    this.change.set(key, action.startsWith('Decreased') ? -t.delta : t.delta);
+    this.change.set(key, t.change);
     if (t.ok) this.durationS.set(key, t.durationMs / 1000);
   }
 

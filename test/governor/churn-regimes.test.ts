@@ -97,3 +97,22 @@ describe('churn in the bulk-sync regimes and in Genesis mode (Churn.hs)', () => 
     expect(praos.wakeupAt - 3000).toBeLessThan(DEADLINE_CHURN_INTERVAL_MS);
   });
 });
+
+describe('the churn trace', () => {
+  it("gives each step's counter change signed (after minus before, the node's ChurnCounter) beside its size", () => {
+    const rng = createRng(1);
+    const i = input('default');
+    let r = churnStep(initialChurnState(), { ...i, now: 0 }, rng);
+    r = churnStep(r.state, { ...i, now: 3000 }, rng);
+    const cycleAt = r.wakeupAt;
+    expect(cycleAt).toBeDefined();
+    // the first step of the cycle, DecreasedActiveBigLedgerPeers (5 -> 4), waits for the counter
+    r = churnStep(r.state, { ...i, now: cycleAt as number }, rng);
+    r = churnStep(r.state, { ...i, now: (cycleAt as number) + 10, counters: { ...counters, activeBigLedger: 4 } }, rng);
+    expect(r.trace.find((t) => t.action === 'DecreasedActiveBigLedgerPeers')).toMatchObject({
+      ok: true,
+      delta: 1,
+      change: -1,
+    });
+  });
+});

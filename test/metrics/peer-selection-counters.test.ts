@@ -137,19 +137,22 @@ describe('ChurnFigures', () => {
   it("keeps per action the last step's signed counter change and the last successful step's duration", () => {
     const f = new ChurnFigures();
     expect(f.counters()).toEqual({ churn: {}, churnDurationS: {} });
-    f.record({ action: 'Startup', ok: true, durationMs: 0, delta: 0 });
-    f.record({ action: 'DecreasedActivePeers', ok: true, durationMs: 1_500, delta: 4 });
-    f.record({ action: 'IncreasedActivePeers', ok: true, durationMs: 250, delta: 4 });
-    f.record({ action: 'IncreasedKnownPeers', ok: false, durationMs: 80_000, delta: 3 });
-    f.record({ action: 'CycleDone', ok: true, durationMs: 90_000, delta: 0 });
+    f.record({ action: 'Startup', ok: true, durationMs: 0, change: 0 });
+    f.record({ action: 'DecreasedActivePeers', ok: true, durationMs: 1_500, change: -4 });
+    f.record({ action: 'IncreasedActivePeers', ok: true, durationMs: 250, change: 4 });
+    f.record({ action: 'IncreasedKnownPeers', ok: false, durationMs: 80_000, change: 3 });
+    f.record({ action: 'CycleDone', ok: true, durationMs: 90_000, change: 0 });
     expect(f.counters()).toEqual({
       churn: { decreasedActivePeers: -4, increasedActivePeers: 4, increasedKnownPeers: 3 },
       // a timed-out step has no duration metric (the node publishes TraceChurnAction's only)
       churnDurationS: { decreasedActivePeers: 1.5, increasedActivePeers: 0.25 },
     });
     // the next cycle's step replaces the value; a timeout keeps the last successful duration
-    f.record({ action: 'DecreasedActivePeers', ok: false, durationMs: 300_000, delta: 1 });
+    f.record({ action: 'DecreasedActivePeers', ok: false, durationMs: 300_000, change: -1 });
     expect(f.counters().churn?.decreasedActivePeers).toBe(-1);
+    // a decrease step that timed out while the counter went up (a peer learnt meanwhile) publishes +1
+    f.record({ action: 'DecreasedKnownPeers', ok: false, durationMs: 60_000, change: 1 });
+    expect(f.counters().churn?.decreasedKnownPeers).toBe(1);
     expect(f.counters().churnDurationS?.decreasedActivePeers).toBe(1.5);
   });
 });
@@ -157,7 +160,7 @@ describe('ChurnFigures', () => {
 describe('published under the node names', () => {
   it('the non-root, bootstrap and churn figures of a known state, in both generations', async () => {
     const figures = new ChurnFigures();
-    figures.record({ action: 'DecreasedActivePeers', ok: true, durationMs: 1_500, delta: 4 });
+    figures.record({ action: 'DecreasedActivePeers', ok: true, durationMs: 1_500, change: -4 });
     const registry = new Registry();
     new NodeMetricsPublisher(registry, { names: 'both' }).update({
       peerSelection: { ...peerSelectionCounters(knownState()), ...figures.counters() },
