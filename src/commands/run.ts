@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
+import { parseDnsServer } from '../dns/index.js';
 import { parseDuration } from '../lib/duration.js';
 import { UsageError } from '../lib/errors.js';
 import type { PublishedNames } from '../metrics/publish.js';
@@ -68,6 +69,13 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       helpValue: 'DURATION',
     }),
     ...registryFlags,
+    'dns-server': Flags.string({
+      description:
+        "DNS server for the topology's names (local roots re-resolved after their TTL, public roots, bootstrap peers) and ledger relays, IP[:PORT] (repeatable; default: the nameservers of /etc/resolv.conf)",
+      helpValue: 'HOST[:PORT]',
+      multiple: true,
+      helpGroup: 'DNS',
+    }),
     'allow-private-peers': Flags.boolean({
       description:
         'TESTNETS: accept loopback and private addresses from the registry and from peer sharing (refused by default)',
@@ -103,6 +111,12 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       helpValue: 'FILE',
       helpGroup: 'TESTING',
     }),
+    'peer-share-delay': Flags.string({
+      description:
+        "TESTNETS ONLY: ask an established peer for peers this long after it was established and again this often, instead of the node's 5 and 15 min",
+      helpValue: 'DURATION',
+      helpGroup: 'TESTING',
+    }),
     seed: Flags.integer({ description: "seed of the governor's randomness", helpGroup: 'TESTING' }),
   };
 
@@ -126,6 +140,10 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       throw new UsageError('BAD_DURATION', '--churn-interval must be at least 1s', {
         hint: 'e.g. --churn-interval 2m',
       });
+    const peerShareDelayMs = flags['peer-share-delay']
+      ? parseDuration(flags['peer-share-delay'], '--peer-share-delay')
+      : undefined;
+    const dnsServers = (flags['dns-server'] ?? []).map(parseDnsServer);
     const hosts = flags.host
       .split(',')
       .map((h) => h.trim())
@@ -172,7 +190,11 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
             }
           : {}),
         ...(churnIntervalMs === undefined ? {} : { churnIntervalMs }),
+        ...(peerShareDelayMs === undefined
+          ? {}
+          : { policy: { peerShareActivationDelayMs: peerShareDelayMs, peerShareRetryTimeMs: peerShareDelayMs } }),
       },
+      ...(dnsServers.length > 0 ? { dns: { servers: dnsServers } } : {}),
       snapshotEveryMs,
       ...(lines ? { onSnapshot: (s: NodeSnapshot) => this.line(s) } : {}),
       onEvent: show,

@@ -52,6 +52,7 @@ import type { Connection } from '../net/connection.js';
 import type { ChainSyncEvent } from '../net/protocols/chain-sync/client.js';
 import { type ChainProvider, EMPTY_CHAIN } from '../net/protocols/chain-sync/source.js';
 import { nodeResponders } from '../net/protocols/responders.js';
+import type { ResponderContext } from '../net/protocols/types.js';
 import { type LinkDelays, withLinkDelay } from '../net/transport/delayed.js';
 import { TcpBearer } from '../net/transport/tcp.js';
 import { resolvedAddressFlag } from '../registry/hygiene.js';
@@ -285,8 +286,20 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
 
   // Peer sharing as a responder: the known peers we may advertise that we once reached, plus the
   // mature inbound duplex peers (the node's policy), up to the amount asked, in random order.
+  // Every answer is an event (who asked, what it got).
   let cmRef: ConnectionManager | undefined;
-  const shareSource = (amount: number): PeerAddress[] => {
+  const shareSource = (amount: number, ctx: ResponderContext): PeerAddress[] => {
+    const out = sharedPeers(amount);
+    emit({
+      time: now(),
+      event: 'peersShared',
+      peer: ctx.remote ? formatEndpoint(ctx.remote) : 'unknown',
+      asked: amount,
+      peers: out.map((a) => formatEndpoint({ host: a.address, port: a.port })),
+    });
+    return out;
+  };
+  const sharedPeers = (amount: number): PeerAddress[] => {
     const s = state();
     if (!o.settings.peerSharing || !s) return [];
     const out: PeerAddress[] = [];
@@ -320,7 +333,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     handshake: {
       versions: DEFAULT_VERSIONS,
       data: handshake,
-      responders: nodeResponders({ chain: served, peers: (amount) => shareSource(amount) }),
+      responders: nodeResponders({ chain: served, peers: shareSource }),
     },
     ...(o.linkDelays ? { dialer: delayedDialer(tcpDialer(clock), o.linkDelays, clock) } : {}),
     hardLimit: o.settings.acceptedConnectionsLimit.hardLimit,
@@ -400,12 +413,22 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     ...(o.keepAliveIntervalMs === undefined ? {} : { keepAliveIntervalMs: o.keepAliveIntervalMs }),
   });
   // Peer sharing as a client: what peers tell us goes through the registry's hygiene (loopback and
-  // private addresses refused unless allowed).
+  // private addresses refused unless allowed). Every answer is an event (what was kept, refused).
   const sharing: PeerSharingActions = {
     requestPeers: (peer, amount) =>
-      actions
-        .requestPeers(peer, amount)
-        .then((peers) => (allowPrivate ? peers : peers.filter((p) => resolvedAddressFlag(hostOf(p)) === undefined))),
+      actions.requestPeers(peer, amount).then((peers) => {
+        const kept = allowPrivate ? peers : peers.filter((p) => resolvedAddressFlag(hostOf(p)) === undefined);
+        const refused = kept.length === peers.length ? [] : peers.filter((p) => !kept.includes(p));
+        emit({
+          time: now(),
+          event: 'peersReceived',
+          peer,
+          asked: amount,
+          peers: kept,
+          ...(refused.length > 0 ? { refused } : {}),
+        });
+        return kept;
+      }),
   };
 
   // --- root peers -------------------------------------------------------------------------------

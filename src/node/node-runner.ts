@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { Registry as PromRegistry } from 'prom-client';
 import { loadNodeConfig, type NodeConfig } from '../config/index.js';
 import { defaultNodeSettings } from '../config/node-config.js';
-import { DnsResolver } from '../dns/index.js';
+import { DnsResolver, type DnsResolverOptions } from '../dns/index.js';
 import type { RootPeerResolver } from '../driver/root-peers.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
 import { InputError, SpoError } from '../lib/errors.js';
@@ -69,12 +69,14 @@ export interface NodeRunnerOptions {
   linkDelaysFile?: string | undefined;
   /** Name resolution (default spo's DNS client). */
   resolver?: RootPeerResolver & PeerResolver;
+  /** Options of spo's DNS client when no `resolver` is given (e.g. `servers`: --dns-server). */
+  dns?: DnsResolverOptions;
   clock?: Clock;
   signal?: AbortSignal;
   /** Passed to the live node as given. */
   node?: Pick<
     LiveNodeOptions,
-    'allowPrivatePeers' | 'seed' | 'mint' | 'churnIntervalMs' | 'keepAliveIntervalMs' | 'relay' | 'wallClock'
+    'allowPrivatePeers' | 'seed' | 'mint' | 'churnIntervalMs' | 'keepAliveIntervalMs' | 'relay' | 'wallClock' | 'policy'
   >;
 }
 
@@ -203,7 +205,7 @@ export async function startNodeRunner(o: NodeRunnerOptions): Promise<NodeRunner>
   }
 
   // --- the node -------------------------------------------------------------------------------
-  const dns = o.resolver ? undefined : new DnsResolver();
+  const dns = o.resolver ? undefined : new DnsResolver(o.dns);
   const resolver = o.resolver ?? nodeResolver(dns as DnsResolver);
   let node: LiveNode;
   try {

@@ -139,6 +139,10 @@ export type NodeEvent = { time: string } & (
       useLedgerAfterSlot: number | null;
       tipSlotSeen: number | null;
     }
+  /** Peer sharing, as the client: `peer` answered our request for `asked` peers; `refused`: loopback or private addresses dropped (no --allow-private-peers). */
+  | { event: 'peersReceived'; peer: string; asked: number; peers: string[]; refused?: string[] }
+  /** Peer sharing, as the responder: `peer` asked us for `asked` peers and got `peers`. */
+  | { event: 'peersShared'; peer: string; asked: number; peers: string[] }
   | { event: 'warning'; code: string; message: string }
   | { event: 'stopped'; reason: string }
 );

@@ -9,6 +9,7 @@ import { Chalk } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import stringWidth from 'string-width';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
+import { counted } from '../lib/plural.js';
 import { printable } from '../lib/sanitize.js';
 import type { NodeEvent, NodeSnapshot, PeerRow, PeerTemperature } from '../node/snapshot.js';
 import { type Palette, palette } from './color.js';
@@ -205,6 +206,10 @@ export function eventLine(e: NodeEvent, p: Palette): string {
       return `${time} ${what('roots', p.accent)} local roots: ${e.groups} groups, ${e.peers} peers (${e.reason})`;
     case 'ledgerState':
       return `${time} ${what('ledger', p.accent)} ${e.sensitive ? 'ledger state too old: only bootstrap peers and trustable local roots' : `judgement ${e.judgement}, ledger peers ${e.useLedgerPeers ? 'in use' : 'not used'}`} (tip slot seen ${e.tipSlotSeen ?? 'none'}, useLedgerAfterSlot ${e.useLedgerAfterSlot ?? 'never'})`;
+    case 'peersReceived':
+      return `${time} ${what('peers', p.dim)} ${printable(e.peer)} shared ${counted(e.peers.length + (e.refused?.length ?? 0), 'peer')} with us${e.refused ? ` (${e.refused.length} refused: loopback/private)` : ''}`;
+    case 'peersShared':
+      return `${time} ${what('peers', p.dim)} shared ${counted(e.peers.length, 'peer')} with ${printable(e.peer)}`;
     case 'warning':
       return `${time} ${what('warning', p.warn)} ${printable(e.code)}: ${printable(e.message)}`;
     case 'stopped':
