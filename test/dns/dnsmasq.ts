@@ -49,6 +49,11 @@ export interface Dnsmasq {
   port: number;
   /** `127.0.0.1:PORT`, as given to --dns-server. */
   server: string;
+  /**
+   * Replaces the addn-hosts lines (the zone must have started with `hosts`) and makes dnsmasq
+   * re-read them (SIGHUP); resolves once its log says it read the file again.
+   */
+  setHosts(lines: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +107,7 @@ async function waitReady(port: number, child: ChildProcess, stderr: () => string
 
 export async function startDnsmasq(zone: DnsmasqZone): Promise<Dnsmasq> {
   const dir = mkdtempSync(join(tmpdir(), 'spo-dnsmasq-'));
+  const hostsFile = join(dir, 'hosts');
   const args = [
     '--no-resolv',
     '--no-hosts',
@@ -122,9 +128,8 @@ export async function startDnsmasq(zone: DnsmasqZone): Promise<Dnsmasq> {
   for (const s of zone.srvHosts ?? []) args.push(`--srv-host=${s}`);
   for (const a of zone.addresses ?? []) args.push(`--address=${a}`);
   if (zone.hosts && zone.hosts.length > 0) {
-    const file = join(dir, 'hosts');
-    writeFileSync(file, `${zone.hosts.join('\n')}\n`);
-    args.push(`--addn-hosts=${file}`);
+    writeFileSync(hostsFile, `${zone.hosts.join('\n')}\n`);
+    args.push(`--addn-hosts=${hostsFile}`);
   }
   if (zone.ednsPacketMax !== undefined) args.push(`--edns-packet-max=${zone.ednsPacketMax}`);
   args.push(...(zone.extra ?? []));
@@ -133,8 +138,18 @@ export async function startDnsmasq(zone: DnsmasqZone): Promise<Dnsmasq> {
     const port = await freePort();
     const child = spawn(DNSMASQ, [...args, `--port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
+    // dnsmasq logs "read FILE - N names" each time it reads the hosts file (at start, on SIGHUP)
+    let partial = '';
+    let hostsReads = 0;
+    const onRead = new Set<() => void>();
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       if (err.length < 10_000) err += d;
+      partial += d;
+      for (let i = partial.indexOf('\n'); i >= 0; i = partial.indexOf('\n')) {
+        if (partial.slice(0, i).includes(`read ${hostsFile} - `)) hostsReads++;
+        partial = partial.slice(i + 1);
+      }
+      for (const f of [...onRead]) f();
     });
     try {
       await waitReady(port, child, () => err);
@@ -147,6 +162,29 @@ export async function startDnsmasq(zone: DnsmasqZone): Promise<Dnsmasq> {
       host: '127.0.0.1',
       port,
       server: `127.0.0.1:${port}`,
+      setHosts: (lines) => {
+        if (!zone.hosts || zone.hosts.length === 0) throw new Error('setHosts: the zone started without hosts');
+        writeFileSync(hostsFile, `${lines.join('\n')}\n`);
+        const want = hostsReads + 1;
+        return new Promise<void>((resolve, reject) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            onRead.delete(check);
+          };
+          const check = (): void => {
+            if (hostsReads >= want) {
+              done();
+              resolve();
+            }
+          };
+          const timer = setTimeout(() => {
+            done();
+            reject(new Error(`dnsmasq did not re-read ${hostsFile} within 5 s: ${err.slice(-1000)}`));
+          }, 5_000);
+          onRead.add(check);
+          child.kill('SIGHUP');
+        });
+      },
       stop: async () => {
         if (child.exitCode === null) {
           const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
