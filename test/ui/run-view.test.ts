@@ -196,6 +196,22 @@ describe('run view', () => {
     expect(eventLine(all[10] as NodeEvent, plain)).toMatch(/#1 slot 2 cdcdcdcd… minted$/);
   });
 
+  it('peer sharing, both ways: what a peer shared with us (and what was refused), what we shared', () => {
+    const received: NodeEvent = {
+      time: t(0),
+      event: 'peersReceived',
+      peer: '10.1.1.1:3001',
+      asked: 8,
+      peers: ['10.2.2.2:3001'],
+      refused: ['127.0.0.1:3001', '192.168.1.1:3001'],
+    };
+    const shared: NodeEvent = { time: t(0), event: 'peersShared', peer: '10.3.3.3:3001', asked: 8, peers: [] };
+    expect(stripAnsi(eventLine(received, plain)).slice(9)).toBe(
+      'peers     10.1.1.1:3001 shared 3 peers with us (2 refused: loopback/private)',
+    );
+    expect(stripAnsi(eventLine(shared, plain)).slice(9)).toBe('peers     shared 0 peers with 10.3.3.3:3001');
+  });
+
   it('eventsBetween: promotions, demotions and a new tip from two snapshots', () => {
     const a = fixedSnapshot(1);
     const b = fixedSnapshot(2);
