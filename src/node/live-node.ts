@@ -136,7 +136,7 @@ export interface LiveNodeOptions {
   controlPath?: string;
   /** Seed of the governor's randomness (default: drawn from the clock). */
   seed?: number;
-  /** TESTS: governor policy values instead of the node's (e.g. a peer-share activation delay shorter than 5 min). */
+  /** TESTS, TESTNETS: governor policy values instead of the node's (spo run --peer-share-delay: the activation delay). */
   policy?: Partial<Pick<GovernorPolicy, 'peerShareActivationDelayMs' | 'peerShareRetryTimeMs'>>;
   /** Keep-alive interval (default the node's 10 s). */
   keepAliveIntervalMs?: Millis;

@@ -21,12 +21,14 @@
  * (the operator's way to change it live); the tip then passes it as the chain grows. Every wait is
  * on JSON lines (events, snapshots), bounded; every process is stopped by the test.
  *
- * Peer sharing while syncing is not observable here: the node asks a peer only 5 minutes after it
- * connected (policyPeerShareActivationDelay). test/node/live-node-bootstrap.test.ts checks it with
- * a short delay, in-process, on every job the governor hands out.
+ * Peer sharing: every `spo serve` offers one address (a plain TCP listener of the test's, the
+ * decoy) by peer sharing, and the node asks a peer 200 ms after connecting (--peer-share-delay; the
+ * node's 5 minutes otherwise). While syncing the decoy is never learnt (never in a snapshot, never
+ * dialled); after, it is learnt by peer sharing. test/node/live-node-bootstrap.test.ts checks every
+ * job the governor hands out, in-process.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +94,11 @@ describe('spo run with bootstrap peers (on loopback)', () => {
   let untrusted: Proc;
   let ledgers: Proc[] = [];
   let node: Proc;
-  const port = { boot: 0, trusted: 0, untrusted: 0, silent: 0, publicRoot: 0, ledgers: [] as number[] };
+  const port = { boot: 0, trusted: 0, untrusted: 0, silent: 0, publicRoot: 0, decoy: 0, ledgers: [] as number[] };
+  // the decoy: only ever named by peer sharing; counts the connections it gets
+  let decoy: Server | undefined;
+  let decoyConnections = 0;
+  let D = '';
   let B = '';
   let B2 = '';
   let T = '';
@@ -133,12 +139,23 @@ describe('spo run with bootstrap peers (on loopback)', () => {
       '--block-interval',
       blockInterval,
       '--json',
+      '--peers',
+      join(dir, 'shared-peers.txt'),
       ...extra,
     ]);
   const listeningPort = async (p: Proc): Promise<number> =>
     Number(((await p.until('listening', (l) => l.event === 'listening')) as Record<string, unknown>).port);
 
   beforeAll(async () => {
+    const d = createServer((socket) => {
+      decoyConnections++;
+      socket.destroy();
+    });
+    decoy = d;
+    await new Promise<void>((r) => d.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    port.decoy = (d.address() as { port: number }).port;
+    D = `127.0.0.1:${port.decoy}`;
+    writeFileSync(join(dir, 'shared-peers.txt'), `${D}\n`);
     boot = serve('bootstrap', '1s');
     trusted = serve('trusted', '1s');
     untrusted = serve('untrusted', '0');
@@ -182,12 +199,15 @@ describe('spo run with bootstrap peers (on loopback)', () => {
       '250ms',
       '--seed',
       '1',
+      '--peer-share-delay',
+      '200ms',
       '--json',
     ]);
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([node, boot, trusted, untrusted, ...ledgers].map((p) => p?.stop()));
+    await new Promise<void>((r) => (decoy ? decoy.close(() => r()) : r()));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -244,6 +264,8 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     expect(untrusted.lines.filter((l) => l.event === 'handshake')).toEqual([]);
     expect(boot.lines.some((l) => l.event === 'handshake')).toBe(true);
     expect(trusted.lines.some((l) => l.event === 'handshake')).toBe(true);
+    // three seconds with peers that offer the decoy and were share-eligible after 200 ms: not learnt
+    expect(decoyConnections).toBe(0);
 
     // spo peers reads the same from the control socket beside the topology
     const peers = await runCli(['peers', '--topology', topologyFile, '--json']);
@@ -315,6 +337,14 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     expect(after.ledger?.bootstrapPeers.known).toBe(after.ledger?.bootstrapPeers.established);
     // and it was not dialled again
     expect(node.lines.slice(leftAt).some((l) => peerOf(l) === B2)).toBe(false);
+
+    // peer sharing now: the decoy is learnt (and, below the targets, dialled)
+    const learnt = await node.until(
+      'the decoy learnt by peer sharing',
+      snapshotWhere((l) => l.peers.some((r) => r.peer === D && r.source === 'peer-share')),
+      { from: leftAt },
+    );
+    expect(learnt.ledger?.sensitive).toBe(false);
 
     const peers = await runCli(['peers', '--topology', topologyFile, '--json']);
     expect(peers.code).toBe(0);

@@ -205,13 +205,26 @@ describe('live node: bootstrap peers while the ledger state is too old', () => {
       poke();
     });
 
-    const until = (what: string, pred: () => boolean): Promise<void> =>
+    // bounded: a wait that fails says what it waited for and what the node last did
+    const until = (what: string, pred: () => boolean, timeoutMs = 20_000): Promise<void> =>
       new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          const last = events
+            .slice(-5)
+            .map((e) => JSON.stringify(e))
+            .join('\n');
+          reject(
+            new Error(`no ${what} within ${timeoutMs} ms; violations ${violations.join(', ')}; last events:\n${last}`),
+          );
+        }, timeoutMs);
         const check = (): void => {
           if (pred()) {
+            clearTimeout(timer);
             waiters.delete(check);
             resolve();
           } else if (events.some((e) => e.event === 'stopped')) {
+            clearTimeout(timer);
             waiters.delete(check);
             reject(new Error(`stopped before ${what}`));
           }
