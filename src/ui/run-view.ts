@@ -70,11 +70,18 @@ export function counterLines(s: NodeSnapshot, p: Palette): string[] {
     : 'tip: no header yet';
   const kea = (g: { known?: number; established?: number; active?: number }) =>
     `${num(g.known)} / ${num(g.established)} / ${num(g.active)}`;
-  return [
+  const lines = [
     `${p.bold('spo run')}  pid ${s.pid}  ${listening}  ${p.dim('up')} ${formatAge(s.uptimeMs)}  ${p.dim('·')}  ${tip}`,
     `${p.dim('known / established / active')}  all ${kea(ps)}  ${p.dim('·')}  big ledger ${kea(big)}  ${p.dim('·')}  local roots ${kea(lr)}`,
     `${p.dim('inbound')} idle ${num(ig.idle)} cold ${num(ig.cold)} warm ${num(ig.warm)} hot ${num(ig.hot)}  ${p.dim('·')}  ${p.dim('connections')} in ${num(cm.inbound)} out ${num(cm.outbound)} duplex ${num(cm.duplex)} unidirectional ${num(cm.unidirectional)}`,
   ];
+  // the bootstrap sensitive state changes what the node does: say so while it lasts
+  const l = s.ledger;
+  if (l?.sensitive)
+    lines.push(
+      `${p.warn('syncing')}: ledger state too old: bootstrap peers and trustable local roots only  ${p.dim('·')}  tip slot seen ${l.tipSlotSeen === null ? 'none' : num(l.tipSlotSeen)}, ledger peers from slot ${l.useLedgerAfterSlot === null ? 'never' : num(l.useLedgerAfterSlot)}`,
+    );
+  return lines;
 }
 
 /** `spo peers`' report: the counters, a blank line, the whole peer table; lines cut to `width`. */

@@ -273,6 +273,11 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     const answered = JSON.parse(peers.stdout) as NodeSnapshot;
     expect(answered.ledger).toMatchObject({ sensitive: true, hasOnlyBootstrapPeers: true, useLedgerPeers: false });
     expect(outbound(answered).every((p) => [B, B2, T].includes(p))).toBe(true);
+    // and its table says it in words
+    const table = await runCli(['peers', '--topology', topologyFile]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('syncing: ledger state too old: bootstrap peers and trustable local roots only');
+    expect(table.stdout).toContain(`ledger peers from slot ${FAR_SLOT.toLocaleString('en-US')}`);
   }, 90_000);
 
   it('once the tip passes useLedgerAfterSlot: ledger peers and every local root; the unreached bootstrap peer forgotten', async () => {
@@ -349,6 +354,7 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     const peers = await runCli(['peers', '--topology', topologyFile, '--json']);
     expect(peers.code).toBe(0);
     expect((JSON.parse(peers.stdout) as NodeSnapshot).ledger).toMatchObject({ sensitive: false, useLedgerPeers: true });
+    expect((await runCli(['peers', '--topology', topologyFile])).stdout).not.toContain('ledger state too old');
 
     // SIGTERM: a clean stop within 5 s
     node.kill('SIGTERM');
