@@ -23,8 +23,8 @@
  *
  * Peer sharing: every `spo serve` offers one address (a plain TCP listener of the test's, the
  * decoy) by peer sharing, and the node asks a peer 200 ms after connecting (--peer-share-delay; the
- * node's 5 minutes otherwise). While syncing the decoy is never learnt (never in a snapshot, never
- * dialled); after, it is learnt by peer sharing. test/node/live-node-bootstrap.test.ts checks every
+ * node's 5 minutes otherwise). While syncing no peer is asked (no `peersReceived` event) and the
+ * decoy is never learnt (never in a snapshot, never dialled); after, it is learnt by peer sharing. test/node/live-node-bootstrap.test.ts checks every
  * job the governor hands out, in-process.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -264,7 +264,9 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     expect(untrusted.lines.filter((l) => l.event === 'handshake')).toEqual([]);
     expect(boot.lines.some((l) => l.event === 'handshake')).toBe(true);
     expect(trusted.lines.some((l) => l.event === 'handshake')).toBe(true);
-    // three seconds with peers that offer the decoy and were share-eligible after 200 ms: not learnt
+    // three seconds with peers that offer the decoy and were share-eligible after 200 ms: never
+    // asked (no answer told), nothing learnt
+    expect(node.lines.filter((l) => l.event === 'peersReceived')).toEqual([]);
     expect(decoyConnections).toBe(0);
 
     // spo peers reads the same from the control socket beside the topology
@@ -350,6 +352,9 @@ describe('spo run with bootstrap peers (on loopback)', () => {
       { from: leftAt },
     );
     expect(learnt.ledger?.sensitive).toBe(false);
+    // asked only after the change
+    const asked = node.lines.findIndex((l) => l.event === 'peersReceived');
+    expect(asked).toBeGreaterThan(leftAt);
 
     const peers = await runCli(['peers', '--topology', topologyFile, '--json']);
     expect(peers.code).toBe(0);
