@@ -2,8 +2,9 @@ import { Flags } from '@oclif/core';
 import { SpoCommand } from '../base-command.js';
 import { parseDnsServer } from '../dns/index.js';
 import { parseDuration } from '../lib/duration.js';
-import { UsageError } from '../lib/errors.js';
+import { SpoError, UsageError } from '../lib/errors.js';
 import type { PublishedNames } from '../metrics/publish.js';
+import { BOOTSTRAP_TIMEOUT_REASON } from '../node/live-node.js';
 import { startNodeRunner } from '../node/node-runner.js';
 import type { NodeEvent, NodeSnapshot } from '../node/snapshot.js';
 import { registryFlags, registryOptions } from '../registry/flags.js';
@@ -154,8 +155,10 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
     // runs: warnings before the node starts (lint findings) go to stderr, its early events wait
     let table: LiveTable | undefined;
     let started = false;
+    let stoppedBecause: string | undefined;
     const early: NodeEvent[] = [];
     const show = (e: NodeEvent): void => {
+      if (e.event === 'stopped') stoppedBecause = e.reason;
       if (lines) this.line(e);
       else if (table) table.event(e);
       else {
@@ -219,6 +222,16 @@ Signals: SIGHUP re-reads the topology and changes the local roots live (a file w
       process.off('SIGHUP', onHup);
       table?.stop();
     }
+    // cardano-node restarts when the bootstrap deadline passes: a failure exit lets a supervisor
+    // (systemd Restart=on-failure) do the same for spo run
+    if (stoppedBecause === BOOTSTRAP_TIMEOUT_REASON)
+      throw new SpoError(
+        'BOOTSTRAP_PEERS_TIMEOUT',
+        'the bootstrap peers deadline passed (15 minutes with the ledger state too old and untrusted peers still known): stopped',
+        {
+          hint: "check that the topology's bootstrapPeers are reachable; run spo run under a supervisor that restarts it, as cardano-node is",
+        },
+      );
   }
 
   private line(doc: NodeEvent | NodeSnapshot): void {

@@ -217,6 +217,9 @@ function issuerOf(address: string): number {
 }
 
 /** The dialer with the link delay of the remote applied to every outbound connection (testnets). */
+/** The `stopped` event's reason when the bootstrap peers deadline passed (the node would restart). */
+export const BOOTSTRAP_TIMEOUT_REASON = 'bootstrap peers timeout';
+
 function delayedDialer(inner: Dialer, delays: LinkDelays, clock: Clock): Dialer {
   return {
     dial: async (peer, local, signal) => {
@@ -770,7 +773,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
           message:
             'no state with only bootstrap peers and trustable local roots within 15 minutes of needing one (ledger state too old): stopping, as the node would restart',
         });
-        void close('bootstrap peers timeout');
+        void close(BOOTSTRAP_TIMEOUT_REASON);
         return;
       }
       o.metrics?.update(counters());
