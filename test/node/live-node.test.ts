@@ -4,6 +4,7 @@
  * an operator needs when a root name does not resolve, and a close that leaves nothing behind.
  * Synchronised on the node's events, never on sleeps.
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeSettings } from '../../src/config/node-config.js';
 import { DnsError } from '../../src/dns/errors.js';
@@ -13,6 +14,7 @@ import { type LiveNode, type LiveNodeOptions, startLiveNode } from '../../src/no
 import type { PeerResolver } from '../../src/node/peer-state-actions.js';
 import type { NodeEvent } from '../../src/node/snapshot.js';
 import type { LocalRootGroup, Topology } from '../../src/topology/model.js';
+import { NodeEventLog } from '../lib/node-events.js';
 
 const MAGIC = 4242;
 
@@ -69,8 +71,7 @@ async function node(o: Partial<LiveNodeOptions> & Pick<LiveNodeOptions, 'topolog
   events: NodeEvent[];
   until: (what: string, pred: (e: NodeEvent) => boolean) => Promise<NodeEvent>;
 }> {
-  const events: NodeEvent[] = [];
-  const waiters = new Set<() => void>();
+  const log = new NodeEventLog();
   const settings = {
     ...defaultNodeSettings('relay'),
     targets: {
@@ -94,35 +95,11 @@ async function node(o: Partial<LiveNodeOptions> & Pick<LiveNodeOptions, 'topolog
     resolver: noDns,
     allowPrivatePeers: true,
     seed: 7,
-    onEvent: (e) => {
-      events.push(e);
-      for (const w of [...waiters]) w();
-    },
+    onEvent: log.push,
     ...o,
   });
   cleanup.push(() => n.close());
-  const until = (what: string, pred: (e: NodeEvent) => boolean): Promise<NodeEvent> =>
-    new Promise((resolve, reject) => {
-      let seen = 0;
-      const check = (): void => {
-        for (; seen < events.length; seen++) {
-          const e = events[seen] as NodeEvent;
-          if (pred(e)) {
-            waiters.delete(check);
-            resolve(e);
-            return;
-          }
-          if (e.event === 'stopped') {
-            waiters.delete(check);
-            reject(new Error(`stopped before ${what}`));
-            return;
-          }
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-  return { node: n, events, until };
+  return { node: n, events: log.events, until: (what, pred) => log.until(what, pred) };
 }
 
 describe('live node: ledger peers after useLedgerAfterSlot', () => {

@@ -5,6 +5,7 @@
  * everything it opened. Its refusals at start are InputErrors that leave nothing open.
  * Synchronised on the node's events, never on sleeps.
  */
+
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { querySnapshot } from '../../src/node/control.js';
 import { type NodeRunner, type NodeRunnerOptions, startNodeRunner } from '../../src/node/node-runner.js';
 import type { PeerResolver } from '../../src/node/peer-state-actions.js';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
+import { NodeEventLog } from '../lib/node-events.js';
 
 const MAGIC = 4243;
 const network = selectNetwork(undefined, MAGIC);
@@ -67,43 +69,18 @@ interface Started {
 }
 
 async function start(o: Partial<NodeRunnerOptions>): Promise<Started> {
-  const events: NodeEvent[] = [];
-  const waiters = new Set<() => void>();
+  const log = new NodeEventLog();
   const runner = await startNodeRunner({
     network,
     registry: { pools: [] },
     port: 0,
     resolver: noDns,
     node: { allowPrivatePeers: true, seed: 11 },
-    onEvent: (e) => {
-      events.push(e);
-      for (const w of [...waiters]) w();
-    },
+    onEvent: log.push,
     ...o,
   });
   cleanup.push(() => runner.close());
-  const until = (what: string, pred: (e: NodeEvent) => boolean, from = 0): Promise<NodeEvent> =>
-    new Promise((resolve, reject) => {
-      let seen = from;
-      const check = (): void => {
-        for (; seen < events.length; seen++) {
-          const e = events[seen] as NodeEvent;
-          if (pred(e)) {
-            waiters.delete(check);
-            resolve(e);
-            return;
-          }
-          if (e.event === 'stopped') {
-            waiters.delete(check);
-            reject(new Error(`stopped before ${what}`));
-            return;
-          }
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-  return { runner, events, until };
+  return { runner, events: log.events, until: (what, pred, from) => log.until(what, pred, from) };
 }
 
 async function scrape(url: string): Promise<string> {
