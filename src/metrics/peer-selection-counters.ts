@@ -65,30 +65,23 @@ export function peerSelectionCounters(s: GovernorState): PeerSelectionCounterTre
   const isBootstrap = (p: Peer): boolean => s.publicRoots.extra.get(p)?.bootstrap === true;
 
   // established and active peers by group (the sets the node's view intersects)
-  const est = { all: [] as Peer[], big: [] as Peer[], local: [] as Peer[], nonRoot: [] as Peer[], boot: [] as Peer[] };
-  for (const p of s.established.keys()) {
-    if (big.has(p)) {
-      est.big.push(p);
-      continue;
+  const byGroup = (peers: Iterable<Peer>) => {
+    const g = { all: [] as Peer[], big: [] as Peer[], local: [] as Peer[], nonRoot: [] as Peer[], boot: [] as Peer[] };
+    for (const p of peers) {
+      if (big.has(p)) {
+        g.big.push(p);
+        continue;
+      }
+      g.all.push(p);
+      if (local.has(p)) g.local.push(p);
+      if (!isRoot(p)) g.nonRoot.push(p);
+      if (isBootstrap(p)) g.boot.push(p);
     }
-    est.all.push(p);
-    if (local.has(p)) est.local.push(p);
-    if (!isRoot(p)) est.nonRoot.push(p);
-    if (isBootstrap(p)) est.boot.push(p);
-  }
-  const act = { all: [] as Peer[], big: [] as Peer[], local: [] as Peer[], nonRoot: [] as Peer[], boot: [] as Peer[] };
-  for (const p of s.active) {
-    // active ⊆ established; a peer active but not established (never, by the governor's invariant) is not counted
-    if (!s.established.has(p)) continue;
-    if (big.has(p)) {
-      act.big.push(p);
-      continue;
-    }
-    act.all.push(p);
-    if (local.has(p)) act.local.push(p);
-    if (!isRoot(p)) act.nonRoot.push(p);
-    if (isBootstrap(p)) act.boot.push(p);
-  }
+    return g;
+  };
+  const est = byGroup(s.established.keys());
+  // active ⊆ established; a peer active but not established (never, by the governor's invariant) is not counted
+  const act = byGroup([...s.active].filter((p) => s.established.has(p)));
 
   let knownBig = 0;
   let knownNonRoot = 0;
