@@ -21,6 +21,7 @@ import type { RootPeerResolver } from '../driver/root-peers.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
 import { InputError, SpoError } from '../lib/errors.js';
 import type { NetworkSelection } from '../lib/networks.js';
+import { readInput, topologyInput } from '../lib/read-input.js';
 import { NodeMetricsPublisher, type PublishedNames } from '../metrics/publish.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/serve.js';
 import type { LinkDelays } from '../net/transport/delayed.js';
@@ -101,8 +102,9 @@ export interface NodeRunner {
 
 /** Reads and parses a topology file; the parser's errors (what the node refuses) are returned, not thrown. */
 export async function readTopologyFile(file: string): Promise<ParsedTopology> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError('TOPOLOGY_READ', `cannot read ${file}: ${e.code ?? e.message}`, {
+  // the other topology commands' reader (its size limit: a hostile or wrong file is refused, not read whole)
+  const text = await readInput(file, topologyInput()).catch((e: unknown) => {
+    throw new InputError('TOPOLOGY_READ', (e as Error).message, {
       hint: 'give the path of the topology file with --topology',
     });
   });
