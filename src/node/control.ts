@@ -12,8 +12,11 @@
  * chmod'ed again), in a directory created 0700 when spo has to create it. A per-user folder under
  * the shared temporary directory is used only if it is ours and 0700 (else someone else could have
  * made it to watch or replace the socket).
+ *
+ * Leaving: close() removes the socket file; a process that exits without it (exit 130 on a second
+ * Ctrl-C) removes it from a process 'exit' hook, if the file is still the one it created.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { type BigIntStats, chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -152,6 +155,49 @@ export interface ControlServer {
   connections(): number;
   /** Stops listening, closes every connection and removes the socket file. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Removes the socket file now, synchronously, if it is still the one this server created (same
+   * device, inode and change time); a file someone else put at the path is left alone. For a
+   * process that leaves without close(): it runs from process 'exit' (e.g. exit 130 on a second
+   * Ctrl-C, src/base-command.ts) while the server is open.
+   */
+  removeFileSync(): void;
+}
+
+/** Open servers' file removers, run when the process exits without having closed them. */
+const removeAtExit = new Set<() => void>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // one listener for every server of the process (in-process tests open many)
+  process.on('exit', () => {
+    for (const remove of removeAtExit) remove();
+  });
+}
+
+type FileIdentity = Pick<BigIntStats, 'dev' | 'ino' | 'ctimeNs'>;
+
+function identityOf(path: string): FileIdentity | undefined {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return st.isSocket() ? { dev: st.dev, ino: st.ino, ctimeNs: st.ctimeNs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Unlinks `path` if it is the socket file `created` describes; never throws (it runs at exit). */
+function removeIfSame(path: string, created: FileIdentity): void {
+  const now = identityOf(path);
+  // an inode number alone can be reused by a file made after ours was removed: the change time too
+  if (now === undefined || now.dev !== created.dev || now.ino !== created.ino || now.ctimeNs !== created.ctimeNs)
+    return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone meanwhile, or the folder is no longer writable: nothing more to do at exit
+  }
 }
 
 /** Opens the control endpoint; refuses a path where something live already listens. */
@@ -172,6 +218,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
   });
   server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
   await listenOwnerOnly(server, path);
+  // the file as this server created it (after the chmod): what a forced exit may remove
+  const created = identityOf(path);
+  const removeFileSync = (): void => {
+    if (created !== undefined) removeIfSame(path, created);
+  };
+  installExitHook();
+  removeAtExit.add(removeFileSync);
 
   let closing: Promise<void> | undefined;
   const onAbort = (): void => {
@@ -182,13 +235,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
       options.signal?.removeEventListener('abort', onAbort);
       for (const s of sockets) s.destroy();
       // libuv removes the socket file when the listening handle closes
-      server.close(() => resolvePromise());
+      server.close(() => {
+        removeAtExit.delete(removeFileSync);
+        resolvePromise();
+      });
     });
     return closing;
   };
   if (options.signal?.aborted) await close();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
-  return { path, connections: () => sockets.size, close };
+  return { path, connections: () => sockets.size, close, removeFileSync };
 }
 
 async function clearStale(path: string, clock: Clock): Promise<void> {

@@ -3,12 +3,13 @@
  * connection and exits 0 within 5 s even when a peer hangs (a `spo serve` local root stopped with
  * SIGSTOP: it never answers the goodbye, so the node waits out its close limit and resets it); a
  * second Ctrl-C while the node is still closing exits at once with 130, not killed by the signal
- * (src/base-command.ts keeps its handler for the second signal).
+ * (src/base-command.ts keeps its handler for the second signal). Either way the control socket
+ * file of spo peers is gone afterwards (the forced exit removes it from a process 'exit' hook).
  *
  * "Still closing" is an event, not a guess: the test holds a plain TCP connection to the node, and
  * the node closes it as its shutdown begins, a second before the hung peer's close limit ends.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,8 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     expect(ms).toBeLessThan(5_000);
     expect(heldClosed).toBe(true);
     await portFree(Number(listening.replace(/^.*:/, '')));
+    // the orderly stop closed the control socket of spo peers and removed its file
+    expect(existsSync(join(dir, 'once.sock'))).toBe(false);
   });
 
   it('a second Ctrl-C while the node is still closing: exit 130 at once, not killed by the signal', async () => {
@@ -143,8 +146,9 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     // it left before its orderly stop ended (the hung peer's close limit), and left nothing listening
     expect(node.lines.some((l) => l.event === 'stopped')).toBe(false);
     await portFree(Number(listening.replace(/^.*:/, '')));
+    // the forced exit removed the control socket file too: nothing left for spo peers to find
+    expect(existsSync(join(dir, 'twice.sock'))).toBe(false);
     const peers = await runCli(['peers', '--control', join(dir, 'twice.sock'), '--json'], { timeoutMs: 20_000 });
-    // the socket file an abrupt exit leaves is recognised as nobody's
     expect(peers.code).toBe(1);
     expect(JSON.parse(peers.stdout)).toMatchObject({ error: { code: 'CONTROL_NOT_RUNNING' } });
   });

@@ -4,7 +4,17 @@
  * refused, a stale socket file replaced, a file in the way kept, oversize requests refused, both
  * sides' timeouts, and the client's errors when nothing listens.
  */
-import { linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +206,26 @@ describe('control endpoint', () => {
     ac.abort();
     await s2.close(); // resolves once the abort's close is done
     expect(() => statSync(path2)).toThrow(/ENOENT/);
+  });
+
+  it('removeFileSync (the exit hook of a forced exit) removes its own socket file, never one put in its place', async () => {
+    const path = join(dir, 'exit.sock');
+    const server = await start(path);
+    server.removeFileSync();
+    expect(() => lstatSync(path)).toThrow(/ENOENT/);
+    server.removeFileSync(); // nothing there: no error
+
+    // someone else's socket at the same path after ours was removed: left alone
+    const other = plainServer(() => undefined);
+    await new Promise<void>((r) => other.listen(path, r));
+    server.removeFileSync();
+    expect(lstatSync(path).isSocket()).toBe(true);
+    const mine = await start(join(dir, 'mine.sock'));
+    // a file that is not a socket where ours was: left alone too
+    unlinkSync(mine.path);
+    writeFileSync(mine.path, 'not yours');
+    mine.removeFileSync();
+    expect(readFileSync(mine.path, 'utf8')).toBe('not yours');
   });
 
   it('refuses a request longer than the limit and closes the connection', async () => {
