@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JsonLine, JsonLinesProcess } from '../test/lib/json-lines.js';
+import { spoRunArgs } from '../test/lib/run-args.js';
 import type { BenchResult } from './run.js';
 
 const MAGIC = 4343;
@@ -94,27 +95,16 @@ export default async function runSoak(): Promise<BenchResult[]> {
       }),
     );
     const node = start(
-      [
-        'run',
-        '--topology',
-        join(dir, 'topology.json'),
-        '--config',
-        join(dir, 'config.json'),
-        '--port',
-        '0',
-        '--magic',
-        String(MAGIC),
-        '--source',
-        join(dir, 'registry.json'),
-        '--allow-private-peers',
-        '--churn-interval',
-        '5s',
-        '--snapshot-interval',
-        '10s',
-        '--seed',
-        '1',
-        '--json',
-      ],
+      spoRunArgs({
+        topology: join(dir, 'topology.json'),
+        config: join(dir, 'config.json'),
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowPrivatePeers: true,
+        churnInterval: '5s',
+        snapshotInterval: '10s',
+        seed: 1,
+      }),
       durationMs,
     );
     children.push(node);

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeSnapshot } from '../../src/node/snapshot.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { type JsonLine, JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 
@@ -43,25 +44,18 @@ describe('spo peers against a live spo run', () => {
       }),
     );
     writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
-    const run = proc('spo run', [
-      'run',
-      '--topology',
-      topology,
-      '--port',
-      '0',
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-empty',
-      '--snapshot-interval',
-      '200ms',
-      '--seed',
-      '1',
-      '--metrics-port',
-      '0',
-      '--json',
-    ]);
+    const run = proc(
+      'spo run',
+      spoRunArgs({
+        topology,
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowEmpty: true,
+        snapshotInterval: '200ms',
+        seed: 1,
+        metricsPort: 0,
+      }),
+    );
     procs.push(run);
     const metricsUrl = String((await run.until('started', (l) => l.event === 'started')).metrics);
     const hot = (await run.until('the local root hot', (l) => {
@@ -113,21 +107,7 @@ describe('spo peers against a live spo run', () => {
 
     // a second spo run asking for the same socket is refused (exit 1) before it listens or dials: the socket is live
     const second = await runCli(
-      [
-        'run',
-        '--topology',
-        topology,
-        '--control',
-        socket,
-        '--port',
-        '0',
-        '--magic',
-        String(MAGIC),
-        '--source',
-        join(dir, 'registry.json'),
-        '--allow-empty',
-        '--json',
-      ],
+      spoRunArgs({ topology, control: socket, magic: MAGIC, source: join(dir, 'registry.json'), allowEmpty: true }),
       { timeoutMs: 30_000 },
     );
     expect(second.code).toBe(1);

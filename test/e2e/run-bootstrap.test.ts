@@ -35,6 +35,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 /** Far beyond what the chain reaches during the test (spo serve: slot 1000 + 20 a header). */
@@ -182,27 +183,19 @@ describe('spo run with bootstrap peers (on loopback)', () => {
     );
     writeFileSync(join(dir, 'config.json'), JSON.stringify(TARGETS));
     writeFileSync(topologyFile, topology(FAR_SLOT));
-    node = new Proc('node', [
-      'run',
-      '--topology',
-      topologyFile,
-      '--config',
-      join(dir, 'config.json'),
-      '--port',
-      '0',
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-private-peers',
-      '--snapshot-interval',
-      '250ms',
-      '--seed',
-      '1',
-      '--peer-share-delay',
-      '200ms',
-      '--json',
-    ]);
+    node = new Proc(
+      'node',
+      spoRunArgs({
+        topology: topologyFile,
+        config: join(dir, 'config.json'),
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowPrivatePeers: true,
+        snapshotInterval: '250ms',
+        seed: 1,
+        peerShareDelay: '200ms',
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {

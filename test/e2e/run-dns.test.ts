@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { type Dnsmasq, startDnsmasq } from '../dns/dnsmasq.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 const NAME = 'relay.test';
@@ -85,25 +86,15 @@ describe('spo run: a local root by name follows its DNS record after the TTL', (
     const y = `127.0.0.3:${port}`;
     const node = new JsonLinesProcess<Line>(
       'spo run',
-      [
-        'run',
-        '--topology',
-        join(dir, 'topology.json'),
-        '--dns-server',
-        (dns as Dnsmasq).server,
-        '--port',
-        '0',
-        '--magic',
-        String(MAGIC),
-        '--source',
-        join(dir, 'registry.json'),
-        '--allow-empty',
-        '--snapshot-interval',
-        '500ms',
-        '--seed',
-        '1',
-        '--json',
-      ],
+      spoRunArgs({
+        topology: join(dir, 'topology.json'),
+        dnsServer: (dns as Dnsmasq).server,
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowEmpty: true,
+        snapshotInterval: '500ms',
+        seed: 1,
+      }),
       { waitTimeoutMs: 30_000 },
     );
     procs.push(node as JsonLinesProcess);

@@ -15,6 +15,7 @@ import { connectPeer } from '../../src/net/client.js';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import type { CliResult } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 
@@ -57,27 +58,19 @@ describe('spo run: hostile inbound connections, and a clean close', () => {
       }),
     );
     writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
-    node = new JsonLinesProcess<Line>('node', [
-      'run',
-      '--topology',
-      join(dir, 'topology.json'),
-      '--control',
-      join(dir, 'node.sock'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-empty',
-      '--snapshot-interval',
-      '200ms',
-      '--seed',
-      '1',
-      '--json',
-    ]);
+    node = new JsonLinesProcess<Line>(
+      'node',
+      spoRunArgs({
+        topology: join(dir, 'topology.json'),
+        control: join(dir, 'node.sock'),
+        host: '127.0.0.1',
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowEmpty: true,
+        snapshotInterval: '200ms',
+        seed: 1,
+      }),
+    );
     const hot = await node.until(
       'the producer hot',
       (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((x) => x.peer === root && x.temperature === 'hot'),

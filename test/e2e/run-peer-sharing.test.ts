@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 
@@ -76,28 +77,21 @@ describe('spo run: peer sharing both ways', () => {
   let e: JsonLinesProcess<Line>;
 
   const relay = (name: 'a' | 'b' | 'e', privatePeers: boolean): JsonLinesProcess<Line> => {
-    const p = new JsonLinesProcess<Line>(`relay ${name.toUpperCase()}`, [
-      'run',
-      '--topology',
-      join(dir, `${name}.json`),
-      '--config',
-      join(dir, `${name}-config.json`),
-      '--port',
-      String(ports[name]),
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-empty',
-      ...(privatePeers ? ['--allow-private-peers'] : []),
-      '--peer-share-delay',
-      '1s',
-      '--snapshot-interval',
-      '300ms',
-      '--seed',
-      '7',
-      '--json',
-    ]);
+    const p = new JsonLinesProcess<Line>(
+      `relay ${name.toUpperCase()}`,
+      spoRunArgs({
+        topology: join(dir, `${name}.json`),
+        config: join(dir, `${name}-config.json`),
+        port: ports[name],
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowEmpty: true,
+        allowPrivatePeers: privatePeers,
+        peerShareDelay: '1s',
+        snapshotInterval: '300ms',
+        seed: 7,
+      }),
+    );
     procs.push(p);
     return p;
   };

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { type CliResult, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 
@@ -64,25 +65,18 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
 
   /** A node with the producer hot, then the producer hung (SIGSTOP). */
   async function nodeWithHungPeer(name: string): Promise<{ node: JsonLinesProcess<Line>; listening: string }> {
-    const node = new JsonLinesProcess<Line>(name, [
-      'run',
-      '--topology',
-      join(dir, 'topology.json'),
-      '--control',
-      join(dir, `${name}.sock`),
-      '--port',
-      '0',
-      '--magic',
-      String(MAGIC),
-      '--source',
-      join(dir, 'registry.json'),
-      '--allow-empty',
-      '--snapshot-interval',
-      '200ms',
-      '--seed',
-      '1',
-      '--json',
-    ]);
+    const node = new JsonLinesProcess<Line>(
+      name,
+      spoRunArgs({
+        topology: join(dir, 'topology.json'),
+        control: join(dir, `${name}.sock`),
+        magic: MAGIC,
+        source: join(dir, 'registry.json'),
+        allowEmpty: true,
+        snapshotInterval: '200ms',
+        seed: 1,
+      }),
+    );
     procs.push(node);
     const hot = await node.until(
       'the producer hot',

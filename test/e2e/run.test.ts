@@ -15,6 +15,7 @@ import { parsePrometheusText, unlabelledValue } from '../../src/metrics/promethe
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
 
@@ -122,29 +123,21 @@ describe('spo run (three relays, two producers, on loopback)', () => {
     });
     relayPorts.forEach((port, i) => {
       relays.push(
-        new Proc(`relay${i}`, [
-          'run',
-          '--topology',
-          join(dir, `topology${i}.json`),
-          '--config',
-          join(dir, 'config.json'),
-          '--port',
-          String(port),
-          '--magic',
-          String(MAGIC),
-          '--source',
-          join(dir, 'registry.json'),
-          '--allow-private-peers',
-          '--metrics-port',
-          '0',
-          '--snapshot-interval',
-          '500ms',
-          '--seed',
-          String(i + 1),
-          '--churn-interval',
-          CHURN_INTERVAL,
-          '--json',
-        ]),
+        new Proc(
+          `relay${i}`,
+          spoRunArgs({
+            topology: join(dir, `topology${i}.json`),
+            config: join(dir, 'config.json'),
+            port,
+            magic: MAGIC,
+            source: join(dir, 'registry.json'),
+            allowPrivatePeers: true,
+            metricsPort: 0,
+            snapshotInterval: '500ms',
+            seed: i + 1,
+            churnInterval: CHURN_INTERVAL,
+          }),
+        ),
       );
     });
   }, 60_000);
