@@ -192,14 +192,19 @@ function minDefined(a: Time | undefined, b: Time | undefined): Time | undefined 
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-/** The earliest pending timer after `now`: reaching it may enable a decision. */
+/**
+ * The earliest pending timer after `now` that the guards' own wake-ups do not cover. Connect
+ * backoffs and activation delays are not here: every guard they hold back names them as its skip's
+ * wake-up (as in the reference, whose loop wakes only on guard wake-ups), and a wake-up at a timer
+ * no guard waits on found nothing to do. Nor are fail-count resets: nothing waits on them, and
+ * `setCurrentTime` applies those due at the start of the next step, before any decision reads a
+ * fail count (`failCountAt` gives observers the count as of now). Share timers stay: the order in
+ * which expired ones join the shareable peers decides which peers a later request picks.
+ */
 function nextTimer(s: GovernorState, now: Time): Time | undefined {
   // Called after every step: plain loops and a top-level helper (no closure made per call).
   let t: Time | undefined;
-  for (const x of s.nextConnect.values()) t = earlierAfter(t, x, now);
-  for (const x of s.clearFailCount.values()) t = earlierAfter(t, x, now);
   for (const x of s.nextShare.values()) t = earlierAfter(t, x, now);
-  for (const x of s.nextActivate.values()) t = earlierAfter(t, x, now);
   if (s.inProgressPublicRootsReq === false) t = earlierAfter(t, s.publicRootRetryTime, now);
   if (s.inProgressBigLedgerPeersReq === false) t = earlierAfter(t, s.bigLedgerPeerRetryTime, now);
   t = earlierAfter(t, s.inboundPeersRetryTime, now);

@@ -139,6 +139,16 @@ export function deleteEstablished(s: GovernorState, peer: Peer): void {
   else s.since.delete(peer);
 }
 
+/**
+ * A known peer's fail count as of `now`: a reset due by then counts as done (the governor applies
+ * resets at its next step, and does not wake up for them). For observers reading the state
+ * between steps (peer tables, snapshots).
+ */
+export function failCountAt(s: GovernorState, peer: Peer, now: Time): number {
+  const reset = s.clearFailCount.get(peer);
+  return reset !== undefined && reset <= now ? 0 : (s.known.get(peer)?.failCount ?? 0);
+}
+
 export function isAvailableToConnect(s: GovernorState, peer: Peer): boolean {
   return s.known.has(peer) && !s.nextConnect.has(peer);
 }

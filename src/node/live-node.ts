@@ -31,6 +31,7 @@ import { bigLedgerPools, type LedgerPool, pickFromBigLedgerPools, pickLedgerPeer
 import { metricScores } from '../governor/peer-metrics.js';
 import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policies.js';
 import { createRng, shuffled } from '../governor/rng.js';
+import { failCountAt } from '../governor/state.js';
 import type { DiffusionMode } from '../governor/types.js';
 import {
   type GovernorState,
@@ -694,7 +695,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
     const peers: PeerRow[] = [];
     const inboundByPeer = new Map<Peer, { since: Millis; connection: Connection; conn: ConnId }>();
     for (const [conn, e] of inbound) inboundByPeer.set(e.peer, { since: e.since, connection: e.connection, conn });
-    for (const [p, info] of s.known) {
+    for (const p of s.known.keys()) {
       const status = actions.status(p);
       const conn = actions.connectionOf(p);
       const direction: PeerDirection | undefined = conn
@@ -707,7 +708,7 @@ export async function startLiveNode(o: LiveNodeOptions): Promise<LiveNode> {
         source: peerSource(s, p),
         temperature: status === 'cooling' ? 'cooling' : temperature(s, p),
         since: iso(s.since.get(p) ?? startedAt),
-        failCount: info.failCount,
+        failCount: failCountAt(s, p, clock.now()),
       };
       const name = names.nameOf(p);
       if (name !== undefined) row.name = name;

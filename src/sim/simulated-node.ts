@@ -16,6 +16,7 @@ import type { LedgerPool } from '../governor/ledger-peers.js';
 import { type FetchMode, type PeerMetrics, upstreamyness } from '../governor/peer-metrics.js';
 import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policies.js';
 import { createRng, type Rng } from '../governor/rng.js';
+import { failCountAt } from '../governor/state.js';
 import {
   type ConsensusMode,
   type Counters,
@@ -311,14 +312,14 @@ export class SimulatedNode {
     const s = this.state;
     const up = upstreamyness(this.metrics);
     const peers: PeerRow[] = [];
-    for (const [p, info] of s.known) {
+    for (const p of s.known.keys()) {
       const name = this.names.nameOf(p);
       peers.push({
         peer: p,
         ...(name === undefined ? {} : { name }),
         source: peerSource(s, p),
         temperature: temperature(s, p),
-        failCount: info.failCount,
+        failCount: failCountAt(s, p, this.scheduler.now()),
         upstreamness: up.get(p) ?? 0,
         since: s.since.get(p) ?? 0,
       });
