@@ -16,7 +16,14 @@ import {
   stickySalt,
 } from '../../src/governor/policies.js';
 import { createRng } from '../../src/governor/rng.js';
-import { forget, insertEstablished, insertKnown, SAMPLING_THRESHOLD, sampleKnown } from '../../src/governor/state.js';
+import {
+  failCountAt,
+  forget,
+  insertEstablished,
+  insertKnown,
+  SAMPLING_THRESHOLD,
+  sampleKnown,
+} from '../../src/governor/state.js';
 import {
   type Completion,
   clampLocalRoots,
@@ -411,6 +418,12 @@ describe('active peers and asynchronous demotions', () => {
     expect(r.state.clearFailCount.get('a')).toBe(130_000);
     expect(step(r.state, [], 129_000, rng()).state.known.get('a')?.failCount).toBe(3);
     expect(step(r.state, [], 130_000, rng()).state.known.get('a')?.failCount).toBe(0);
+    // Nothing waits on the reset: it is not a wake-up (the next step applies it), and observers
+    // between steps read the count as of now.
+    expect(r.wakeupAt === undefined || r.wakeupAt !== 130_000).toBe(true);
+    expect(failCountAt(r.state, 'a', 129_999)).toBe(3);
+    expect(failCountAt(r.state, 'a', 130_000)).toBe(0);
+    expect(r.state.known.get('a')?.failCount).toBe(3);
   });
 
   it('a completion after a racing demotion is aborted (§2.10): cooling first, then success', () => {
