@@ -20,6 +20,7 @@ import { type BigIntStats, chmodSync, lstatSync, mkdirSync, unlinkSync } from 'n
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { atExit } from '../lib/at-exit.js';
 import { type Clock, systemClock, type Timer } from '../lib/clock.js';
 import { describeError, InputError, SpoError } from '../lib/errors.js';
 import type { NodeSnapshot } from './snapshot.js';
@@ -164,18 +165,6 @@ export interface ControlServer {
   removeFileSync(): void;
 }
 
-/** Open servers' file removers, run when the process exits without having closed them. */
-const removeAtExit = new Set<() => void>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // one listener for every server of the process (in-process tests open many)
-  process.on('exit', () => {
-    for (const remove of removeAtExit) remove();
-  });
-}
-
 type FileIdentity = Pick<BigIntStats, 'dev' | 'ino' | 'ctimeNs'>;
 
 function identityOf(path: string): FileIdentity | undefined {
@@ -223,8 +212,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const removeFileSync = (): void => {
     if (created !== undefined) removeIfSame(path, created);
   };
-  installExitHook();
-  removeAtExit.add(removeFileSync);
+  const offExit = atExit(removeFileSync);
 
   let closing: Promise<void> | undefined;
   const onAbort = (): void => {
@@ -236,7 +224,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       for (const s of sockets) s.destroy();
       // libuv removes the socket file when the listening handle closes
       server.close(() => {
-        removeAtExit.delete(removeFileSync);
+        offExit();
         resolvePromise();
       });
     });
