@@ -8,6 +8,7 @@
 import { Chalk } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import stringWidth from 'string-width';
+import { atExit } from '../lib/at-exit.js';
 import { type Clock, type Millis, systemClock, type Timer } from '../lib/clock.js';
 import { counted } from '../lib/plural.js';
 import { printable } from '../lib/sanitize.js';
@@ -346,6 +347,9 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
   // process before the node's (or spo top's) orderly stop ran.
   const log = createLogUpdate(stream, { showCursor: true });
   stream.write(CURSOR_HIDE);
+  // a forced exit (exit 130 on a second Ctrl-C) never reaches done(): the cursor must not stay
+  // hidden in the user's terminal (a write to a terminal is synchronous on Linux)
+  const offExit = atExit(() => stream.write(CURSOR_SHOW));
   let last: { snapshot: NodeSnapshot; events: readonly NodeEvent[]; status: string | undefined } | undefined;
   let finished = false;
   const draw = (): void => {
@@ -380,6 +384,7 @@ export function createRunViewRefresher(stream: ViewStream, options: { color: boo
     done() {
       if (finished) return;
       finished = true;
+      offExit();
       stream.removeListener('resize', onResize);
       log.done();
       stream.write(CURSOR_SHOW);
