@@ -4,7 +4,7 @@
  * next to the topology file. Synchronised on the JSON lines spo run prints, never on sleeps; SIGTERM
  * ends it and the socket file goes with it.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { NodeSnapshot } from '../../src/node/snapshot.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { type JsonLine, JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
+import { writeOneLocalRootFiles } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -32,18 +33,7 @@ describe('spo peers against a live spo run', () => {
     procs.push(producer);
     const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
     const root = `127.0.0.1:${port}`;
-    const topology = join(dir, 'topology.json');
-    writeFileSync(
-      topology,
-      JSON.stringify({
-        localRoots: [
-          { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
-        ],
-        publicRoots: [],
-        useLedgerAfterSlot: -1,
-      }),
-    );
-    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+    const { topology } = writeOneLocalRootFiles(dir, port);
     const run = proc(
       'spo run',
       spoRunArgs({

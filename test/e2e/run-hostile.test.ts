@@ -6,7 +6,7 @@
  * good connection after them; on SIGTERM a negotiated inbound connection is closed cleanly (FIN,
  * not a reset) and the node exits 0.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import type { CliResult } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
+import { writeOneLocalRootFiles } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -47,17 +48,7 @@ describe('spo run: hostile inbound connections, and a clean close', () => {
     producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
     const p = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
     root = `127.0.0.1:${p}`;
-    writeFileSync(
-      join(dir, 'topology.json'),
-      JSON.stringify({
-        localRoots: [
-          { accessPoints: [{ address: '127.0.0.1', port: p }], advertise: false, trustable: true, hotValency: 1 },
-        ],
-        publicRoots: [],
-        useLedgerAfterSlot: -1,
-      }),
-    );
-    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+    writeOneLocalRootFiles(dir, p);
     node = new JsonLinesProcess<Line>(
       'node',
       spoRunArgs({

@@ -16,7 +16,7 @@
  * table, is killed at the end if it is still there.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type CliResult, HAS_SCRIPT, PTY_RUNNER, processAlive, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
+import { writeOneLocalRootFiles } from '../lib/run-files.js';
 
 const MAGIC = 42;
 const CTRL_C = '\x03';
@@ -97,17 +98,7 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
     producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
     const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
     root = `127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, 'topology.json'),
-      JSON.stringify({
-        localRoots: [
-          { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
-        ],
-        publicRoots: [],
-        useLedgerAfterSlot: -1,
-      }),
-    );
-    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+    writeOneLocalRootFiles(dir, port);
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@
  * "Still closing" is an event, not a guess: the test holds a plain TCP connection to the node, and
  * the node closes it as its shutdown begins, a second before the hung peer's close limit ends.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { type CliResult, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
+import { writeOneLocalRootFiles } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -44,17 +45,7 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
     const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
     root = `127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, 'topology.json'),
-      JSON.stringify({
-        localRoots: [
-          { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
-        ],
-        publicRoots: [],
-        useLedgerAfterSlot: -1,
-      }),
-    );
-    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ pools: [] }));
+    writeOneLocalRootFiles(dir, port);
   });
 
   afterAll(async () => {

@@ -1,0 +1,28 @@
+/**
+ * The files of a `spo run` whose one peer is a `spo serve` on loopback, as several e2e tests start
+ * it: a topology with that producer as the only local root, and an empty registry.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Writes DIR/topology.json (127.0.0.1:PORT the one local root: trustable, hot valency 1, not
+ * advertised; no public roots; useLedgerAfterSlot -1, so no ledger peers) and DIR/registry.json (no
+ * pools: pass --allow-empty); returns their paths.
+ */
+export function writeOneLocalRootFiles(dir: string, port: number): { topology: string; registry: string } {
+  const topology = join(dir, 'topology.json');
+  const registry = join(dir, 'registry.json');
+  writeFileSync(
+    topology,
+    JSON.stringify({
+      localRoots: [
+        { accessPoints: [{ address: '127.0.0.1', port }], advertise: false, trustable: true, hotValency: 1 },
+      ],
+      publicRoots: [],
+      useLedgerAfterSlot: -1,
+    }),
+  );
+  writeFileSync(registry, JSON.stringify({ pools: [] }));
+  return { topology, registry };
+}
