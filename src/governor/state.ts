@@ -87,7 +87,7 @@ export function reportFailure(
   const failCount = info.failCount + 1;
   s.known.set(peer, { ...info, failCount });
   s.clearFailCount.delete(peer);
-  s.nextConnect.set(peer, s.now + delay(failCount));
+  armTimer(s, s.nextConnect, peer, s.now + delay(failCount));
   return false;
 }
 
@@ -100,22 +100,52 @@ export function reportFailure(
 export function setCurrentTime(s: GovernorState, now: Time): void {
   s.now = now;
   const { nextConnect, clearFailCount, nextShare, nextActivate } = s;
-  if (nextConnect.size > 0)
-    for (const p of nextConnect.keys()) if ((nextConnect.get(p) as Time) <= now) nextConnect.delete(p);
-  if (clearFailCount.size > 0)
-    for (const p of clearFailCount.keys())
-      if ((clearFailCount.get(p) as Time) <= now) {
-        clearFailCount.delete(p);
-        updateKnown(s, p, { failCount: 0 });
-      }
-  if (nextShare.size > 0)
-    for (const p of nextShare.keys())
-      if ((nextShare.get(p) as Time) <= now) {
-        nextShare.delete(p);
-        s.availableForShare.add(p);
-      }
-  if (nextActivate.size > 0)
-    for (const p of nextActivate.keys()) if ((nextActivate.get(p) as Time) <= now) nextActivate.delete(p);
+  const entries = nextConnect.size + clearFailCount.size + nextShare.size + nextActivate.size;
+  // Nothing due yet: skip the walk. An entry set without `armTimer` shows as a larger count.
+  if (now < s.timersDueFrom && entries <= s.timersSeen) {
+    s.timersSeen = entries;
+    return;
+  }
+  let next = Number.POSITIVE_INFINITY;
+  for (const p of nextConnect.keys()) {
+    const t = nextConnect.get(p) as Time;
+    if (t <= now) nextConnect.delete(p);
+    else if (t < next) next = t;
+  }
+  for (const p of clearFailCount.keys()) {
+    const t = clearFailCount.get(p) as Time;
+    if (t <= now) {
+      clearFailCount.delete(p);
+      updateKnown(s, p, { failCount: 0 });
+    } else if (t < next) next = t;
+  }
+  for (const p of nextShare.keys()) {
+    const t = nextShare.get(p) as Time;
+    if (t <= now) {
+      nextShare.delete(p);
+      s.availableForShare.add(p);
+    } else if (t < next) next = t;
+  }
+  for (const p of nextActivate.keys()) {
+    const t = nextActivate.get(p) as Time;
+    if (t <= now) nextActivate.delete(p);
+    else if (t < next) next = t;
+  }
+  s.timersDueFrom = next;
+  s.timersSeen = nextConnect.size + clearFailCount.size + nextShare.size + nextActivate.size;
+}
+
+/** Sets one of the four timer maps' entry for `peer` (and keeps `setCurrentTime`'s shortcut true). */
+export function armTimer(
+  s: GovernorState,
+  timers: GovernorState['nextConnect' | 'clearFailCount' | 'nextShare' | 'nextActivate'],
+  peer: Peer,
+  at: Time,
+): void {
+  const had = timers.has(peer);
+  timers.set(peer, at);
+  if (at < s.timersDueFrom) s.timersDueFrom = at;
+  if (!had) s.timersSeen++;
 }
 
 /** Adds an established peer; its first peer-share request waits for the activation delay. */
@@ -124,7 +154,7 @@ export function insertEstablished(s: GovernorState, peer: Peer, sharing: boolean
   s.since.set(peer, s.now);
   s.availableForShare.delete(peer);
   s.nextActivate.delete(peer);
-  if (sharing && policy.peerSharing) s.nextShare.set(peer, s.now + policy.peerShareActivationDelayMs);
+  if (sharing && policy.peerSharing) armTimer(s, s.nextShare, peer, s.now + policy.peerShareActivationDelayMs);
   else s.nextShare.delete(peer);
 }
 

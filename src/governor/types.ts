@@ -474,6 +474,13 @@ export interface GovernorState {
   nextJobId: number;
   /** Decisions taken so far (for tests and reports). */
   decisionCount: number;
+  /**
+   * No entry of the four timer maps (nextConnect, clearFailCount, nextShare, nextActivate) falls due
+   * before this time, and they held `timersSeen` entries together when it was computed: until then
+   * `setCurrentTime` need not walk them (it runs before every decision). Kept by `armTimer`.
+   */
+  timersDueFrom: Time;
+  timersSeen: number;
   /** The last time the state was advanced to. */
   now: Time;
 }
@@ -530,6 +537,8 @@ export function initialState(now: Time = 0): GovernorState {
     peerShareJobs: new Map(),
     nextJobId: 1,
     decisionCount: 0,
+    timersDueFrom: Number.POSITIVE_INFINITY,
+    timersSeen: 0,
     now,
   };
 }

@@ -6,7 +6,7 @@
  * satisfy the general active target.
  */
 import { activateFailureDelay, pickHotToDemote, pickUniform } from '../policies.js';
-import { deleteEstablished, earlier, reportFailure, updateKnown } from '../state.js';
+import { armTimer, deleteEstablished, earlier, reportFailure, updateKnown } from '../state.js';
 import type { Completion, GovernorEventType, GovernorState, Job, Peer, TraceEvent } from '../types.js';
 import { blpCounts, type Ctx, type Guarded, newJobId, orElse, ready, skip } from './guarded.js';
 
@@ -224,7 +224,7 @@ export function completeActivate(
     if (wasInFlight && s.established.has(c.peer) && !s.inProgressDemoteToCold.has(c.peer)) {
       s.active.add(c.peer);
       s.since.set(c.peer, ctx.now);
-      s.clearFailCount.set(c.peer, ctx.now + ctx.policy.clearFailCountDelayMs);
+      armTimer(s, s.clearFailCount, c.peer, ctx.now + ctx.policy.clearFailCountDelayMs);
       return [{ type: 'PromoteWarmDone', peers: [c.peer] }];
     }
     return [{ type: 'PromoteWarmAborted', peers: [c.peer] }];

@@ -5,7 +5,7 @@
  * public roots only while there are more roots than the root target.
  */
 import { orderBySalt, peerShareAmount, pickColdToForget, pickUniform } from '../policies.js';
-import { earlier, forget, insertKnown, updateKnown } from '../state.js';
+import { armTimer, earlier, forget, insertKnown, updateKnown } from '../state.js';
 import {
   type Completion,
   counters,
@@ -66,7 +66,7 @@ export function belowTarget(s: GovernorState, ctx: Ctx): Guarded {
       const amount = peerShareAmount(objective, picked.length);
       for (const p of picked) {
         s.availableForShare.delete(p);
-        s.nextShare.set(p, now + policy.peerShareRetryTimeMs);
+        armTimer(s, s.nextShare, p, now + policy.peerShareRetryTimeMs);
       }
       s.inProgressPeerShareReqs += picked.length;
       const id = newJobId(s);

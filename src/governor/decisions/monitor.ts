@@ -5,7 +5,7 @@
  */
 import { canMakeProgress, clampToTrustable, requiresBootstrapPeers, wantedTargets } from '../bootstrap.js';
 import { asyncColdDelay, asyncWarmDelay } from '../policies.js';
-import { deleteEstablished, insertKnown, reportFailure } from '../state.js';
+import { armTimer, deleteEstablished, insertKnown, reportFailure } from '../state.js';
 import {
   clampLocalRoots,
   type GovernorState,
@@ -83,7 +83,7 @@ function demoteAsynchronously(
   for (const [p, delay] of toWarm) {
     s.active.delete(p);
     s.since.set(p, ctx.now);
-    if (delay !== undefined) s.nextActivate.set(p, ctx.now + asyncWarmDelay(delay, ctx.rng));
+    if (delay !== undefined) armTimer(s, s.nextActivate, p, ctx.now + asyncWarmDelay(delay, ctx.rng));
   }
   for (const p of toCooling) {
     if (s.active.delete(p)) s.since.set(p, ctx.now);
