@@ -44,16 +44,25 @@ export function connections(s: GovernorState, ctx: Ctx): Guarded {
     }
   }
   if (!any) return skip();
-  const toWarm: Array<[Peer, number | undefined]> = [];
+  // Peers and their repromote delays in parallel arrays, not [peer, delay] pairs: destructuring
+  // pairs made this rarely optimised function one of the costliest for the optimising compiler.
+  const toWarm: Peer[] = [];
+  const warmDelays: Array<number | undefined> = [];
   const toCooling: Peer[] = [];
-  const toCold: Array<[Peer, number | undefined]> = [];
+  const toCold: Peer[] = [];
+  const coldDelays: Array<number | undefined> = [];
   for (const p of s.established.keys()) {
     const kind = asyncDemotion(s, p);
-    if (kind === 'warm') toWarm.push([p, s.connStatus.get(p)?.repromoteDelayMs]);
-    else if (kind === 'cooling') toCooling.push(p);
-    else if (kind === 'cold') toCold.push([p, s.connStatus.get(p)?.repromoteDelayMs]);
+    if (kind === 'warm') {
+      toWarm.push(p);
+      warmDelays.push(s.connStatus.get(p)?.repromoteDelayMs);
+    } else if (kind === 'cooling') toCooling.push(p);
+    else if (kind === 'cold') {
+      toCold.push(p);
+      coldDelays.push(s.connStatus.get(p)?.repromoteDelayMs);
+    }
   }
-  return ready(() => demoteAsynchronously(s, ctx, toWarm, toCooling, toCold));
+  return ready(() => demoteAsynchronously(s, ctx, toWarm, warmDelays, toCooling, toCold, coldDelays));
 }
 
 /** What the reported status of an established peer asks for, when the governor did not initiate it. */
@@ -75,12 +84,16 @@ function asyncDemotion(s: GovernorState, p: Peer): 'warm' | 'cooling' | 'cold' |
 function demoteAsynchronously(
   s: GovernorState,
   ctx: Ctx,
-  toWarm: Array<[Peer, number | undefined]>,
+  toWarm: Peer[],
+  warmDelays: ReadonlyArray<number | undefined>,
   toCooling: Peer[],
-  toCold: Array<[Peer, number | undefined]>,
+  toCold: Peer[],
+  coldDelays: ReadonlyArray<number | undefined>,
 ): Outcome {
   const trace: TraceEvent[] = [];
-  for (const [p, delay] of toWarm) {
+  for (let i = 0; i < toWarm.length; i++) {
+    const p = toWarm[i] as Peer;
+    const delay = warmDelays[i];
     s.active.delete(p);
     s.since.set(p, ctx.now);
     if (delay !== undefined) armTimer(s, s.nextActivate, p, ctx.now + asyncWarmDelay(delay, ctx.rng));
@@ -91,20 +104,21 @@ function demoteAsynchronously(
     s.inProgressPromoteWarm.delete(p);
   }
   const forgotten: Peer[] = [];
-  for (const [p, delay] of toCold) {
+  for (let i = 0; i < toCold.length; i++) {
+    const p = toCold[i] as Peer;
+    const delay = coldDelays[i] ?? 0;
     deleteEstablished(s, p);
     s.inProgressDemoteToCold.delete(p);
     s.inProgressPromoteWarm.delete(p);
-    if (reportFailure(s, p, ctx.policy, () => asyncColdDelay(delay ?? 0, ctx.rng))) forgotten.push(p);
+    if (reportFailure(s, p, ctx.policy, () => asyncColdDelay(delay, ctx.rng))) forgotten.push(p);
   }
-  if (toWarm.length > 0) trace.push({ type: 'DemoteAsynchronousToWarm', peers: toWarm.map(([p]) => p) });
+  if (toWarm.length > 0) trace.push({ type: 'DemoteAsynchronousToWarm', peers: toWarm });
   if (toCooling.length > 0) trace.push({ type: 'DemoteAsynchronousToCooling', peers: toCooling });
-  if (toCold.length > 0)
-    trace.push({
-      type: 'DemoteAsynchronousToCold',
-      peers: toCold.map(([p]) => p),
-      ...(forgotten.length > 0 ? { detail: `forgotten: ${forgotten.join(' ')}` } : {}),
-    });
+  if (toCold.length > 0) {
+    const e: TraceEvent = { type: 'DemoteAsynchronousToCold', peers: toCold };
+    if (forgotten.length > 0) e.detail = `forgotten: ${forgotten.join(' ')}`;
+    trace.push(e);
+  }
   return { trace, jobs: [] };
 }
 
