@@ -148,12 +148,12 @@ function measure(n: number): Measured {
 const BASELINE_COMMIT = 'dd17958';
 /**
  * A later commit of today's code run beside it (GOVERNOR_BENCH_PREVIOUS), for the before/after of a
- * change in the same run. Default: ea8c85b, main before the work on the one-day target (closures per
- * scheduled event and per step, garbage per guard evaluation); the earlier allocation work's
- * previous commit was 61432d0. What is measured is unchanged: the same whole day, driver and world
- * included.
+ * change in the same run. Default: b96f305, main before the last step to the one-day target (no
+ * wake-ups for backoff, activation and fail-count timers); before it ea8c85b (closures per scheduled
+ * event and per step, garbage per guard evaluation) and 61432d0 (the earlier allocation work). What
+ * is measured is unchanged: the same whole day, driver and world included.
  */
-const PREVIOUS_COMMIT = process.env.GOVERNOR_BENCH_PREVIOUS ?? 'ea8c85b';
+const PREVIOUS_COMMIT = process.env.GOVERNOR_BENCH_PREVIOUS ?? 'b96f305';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DAY_SCRIPT = fileURLToPath(new URL('./governor-day.ts', import.meta.url));
 /** Processes per version, alternating (so a change of load hits both), and days per process. */
