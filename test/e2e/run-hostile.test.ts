@@ -16,7 +16,7 @@ import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import type { CliResult } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { writeOneLocalRootFiles } from '../lib/run-files.js';
+import { startLocalRootProducer } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -45,10 +45,7 @@ describe('spo run: hostile inbound connections, and a clean close', () => {
   let port = 0;
 
   beforeAll(async () => {
-    producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
-    const p = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
-    root = `127.0.0.1:${p}`;
-    writeOneLocalRootFiles(dir, p);
+    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
     node = new JsonLinesProcess<Line>(
       'node',
       spoRunArgs({

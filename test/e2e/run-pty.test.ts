@@ -23,9 +23,9 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type CliResult, HAS_SCRIPT, PTY_RUNNER, processAlive, runCli } from '../lib/cli.js';
-import { JsonLinesProcess } from '../lib/json-lines.js';
+import type { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { writeOneLocalRootFiles } from '../lib/run-files.js';
+import { startLocalRootProducer } from '../lib/run-files.js';
 
 const MAGIC = 42;
 const CTRL_C = '\x03';
@@ -95,10 +95,7 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
   let root = '';
 
   beforeAll(async () => {
-    producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
-    const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
-    root = `127.0.0.1:${port}`;
-    writeOneLocalRootFiles(dir, port);
+    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
   });
 
   afterAll(async () => {

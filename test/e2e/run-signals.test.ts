@@ -18,7 +18,7 @@ import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { type CliResult, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { writeOneLocalRootFiles } from '../lib/run-files.js';
+import { startLocalRootProducer } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -42,10 +42,7 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
   let root = '';
 
   beforeAll(async () => {
-    producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(MAGIC), '--json']);
-    const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
-    root = `127.0.0.1:${port}`;
-    writeOneLocalRootFiles(dir, port);
+    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
   });
 
   afterAll(async () => {

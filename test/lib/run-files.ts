@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { JsonLinesProcess } from './json-lines.js';
 
 /**
  * Writes DIR/topology.json (127.0.0.1:PORT the one local root: trustable, hot valency 1, not
@@ -25,4 +26,21 @@ export function writeOneLocalRootFiles(dir: string, port: number): { topology: s
   );
   writeFileSync(registry, JSON.stringify({ pools: [] }));
   return { topology, registry };
+}
+
+/** A running `spo serve` producer and the files of a `spo run` that has it as its one local root. */
+export interface LocalRootProducer {
+  producer: JsonLinesProcess;
+  port: number;
+  /** `127.0.0.1:PORT`, as the node names the peer. */
+  root: string;
+  topology: string;
+  registry: string;
+}
+
+/** Starts `spo serve` on a free loopback port (network MAGIC) and writes `writeOneLocalRootFiles` for it. */
+export async function startLocalRootProducer(dir: string, magic: number): Promise<LocalRootProducer> {
+  const producer = new JsonLinesProcess('producer', ['serve', '--port', '0', '--magic', String(magic), '--json']);
+  const port = Number((await producer.until('listening', (l) => l.event === 'listening')).port);
+  return { producer, port, root: `127.0.0.1:${port}`, ...writeOneLocalRootFiles(dir, port) };
 }
