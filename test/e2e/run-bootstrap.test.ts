@@ -35,6 +35,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { freePort } from '../lib/ports.js';
 import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
@@ -60,14 +61,6 @@ const isEvent =
   <K extends NodeEvent['event']>(k: K) =>
   (l: Line): l is Ev<K> & Line =>
     l.event === k;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The peer a line is about (promotions, demotions, failures), if any. */
 const peerOf = (l: Line): string | undefined =>

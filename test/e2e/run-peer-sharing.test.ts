@@ -11,13 +11,13 @@
  * and `peersShared` events, snapshots), never on sleeps.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { freePort } from '../lib/ports.js';
 import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
@@ -28,14 +28,6 @@ type Shared = Extract<NodeEvent, { event: 'peersShared' }>;
 const isSnapshot = (l: Line): l is NodeSnapshot => l.event === 'snapshot';
 const isReceived = (l: Line): l is Received => l.event === 'peersReceived';
 const isShared = (l: Line): l is Shared => l.event === 'peersShared';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const at = (port: number): string => `127.0.0.1:${port}`;
 

@@ -15,6 +15,7 @@ import { parsePrometheusText, unlabelledValue } from '../../src/metrics/promethe
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
+import { freePort } from '../lib/ports.js';
 import { spoRunArgs } from '../lib/run-args.js';
 
 const MAGIC = 42;
@@ -35,14 +36,6 @@ class Proc extends JsonLinesProcess<Line> {
 const isSnapshot = (l: Line): l is NodeSnapshot => l.event === 'snapshot';
 /** For the waits of the 90 s tests. */
 const LONG_WAIT = { timeoutMs: 85_000 };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /**
  * Targets the loopback network can meet: the two other relays (local roots), both producers as big

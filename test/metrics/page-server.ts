@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export { closedPort } from '../lib/ports.js';
+
 export type PageHandler = (req: IncomingMessage, res: ServerResponse, n: number) => void | Promise<void>;
 
 export interface PageServer {
@@ -56,13 +58,4 @@ export async function startPageServer(handler: PageHandler): Promise<PageServer>
         server.close(() => resolve());
       }),
   };
-}
-
-/** A port nothing listens on (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }

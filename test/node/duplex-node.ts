@@ -6,7 +6,6 @@
  * child process. Peers are given as local roots (they take effect at once when changed).
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { GovernorDriver } from '../../src/driver/loop.js';
 import { createRng } from '../../src/governor/rng.js';
 import type { Peer } from '../../src/governor/types.js';
@@ -21,6 +20,8 @@ import { ConnectionManager, type Dialer, tcpDialer } from '../../src/node/connec
 import { CmConnector } from '../../src/node/outbound.js';
 import { LivePeerStateActions, type PeerStateTrace } from '../../src/node/peer-state-actions.js';
 import { type NodeServer, startAcceptLoops } from '../../src/node/server/accept-loop.js';
+
+export { freePort } from '../lib/ports.js';
 
 export const DUPLEX_MAGIC = 42;
 
@@ -47,15 +48,6 @@ function unboundDialer(clock: Clock): Dialer {
   return {
     dial: (peer, _local, signal) => tcpConnect({ host: peer.host, port: peer.port, timeoutMs: 10_000, signal, clock }),
   };
-}
-
-/** A free TCP port on `host` (asked of the kernel, then released). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host, port: 0 }, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export async function startDuplexNode(o: {

@@ -1,19 +1,3 @@
-/**
- * The live node's bootstrap-peers rule, in-process on loopback TCP with `spo serve`'s server as every
- * peer: the node judges the ledger state too old while it has bootstrap peers and the tip seen from
- * its peers has not passed useLedgerAfterSlot, and the governor is then in the reference's
- * "sensitive" state (governor.md §2.9, the §12.1 bootstrap properties): it connects only to
- * bootstrap peers and trustable local roots, asks for no ledger peers, big ledger peers or peer
- * sharing; once the tip passes the slot it forgets the bootstrap peers it is not connected to and
- * uses ledger peers, the other local roots and peer sharing.
- *
- * The governor-level properties are test/governor/bootstrap*.test.ts on simulated networks; what this
- * adds is the live node's own part (the judgement from the tip seen on real chain-sync, the root
- * sources, the snapshot) with every job the driver hands to the shell checked, and the far ends'
- * own counts of accepted connections. The chain grows only when the test extends it, so the test
- * decides when the tip passes the slot; every wait is on the node's events or the driver's steps.
- */
-import { createServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeSettings } from '../../src/config/node-config.js';
@@ -29,6 +13,7 @@ import { type LiveNode, startLiveNode } from '../../src/node/live-node.js';
 import type { PeerResolver } from '../../src/node/peer-state-actions.js';
 import type { NodeEvent } from '../../src/node/snapshot.js';
 import type { LocalRootGroup, Topology } from '../../src/topology/model.js';
+import { closedPort } from '../lib/ports.js';
 
 const MAGIC = 4242;
 /** SyntheticChain: slot 1000 + 20 per block; 10 blocks at start (tip 1180). */
@@ -58,15 +43,6 @@ function group(port: number, trustable: boolean): LocalRootGroup {
     behindFirewall: false,
     diffusionMode: 'InitiatorAndResponder',
   };
-}
-
-/** A port nothing listens on (a bootstrap peer that never answers: known, never established). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function server(o: { chain?: SyntheticChain; shares?: number }): Promise<RunningServer> {

@@ -8,6 +8,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { decode, encode } from 'cborg';
 
+export { closedPort } from '../lib/ports.js';
+
 export type Behaviour =
   | {
       kind: 'ok';
@@ -130,13 +132,4 @@ export async function startFakeRelay(host: string, behaviour: Behaviour, port = 
         server.close(() => resolve());
       }),
   };
-}
-
-/** A port on host that refuses connections (bound, then closed: nothing listens there now). */
-export async function closedPort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen({ host, port: 0 }, () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
