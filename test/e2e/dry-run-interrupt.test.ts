@@ -4,6 +4,7 @@
  * event, not a sleep). The library (src/sim/dry-run.ts) with `partialOnAbort` returns the document
  * as of the time reached, marked interrupted.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RELAY_DEFAULT_TARGETS } from '../../src/governor/types.js';
 import { selectNetwork } from '../../src/lib/networks.js';
@@ -13,7 +14,10 @@ import { runCli } from '../lib/cli.js';
 
 describe('governor dry-run: Ctrl-C', () => {
   it('prints the table reached so far and exits 130', async () => {
-    const r = await runCli(['governor', 'dry-run', '--duration', '30d'], {
+    // Large targets: 30 simulated days of them are minutes of CPU, so the run is far from its end
+    // when the signal lands (the relay defaults' 30 days take ~2 s, about when progress shows).
+    const config = fileURLToPath(new URL('../fixtures/governor/large-targets-config.json', import.meta.url));
+    const r = await runCli(['governor', 'dry-run', '--duration', '30d', '--config', config], {
       timeoutMs: 60_000,
       onSpawn: (child) => {
         let sent = false;

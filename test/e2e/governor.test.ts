@@ -255,21 +255,26 @@ describe('spo governor dry-run', () => {
   });
 
   it('Ctrl-C during a long simulation exits 130 at once (the run is sliced and checks the signal)', async () => {
+    // Large targets make 30 simulated days minutes of CPU, so the run is still far from done when
+    // the signal lands (the relay defaults' 30 days take ~2 s, about when the progress line is out).
     let sent = 0;
     let seen = '';
-    const r = await runCli(['governor', 'dry-run', '--duration', '30d'], {
-      timeoutMs: 60_000,
-      onSpawn: (child) => {
-        // Ctrl-C once the progress line (printed after 2 s of wall time) is out, however loaded the machine.
-        child.stderr?.on('data', (d: Buffer | string) => {
-          seen += String(d);
-          if (sent === 0 && /simulating: .* of 720h 0m/.test(seen)) {
-            sent = performance.now();
-            child.kill('SIGINT');
-          }
-        });
+    const r = await runCli(
+      ['governor', 'dry-run', '--duration', '30d', '--config', fixture('large-targets-config.json')],
+      {
+        timeoutMs: 60_000,
+        onSpawn: (child) => {
+          // Ctrl-C once the progress line (printed after 2 s of wall time) is out, however loaded the machine.
+          child.stderr?.on('data', (d: Buffer | string) => {
+            seen += String(d);
+            if (sent === 0 && /simulating: .* of 720h 0m/.test(seen)) {
+              sent = performance.now();
+              child.kill('SIGINT');
+            }
+          });
+        },
       },
-    });
+    );
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted/);
     expect(r.stderr).toMatch(/simulating: .* of 720h 0m/); // progress after 2 s of wall time
