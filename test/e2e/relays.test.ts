@@ -295,7 +295,7 @@ describe('long sources: progress and Ctrl-C', () => {
       // interrupt once the request is under way (the progress line says so)
       onSpawn: (child) => {
         child.stderr?.on('data', (d: string) => {
-          if (String(d).includes('reading the registry')) setTimeout(() => child.kill('SIGINT'), 300);
+          if (String(d).includes('reading the registry')) child.kill('SIGINT'); // handler in place before progress
         });
       },
     });

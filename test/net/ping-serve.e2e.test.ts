@@ -239,7 +239,8 @@ describe('spo ping against spo serve', () => {
       const { connect } = await import('node:net');
       const filler = connect(port, '127.0.0.1');
       filler.on('error', () => undefined);
-      await new Promise((res) => setTimeout(res, 200));
+      // the queue is full once the filler's handshake is done (the kernel completes it for the listener)
+      await new Promise((res) => filler.once('connect', res));
       const r = await runCli(['ping', `127.0.0.1:${port}`, '--network', 'preview', '--timeout', '1s', '--json']);
       filler.destroy();
       expect(r.code).toBe(1);
