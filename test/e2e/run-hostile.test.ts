@@ -6,9 +6,7 @@
  * good connection after them; on SIGTERM a negotiated inbound connection is closed cleanly (FIN,
  * not a reset) and the node exits 0.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPeer } from '../../src/net/client.js';
@@ -16,7 +14,7 @@ import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import type { CliResult } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { startLocalRootProducer } from '../lib/run-files.js';
+import { localRootProducerForSuite } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -38,22 +36,20 @@ function hostile(port: number, bytes: Buffer | 'reset'): Promise<void> {
 }
 
 describe('spo run: hostile inbound connections, and a clean close', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spo-run-hostile-'));
-  let producer: JsonLinesProcess;
+  const lr = localRootProducerForSuite('spo-run-hostile-', MAGIC);
+  const { dir } = lr;
   let node: JsonLinesProcess<Line>;
-  let root = '';
   let port = 0;
 
   beforeAll(async () => {
-    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
     node = new JsonLinesProcess<Line>(
       'node',
       spoRunArgs({
-        topology: join(dir, 'topology.json'),
+        topology: lr.topology,
         control: join(dir, 'node.sock'),
         host: '127.0.0.1',
         magic: MAGIC,
-        source: join(dir, 'registry.json'),
+        source: lr.registry,
         allowEmpty: true,
         snapshotInterval: '200ms',
         seed: 1,
@@ -61,14 +57,13 @@ describe('spo run: hostile inbound connections, and a clean close', () => {
     );
     const hot = await node.until(
       'the producer hot',
-      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((x) => x.peer === root && x.temperature === 'hot'),
+      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((x) => x.peer === lr.root && x.temperature === 'hot'),
     );
     port = Number((hot.listening[0] as string).replace(/^.*:/, ''));
   });
 
   afterAll(async () => {
-    await Promise.all([producer, node].map((p) => p?.stop()));
-    rmSync(dir, { recursive: true, force: true });
+    await node?.stop();
   });
 
   it('garbage, an oversized segment, a reset and a wrong network end only their own connection', async () => {
@@ -97,7 +92,7 @@ describe('spo run: hostile inbound connections, and a clean close', () => {
     // still running its governor: a fresh snapshot with the local root hot
     await node.until(
       'a snapshot after the attacks with the producer hot',
-      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((x) => x.peer === root && x.temperature === 'hot'),
+      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((x) => x.peer === lr.root && x.temperature === 'hot'),
       { from: after },
     );
     // and still accepting: a good handshake succeeds

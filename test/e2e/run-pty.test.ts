@@ -16,16 +16,14 @@
  * table, is killed at the end if it is still there.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, type CliResult, HAS_SCRIPT, PTY_RUNNER, processAlive, runCli } from '../lib/cli.js';
-import type { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { startLocalRootProducer } from '../lib/run-files.js';
+import { localRootProducerForSuite } from '../lib/run-files.js';
 
 const MAGIC = 42;
 const CTRL_C = '\x03';
@@ -89,20 +87,12 @@ class Terminal {
 }
 
 describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spo-run-pty-'));
+  const lr = localRootProducerForSuite('spo-run-pty-', MAGIC);
+  const { dir } = lr;
   const terminals: Terminal[] = [];
-  let producer: JsonLinesProcess;
-  let root = '';
 
-  beforeAll(async () => {
-    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
-  });
-
-  afterAll(async () => {
-    producer?.kill('SIGCONT');
+  afterAll(() => {
     for (const t of terminals) t.kill();
-    await producer?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /**
@@ -114,10 +104,10 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
     drive: (t: Terminal, node: { pid: number; listening: string }) => Promise<void>,
   ): Promise<{ result: CliResult; terminal: Terminal; driven: Promise<void> }> {
     const argv = spoRunArgs({
-      topology: join(dir, 'topology.json'),
+      topology: lr.topology,
       control: join(dir, `${name}.sock`),
       magic: MAGIC,
-      source: join(dir, 'registry.json'),
+      source: lr.registry,
       allowEmpty: true,
       seed: 1,
       json: false,
@@ -126,7 +116,7 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
     const cmd = `stty cols 120 rows 40; exec ${[process.execPath, BIN, ...argv].map(quote).join(' ')}`;
     let terminal: Terminal | undefined;
     let driven: Promise<void> = Promise.resolve();
-    const escapedRoot = root.replace(/\./g, '\\.');
+    const escapedRoot = lr.root.replace(/\./g, '\\.');
     return runCli([], {
       openStdin: true,
       timeoutMs: 60_000,
@@ -164,7 +154,7 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
   it('Ctrl-C twice, the second while the node still closes: exit 130, the socket file gone, the cursor back', async () => {
     let second = false;
     const { result, terminal, driven } = await onTerminal('twice', async (t, node) => {
-      producer.kill('SIGSTOP');
+      lr.producer.kill('SIGSTOP');
       // a plain TCP connection held to the node: it closes it as its shutdown begins
       const [host, port] = [node.listening.replace(/:\d+$/, ''), Number(node.listening.replace(/^.*:/, ''))];
       await new Promise<void>((resolve, reject) => {
@@ -181,7 +171,7 @@ describe.runIf(HAS_SCRIPT)('spo run on a terminal: Ctrl-C typed once, and twice'
       t.type(CTRL_C);
     });
     await driven;
-    producer.kill('SIGCONT');
+    lr.producer.kill('SIGCONT');
     expect(second, 'the node had finished closing before the second Ctrl-C could be typed').toBe(true);
     expect(result.code, terminal.text.slice(-2000)).toBe(130);
     // it left before its orderly stop ended: no "stopped" line in the last frame

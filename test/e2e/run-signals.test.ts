@@ -9,16 +9,15 @@
  * "Still closing" is an event, not a guess: the test holds a plain TCP connection to the node, and
  * the node closes it as its shutdown begins, a second before the hung peer's close limit ends.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeEvent, NodeSnapshot } from '../../src/node/snapshot.js';
 import { type CliResult, runCli } from '../lib/cli.js';
 import { JsonLinesProcess } from '../lib/json-lines.js';
 import { spoRunArgs } from '../lib/run-args.js';
-import { startLocalRootProducer } from '../lib/run-files.js';
+import { localRootProducerForSuite } from '../lib/run-files.js';
 
 const MAGIC = 42;
 
@@ -36,19 +35,12 @@ async function portFree(port: number): Promise<void> {
 }
 
 describe('spo run: SIGINT once, and a second Ctrl-C', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spo-run-signals-'));
+  const lr = localRootProducerForSuite('spo-run-signals-', MAGIC);
+  const { dir } = lr;
   const procs: JsonLinesProcess<Line>[] = [];
-  let producer: JsonLinesProcess;
-  let root = '';
-
-  beforeAll(async () => {
-    ({ producer, root } = await startLocalRootProducer(dir, MAGIC));
-  });
 
   afterAll(async () => {
-    producer?.kill('SIGCONT');
-    await Promise.all([producer, ...procs].map((p) => p?.stop()));
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(procs.map((p) => p.stop()));
   });
 
   /** A node with the producer hot, then the producer hung (SIGSTOP). */
@@ -56,10 +48,10 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     const node = new JsonLinesProcess<Line>(
       name,
       spoRunArgs({
-        topology: join(dir, 'topology.json'),
+        topology: lr.topology,
         control: join(dir, `${name}.sock`),
         magic: MAGIC,
-        source: join(dir, 'registry.json'),
+        source: lr.registry,
         allowEmpty: true,
         snapshotInterval: '200ms',
         seed: 1,
@@ -68,9 +60,9 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     procs.push(node);
     const hot = await node.until(
       'the producer hot',
-      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((p) => p.peer === root && p.temperature === 'hot'),
+      (l): l is NodeSnapshot => isSnapshot(l) && l.peers.some((p) => p.peer === lr.root && p.temperature === 'hot'),
     );
-    producer.kill('SIGSTOP');
+    lr.producer.kill('SIGSTOP');
     return { node, listening: hot.listening[0] as string };
   }
 
@@ -99,7 +91,7 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     node.kill('SIGINT');
     const r = (await node.done) as CliResult;
     const ms = performance.now() - started;
-    producer.kill('SIGCONT');
+    lr.producer.kill('SIGCONT');
     expect(r.signal).toBeNull();
     expect(r.code, r.stderr).toBe(0);
     expect(node.lines.at(-1)).toMatchObject({ event: 'stopped', reason: 'signal' });
@@ -121,7 +113,7 @@ describe('spo run: SIGINT once, and a second Ctrl-C', () => {
     });
     node.kill('SIGINT');
     const r = (await node.done) as CliResult;
-    producer.kill('SIGCONT');
+    lr.producer.kill('SIGCONT');
     expect(second, 'the node had finished closing before the second Ctrl-C could be sent').toBe(true);
     expect(r.signal).toBeNull();
     expect(r.code, r.stderr).toBe(130);
