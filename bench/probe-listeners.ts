@@ -5,7 +5,8 @@
  * 5% never answer (accept and stay silent), 5% refuse (closed ports), the rest answer the
  * handshake after a random 20-200 ms.
  */
-import { closedPort, startFakeRelay } from '../test/probe/responder.js';
+import { closedPort } from '../test/lib/ports.js';
+import { startFakeRelay } from '../test/probe/responder.js';
 
 const count = Number(process.argv[2] ?? 2000);
 const magic = Number(process.argv[3] ?? 764824073);

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NodeMetricsPublisher } from '../../src/metrics/publish.js';
 import { startMetricsServer } from '../../src/metrics/serve.js';
 import { BIN, HAS_SCRIPT, PTY_RUNNER, runCli, typeCtrlCWhen } from '../lib/cli.js';
-import { closedPort, fixture, type PageServer, sendPage, startPageServer } from '../metrics/page-server.js';
+import { closedPort } from '../lib/ports.js';
+import { fixture, type PageServer, sendPage, startPageServer } from '../metrics/page-server.js';
 
 const servers: PageServer[] = [];
 const closers: Array<() => Promise<void>> = [];

@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export { closedPort } from '../lib/ports.js';
-
 export type PageHandler = (req: IncomingMessage, res: ServerResponse, n: number) => void | Promise<void>;
 
 export interface PageServer {

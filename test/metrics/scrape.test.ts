@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InterruptedError, type SpoError } from '../../src/lib/errors.js';
 import { fetchMetricsPage, metricsAgent, parseMetricsUrl } from '../../src/metrics/scrape.js';
-import { closedPort, fixture, type PageServer, sendPage, startPageServer } from './page-server.js';
+import { closedPort } from '../lib/ports.js';
+import { fixture, type PageServer, sendPage, startPageServer } from './page-server.js';
 
 const servers: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@ import type { CncliPingJson, PingJson } from '../../src/commands/ping.js';
 import { type RunningServer, startServer } from '../../src/net/serve.js';
 import { type Dnsmasq, startDnsmasq } from '../dns/dnsmasq.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
-import { closedPort } from '../probe/responder.js';
+import { closedPort } from '../lib/ports.js';
 
 let relay: RunningServer;
 let http: Server;

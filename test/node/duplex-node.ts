@@ -21,8 +21,6 @@ import { CmConnector } from '../../src/node/outbound.js';
 import { LivePeerStateActions, type PeerStateTrace } from '../../src/node/peer-state-actions.js';
 import { type NodeServer, startAcceptLoops } from '../../src/node/server/accept-loop.js';
 
-export { freePort } from '../lib/ports.js';
-
 export const DUPLEX_MAGIC = 42;
 
 export interface DuplexNode {

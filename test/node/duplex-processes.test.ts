@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Protocol } from '../../src/net/mux/limits.js';
 import { ROOT } from '../lib/cli.js';
-import { establishedSockets, freePort } from './duplex-node.js';
+import { freePort } from '../lib/ports.js';
+import { establishedSockets } from './duplex-node.js';
 
 const MAIN = fileURLToPath(new URL('./duplex-node-main.ts', import.meta.url));
 

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Protocol } from '../../src/net/mux/limits.js';
-import { acceptedAt, type DuplexNode, establishedSockets, freePort, startDuplexNode } from './duplex-node.js';
+import { freePort } from '../lib/ports.js';
+import { acceptedAt, type DuplexNode, establishedSockets, startDuplexNode } from './duplex-node.js';
 
 const nodes: DuplexNode[] = [];
 afterEach(async () => {

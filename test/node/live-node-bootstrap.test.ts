@@ -1,3 +1,18 @@
+/**
+ * The live node's bootstrap-peers rule, in-process on loopback TCP with `spo serve`'s server as every
+ * peer: the node judges the ledger state too old while it has bootstrap peers and the tip seen from
+ * its peers has not passed useLedgerAfterSlot, and the governor is then in the reference's
+ * "sensitive" state (governor.md §2.9, the §12.1 bootstrap properties): it connects only to
+ * bootstrap peers and trustable local roots, asks for no ledger peers, big ledger peers or peer
+ * sharing; once the tip passes the slot it forgets the bootstrap peers it is not connected to and
+ * uses ledger peers, the other local roots and peer sharing.
+ *
+ * The governor-level properties are test/governor/bootstrap*.test.ts on simulated networks; what this
+ * adds is the live node's own part (the judgement from the tip seen on real chain-sync, the root
+ * sources, the snapshot) with every job the driver hands to the shell checked, and the far ends'
+ * own counts of accepted connections. The chain grows only when the test extends it, so the test
+ * decides when the tip passes the slot; every wait is on the node's events or the driver's steps.
+ */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeSettings } from '../../src/config/node-config.js';

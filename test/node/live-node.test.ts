@@ -4,7 +4,6 @@
  * an operator needs when a root name does not resolve, and a close that leaves nothing behind.
  * Synchronised on the node's events, never on sleeps.
  */
-
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeSettings } from '../../src/config/node-config.js';
 import { DnsError } from '../../src/dns/errors.js';

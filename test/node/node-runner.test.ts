@@ -5,7 +5,6 @@
  * everything it opened. Its refusals at start are InputErrors that leave nothing open.
  * Synchronised on the node's events, never on sleeps.
  */
-
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';

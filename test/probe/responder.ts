@@ -8,8 +8,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { decode, encode } from 'cborg';
 
-export { closedPort } from '../lib/ports.js';
-
 export type Behaviour =
   | {
       kind: 'ok';

@@ -17,7 +17,7 @@ import type { Pool } from '../../src/registry/model.js';
 import { palette } from '../../src/ui/color.js';
 import { renderProbeCsv, renderProbeTable } from '../../src/ui/probe-report.js';
 import { parseJsonOutput, runCli } from '../lib/cli.js';
-import { closedPort } from './responder.js';
+import { closedPort } from '../lib/ports.js';
 
 const plain = palette(new Chalk({ level: 0 }));
 let dir: string;

@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { startServer } from '../../src/net/serve.js';
 import { type Dnsmasq, startDnsmasq } from '../dns/dnsmasq.js';
 import { BIN, ROOT } from '../lib/cli.js';
-import { closedPort, type FakeRelay, startFakeRelay } from './responder.js';
+import { closedPort } from '../lib/ports.js';
+import { type FakeRelay, startFakeRelay } from './responder.js';
 
 export const MAGIC = 764824073;
 
